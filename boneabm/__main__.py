@@ -1,0 +1,5 @@
+import sys
+
+from boneabm.cli import main
+
+sys.exit(main())

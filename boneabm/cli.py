@@ -1,0 +1,129 @@
+"""The ``boneabm`` command: run, check and plot experiments.
+
+Exit status: 0 done, 1 the run failed (a bug: its traceback is shown and kept in metadata.json), 2 bad input
+(one message, no traceback, nothing written), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import traceback
+
+from boneabm import __version__
+from boneabm.config import load_experiment, with_seed
+from boneabm.errors import UserError
+
+EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
+
+_SET_HELP = ("override one config value, as dotted.key=value (the value is read as YAML: 30, 1e-3, null, "
+             "[1, 2]); repeat for several, e.g. --set medium.mcsf_ng_ml=0 --set time.duration_h=72")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own usage errors are bad input too: exit 2
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, f"boneabm: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="boneabm", description="Stochastic agent-based bone remodeling simulator.")
+    parser.add_argument("--version", action="version", version=f"boneabm {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    run = commands.add_parser(
+        "run", help="run one experiment",
+        description="Run one experiment. Standard output carries only the run directory's path; progress "
+        "and messages go to standard error. The run writes into DIR.partial/ and is renamed to DIR when "
+        "complete.")
+    run.add_argument("config", metavar="CONFIG", help="experiment YAML file (see configs/)")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=_SET_HELP)
+    run.add_argument("--seed", type=int, metavar="N",
+                     help="run seed, the same as --set seed=N; with no seed anywhere a fresh one is drawn "
+                     "and saved in the run's config.yaml")
+    run.add_argument("--out", metavar="DIR",
+                     help="run directory, used exactly; refused if DIR or DIR.partial exists "
+                     "(default: runs/<experiment name>/<UTC timestamp>-seed<N>)")
+    run.add_argument("--quiet", action="store_true",
+                     help="no progress bar or messages; the run directory is still printed on standard output")
+
+    check = commands.add_parser(
+        "check", help="validate an experiment and print its resolved config",
+        description="Validate an experiment and print the resolved config (every default filled in) as YAML. "
+        "Exit status 0 when valid, 2 otherwise.")
+    check.add_argument("config", metavar="CONFIG", help="experiment YAML file")
+    check.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                       help=_SET_HELP)
+
+    plot = commands.add_parser(
+        "plot", help="draw a run's figures",
+        description="Write PNG figures of a run into RUN_DIR/figures/, replacing only boneabm's own figures.")
+    plot.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by boneabm run")
+    return parser
+
+
+def _say(args, message: str) -> None:
+    if not getattr(args, "quiet", False):
+        print(message, file=sys.stderr)
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _run(args) -> int:
+    from pathlib import Path
+
+    from boneabm.runner import RunFailed, execute
+
+    experiment = load_experiment(args.config, args.overrides)
+    experiment = with_seed(experiment, args.seed)
+    # a scheduler's SIGTERM ends the run like Ctrl-C: recorded as interrupted, left at DIR.partial
+    signal.signal(signal.SIGTERM, _terminate)
+    _say(args, f"boneabm: {experiment.name}: seed {experiment.seed}, {experiment.n_plated} precursors, "
+               f"{experiment.time.duration_h:g} h in ticks of {experiment.time.dt_h:g} h")
+    try:
+        path = execute(experiment, Path(args.out) if args.out else None,
+                       progress=not args.quiet and sys.stderr.isatty(), command=sys.argv)
+    except RunFailed as exc:
+        traceback.print_exception(exc.__cause__, file=sys.stderr)
+        print(f"boneabm: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(path)
+    _say(args, f"boneabm: complete; tables in {path}/, figures with: boneabm plot {path}")
+    return 0
+
+
+def _check(args) -> int:
+    experiment = load_experiment(args.config, args.overrides)
+    sys.stdout.write(experiment.to_yaml())
+    width, height = experiment.domain.shape
+    seed = experiment.seed if experiment.seed is not None else "drawn fresh at run time"
+    print(f"boneabm: valid: {width} x {height} sites, {experiment.n_plated} precursors plated, "
+          f"{experiment.time.n_ticks} ticks, seed {seed}", file=sys.stderr)
+    return 0
+
+
+def _plot(args) -> int:
+    from boneabm.plot import plot_run
+
+    for path in plot_run(args.run_dir):
+        print(path)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return {"run": _run, "check": _check, "plot": _plot}[args.command](args)
+    except UserError as exc:
+        print(f"boneabm: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("boneabm: interrupted; the unfinished run stays at its .partial directory", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,343 @@
+"""The experiment schema: pydantic models of one experiment, YAML loading and ``--set`` overrides.
+
+Every field carries its unit in its name and, in its description, a source or the word "calibrated". The
+schema is validated once here; the model trusts it. Unknown keys are refused (with a did-you-mean), every
+number is range-checked, and the resolved config (defaults filled in, seed drawn) is what a run saves.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import secrets
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from boneabm.errors import UserError
+
+MAX_SEED = 2**63 - 1
+MAX_SITES = 4_000_000  # 2000 x 2000 sites: beyond this the Mesa grid alone needs several GB
+UM2_PER_CM2 = 1e8
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _ticks(value_h: float, dt_h: float) -> int | None:
+    """How many ticks make ``value_h``, or None when it is not a whole number of ticks."""
+    n = round(value_h / dt_h)
+    return n if n >= 1 and math.isclose(n * dt_h, value_h, rel_tol=1e-9, abs_tol=1e-12) else None
+
+
+class TimeConfig(_Section):
+    duration_h: float = Field(168.0, gt=0, le=24 * 365 * 10, description="Simulated time, h (168 h = 7 days).")
+    dt_h: float = Field(
+        0.1, gt=0, le=24,
+        description="Tick length, h. Fates are drawn once per tick as probabilities 1 - exp(-rate*dt_h); "
+        "keep rate*dt_h small (the default 0.1 h gives <0.5 % per tick for every default rate).")
+    record_every_h: float = Field(1.0, gt=0, description="Interval between rows of timeseries.csv, h.")
+    snapshot_every_h: float = Field(24.0, gt=0, description="Interval between per-cell snapshots in cells.csv, h.")
+
+    @model_validator(mode="after")
+    def _whole_ticks(self) -> TimeConfig:
+        for key in ("duration_h", "record_every_h", "snapshot_every_h"):
+            value = getattr(self, key)
+            if _ticks(value, self.dt_h) is None:
+                raise ValueError(
+                    f"time.{key} = {value!r} must be a whole multiple (>= 1) of time.dt_h = {self.dt_h!r}")
+        return self
+
+    @property
+    def n_ticks(self) -> int:
+        return _ticks(self.duration_h, self.dt_h)
+
+    @property
+    def record_every_ticks(self) -> int:
+        return _ticks(self.record_every_h, self.dt_h)
+
+    @property
+    def snapshot_every_ticks(self) -> int:
+        return _ticks(self.snapshot_every_h, self.dt_h)
+
+
+class DomainConfig(_Section):
+    width_um: float = Field(2000.0, gt=0, description="Width of the simulated patch of the culture surface, µm.")
+    height_um: float = Field(2000.0, gt=0, description="Height of the simulated patch, µm.")
+    grid_spacing_um: float = Field(
+        25.0, gt=0,
+        description="Site pitch of the cell grid, µm; one cell per site. 25 µm gives a 625 µm² footprint, the "
+        "spread area of a bone-marrow macrophage, so a full grid (1.6e5 cells/cm²) is a confluent BMM "
+        "monolayer (calibrated).")
+    periodic: bool = Field(
+        True, description="Wrap the domain's edges: the patch stands for the middle of a large, uniform well.")
+
+    @model_validator(mode="after")
+    def _grid_fits(self) -> DomainConfig:
+        for key in ("width_um", "height_um"):
+            value = getattr(self, key)
+            n = value / self.grid_spacing_um
+            if abs(n - round(n)) > 1e-6 * max(n, 1.0) or round(n) < 3:
+                raise ValueError(
+                    f"domain.{key} = {value!r} must be a whole multiple of domain.grid_spacing_um = "
+                    f"{self.grid_spacing_um!r}, at least 3 sites")
+        if self.shape[0] * self.shape[1] > MAX_SITES:
+            raise ValueError(
+                f"domain of {self.shape[0]} x {self.shape[1]} sites exceeds the {MAX_SITES:,} sites allowed; "
+                "enlarge domain.grid_spacing_um or shrink domain.width_um/height_um")
+        return self
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return round(self.width_um / self.grid_spacing_um), round(self.height_um / self.grid_spacing_um)
+
+    @property
+    def area_cm2(self) -> float:
+        return self.width_um * self.height_um / UM2_PER_CM2
+
+    @property
+    def max_density_per_cm2(self) -> float:
+        return UM2_PER_CM2 / self.grid_spacing_um**2
+
+
+class MediumConfig(_Section):
+    mcsf_ng_ml: float = Field(
+        30.0, ge=0, le=1e4,
+        description="M-CSF in fresh medium, ng/mL (homodimer ~37 kDa: 30 ng/mL ≈ 0.8 nM). Mouse BMM "
+        "protocols use 20-30 ng/mL (BIOLOGY.md §3.1).")
+    rankl_ng_ml: float = Field(
+        0.0, ge=0, le=1e4,
+        description="Soluble RANKL in fresh medium, ng/mL (~20 kDa monomer: 100 ng/mL ≈ 5 nM). Protocols use "
+        "30-100 ng/mL (BIOLOGY.md §3.1). Carried by the medium; RANK signaling reads it from the signaling "
+        "issue on.")
+    volume_ul_per_cm2: float = Field(
+        625.0, gt=0, le=1e5,
+        description="Medium volume over each cm² of culture surface, µL/cm² (200 µL in a 0.32 cm² 96-well).")
+    change_every_h: float | None = Field(
+        48.0, gt=0,
+        description="Interval between full medium changes, h (protocols feed every 2-3 days, BIOLOGY.md "
+        "§3.1); null for never. A change restores every factor to its fresh-medium level.")
+
+
+class PrecursorConfig(_Section):
+    plating_density_per_cm2: float = Field(
+        3.1e4, ge=0,
+        description="Bone-marrow macrophages plated, cells/cm². 1e4 cells per 96-well (0.32 cm²) as in common "
+        "mouse BMM osteoclastogenesis protocols; RAW264.7 assays span 2.5-10e3 cells/cm² (Akchurin 2008 PLoS "
+        "One 3:e2104). Calibrated.")
+    division_rate_max_per_h: float = Field(
+        0.035, ge=0, le=10,
+        description="Division rate in saturating M-CSF, 1/h (doubling ≈ 20 h; BMMs cycle in about a day in "
+        "CSF-1, Tushinski & Stanley 1985 J Cell Physiol 122:221). Calibrated.")
+    division_mcsf_ec50_ng_ml: float = Field(
+        5.0, gt=0,
+        description="M-CSF giving half the maximal division rate, ng/mL. Proliferation needs more CSF-1 than "
+        "survival (Tushinski et al. 1982 Cell 28:71). Calibrated.")
+    division_hill_n: float = Field(1.0, gt=0, le=10, description="Hill coefficient of division on M-CSF, 1.")
+    death_rate_basal_per_h: float = Field(
+        0.002, ge=0, le=10,
+        description="Apoptosis rate with ample M-CSF, 1/h (mean lifetime ≈ 3 weeks in culture). Calibrated.")
+    death_rate_no_mcsf_per_h: float = Field(
+        0.03, ge=0, le=10,
+        description="Apoptosis rate without M-CSF, 1/h (half-life ≈ 23 h: BMMs die within 1-3 days of CSF-1 "
+        "withdrawal, Tushinski et al. 1982 Cell 28:71; op/op precursors fail, BIOLOGY.md §2). Calibrated.")
+    survival_mcsf_ec50_ng_ml: float = Field(
+        0.5, gt=0,
+        description="M-CSF at which the death rate is halfway between its no-M-CSF and basal values, ng/mL. "
+        "Low CSF-1 keeps macrophages alive without proliferation (Tushinski et al. 1982). Calibrated.")
+    survival_hill_n: float = Field(1.0, gt=0, le=10, description="Hill coefficient of survival on M-CSF, 1.")
+    mcsf_uptake_max_per_h: float = Field(
+        2.0e4, ge=0,
+        description="Maximal M-CSF uptake per cell, molecules/h: macrophages internalise and degrade CSF-1 "
+        "through its receptor, depleting their medium (Tushinski et al. 1982 Cell 28:71). Calibrated.")
+    mcsf_uptake_km_ng_ml: float = Field(
+        3.0, gt=0,
+        description="M-CSF at half-maximal uptake, ng/mL (≈ 0.08 nM, the order of the CSF-1R affinity). "
+        "Calibrated.")
+    motility_um2_per_h: float = Field(
+        300.0, ge=0,
+        description="Random-walk diffusivity of a precursor on an empty surface, µm²/h (≈ 1 µm/min with a "
+        "10-min persistence). Hops go only to free neighbouring sites, so crowding slows cells. Calibrated.")
+
+
+class Experiment(_Section):
+    name: str = Field(
+        "experiment", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100,
+        description="Experiment name; default output goes to runs/<name>/.")
+    seed: int | None = Field(
+        None, ge=0, le=MAX_SEED,
+        description="Run seed; null draws a fresh one, which the saved config records.")
+    time: TimeConfig = TimeConfig()
+    domain: DomainConfig = DomainConfig()
+    medium: MediumConfig = MediumConfig()
+    precursors: PrecursorConfig = PrecursorConfig()
+
+    @model_validator(mode="after")
+    def _plating_fits(self) -> Experiment:
+        density = self.precursors.plating_density_per_cm2
+        if density > self.domain.max_density_per_cm2:
+            raise ValueError(
+                f"precursors.plating_density_per_cm2 = {density!r} exceeds the grid's capacity of "
+                f"{self.domain.max_density_per_cm2:.4g} cells/cm² (one cell per "
+                f"{self.domain.grid_spacing_um:g} µm site)")
+        return self
+
+    @model_validator(mode="after")
+    def _medium_changes_on_ticks(self) -> Experiment:
+        every = self.medium.change_every_h
+        if every is not None and _ticks(every, self.time.dt_h) is None:
+            raise ValueError(
+                f"medium.change_every_h = {every!r} must be a whole multiple of time.dt_h = {self.time.dt_h!r}")
+        return self
+
+    @property
+    def n_plated(self) -> int:
+        return round(self.precursors.plating_density_per_cm2 * self.domain.area_cm2)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Loading
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a key given twice in one mapping instead of keeping the last silently."""
+
+
+def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict[Any, Any] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} is given twice", key_node.start_mark)
+        seen[key] = True
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML mapping from ``path``; every failure is a ``UserError`` naming the file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a directory, expected a YAML file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot be read ({exc})") from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as exc:
+        raise UserError(f"{path}: not valid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: expected a mapping of keys to values at the top, got {type(data).__name__}")
+    return data
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """Split ``dotted.key=value``; the value is read as YAML (``30``, ``1e-3``, ``null``, ``[1, 2]``)."""
+    key, sep, raw = text.partition("=")
+    parts = key.strip().split(".")
+    if not sep or not all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", p) for p in parts):
+        raise UserError(f"--set {text!r}: expected dotted.key=value, e.g. --set medium.mcsf_ng_ml=30")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError as exc:
+        raise UserError(f"--set {text!r}: the value is not valid YAML ({exc})") from None
+    return parts, value
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """Return a copy of ``data`` with each ``dotted.key=value`` set, creating sections as needed."""
+    import copy
+
+    data = copy.deepcopy(data)
+    for text in overrides:
+        parts, value = parse_override(text)
+        node = data
+        for i, part in enumerate(parts[:-1]):
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise UserError(
+                    f"--set {text!r}: {'.'.join(parts[: i + 1])} = {child!r} is a value, not a section")
+            node = child
+        node[parts[-1]] = value
+    return data
+
+
+def _section_fields(loc: tuple) -> list[str]:
+    """The field names allowed at ``loc`` (the path of an unknown key's parent)."""
+    model: type[BaseModel] | None = Experiment
+    for part in loc:
+        field = model.model_fields.get(part) if model else None
+        annotation = field.annotation if field else None
+        model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+    return list(model.model_fields) if model else []
+
+
+def _describe(error: dict) -> str:
+    loc = tuple(error["loc"])
+    key = ".".join(str(p) for p in loc)
+    if error["type"] == "extra_forbidden":
+        allowed = _section_fields(loc[:-1])
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+        hint = f" (did you mean {'.'.join([*map(str, loc[:-1]), close[0]])!r}?)" if close else ""
+        return f"{key}: unknown key{hint}; allowed here: {', '.join(allowed)}"
+    message = error["msg"].removeprefix("Value error, ")
+    if not loc:  # a whole-experiment check: its message names its keys
+        return message
+    if error["type"] == "model_attributes_type":
+        return f"{key} = {error['input']!r}: expected a section (a mapping of keys to values)"
+    if error["type"] in ("value_error", "assertion_error"):
+        return message if message.startswith(key.split(".")[0]) else f"{key}: {message}"
+    return f"{key} = {error['input']!r}: {message}"
+
+
+def validate(data: dict[str, Any], source: str = "config") -> Experiment:
+    """Validate a raw mapping into an ``Experiment``; every problem is reported at once as a ``UserError``."""
+    try:
+        return Experiment.model_validate(data)
+    except ValidationError as exc:
+        lines = [_describe(e) for e in exc.errors(include_url=False)]
+        raise UserError(f"{source}: invalid experiment:\n  " + "\n  ".join(lines)) from None
+
+
+def load_experiment(
+    path: str | Path | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    data: dict[str, Any] | None = None,
+) -> Experiment:
+    """Load an experiment from a YAML file (or a mapping), apply overrides and validate it.
+
+    The experiment's name defaults to the file's stem.
+    """
+    if path is not None:
+        data = read_yaml(path)
+        if "name" not in data:
+            data["name"] = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(path).stem) or "experiment"
+    source = str(path) if path is not None else "config"
+    return validate(apply_overrides(data or {}, overrides), source)
+
+
+def with_seed(experiment: Experiment, seed: int | None = None) -> Experiment:
+    """The experiment with its seed fixed: ``seed`` if given, else its own, else a freshly drawn one."""
+    if seed is not None:
+        return validate({**experiment.to_dict(), "seed": seed}, "--seed")
+    if experiment.seed is not None:
+        return experiment
+    return experiment.model_copy(update={"seed": secrets.randbelow(2**62)})

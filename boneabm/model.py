@@ -1,0 +1,112 @@
+"""BoneModel: the order of things in one tick, and nothing else.
+
+Each tick covers (t, t + dt] and runs:
+  1 schedule  medium changes due at t
+  2 medium    cells take up M-CSF (exact Michaelis–Menten depletion over the tick)
+  3 fates     death, division into a free neighbouring site, a random-walk hop into a free neighbouring site
+Events are stamped with the tick's end time. The recorder reads the model after the tick.
+"""
+
+import mesa
+import numpy as np
+from mesa.discrete_space import OrthogonalMooreGrid
+
+from boneabm.cells.placement import claim_free_neighbours
+from boneabm.cells.population import Population
+from boneabm.cells.precursor import (
+    Precursor,
+    death_rate_per_h,
+    division_rate_per_h,
+    hop_rate_per_h,
+    probability,
+)
+from boneabm.config import Experiment
+from boneabm.environment.medium import Medium
+from boneabm.rng import draw_uniforms
+
+# Uniforms each living cell draws from its own stream per tick, by column.
+_U_DEATH, _U_DIVIDE, _U_HOP, _U_SITE, _U_ORDER = range(5)
+
+
+class BoneModel(mesa.Model):
+    def __init__(self, experiment: Experiment):
+        if experiment.seed is None:
+            raise ValueError("BoneModel needs an experiment with its seed fixed (config.with_seed)")
+        super().__init__(rng=experiment.seed)
+        self.experiment = experiment
+        self.dt_h = experiment.time.dt_h
+        self.time_h = 0.0
+        self.grid = OrthogonalMooreGrid(
+            experiment.domain.shape, torus=experiment.domain.periodic, capacity=1, random=self.random)
+        self.population = Population(experiment.seed, capacity=2 * experiment.n_plated)
+        self.medium = Medium(experiment.medium, experiment.domain.area_cm2)
+        self.hop_rate_per_h = hop_rate_per_h(experiment.precursors, experiment.domain.grid_spacing_um)
+        self.divisions_total = 0
+        self.deaths_total = 0
+        self.mcsf_consumed_molecules = 0.0
+        # (time_h, event, cell_id, partner_id, value); the recorder takes them after each tick
+        self.events: list[tuple[float, str, int, int, float]] = []
+        self._plate(experiment.n_plated)
+
+    def _plate(self, n_cells: int) -> None:
+        width, height = self.experiment.domain.shape
+        for site in self.rng.choice(width * height, size=n_cells, replace=False):
+            Precursor(self, self.grid[(int(site) // height, int(site) % height)], born_h=0.0, generation=0)
+
+    def step(self) -> None:
+        start_h = (self.steps - 1) * self.dt_h  # Mesa counts this tick already
+        self.time_h = self.steps * self.dt_h
+        self._apply_schedule(start_h)
+        self._take_up_mcsf()
+        self._cell_fates()
+
+    # 1 ---------------------------------------------------------------------------------------------------
+    def _apply_schedule(self, start_h: float) -> None:
+        every_h = self.experiment.medium.change_every_h
+        if every_h is not None and start_h > 0 and round(start_h / self.dt_h) % round(every_h / self.dt_h) == 0:
+            self.medium.change()
+
+    # 2 ---------------------------------------------------------------------------------------------------
+    def _take_up_mcsf(self) -> None:
+        p = self.experiment.precursors
+        self.mcsf_consumed_molecules += self.medium.take_up_mcsf(
+            self.population.n_alive, p.mcsf_uptake_max_per_h, p.mcsf_uptake_km_ng_ml, self.dt_h)
+
+    # 3 ---------------------------------------------------------------------------------------------------
+    def _cell_fates(self) -> None:
+        pop, p = self.population, self.experiment.precursors
+        rows = pop.rows
+        if rows.size == 0:
+            return
+        u = draw_uniforms(pop.rng_state, rows, 5)
+        mcsf_ng_ml = self.medium.mcsf_ng_ml
+        dies = u[:, _U_DEATH] < probability(death_rate_per_h(mcsf_ng_ml, p), self.dt_h)
+        divides = ~dies & (u[:, _U_DIVIDE] < probability(division_rate_per_h(mcsf_ng_ml, p), self.dt_h))
+        hops = ~dies & ~divides & (u[:, _U_HOP] < probability(self.hop_rate_per_h, self.dt_h))
+
+        for row in rows[dies]:
+            self.events.append((self.time_h, "death", int(pop.cell_id[row]), 0,
+                                self.time_h - float(pop.born_h[row])))
+            pop.agent[row].die()
+        self.deaths_total += int(dies.sum())
+
+        for row, site in self._claim_sites(rows[divides], u[divides], vacate=False):
+            mother = pop.agent[row]
+            daughter = mother.divide(site)
+            self.events.append((self.time_h, "division", mother.unique_id, daughter.unique_id,
+                                float(pop.generation[row])))
+            self.divisions_total += 1
+
+        for row, site in self._claim_sites(rows[hops], u[hops], vacate=True):
+            pop.agent[row].move_to_site(site)
+
+    def _claim_sites(self, rows: np.ndarray, u: np.ndarray, vacate: bool):
+        """(row, grid cell) for each cell in ``rows`` that finds a free neighbouring site, in the order of
+        their per-cell draws: contact inhibition and crowding in one rule."""
+        if rows.size == 0:
+            return []
+        order = np.argsort(u[:, _U_ORDER], kind="stable")
+        tx, ty = claim_free_neighbours(
+            self.grid.empty.data.copy(), self.population.x[rows], self.population.y[rows], order,
+            u[:, _U_SITE], self.experiment.domain.periodic, vacate)
+        return [(rows[order[k]], self.grid[(int(tx[k]), int(ty[k]))]) for k in np.flatnonzero(tx >= 0)]

@@ -1,0 +1,190 @@
+"""The run directory and what goes into it.
+
+A run writes into ``DIR.partial/`` and is renamed to ``DIR`` only once complete, so a crashed or killed run
+never looks finished. Tables are appended as the run goes (a long run can be watched), copied from the model's
+arrays, never gathered agent by agent. Floats are written with 10 significant digits, so the same config and
+seed give byte-identical CSVs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from boneabm import __version__
+from boneabm.config import Experiment
+from boneabm.errors import UserError
+
+SCHEMA_VERSION = 1
+FLOAT_FORMAT = "%.10g"
+PARTIAL_SUFFIX = ".partial"
+
+TIMESERIES_COLUMNS = [
+    "time_h", "n_precursors", "precursors_per_cm2", "confluence", "divisions_total", "deaths_total",
+    "mcsf_ng_ml", "rankl_ng_ml", "medium_changes",
+]
+CELLS_COLUMNS = ["time_h", "cell_id", "x_um", "y_um", "state", "nuclei", "generation", "born_h"]
+EVENTS_COLUMNS = ["time_h", "event", "cell_id", "partner_id", "value"]
+_PACKAGES = ["mesa", "numpy", "numba", "llvmlite", "pandas", "scipy", "pydantic", "PyYAML", "tqdm", "matplotlib"]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def partial_path(run_dir: Path) -> Path:
+    return run_dir.with_name(run_dir.name + PARTIAL_SUFFIX)
+
+
+def refuse_existing(run_dir: Path) -> None:
+    """Nothing a user made is overwritten: refuse a run directory that exists, finished or not."""
+    for path in (run_dir, partial_path(run_dir)):
+        if path.exists():
+            raise UserError(f"--out {run_dir}: {path} already exists; choose a new directory (nothing was written)")
+
+
+def default_run_dir(experiment: Experiment, base: Path = Path("runs")) -> Path:
+    """``runs/<name>/<UTC timestamp>-seed<N>``, with a numeric suffix if two runs start in the same second."""
+    stem = f"{utc_now():%Y%m%dT%H%M%SZ}-seed{experiment.seed}"
+    candidate, n = base / experiment.name / stem, 1
+    while candidate.exists() or partial_path(candidate).exists():
+        n += 1
+        candidate = base / experiment.name / f"{stem}-{n}"
+    return candidate
+
+
+def _git_commit() -> str | None:
+    source = Path(__file__).resolve().parent.parent
+    if not (source / ".git").exists():
+        return None
+    try:
+        commit = subprocess.run(["git", "-C", str(source), "rev-parse", "HEAD"], capture_output=True,
+                                text=True, timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(source), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=5, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit + ("-dirty" if dirty else "")
+
+
+def environment() -> dict:
+    versions = {}
+    for name in _PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return {"python": sys.version.split()[0], "platform": platform.platform(), "packages": versions}
+
+
+class RunDirectory:
+    """Owns ``DIR.partial/`` while a run is under way and renames it to ``DIR`` when complete."""
+
+    def __init__(self, run_dir: Path, experiment: Experiment, command: list[str] | None = None):
+        refuse_existing(run_dir)
+        self.final = run_dir
+        self.path = partial_path(run_dir)
+        self.path.mkdir(parents=True)
+        self.started = utc_now()
+        self.metadata = {
+            "schema_version": SCHEMA_VERSION,
+            "boneabm_version": __version__,
+            "git_commit": _git_commit(),
+            "seed": experiment.seed,
+            "experiment": experiment.name,
+            "command": command,
+            **environment(),
+            "started_utc": self.started.isoformat(timespec="seconds"),
+            "ended_utc": None,
+            "wall_s": None,
+            "status": "running",
+            "error": None,
+        }
+        (self.path / "config.yaml").write_text(experiment.to_yaml(), encoding="utf-8")
+        self._write_metadata()
+
+    def _write_metadata(self) -> None:
+        temporary = self.path / "metadata.json.tmp"
+        temporary.write_text(json.dumps(self.metadata, indent=2) + "\n", encoding="utf-8")
+        os.replace(temporary, self.path / "metadata.json")
+
+    def _finish(self, status: str, error: str | None = None, **extra) -> None:
+        ended = utc_now()
+        self.metadata.update(status=status, error=error, ended_utc=ended.isoformat(timespec="seconds"),
+                             wall_s=round((ended - self.started).total_seconds(), 3), **extra)
+        self._write_metadata()
+
+    def complete(self, **extra) -> Path:
+        self._finish("complete", **extra)
+        os.rename(self.path, self.final)
+        self.path = self.final
+        return self.final
+
+    def fail(self, status: str, error: str) -> None:
+        """Record why the run stopped; the directory stays at ``DIR.partial``."""
+        self._finish(status, error)
+
+
+def _append(path: Path, frame: pd.DataFrame) -> None:
+    frame.to_csv(path, mode="a", header=not path.exists(), index=False, float_format=FLOAT_FORMAT)
+
+
+class Recorder:
+    """Copies the model's arrays into the run's tables."""
+
+    def __init__(self, directory: Path):
+        self.timeseries_path = directory / "timeseries.csv"
+        self.cells_path = directory / "cells.csv"
+        self.events_path = directory / "events.csv"
+        for path, columns in ((self.timeseries_path, TIMESERIES_COLUMNS), (self.cells_path, CELLS_COLUMNS),
+                              (self.events_path, EVENTS_COLUMNS)):
+            _append(path, pd.DataFrame(columns=columns))
+
+    def record(self, model) -> None:
+        n = model.population.n_alive
+        domain = model.experiment.domain
+        row = {
+            "time_h": model.time_h,
+            "n_precursors": n,
+            "precursors_per_cm2": n / domain.area_cm2,
+            "confluence": n / (domain.shape[0] * domain.shape[1]),
+            "divisions_total": model.divisions_total,
+            "deaths_total": model.deaths_total,
+            "mcsf_ng_ml": model.medium.mcsf_ng_ml,
+            "rankl_ng_ml": model.medium.rankl_ng_ml,
+            "medium_changes": model.medium.n_changes,
+        }
+        _append(self.timeseries_path, pd.DataFrame([row], columns=TIMESERIES_COLUMNS))
+
+    def snapshot(self, model) -> None:
+        pop = model.population
+        rows = pop.rows
+        rows = rows[np.argsort(pop.cell_id[rows], kind="stable")]
+        spacing = model.experiment.domain.grid_spacing_um
+        frame = pd.DataFrame({
+            "time_h": np.full(rows.size, model.time_h),
+            "cell_id": pop.cell_id[rows],
+            "x_um": (pop.x[rows] + 0.5) * spacing,
+            "y_um": (pop.y[rows] + 0.5) * spacing,
+            "state": "precursor",
+            "nuclei": pop.nuclei[rows],
+            "generation": pop.generation[rows],
+            "born_h": pop.born_h[rows],
+        }, columns=CELLS_COLUMNS)
+        _append(self.cells_path, frame)
+
+    def take_events(self, model) -> None:
+        if model.events:
+            # canonical order within a tick: by cell, whatever order the model met the cells in
+            frame = pd.DataFrame(model.events, columns=EVENTS_COLUMNS)
+            _append(self.events_path, frame.sort_values(["time_h", "cell_id", "event"], kind="stable"))
+            model.events.clear()

@@ -1,0 +1,61 @@
+"""Running one experiment into its run directory: the loop, the recording cadence, progress, and how a run
+ends (complete, failed or interrupted)."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+
+from tqdm import tqdm
+
+from boneabm.config import Experiment
+from boneabm.model import BoneModel
+from boneabm.output import Recorder, RunDirectory, default_run_dir
+
+
+class RunFailed(Exception):
+    """The simulation raised; its directory stays at ``DIR.partial`` with the error in metadata.json."""
+
+    def __init__(self, partial_dir: Path, error: BaseException):
+        super().__init__(f"run failed ({type(error).__name__}: {error}); see {partial_dir / 'metadata.json'}")
+        self.partial_dir = partial_dir
+
+
+def simulate(model: BoneModel, recorder: Recorder, progress: bool = False) -> None:
+    """Advance ``model`` to the end of its experiment, recording at t = 0, on the configured cadence and at
+    the end."""
+    time = model.experiment.time
+    recorder.record(model)
+    recorder.snapshot(model)
+    bar = tqdm(total=time.duration_h, unit="sim h", file=sys.stderr, delay=2.0, disable=not progress,
+               bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} sim h [{elapsed}<{remaining}, {rate_fmt}]")
+    with bar:
+        for tick in range(1, time.n_ticks + 1):
+            model.step()
+            recorder.take_events(model)
+            if tick % time.record_every_ticks == 0 or tick == time.n_ticks:
+                recorder.record(model)
+            if tick % time.snapshot_every_ticks == 0 or tick == time.n_ticks:
+                recorder.snapshot(model)
+            bar.update(model.dt_h)
+
+
+def execute(experiment: Experiment, out: Path | None = None, progress: bool = False,
+            command: list[str] | None = None) -> Path:
+    """Run ``experiment`` (seed fixed) into ``out`` (or the default run directory); return the final path.
+
+    Raises ``UserError`` before writing anything if ``out`` exists, ``RunFailed`` if the simulation raised,
+    and lets ``KeyboardInterrupt`` through after recording it.
+    """
+    directory = RunDirectory(Path(out) if out is not None else default_run_dir(experiment), experiment, command)
+    try:
+        model = BoneModel(experiment)
+        simulate(model, Recorder(directory.path), progress)
+    except KeyboardInterrupt:
+        directory.fail("interrupted", "interrupted by the user (SIGINT) or a termination signal")
+        raise
+    except Exception as exc:
+        directory.fail("failed", "".join(traceback.format_exception(exc)))
+        raise RunFailed(directory.path, exc) from exc
+    return directory.complete(n_ticks=experiment.time.n_ticks, final_cells=model.population.n_alive)

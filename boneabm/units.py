@@ -1,0 +1,21 @@
+"""Unit conventions and conversions.
+
+Model time is in hours, lengths in µm, soluble factors in ng/mL at the user's side. Molar conversions use the
+molecular weights below (BIOLOGY.md §3.1, approximate): 1 nM = MW[kDa] ng/mL.
+"""
+
+AVOGADRO_PER_MOL = 6.02214076e23
+
+MCSF_HOMODIMER_DA = 37_000.0  # M-CSF (CSF-1) homodimer: 30 ng/mL ≈ 0.8 nM
+RANKL_MONOMER_DA = 20_000.0  # soluble RANKL ectodomain per monomer: 100 ng/mL ≈ 5 nM monomer
+OPG_DIMER_DA = 110_000.0  # dimeric glycosylated OPG: 100 ng/mL ≈ 0.9 nM
+
+
+def ng_ml_to_nM(concentration_ng_ml: float, molecular_weight_da: float) -> float:
+    """ng/mL → nM: 1 ng/mL = 1e-6 g/L, divided by g/mol, times 1e9 nM/M."""
+    return concentration_ng_ml * 1e3 / molecular_weight_da
+
+
+def molecules_per_ng_ml(volume_ml: float, molecular_weight_da: float) -> float:
+    """How many molecules 1 ng/mL of a factor of this weight puts in ``volume_ml``."""
+    return volume_ml * 1e-9 / molecular_weight_da * AVOGADRO_PER_MOL
