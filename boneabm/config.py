@@ -171,10 +171,12 @@ class Experiment(_Section):
     seed: int | None = Field(
         None, ge=0, le=MAX_SEED,
         description="Run seed; null draws a fresh one, which the saved config records.")
-    time: TimeConfig = TimeConfig()
-    domain: DomainConfig = DomainConfig()
-    medium: MediumConfig = MediumConfig()
-    precursors: PrecursorConfig = PrecursorConfig()
+    time: TimeConfig = Field(TimeConfig(), description="Duration, tick and recording cadence.")
+    domain: DomainConfig = Field(DomainConfig(), description="The simulated patch of culture surface.")
+    medium: MediumConfig = Field(MediumConfig(), description="The culture medium and its change schedule.")
+    precursors: PrecursorConfig = Field(
+        PrecursorConfig(), description="Osteoclast precursors (bone-marrow macrophages): plating and M-CSF-"
+        "driven survival, division, uptake and motility.")
 
     @model_validator(mode="after")
     def _plating_fits(self) -> Experiment:
@@ -295,7 +297,9 @@ def _describe(error: dict) -> str:
     key = ".".join(str(p) for p in loc)
     if error["type"] == "extra_forbidden":
         allowed = _section_fields(loc[:-1])
-        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+        # a key given without its unit (``mcsf`` for ``mcsf_ng_ml``) is the commonest slip; then typos
+        close = [name for name in allowed if name.startswith(f"{loc[-1]}_")][:1] or difflib.get_close_matches(
+            str(loc[-1]), allowed, n=1, cutoff=0.6)
         hint = f" (did you mean {'.'.join([*map(str, loc[:-1]), close[0]])!r}?)" if close else ""
         return f"{key}: unknown key{hint}; allowed here: {', '.join(allowed)}"
     message = error["msg"].removeprefix("Value error, ")

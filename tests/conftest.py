@@ -1,0 +1,42 @@
+import copy
+
+import pytest
+
+from boneabm.config import load_experiment
+
+# A small culture that runs in well under a second: 20 x 20 sites, 2 days.
+SMALL = {
+    "name": "small",
+    "seed": 7,
+    "time": {"duration_h": 48, "dt_h": 0.1, "record_every_h": 1, "snapshot_every_h": 12},
+    "domain": {"width_um": 500, "height_um": 500, "grid_spacing_um": 25},
+}
+
+
+def merged(base: dict, changes: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+@pytest.fixture
+def small():
+    """small(**changes) -> a validated small Experiment with nested changes merged in."""
+    return lambda **changes: load_experiment(data=merged(SMALL, changes))
+
+
+@pytest.fixture
+def small_yaml(tmp_path):
+    """small_yaml(**changes) -> path of a YAML file holding the small experiment with changes."""
+    import yaml
+
+    def write(**changes):
+        path = tmp_path / "small.yaml"
+        path.write_text(yaml.safe_dump(merged(SMALL, changes)))
+        return path
+
+    return write

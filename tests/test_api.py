@@ -1,0 +1,39 @@
+"""The notebook API: boneabm.run and boneabm.load_run."""
+
+import pandas as pd
+import pytest
+
+import boneabm
+from boneabm.errors import UserError
+
+
+def test_run_returns_tables_with_sensible_dtypes_and_load_run_reads_them_back(tmp_path, small):
+    result = boneabm.run(small(), seed=3, out=tmp_path / "r")
+    assert result.metadata["status"] == "complete" and result.config["seed"] == 3
+    ts, cells, events = result.timeseries, result.cells, result.events
+    assert list(ts["time_h"]) == [float(h) for h in range(49)]  # t = 0 and every hour to 48 h
+    assert ts["n_precursors"].dtype == "int64" and ts["mcsf_ng_ml"].dtype == "float64"
+    assert cells["cell_id"].dtype == "int64" and events["partner_id"].dtype == "int64"
+    assert sorted(cells["time_h"].unique()) == [0.0, 12.0, 24.0, 36.0, 48.0]
+    # the tables agree with each other
+    assert (cells.groupby("time_h").size().values == ts.set_index("time_h").loc[[0, 12, 24, 36, 48],
+                                                                              "n_precursors"].values).all()
+    divisions = events[events["event"] == "division"]
+    assert len(divisions) == ts["divisions_total"].iloc[-1]
+    assert (events.loc[events["event"] == "death", "partner_id"] == 0).all()
+    again = boneabm.load_run(result.path)
+    pd.testing.assert_frame_equal(again.cells, result.cells)
+
+
+def test_run_accepts_a_path_and_overrides(tmp_path, small_yaml):
+    result = boneabm.run(small_yaml(), out=tmp_path / "r", overrides=["medium.mcsf_ng_ml=0"])
+    assert result.config["medium"]["mcsf_ng_ml"] == 0
+    assert result.timeseries["divisions_total"].iloc[-1] == 0
+
+
+def test_load_run_names_what_is_missing(tmp_path):
+    (tmp_path / "r.partial").mkdir()
+    with pytest.raises(UserError, match="unfinished run is at"):
+        boneabm.load_run(tmp_path / "r")
+    with pytest.raises(UserError, match="not a boneabm run directory"):
+        boneabm.load_run(tmp_path / "r.partial")
