@@ -1,0 +1,34 @@
+"""The README documents every config key and every output column, so the two cannot drift apart."""
+
+from pathlib import Path
+
+import pytest
+
+from boneabm.config import Experiment
+from boneabm.output import CELLS_COLUMNS, EVENTS_COLUMNS, TIMESERIES_COLUMNS
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+def dotted_keys(model, prefix=""):
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
+            yield from dotted_keys(annotation, f"{prefix}{name}.")
+        else:
+            yield f"{prefix}{name}"
+
+
+@pytest.mark.parametrize("key", list(dotted_keys(Experiment)))
+def test_every_config_key_is_in_the_readme(key):
+    assert f"`{key}`" in README
+
+
+@pytest.mark.parametrize("column", sorted(set(TIMESERIES_COLUMNS + CELLS_COLUMNS + EVENTS_COLUMNS)))
+def test_every_output_column_is_in_the_readme(column):
+    assert f"`{column}`" in README
+
+
+def test_readme_set_up_commands_exist():
+    assert "./dev run" in README and "./dev test" in README
+    assert (Path(__file__).resolve().parent.parent / "dev").stat().st_mode & 0o111
