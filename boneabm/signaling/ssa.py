@@ -1,0 +1,185 @@
+"""The exact stochastic simulation kernel: Gillespie's direct method with a dependency graph, all cells at once.
+
+One call advances every listed cell by ``dt_h`` with its external inputs held constant over the call. For that
+frozen-input process the simulation is exact: waiting times are exponential with the current total propensity,
+and the waiting time pending at the end of the call is discarded, which the memorylessness of the exponential
+makes exact as well (the next call starts a fresh one). Each cell draws only from its own xoshiro256** stream,
+so results do not depend on thread count or cell order.
+
+The per-cell random stream helpers come from ``boneabm.rng`` (stable, rarely edited). numba does not notice an
+edit there when this module's kernel is cached: clear ``NUMBA_CACHE_DIR`` after changing ``rng.py``.
+"""
+
+import numba as nb
+import numpy as np
+
+from boneabm.rng import next_uint64, next_uniform
+
+_M1 = np.uint64(0x5555555555555555)
+_M2 = np.uint64(0x3333333333333333)
+_M4 = np.uint64(0x0F0F0F0F0F0F0F0F)
+_H01 = np.uint64(0x0101010101010101)
+_ONE = np.uint64(1)
+_U1, _U2, _U4, _U56 = np.uint64(1), np.uint64(2), np.uint64(4), np.uint64(56)
+
+
+@nb.njit(cache=True, inline="always")
+def _power(x, n, n_int):
+    if n_int > 0:
+        out = 1.0
+        for _ in range(n_int):
+            out *= x
+        return out
+    return x**n
+
+
+@nb.njit(cache=True, inline="always")
+def _propensity(j, x, base, Kn, n_int, net):
+    a = base[j]
+    if a == 0.0:
+        return 0.0
+    for p in range(net.reactant_ptr[j], net.reactant_ptr[j + 1]):
+        c = x[net.reactant_species[p]]
+        if net.reactant_order[p] == 1:
+            a *= c
+        else:
+            a *= c * (c - 1)
+        if a == 0.0:
+            return 0.0
+    for m in range(net.modifier_ptr[j], net.modifier_ptr[j + 1]):
+        kind = net.modifier_kind[m]
+        if kind >= 3:  # input modifiers are folded into base once per call
+            continue
+        c = np.float64(x[net.modifier_index[m]])
+        if kind == 0:
+            a *= c
+        else:
+            cn = _power(c, net.modifier_n[m], n_int[m])
+            if kind == 1:
+                a *= cn / (Kn[m] + cn)
+            else:
+                a *= Kn[m] / (Kn[m] + cn)
+    return a
+
+
+@nb.njit(cache=True, inline="always")
+def _input_factor(kind, value, K, n, n_int):
+    if kind == 3:
+        return value
+    vn = _power(value, n, n_int)
+    Kn = _power(K, n, n_int)
+    if kind == 4:
+        return vn / (Kn + vn) if Kn + vn > 0.0 else 0.0
+    return Kn / (Kn + vn)
+
+
+@nb.njit(cache=True, parallel=True)
+def advance(X, rng_state, rows, volume, inputs, dt_h, rate_scale, clamped, net, events, fired, consumed):
+    """Advance cells ``rows`` of ``X`` (molecule counts, modified in place) by ``dt_h`` hours.
+
+    ``volume[k]`` and ``inputs[k]`` belong to ``rows[k]``; ``rate_scale[j]`` multiplies reaction j (inhibitors,
+    knockouts); ``clamped[s]`` holds species s fixed. Outputs per listed cell: ``events[k]`` the events fired,
+    ``fired[k, j]`` per reaction, ``consumed[k, i]`` the real molecules of input i taken up (negative: given
+    back).
+    """
+    n_reactions = net.rate_constant.shape[0]
+    n_modifiers = net.modifier_kind.shape[0]
+    n_int = np.zeros(n_modifiers, dtype=np.int64)
+    for m in range(n_modifiers):
+        nm = net.modifier_n[m]
+        if nm == np.floor(nm) and 0 < nm <= 8:
+            n_int[m] = np.int64(nm)
+    for k in nb.prange(rows.shape[0]):
+        row = rows[k]
+        x = X[row]
+        vol = volume[k]
+        base = np.empty(n_reactions)
+        a = np.empty(n_reactions)
+        Kn = np.empty(n_modifiers)
+        for j in range(n_reactions):
+            b = net.rate_constant[j] * rate_scale[j]
+            if net.volume_exponent[j] != 0.0:
+                b *= vol ** net.volume_exponent[j]
+            for m in range(net.modifier_ptr[j], net.modifier_ptr[j + 1]):
+                kind = net.modifier_kind[m]
+                if kind >= 3:
+                    b *= _input_factor(kind, inputs[k, net.modifier_index[m]], net.modifier_K[m],
+                                       net.modifier_n[m], n_int[m])
+                elif kind >= 1:  # Hill thresholds are concentrations: more molecules in a larger cell
+                    Kn[m] = _power(net.modifier_K[m] * vol, net.modifier_n[m], n_int[m])
+            base[j] = b
+        a0 = 0.0
+        for j in range(n_reactions):
+            a[j] = _propensity(j, x, base, Kn, n_int, net)
+            a0 += a[j]
+        t = 0.0
+        n_events = 0
+        while True:
+            if a0 <= 1e-300:
+                a0 = 0.0
+                for j in range(n_reactions):
+                    a0 += a[j]
+                if a0 <= 1e-300:
+                    break
+            t += -np.log(1.0 - next_uniform(rng_state, row)) / a0
+            if t >= dt_h:
+                break
+            target = next_uniform(rng_state, row) * a0
+            j = 0
+            acc = a[0]
+            while acc <= target and j < n_reactions - 1:
+                j += 1
+                acc += a[j]
+            while a[j] == 0.0 and j > 0:  # rounding at the top end: never fire an impossible reaction
+                j -= 1
+            for p in range(net.change_ptr[j], net.change_ptr[j + 1]):
+                s = net.change_species[p]
+                if not clamped[s]:
+                    x[s] += net.change_delta[p]
+            ci = net.consumed_input[j]
+            if ci >= 0:
+                consumed[k, ci] += net.consumed_molecules[j]
+            for p in range(net.dependents_ptr[j], net.dependents_ptr[j + 1]):
+                i = net.dependents[p]
+                new = _propensity(i, x, base, Kn, n_int, net)
+                a0 += new - a[i]
+                a[i] = new
+            fired[k, j] += 1
+            n_events += 1
+            if (n_events & 127) == 0:  # re-sum now and then: incremental sums drift
+                a0 = 0.0
+                for i in range(n_reactions):
+                    a0 += a[i]
+        events[k] = n_events
+
+
+@nb.njit(cache=True, inline="always")
+def _popcount(v):
+    v = v - ((v >> _U1) & _M1)
+    v = (v & _M2) + ((v >> _U2) & _M2)
+    v = (v + (v >> _U4)) & _M4
+    return (v * _H01) >> _U56
+
+
+@nb.njit(cache=True)
+def split_molecules(X, rng_state, mothers, daughters, clamped):
+    """Share each mother's molecules between her and her daughter: every molecule goes to either with
+    probability 1/2 (an exact Binomial(n, 1/2) from random bits of the mother's stream). Clamped species
+    keep their clamp in both."""
+    for i in range(mothers.shape[0]):
+        m, d = mothers[i], daughters[i]
+        for s in range(X.shape[1]):
+            n = X[m, s]
+            if clamped[s]:
+                X[d, s] = n
+                continue
+            half = 0
+            left = n
+            while left >= 64:
+                half += np.int64(_popcount(next_uint64(rng_state, m)))
+                left -= 64
+            if left > 0:
+                mask = (_ONE << np.uint64(left)) - _ONE
+                half += np.int64(_popcount(next_uint64(rng_state, m) & mask))
+            X[d, s] = half
+            X[m, s] = n - half
