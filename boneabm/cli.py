@@ -1,4 +1,4 @@
-"""The ``boneabm`` command: run, check and plot experiments.
+"""The ``boneabm`` command: run, check and plot experiments; describe networks.
 
 Exit status: 0 done, 1 the run failed (a bug: its traceback is shown and kept in metadata.json), 2 bad input
 (one message, no traceback, nothing written), 130 interrupted.
@@ -56,6 +56,13 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                        help=_SET_HELP)
 
+    network = commands.add_parser(
+        "network", help="print a signaling network's species, parameters and reactions",
+        description="Validate a reaction network file and print its species, parameters (value, unit, source) "
+        "and reactions as tables.")
+    network.add_argument("file", metavar="FILE", nargs="?", default="rank",
+                         help="a network YAML file or a built-in network name (default: rank)")
+
     plot = commands.add_parser(
         "plot", help="draw a run's figures",
         description="Write PNG figures of a run into RUN_DIR/figures/, replacing only boneabm's own figures.")
@@ -105,6 +112,14 @@ def _check(args) -> int:
     return 0
 
 
+def _network(args) -> int:
+    from boneabm.signaling.describe import describe
+    from boneabm.signaling.network import load_network
+
+    sys.stdout.write(describe(load_network(args.file)))
+    return 0
+
+
 def _plot(args) -> int:
     from boneabm.plot import plot_run
 
@@ -116,7 +131,7 @@ def _plot(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"run": _run, "check": _check, "plot": _plot}[args.command](args)
+        return {"run": _run, "check": _check, "network": _network, "plot": _plot}[args.command](args)
     except UserError as exc:
         print(f"boneabm: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

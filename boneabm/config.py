@@ -150,18 +150,65 @@ class PrecursorConfig(_Section):
         description="M-CSF at which the death rate is halfway between its no-M-CSF and basal values, ng/mL. "
         "Low CSF-1 keeps macrophages alive without proliferation (Tushinski et al. 1982). Calibrated.")
     survival_hill_n: float = Field(1.0, gt=0, le=10, description="Hill coefficient of survival on M-CSF, 1.")
-    mcsf_uptake_max_per_h: float = Field(
-        2.0e4, ge=0,
-        description="Maximal M-CSF uptake per cell, molecules/h: macrophages internalise and degrade CSF-1 "
-        "through its receptor, depleting their medium (Tushinski et al. 1982 Cell 28:71). Calibrated.")
-    mcsf_uptake_km_ng_ml: float = Field(
-        3.0, gt=0,
-        description="M-CSF at half-maximal uptake, ng/mL (≈ 0.08 nM, the order of the CSF-1R affinity). "
-        "Calibrated.")
     motility_um2_per_h: float = Field(
         300.0, ge=0,
         description="Random-walk diffusivity of a precursor on an empty surface, µm²/h (≈ 1 µm/min with a "
         "10-min persistence). Hops go only to free neighbouring sites, so crowding slows cells. Calibrated.")
+
+
+class _Window(_Section):
+    start_h: float = Field(0.0, ge=0, description="When it starts, h.")
+    stop_h: float | None = Field(None, gt=0, description="When it stops (a wash-out), h; null for never.")
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.stop_h is not None and self.stop_h <= self.start_h:
+            raise ValueError(f"stop_h = {self.stop_h!r} must come after start_h = {self.start_h!r}")
+        return self
+
+
+class KnockoutConfig(_Window):
+    gene: str = Field(description="A gene of the network (its `genes:` table) or one species.")
+
+
+class InhibitorConfig(_Window):
+    target: str = Field(description="A named inhibitor of the network (e.g. calcineurin_inhibitor) or a reaction.")
+    remaining_activity: float = Field(
+        0.0, ge=0, le=1, description="Fraction of the target reactions' rate left, 1 (0 = complete block).")
+    label: str | None = Field(None, description="What it stands for in reports, e.g. FK506 1 µM.")
+
+
+class ClampConfig(_Window):
+    species: str = Field(description="A species held fixed (overexpression, a constitutively active form).")
+    molecules: int = Field(ge=0, description="The count it is held at, molecules (in the network's scaling).")
+
+
+class SignalingConfig(_Section):
+    network: str = Field(
+        "rank", description="A built-in network (rank) or a network YAML file, relative to the experiment file.")
+    itam_ligand: float = Field(
+        1.0, ge=0, le=1,
+        description="Availability of ligands for the ITAM-associated receptors TREM-2 and OSCAR, 1 (1 in "
+        "M-CSF + RANKL monoculture on bone or plastic; calibrated).")
+    knockouts: list[KnockoutConfig] = Field(
+        [], description="Genes removed (a gene name alone means from t = 0, for good).")
+    inhibitors: list[InhibitorConfig] = Field([], description="Drugs or blocks acting on reactions.")
+    clamps: list[ClampConfig] = Field([], description="Species held at a fixed count.")
+
+    def perturbations(self) -> list:
+        from boneabm.signaling.perturbations import Perturbation
+
+        return ([Perturbation("knockout", k.gene, 0.0, k.start_h, k.stop_h) for k in self.knockouts]
+                + [Perturbation("inhibitor", i.target, i.remaining_activity, i.start_h, i.stop_h)
+                   for i in self.inhibitors]
+                + [Perturbation("clamp", c.species, float(c.molecules), c.start_h, c.stop_h) for c in self.clamps])
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_gene_names(cls, data):
+        if isinstance(data, dict) and isinstance(data.get("knockouts"), list):
+            data = {**data, "knockouts": [{"gene": k} if isinstance(k, str) else k for k in data["knockouts"]]}
+        return data
 
 
 class Experiment(_Section):
@@ -176,7 +223,9 @@ class Experiment(_Section):
     medium: MediumConfig = Field(MediumConfig(), description="The culture medium and its change schedule.")
     precursors: PrecursorConfig = Field(
         PrecursorConfig(), description="Osteoclast precursors (bone-marrow macrophages): plating and M-CSF-"
-        "driven survival, division, uptake and motility.")
+        "driven survival, division and motility.")
+    signaling: SignalingConfig = Field(
+        SignalingConfig(), description="The intracellular network every cell runs and its perturbations.")
 
     @model_validator(mode="after")
     def _plating_fits(self) -> Experiment:
@@ -315,10 +364,40 @@ def _describe(error: dict) -> str:
 def validate(data: dict[str, Any], source: str = "config") -> Experiment:
     """Validate a raw mapping into an ``Experiment``; every problem is reported at once as a ``UserError``."""
     try:
-        return Experiment.model_validate(data)
+        experiment = Experiment.model_validate(data)
     except ValidationError as exc:
         lines = [_describe(e) for e in exc.errors(include_url=False)]
         raise UserError(f"{source}: invalid experiment:\n  " + "\n  ".join(lines)) from None
+    lines = _check_signaling(experiment.signaling)
+    if lines:
+        raise UserError(f"{source}: invalid experiment:\n  " + "\n  ".join(lines))
+    return experiment
+
+
+def _check_signaling(signaling: SignalingConfig) -> list[str]:
+    """Names in the signaling section must exist in its network: checked before any work starts."""
+    from boneabm.signaling.network import load_network
+
+    try:
+        network = load_network(signaling.network)
+    except UserError as exc:
+        return [f"signaling.network = {signaling.network!r}: {exc}"]
+    lines = []
+    checks = [(f"knockouts[{i}].gene", k.gene, network.resolve_gene) for i, k in enumerate(signaling.knockouts)]
+    checks += [(f"inhibitors[{i}].target", x.target, network.resolve_inhibitor)
+               for i, x in enumerate(signaling.inhibitors)]
+    checks += [(f"clamps[{i}].species", c.species, network.resolve_gene) for i, c in enumerate(signaling.clamps)]
+    for key, value, resolve in checks:
+        try:
+            resolve(value)
+        except UserError as exc:
+            lines.append(f"signaling.{key} = {value!r}: {str(exc).split(': ', 1)[1]}")
+    supplied = {"rankl_nM", "mcsf_nM", "itam_ligand"}
+    unknown = [name for name in network.inputs if name not in supplied]
+    if unknown:
+        lines.append(f"signaling.network = {signaling.network!r}: inputs {unknown} are not supplied by the model; "
+                     f"it supplies {', '.join(sorted(supplied))}")
+    return lines
 
 
 def load_experiment(
@@ -335,7 +414,22 @@ def load_experiment(
         if "name" not in data:
             data["name"] = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(path).stem) or "experiment"
     source = str(path) if path is not None else "config"
-    return validate(apply_overrides(data or {}, overrides), source)
+    data = apply_overrides(data or {}, overrides)
+    if path is not None:
+        data = _network_beside(data, Path(path).parent)
+    return validate(data, source)
+
+
+def _network_beside(data: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """A network file named relative to the experiment file is found beside it (and saved as an absolute path)."""
+    from boneabm.signaling.network import builtin_networks
+
+    signaling = data.get("signaling")
+    network = signaling.get("network") if isinstance(signaling, dict) else None
+    if isinstance(network, str) and network not in builtin_networks() and not Path(network).is_absolute():
+        if (folder / network).is_file():
+            data = {**data, "signaling": {**signaling, "network": str((folder / network).resolve())}}
+    return data
 
 
 def with_seed(experiment: Experiment, seed: int | None = None) -> Experiment:

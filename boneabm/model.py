@@ -1,9 +1,10 @@
 """BoneModel: the order of things in one tick, and nothing else.
 
 Each tick covers (t, t + dt] and runs:
-  1 schedule  medium changes due at t
-  2 medium    cells take up M-CSF (exact Michaelis–Menten depletion over the tick)
-  3 fates     death, division into a free neighbouring site, a random-walk hop into a free neighbouring site
+  1 schedule   medium changes due at t; perturbations (knockouts, inhibitors, clamps) in force at t
+  2 signaling  one SSA kernel call advances every cell's network by dt with the medium's M-CSF and RANKL;
+               what the cells took up leaves the medium
+  3 fates      death, division into a free neighbouring site (molecules shared binomially), a random-walk hop
 Events are stamped with the tick's end time. The recorder reads the model after the tick.
 """
 
@@ -23,13 +24,17 @@ from boneabm.cells.precursor import (
 from boneabm.config import Experiment
 from boneabm.environment.medium import Medium
 from boneabm.rng import draw_uniforms
+from boneabm.signaling.network import Network, load_network
+from boneabm.signaling.perturbations import PerturbationSchedule
+from boneabm.signaling.ssa import advance, split_molecules
+from boneabm.units import MCSF_HOMODIMER_DA, RANKL_MONOMER_DA, ng_ml_to_nM
 
 # Uniforms each living cell draws from its own stream per tick, by column.
 _U_DEATH, _U_DIVIDE, _U_HOP, _U_SITE, _U_ORDER = range(5)
 
 
 class BoneModel(mesa.Model):
-    def __init__(self, experiment: Experiment):
+    def __init__(self, experiment: Experiment, network: Network | None = None):
         if experiment.seed is None:
             raise ValueError("BoneModel needs an experiment with its seed fixed (config.with_seed)")
         super().__init__(rng=experiment.seed)
@@ -38,26 +43,35 @@ class BoneModel(mesa.Model):
         self.time_h = 0.0
         self.grid = OrthogonalMooreGrid(
             experiment.domain.shape, torus=experiment.domain.periodic, capacity=1, random=self.random)
-        self.population = Population(experiment.seed, capacity=2 * experiment.n_plated)
+        self.network = network or load_network(experiment.signaling.network)
+        self.perturbations = PerturbationSchedule(self.network, experiment.signaling.perturbations())
+        self.effect = self.perturbations.at(0.0)
+        self.population = Population(experiment.seed, capacity=2 * experiment.n_plated,
+                                     n_species=self.network.n_species, n_counters=len(self.network.counters))
         self.medium = Medium(experiment.medium, experiment.domain.area_cm2)
         self.hop_rate_per_h = hop_rate_per_h(experiment.precursors, experiment.domain.grid_spacing_um)
         self.divisions_total = 0
         self.deaths_total = 0
-        self.mcsf_consumed_molecules = 0.0
+        self.ssa_events_total = 0
+        self.cell_hours = 0.0
+        self.ssa_events_by_reaction = np.zeros(self.network.n_reactions, dtype=np.int64)
+        self.counter_totals = np.zeros(len(self.network.counters), dtype=np.int64)
         # (time_h, event, cell_id, partner_id, value); the recorder takes them after each tick
         self.events: list[tuple[float, str, int, int, float]] = []
         self._plate(experiment.n_plated)
 
     def _plate(self, n_cells: int) -> None:
         width, height = self.experiment.domain.shape
-        for site in self.rng.choice(width * height, size=n_cells, replace=False):
-            Precursor(self, self.grid[(int(site) // height, int(site) % height)], born_h=0.0, generation=0)
+        cells = [Precursor(self, self.grid[(int(site) // height, int(site) % height)], born_h=0.0, generation=0)
+                 for site in self.rng.choice(width * height, size=n_cells, replace=False)]
+        rows = np.array([cell.row for cell in cells], dtype=np.int64)
+        self.population.molecules[rows] = self.network.draw_initial(n_cells, self.rng)
 
     def step(self) -> None:
         start_h = (self.steps - 1) * self.dt_h  # Mesa counts this tick already
         self.time_h = self.steps * self.dt_h
         self._apply_schedule(start_h)
-        self._take_up_mcsf()
+        self._signal()
         self._cell_fates()
 
     # 1 ---------------------------------------------------------------------------------------------------
@@ -65,12 +79,38 @@ class BoneModel(mesa.Model):
         every_h = self.experiment.medium.change_every_h
         if every_h is not None and start_h > 0 and round(start_h / self.dt_h) % round(every_h / self.dt_h) == 0:
             self.medium.change()
+        self.effect = self.perturbations.at(start_h)
 
     # 2 ---------------------------------------------------------------------------------------------------
-    def _take_up_mcsf(self) -> None:
-        p = self.experiment.precursors
-        self.mcsf_consumed_molecules += self.medium.take_up_mcsf(
-            self.population.n_alive, p.mcsf_uptake_max_per_h, p.mcsf_uptake_km_ng_ml, self.dt_h)
+    def _signal(self) -> None:
+        pop, network = self.population, self.network
+        rows = pop.rows
+        n = rows.size
+        if n == 0:
+            return
+        self.effect.apply_clamps(pop.molecules, rows)
+        events = np.zeros(n, dtype=np.int64)
+        fired = np.zeros((n, network.n_reactions), dtype=np.int64)
+        consumed = np.zeros((n, len(network.inputs)))
+        advance(pop.molecules, pop.rng_state, rows, pop.nuclei[rows].astype(np.float64), self._inputs(n),
+                self.dt_h, self.effect.rate_scale, self.effect.clamped, network.arrays, events, fired, consumed)
+        self.ssa_events_total += int(events.sum())
+        self.cell_hours += n * self.dt_h
+        self.ssa_events_by_reaction += fired.sum(axis=0)
+        counted = fired[:, list(network.counters.values())]
+        pop.counters[rows] += counted
+        self.counter_totals += counted.sum(axis=0)
+        taken = dict(zip(network.inputs, consumed.sum(axis=0)))
+        self.medium.take_up(taken.get("mcsf_nM", 0.0), taken.get("rankl_nM", 0.0))
+
+    def _inputs(self, n_cells: int) -> np.ndarray:
+        """What each cell's network reads: the well-mixed medium's factors and the ITAM ligand level."""
+        supplied = {
+            "rankl_nM": ng_ml_to_nM(self.medium.rankl_ng_ml, RANKL_MONOMER_DA),
+            "mcsf_nM": ng_ml_to_nM(self.medium.mcsf_ng_ml, MCSF_HOMODIMER_DA),
+            "itam_ligand": self.experiment.signaling.itam_ligand,
+        }
+        return np.tile([supplied[name] for name in self.network.inputs], (n_cells, 1)).astype(np.float64)
 
     # 3 ---------------------------------------------------------------------------------------------------
     def _cell_fates(self) -> None:
@@ -90,12 +130,18 @@ class BoneModel(mesa.Model):
             pop.agent[row].die()
         self.deaths_total += int(dies.sum())
 
+        mothers, daughters = [], []
         for row, site in self._claim_sites(rows[divides], u[divides], vacate=False):
             mother = pop.agent[row]
             daughter = mother.divide(site)
+            mothers.append(row)
+            daughters.append(daughter.row)
             self.events.append((self.time_h, "division", mother.unique_id, daughter.unique_id,
                                 float(pop.generation[row])))
-            self.divisions_total += 1
+        if mothers:
+            split_molecules(pop.molecules, pop.rng_state, np.array(mothers), np.array(daughters),
+                            self.effect.clamped)
+            self.divisions_total += len(mothers)
 
         for row, site in self._claim_sites(rows[hops], u[hops], vacate=True):
             pop.agent[row].move_to_site(site)

@@ -13,6 +13,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,7 @@ import pandas as pd
 from boneabm import __version__
 from boneabm.config import Experiment
 from boneabm.errors import UserError
+from boneabm.signaling.network import network_path
 
 SCHEMA_VERSION = 1
 FLOAT_FORMAT = "%.10g"
@@ -30,9 +32,19 @@ PARTIAL_SUFFIX = ".partial"
 
 TIMESERIES_COLUMNS = [
     "time_h", "n_precursors", "precursors_per_cm2", "confluence", "divisions_total", "deaths_total",
-    "mcsf_ng_ml", "rankl_ng_ml", "medium_changes",
-]
+    "mcsf_ng_ml", "rankl_ng_ml", "medium_changes", "ssa_events_total",
+]  # then <counter>_total, <observable>_mean and <observable>_sd for the network's counters and observables
 CELLS_COLUMNS = ["time_h", "cell_id", "x_um", "y_um", "state", "nuclei", "generation", "born_h"]
+# then one column per network observable (molecules) and counter (events since birth)
+
+
+def timeseries_columns(network) -> list[str]:
+    return (TIMESERIES_COLUMNS + [f"{name}_total" for name in network.counters]
+            + [f"{name}_{stat}" for name in network.observables for stat in ("mean", "sd")])
+
+
+def cells_columns(network) -> list[str]:
+    return CELLS_COLUMNS + list(network.observables) + list(network.counters)
 EVENTS_COLUMNS = ["time_h", "event", "cell_id", "partner_id", "value"]
 _PACKAGES = ["mesa", "numpy", "numba", "llvmlite", "pandas", "scipy", "pydantic", "PyYAML", "tqdm", "matplotlib"]
 
@@ -110,6 +122,8 @@ class RunDirectory:
             "error": None,
         }
         (self.path / "config.yaml").write_text(experiment.to_yaml(), encoding="utf-8")
+        # the network the run used travels with it, so the directory alone describes the run
+        shutil.copyfile(network_path(experiment.signaling.network), self.path / "network.yaml")
         self._write_metadata()
 
     def _write_metadata(self) -> None:
@@ -138,15 +152,23 @@ def _append(path: Path, frame: pd.DataFrame) -> None:
     frame.to_csv(path, mode="a", header=not path.exists(), index=False, float_format=FLOAT_FORMAT)
 
 
+def observables(model, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Each network observable (a sum of species) for the cells in ``rows``."""
+    molecules = model.population.molecules
+    return {name: molecules[rows][:, species].sum(axis=1) for name, species in model.network.observables.items()}
+
+
 class Recorder:
     """Copies the model's arrays into the run's tables."""
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, network):
         self.timeseries_path = directory / "timeseries.csv"
         self.cells_path = directory / "cells.csv"
         self.events_path = directory / "events.csv"
-        for path, columns in ((self.timeseries_path, TIMESERIES_COLUMNS), (self.cells_path, CELLS_COLUMNS),
-                              (self.events_path, EVENTS_COLUMNS)):
+        self.timeseries_columns = timeseries_columns(network)
+        self.cells_columns = cells_columns(network)
+        for path, columns in ((self.timeseries_path, self.timeseries_columns),
+                              (self.cells_path, self.cells_columns), (self.events_path, EVENTS_COLUMNS)):
             _append(path, pd.DataFrame(columns=columns))
 
     def record(self, model) -> None:
@@ -162,8 +184,14 @@ class Recorder:
             "mcsf_ng_ml": model.medium.mcsf_ng_ml,
             "rankl_ng_ml": model.medium.rankl_ng_ml,
             "medium_changes": model.medium.n_changes,
+            "ssa_events_total": model.ssa_events_total,
         }
-        _append(self.timeseries_path, pd.DataFrame([row], columns=TIMESERIES_COLUMNS))
+        row.update({f"{name}_total": int(total) for name, total in zip(model.network.counters,
+                                                                       model.counter_totals)})
+        for name, values in observables(model, model.population.rows).items():
+            row[f"{name}_mean"] = values.mean() if values.size else np.nan
+            row[f"{name}_sd"] = values.std() if values.size else np.nan
+        _append(self.timeseries_path, pd.DataFrame([row], columns=self.timeseries_columns))
 
     def snapshot(self, model) -> None:
         pop = model.population
@@ -179,7 +207,9 @@ class Recorder:
             "nuclei": pop.nuclei[rows],
             "generation": pop.generation[rows],
             "born_h": pop.born_h[rows],
-        }, columns=CELLS_COLUMNS)
+            **observables(model, rows),
+            **{name: pop.counters[rows, i] for i, name in enumerate(model.network.counters)},
+        }, columns=self.cells_columns)
         _append(self.cells_path, frame)
 
     def take_events(self, model) -> None:

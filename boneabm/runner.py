@@ -51,11 +51,23 @@ def execute(experiment: Experiment, out: Path | None = None, progress: bool = Fa
     directory = RunDirectory(Path(out) if out is not None else default_run_dir(experiment), experiment, command)
     try:
         model = BoneModel(experiment)
-        simulate(model, Recorder(directory.path), progress)
+        simulate(model, Recorder(directory.path, model.network), progress)
     except KeyboardInterrupt:
         directory.fail("interrupted", "interrupted by the user (SIGINT) or a termination signal")
         raise
     except Exception as exc:
         directory.fail("failed", "".join(traceback.format_exception(exc)))
         raise RunFailed(directory.path, exc) from exc
-    return directory.complete(n_ticks=experiment.time.n_ticks, final_cells=model.population.n_alive)
+    return directory.complete(n_ticks=experiment.time.n_ticks, final_cells=model.population.n_alive,
+                              ssa=ssa_summary(model))
+
+
+def ssa_summary(model: BoneModel, top: int = 8) -> dict:
+    """Signaling cost: events in all, per cell-hour, and the reactions that fired most."""
+    by_reaction = sorted(zip(model.network.reactions, model.ssa_events_by_reaction.tolist()), key=lambda kv: -kv[1])
+    return {
+        "events_total": model.ssa_events_total,
+        "cell_hours": round(model.cell_hours, 3),
+        "events_per_cell_hour": round(model.ssa_events_total / model.cell_hours, 3) if model.cell_hours else None,
+        "top_reactions": dict(by_reaction[:top]),
+    }

@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from boneabm.cli import main
-from boneabm.output import CELLS_COLUMNS, EVENTS_COLUMNS, TIMESERIES_COLUMNS
+from boneabm.output import EVENTS_COLUMNS, cells_columns, timeseries_columns
+from boneabm.signaling import load_network
 
 
 def tree(path: Path) -> set:
@@ -24,15 +25,18 @@ def test_run_writes_a_complete_directory_and_prints_only_its_path(tmp_path, smal
     assert main(["run", str(small_yaml()), "--out", str(out)]) == 0
     captured = capsys.readouterr()
     assert captured.out == f"{out}\n"
-    assert {"config.yaml", "metadata.json", "timeseries.csv", "cells.csv", "events.csv"} <= {
+    assert {"config.yaml", "network.yaml", "metadata.json", "timeseries.csv", "cells.csv", "events.csv"} <= {
         p.name for p in out.iterdir()}
     assert not (tmp_path / "result.partial").exists()
     metadata = json.loads((out / "metadata.json").read_text())
     assert metadata["status"] == "complete" and metadata["seed"] == 7 and metadata["schema_version"] == 1
     assert metadata["wall_s"] >= 0 and metadata["packages"]["mesa"].startswith("3.")
     header = lambda name: (out / name).read_text().splitlines()[0].split(",")  # noqa: E731
-    assert header("timeseries.csv") == TIMESERIES_COLUMNS
-    assert header("cells.csv") == CELLS_COLUMNS and header("events.csv") == EVENTS_COLUMNS
+    rank = load_network("rank")
+    assert header("timeseries.csv") == timeseries_columns(rank)
+    assert header("cells.csv") == cells_columns(rank) and header("events.csv") == EVENTS_COLUMNS
+    assert (out / "network.yaml").read_text() == (Path(rank.source)).read_text()  # the network travels along
+    assert metadata["ssa"]["events_total"] > 0 and metadata["ssa"]["top_reactions"]
     # the saved config is the resolved one: every default filled in
     saved = yaml.safe_load((out / "config.yaml").read_text())
     assert saved["precursors"]["division_rate_max_per_h"] == 0.035 and saved["seed"] == 7

@@ -14,7 +14,8 @@ from boneabm.cells.precursor import death_rate_per_h, division_rate_per_h, hop_r
 from boneabm.config import load_experiment
 from boneabm.model import BoneModel
 
-STATIC = {"mcsf_uptake_max_per_h": 0.0}  # M-CSF held at its medium level
+# M-CSF held at its medium level: the cells' uptake reaction blocked
+STATIC_MCSF = {"signaling": {"inhibitors": [{"target": "mcsf_uptake"}]}}
 
 
 def run(model: BoneModel, hours: float) -> BoneModel:
@@ -51,7 +52,7 @@ def test_with_mcsf_sparse_precursors_expand_at_the_rate_mcsf_sets():
     # 200 x 200 sites with 1,000 cells: neighbours are almost never all taken, so growth is unconstrained
     experiment = load_experiment(data={
         "seed": 5, "domain": {"width_um": 5000, "height_um": 5000},
-        "precursors": {"plating_density_per_cm2": 4000, **STATIC}})
+        "precursors": {"plating_density_per_cm2": 4000}, **STATIC_MCSF})
     model = BoneModel(experiment)
     n0 = model.population.n_alive
     run(model, 24)
@@ -97,7 +98,7 @@ FROZEN = {"division_rate_max_per_h": 0.0, "death_rate_basal_per_h": 0.0, "death_
 def test_sparse_cells_random_walk_with_the_configured_diffusivity():
     experiment = load_experiment(data={
         "seed": 9, "domain": {"width_um": 5000, "height_um": 5000},
-        "precursors": {"plating_density_per_cm2": 4000, **FROZEN, **STATIC}})
+        "precursors": {"plating_density_per_cm2": 4000, **FROZEN}, **STATIC_MCSF})
     model = BoneModel(experiment)
     ids0, x0, y0 = positions(model)
     run(model, 10)

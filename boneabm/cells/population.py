@@ -10,7 +10,7 @@ import numpy as np
 
 from boneabm.rng import seed_streams
 
-# column name -> (dtype, trailing shape). The signaling issue adds the molecule-count matrix here.
+# column name -> (dtype, trailing shape); the network's species and counters add two matrices
 COLUMNS = {
     "cell_id": (np.int64, ()),
     "x": (np.int64, ()),  # grid site, along the width
@@ -25,11 +25,14 @@ COLUMNS = {
 
 
 class Population:
-    def __init__(self, run_seed: int, capacity: int = 1024):
+    def __init__(self, run_seed: int, capacity: int = 1024, n_species: int = 0, n_counters: int = 0):
         self.run_seed = np.uint64(run_seed)
         self._capacity = max(int(capacity), 16)
+        columns = {**COLUMNS,
+                   "molecules": (np.int64, (n_species,)),  # molecule counts of the signaling network
+                   "counters": (np.int64, (n_counters,))}  # firings of counted reactions since birth
         self._columns = {name: np.zeros((self._capacity, *shape), dtype=dtype)
-                         for name, (dtype, shape) in COLUMNS.items()}
+                         for name, (dtype, shape) in columns.items()}
         self._n_used = 0  # rows [0, _n_used) have been handed out at least once
         self._free: list[int] = []
 
@@ -76,6 +79,8 @@ class Population:
         c["nuclei"][row] = 1
         c["alive"][row] = True
         c["agent"][row] = agent
+        c["molecules"][row] = 0
+        c["counters"][row] = 0
         seed_streams(self.run_seed, c["cell_id"][row : row + 1], c["rng_state"], np.array([row]))
         return row
 

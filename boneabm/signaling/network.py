@@ -179,9 +179,8 @@ class Network:
             return [self.species_index(s) for s in self.genes[name]]
         if name in self.species:
             return [self.species_index(name)]
-        known = sorted(set(self.genes) | set(self.species))
-        raise UserError(f"knockout {name!r}: not a gene or species of network {self.spec.name!r}; known: "
-                        f"{', '.join(known)}")
+        raise UserError(f"knockout {name!r}: not a gene or species of network {self.spec.name!r}"
+                        f"{_suggest(name, set(self.genes) | set(self.species))}")
 
     def resolve_inhibitor(self, target: str) -> list[int]:
         """Reaction indices an inhibitor of ``target`` (a named inhibitor or a reaction) acts on."""
@@ -189,9 +188,8 @@ class Network:
             return self.reaction_indices(self.inhibitors[target])
         if target in self.reactions:
             return [self.reactions.index(target)]
-        known = sorted(set(self.inhibitors) | set(self.reactions))
         raise UserError(f"inhibitor target {target!r}: not an inhibitor or reaction of network "
-                        f"{self.spec.name!r}; known: {', '.join(known)}")
+                        f"{self.spec.name!r}{_suggest(target, set(self.inhibitors) | set(self.reactions))}")
 
     def synthesis_reactions(self, species: list[int]) -> list[int]:
         """Reactions that create any of ``species`` from outside that set: what a knockout switches off."""
@@ -223,6 +221,14 @@ class Network:
                     X[:, i] = np.rint(stats.gamma(shape, scale=rule.mean / shape).rvs(size=n_cells,
                                                                                       random_state=rng))
         return X
+
+
+def _suggest(name: str, known: set[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.6)
+    hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
+    return f"{hint}; known: {', '.join(sorted(known))}"
 
 
 def _modifier_kind(law: str, on_input: bool) -> int:

@@ -4,8 +4,8 @@
     frame = simulate(load_network("rank"), n_cells=100, times_h=[0, 1, 24, 48],
                      inputs={"rankl_nM": 2.5, "mcsf_nM": 0.8, "itam_ligand": 1.0}, seed=1)
 
-returns a tidy DataFrame (``cell_id``, ``time_h``, one column per species); ``frame.attrs["events"]`` holds
-the events fired per reaction.
+returns a tidy DataFrame (``cell_id``, ``time_h``, one column per species, then one per counter: the firings
+of a counted reaction so far); ``frame.attrs["events"]`` holds the events fired per reaction.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ class CellBatch:
         self.events_per_reaction = np.zeros(network.n_reactions, dtype=np.int64)
         self.events_per_cell = np.zeros(n_cells, dtype=np.int64)
         self.consumed = np.zeros((n_cells, len(network.inputs)))
+        self.counters = np.zeros((n_cells, len(network.counters)), dtype=np.int64)
 
     def step(self, dt_h: float, inputs: np.ndarray, volume: np.ndarray, effect) -> None:
         n = self.rows.size
@@ -48,6 +49,7 @@ class CellBatch:
         self.events_per_cell += events
         self.events_per_reaction += fired.sum(axis=0)
         self.consumed += consumed
+        self.counters[self.rows] += fired[:, list(self.network.counters.values())]
 
 
 def input_matrix(network: Network, inputs: Mapping[str, float | Sequence[float]] | None, n_cells: int) -> np.ndarray:
@@ -102,6 +104,8 @@ def simulate(network: Network, n_cells: int, times_h: Sequence[float],
 
 def _frame(batch: CellBatch, time_h: float) -> pd.DataFrame:
     frame = pd.DataFrame(batch.X.copy(), columns=batch.network.species)
+    for i, name in enumerate(batch.network.counters):
+        frame[name] = batch.counters[:, i]
     frame.insert(0, "time_h", time_h)
     frame.insert(0, "cell_id", batch.cell_id)
     return frame

@@ -1,0 +1,109 @@
+"""Network files: units, validation messages that name the culprit, compilation, the shipped RANK network."""
+
+import copy
+
+import pytest
+
+from boneabm.signaling import load_network, network_from_dict
+from boneabm.signaling.network import NetworkError
+from boneabm.signaling.units import UnitError, parse_unit
+
+GOOD = {
+    "name": "t", "cell_volume_pl": 1.0, "modules": {"m": {"molecules_per_nM": 10}, "other": {"molecules_per_nM": 5}},
+    "inputs": {"L": {"unit": "nM"}},
+    "species": {"A": {"module": "m", "initial": 5}, "B": {"module": "m"}, "Z": {"module": "other"}},
+    "parameters": {"k1": {"value": 2, "unit": "1/min", "source": "calibrated"},
+                   "k0": {"value": 3, "unit": "nM/h", "source": "calibrated"},
+                   "K": {"value": 1, "unit": "nM", "source": "calibrated"},
+                   "n": {"value": 2, "unit": "1", "source": "calibrated"}},
+    "reactions": [{"name": "make", "products": {"A": 1}, "k": "k0",
+                   "modifiers": [{"species": "Z", "law": "hill", "K": "K", "n": "n"}]},
+                  {"name": "convert", "reactants": {"A": 1}, "products": {"B": 1}, "k": "k1"}],
+}
+
+
+def broken(change):
+    data = copy.deepcopy(GOOD)
+    change(data)
+    with pytest.raises(NetworkError) as info:
+        network_from_dict(data)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("text, factor, dims", [
+    ("1/h", 1.0, (0, 0, -1)), ("1/min", 60.0, (0, 0, -1)), ("1/s", 3600.0, (0, 0, -1)),
+    ("nM", 1.0, (1, 0, 0)), ("pM", 1e-3, (1, 0, 0)), ("uM", 1e3, (1, 0, 0)),
+    ("1/(nM*min)", 60.0, (-1, 0, -1)), ("nM/h", 1.0, (1, 0, -1)), ("molecules/h", 1.0, (0, 1, -1)),
+    ("1/(nM^2*h)", 1.0, (-2, 0, -1)), ("1", 1.0, (0, 0, 0)), ("1/d", 1 / 24, (0, 0, -1)),
+])
+def test_units_parse_to_hours_nanomolar_and_molecules(text, factor, dims):
+    unit = parse_unit(text)
+    assert unit.factor == pytest.approx(factor) and unit.dims == dims
+
+
+@pytest.mark.parametrize("text", ["furlongs", "1/(nM", "nM^x", "", "nM nM"])
+def test_bad_units_are_refused(text):
+    with pytest.raises(UnitError):
+        parse_unit(text)
+
+
+def test_compiled_constants_are_in_molecules_and_hours():
+    network = network_from_dict(GOOD)
+    a = network.arrays
+    assert a.rate_constant[0] == pytest.approx(3 * 10)  # 3 nM/h × 10 molecules/nM
+    assert a.rate_constant[1] == pytest.approx(120)  # 2/min
+    assert a.modifier_K[0] == pytest.approx(5)  # 1 nM of Z in Z's module (5 per nM)
+    assert list(a.volume_exponent) == [1.0, 0.0]
+
+
+def test_unknown_species_names_the_reaction():
+    message = broken(lambda d: d["reactions"][1].update(products={"Q": 1}))
+    assert "reaction convert: unknown product species 'Q'" in message
+
+
+def test_negative_stoichiometry_is_refused():
+    assert "stoichiometry -1" in broken(lambda d: d["reactions"][1].update(products={"B": -1}))
+
+
+def test_missing_parameter_names_the_reaction():
+    assert "reaction convert: missing parameter 'k9'" in broken(lambda d: d["reactions"][1].update(k="k9"))
+
+
+def test_unknown_unit_names_the_parameter():
+    message = broken(lambda d: d["parameters"]["k1"].update(unit="1/fortnight"))
+    assert "parameter k1" in message and "unknown unit 'fortnight'" in message
+
+
+def test_inconsistent_unit_names_reaction_and_expectation():
+    message = broken(lambda d: d["parameters"]["k1"].update(unit="nM/h"))
+    assert "reaction convert: rate constant k1 has unit 'nM/h'" in message and "expected a unit like 1/h" in message
+
+
+def test_one_event_cannot_mean_different_amounts_in_different_modules():
+    message = broken(lambda d: d["reactions"][1].update(products={"Z": 1}))
+    assert "different molecules_per_nM" in message
+
+
+def test_every_parameter_needs_a_source():
+    with pytest.raises(NetworkError, match="source"):
+        network_from_dict({**GOOD, "parameters": {**GOOD["parameters"], "k1": {"value": 2, "unit": "1/h"}}})
+
+
+def test_unknown_keys_are_refused():
+    with pytest.raises(NetworkError, match="Extra inputs"):
+        network_from_dict({**GOOD, "speceis": {}})
+
+
+def test_the_rank_network_loads_with_every_stage():
+    network = load_network("rank")
+    for name in ["RANK", "RANK_L", "TRAF6_a", "TAK1_a", "NFkB_n", "MAPK_a", "cFos", "Gab2", "DAP12_p", "FcRg_p",
+                 "BtkTec_a", "BLNK", "PLCg2_a", "CaN_a", "NFATc1", "NFATc1_n", "Blimp1", "IRF8", "MafB", "Bcl6",
+                 "DC_STAMP", "OC_STAMP", "Atp6v0d2", "TRAP", "CtsK", "Itgb3"]:
+        assert name in network.species
+    for p in network.spec.parameters.values():
+        assert p.source.startswith("calibrated") or any(ch.isdigit() for ch in p.source) or "Hill" in p.source
+    assert set(network.inputs) == {"rankl_nM", "mcsf_nM", "itam_ligand"}
+    # a knockout switches off synthesis into the gene's pool only
+    traf6 = network.resolve_gene("Traf6")
+    names = [network.reactions[j] for j in network.synthesis_reactions(traf6)]
+    assert names == ["traf6_synthesis"]
