@@ -32,3 +32,17 @@ def test_every_output_column_is_in_the_readme(column):
 def test_readme_set_up_commands_exist():
     assert "./dev run" in README and "./dev test" in README
     assert (Path(__file__).resolve().parent.parent / "dev").stat().st_mode & 0o111
+
+
+def test_every_rank_observable_and_counter_is_in_the_readme():
+    from boneabm.signaling import load_network
+
+    rank = load_network("rank")
+    for name in list(rank.observables) + list(rank.counters):
+        assert f"`{name}`" in README, name
+
+
+def test_every_signaling_command_and_config_is_in_the_readme():
+    for config in (Path(__file__).resolve().parent.parent / "configs").glob("*.yaml"):
+        assert f"`{config.name}`" in README, config.name
+    assert "`boneabm network [FILE]`" in README

@@ -15,6 +15,7 @@ makes zero-order products twice as fast and meets a bimolecular partner half as 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -111,6 +112,9 @@ class NetworkSpec(_Strict):
     inhibitors: dict[str, InhibitorSpec] = {}
     observables: dict[str, list[str]] = {}
     counters: dict[str, str] = {}
+    reference_inputs: dict[str, float] = Field(
+        {}, description="The condition the network is calibrated for; a short simulation there orders the "
+        "kernel's reaction search by firing frequency (speed only: results are exact in any order).")
 
 
 class NetworkError(UserError):
@@ -140,6 +144,7 @@ class KernelArrays(NamedTuple):
     dependents: np.ndarray  # reactions whose propensity a reaction's firing can change
     consumed_input: np.ndarray  # [R] input index or -1
     consumed_molecules: np.ndarray  # [R] real molecules of that input taken (+) or given back (-) per event
+    search_order: np.ndarray  # [R] reactions by decreasing firing frequency in the reference condition
 
 
 @dataclass(frozen=True)
@@ -402,6 +407,13 @@ def compile_network(spec: NetworkSpec, source: str = "network") -> Network:
         for s in members:
             if s not in s_index:
                 problems.append(f"observable {name}: unknown species {s!r}")
+    for name, value in spec.reference_inputs.items():
+        if name not in i_index:
+            problems.append(f"reference_inputs: unknown input {name!r}")
+        elif value < 0:
+            problems.append(f"reference_inputs: {name} = {value} is negative")
+    if spec.reference_inputs and set(spec.reference_inputs) != set(inputs):
+        problems.append(f"reference_inputs: give every input ({', '.join(inputs)})")
     for name, reaction in spec.counters.items():
         if reaction not in names:
             problems.append(f"counter {name}: unknown reaction {reaction!r}")
@@ -429,14 +441,20 @@ def compile_network(spec: NetworkSpec, source: str = "network") -> Network:
         f64(rate_constant), f64(volume_exponent), i64(reactant_ptr), i64(reactant_species), i64(reactant_order),
         i64(modifier_ptr), i64(modifier_kind), i64(modifier_index), f64(modifier_K), f64(modifier_n),
         i64(change_ptr), i64(change_species), i64(change_delta), i64(dependents_ptr), i64(dependents),
-        i64(consumed_input), f64(consumed_molecules))
+        i64(consumed_input), f64(consumed_molecules), np.arange(n_r, dtype=np.int64))
     initial = [sp.initial if isinstance(sp.initial, InitialSpec) else InitialSpec(mean=sp.initial)
                for sp in spec.species.values()]
-    return Network(spec=spec, species=species, reactions=names, inputs=inputs, arrays=arrays, initial=initial,
+    network = Network(spec=spec, species=species, reactions=names, inputs=inputs, arrays=arrays, initial=initial,
                    genes=dict(spec.genes), inhibitors={k: list(v.reactions) for k, v in spec.inhibitors.items()},
                    observables={k: [s_index[s] for s in v] for k, v in spec.observables.items()},
                    counters={k: names.index(v) for k, v in spec.counters.items()},
                    source=source, conversions=conversions)
+    if spec.reference_inputs:
+        from boneabm.signaling.simulate import firing_frequency_order
+
+        order = firing_frequency_order(network, spec.reference_inputs)
+        network = dataclasses.replace(network, arrays=arrays._replace(search_order=order))
+    return network
 
 
 def builtin_networks() -> list[str]:

@@ -69,6 +69,14 @@ def input_matrix(network: Network, inputs: Mapping[str, float | Sequence[float]]
     return U
 
 
+def firing_frequency_order(network: Network, inputs: Mapping[str, float], n_cells: int = 32,
+                           hours: float = 72.0) -> np.ndarray:
+    """Reactions by decreasing firing count in a short, fixed-seed simulation at ``inputs`` (ties by index)."""
+    frame = simulate(network, n_cells, [hours], inputs=inputs, seed=0)
+    counts = np.array([frame.attrs["events"][name] for name in network.reactions])
+    return np.lexsort((np.arange(counts.size), -counts)).astype(np.int64)
+
+
 def simulate(network: Network, n_cells: int, times_h: Sequence[float],
              inputs: Mapping[str, float | Sequence[float]] | None = None, seed: int = 0,
              volume: float | Sequence[float] = 1.0, perturbations: Sequence[Perturbation] = (),
