@@ -22,7 +22,7 @@ class RunFailed(Exception):
         self.partial_dir = partial_dir
 
 
-def simulate(model: BoneModel, recorder: Recorder, progress: bool = False) -> None:
+def run_to_end(model: BoneModel, recorder: Recorder, progress: bool = False) -> None:
     """Advance ``model`` to the end of its experiment, recording at t = 0, on the configured cadence and at
     the end."""
     time = model.experiment.time
@@ -51,7 +51,7 @@ def execute(experiment: Experiment, out: Path | None = None, progress: bool = Fa
     directory = RunDirectory(Path(out) if out is not None else default_run_dir(experiment), experiment, command)
     try:
         model = BoneModel(experiment)
-        simulate(model, Recorder(directory.path, model.network), progress)
+        run_to_end(model, Recorder(directory.path, model.network), progress)
     except KeyboardInterrupt:
         directory.fail("interrupted", "interrupted by the user (SIGINT) or a termination signal")
         raise

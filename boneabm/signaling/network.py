@@ -16,12 +16,11 @@ makes zero-order products twice as fast and meets a bimolecular partner half as 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, NamedTuple
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from boneabm.errors import UserError
@@ -162,7 +161,6 @@ class Network:
     observables: dict[str, list[int]]
     counters: dict[str, int]  # name -> reaction index whose firings are counted per cell
     source: str = ""
-    conversions: dict[str, float] = field(default_factory=dict)  # reaction -> factor applied to its k
 
     @property
     def n_species(self) -> int:
@@ -270,7 +268,6 @@ def compile_network(spec: NetworkSpec, source: str = "network") -> Network:
     modifier_ptr, modifier_kind, modifier_index, modifier_K, modifier_n = [0], [], [], [], []
     change_ptr, change_species, change_delta = [0], [], []
     consumed_input, consumed_molecules = [], []
-    conversions = {}
 
     for r in spec.reactions:
         where = f"reaction {r.name}"
@@ -347,7 +344,6 @@ def compile_network(spec: NetworkSpec, source: str = "network") -> Network:
                 f"input(s); expected a unit like {conc}")
             continue
         rate_constant.append(spec.parameters[r.k].value * k_unit.factor * factor)
-        conversions[r.name] = k_unit.factor * factor
         volume_exponent.append(float(e))
 
         for s, n in r.reactants.items():
@@ -395,18 +391,11 @@ def compile_network(spec: NetworkSpec, source: str = "network") -> Network:
         if spec.parameters[r.k].value < 0:
             problems.append(f"{where}: rate constant {r.k} = {spec.parameters[r.k].value} is negative")
 
-    for gene, members in spec.genes.items():
-        for s in members:
-            if s not in s_index:
-                problems.append(f"gene {gene}: unknown species {s!r}")
-    for name, inh in spec.inhibitors.items():
-        for rx in inh.reactions:
-            if rx not in names:
-                problems.append(f"inhibitor {name}: unknown reaction {rx!r}")
-    for name, members in spec.observables.items():
-        for s in members:
-            if s not in s_index:
-                problems.append(f"observable {name}: unknown species {s!r}")
+    named_sets = (("gene", spec.genes, s_index, "species"), ("observable", spec.observables, s_index, "species"),
+                  ("inhibitor", {k: v.reactions for k, v in spec.inhibitors.items()}, names, "reaction"))
+    for label, table, known, kind in named_sets:
+        problems += [f"{label} {name}: unknown {kind} {member!r}"
+                     for name, members in table.items() for member in members if member not in known]
     for name, value in spec.reference_inputs.items():
         if name not in i_index:
             problems.append(f"reference_inputs: unknown input {name!r}")
@@ -448,7 +437,7 @@ def compile_network(spec: NetworkSpec, source: str = "network") -> Network:
                    genes=dict(spec.genes), inhibitors={k: list(v.reactions) for k, v in spec.inhibitors.items()},
                    observables={k: [s_index[s] for s in v] for k, v in spec.observables.items()},
                    counters={k: names.index(v) for k, v in spec.counters.items()},
-                   source=source, conversions=conversions)
+                   source=source)
     if spec.reference_inputs:
         from boneabm.signaling.simulate import firing_frequency_order
 
@@ -473,12 +462,23 @@ def network_path(name_or_path: str | Path) -> Path:
     return path
 
 
+_LOADED: dict[tuple[str, int, int], Network] = {}
+
+
 def load_network(name_or_path: str | Path = "rank") -> Network:
-    """Load, validate and compile a network file; every problem is a ``UserError`` naming its place."""
+    """Load, validate and compile a network file; every problem is a ``UserError`` naming its place.
+
+    Compiled networks are kept per file version (path, modification time, size): validating an experiment and
+    building its model load the file once.
+    """
     from boneabm.config import read_yaml
 
-    path = network_path(name_or_path)
-    return network_from_dict(read_yaml(path), str(path))
+    path = network_path(name_or_path).resolve()
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _LOADED:
+        _LOADED[key] = network_from_dict(read_yaml(path), str(path))
+    return _LOADED[key]
 
 
 def network_from_dict(data: dict, source: str = "network") -> Network:
@@ -489,7 +489,3 @@ def network_from_dict(data: dict, source: str = "network") -> Network:
         lines = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)]
         raise NetworkError(f"{source}: invalid network:\n  " + "\n  ".join(lines)) from None
     return compile_network(spec, source)
-
-
-def to_yaml(network: Network) -> str:
-    return yaml.safe_dump(network.spec.model_dump(mode="json", exclude_defaults=True), sort_keys=False)
