@@ -12,7 +12,7 @@ import math
 import re
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -114,6 +114,10 @@ class MediumConfig(_Section):
         description="Soluble RANKL in fresh medium, ng/mL (~20 kDa monomer: 100 ng/mL ≈ 5 nM). Protocols use "
         "30-100 ng/mL (BIOLOGY.md §3.1). Carried by the medium; RANK signaling reads it from the signaling "
         "issue on.")
+    opg_ng_ml: float = Field(
+        0.0, ge=0, le=1e5,
+        description="OPG (dimeric, ~110 kDa: 100 ng/mL ≈ 0.9 nM) in fresh medium, ng/mL; titrations use 50-500 "
+        "ng/mL against 50 ng/mL RANKL (Li et al. 2016 JBC, BIOLOGY.md §3.1).")
     volume_ul_per_cm2: float = Field(
         625.0, gt=0, le=1e5,
         description="Medium volume over each cm² of culture surface, µL/cm² (200 µL in a 0.32 cm² 96-well).")
@@ -121,6 +125,79 @@ class MediumConfig(_Section):
         48.0, gt=0,
         description="Interval between full medium changes, h (protocols feed every 2-3 days, BIOLOGY.md "
         "§3.1); null for never. A change restores every factor to its fresh-medium level.")
+
+
+class FactorConfig(_Section):
+    diffusivity_um2_per_h: float = Field(
+        ge=0, description="Diffusivity in the fluid around the cells, µm²/h (Stokes–Einstein scaling from a "
+        "globular protein's ~90 µm²/s at 37 °C by molecular weight; calibrated).")
+    decay_per_h: float = Field(0.0, ge=0, le=100, description="First-order loss, 1/h.")
+
+
+class FieldsConfig(_Section):
+    mode: Literal["culture", "tissue"] = Field(
+        "culture",
+        description="culture: a well-mixed medium over the cells exchanges with every site, so factors stay "
+        "nearly uniform; tissue: no medium, factors are made, bound, consumed and decay locally.")
+    boundary: Literal["periodic", "no_flux"] = Field(
+        "periodic", description="Boundary of the fields' transport: periodic (like the cells) or no-flux.")
+    layer_height_um: float = Field(
+        10.0, gt=0, le=1e4,
+        description="Height of the fluid layer around the cells that a site's concentration stands for, µm (a "
+        "cell's height); uptake and secretion change it through the site's volume = spacing² × this.")
+    medium_exchange_um_per_h: float = Field(
+        1000.0, ge=0,
+        description="Mass-transfer velocity between the cells' layer and the medium above, µm/h (culture mode). "
+        "1000 µm/h keeps the layer within a few % of the medium under full M-CSF uptake (calibrated).")
+    mcsf: FactorConfig = Field(FactorConfig(diffusivity_um2_per_h=3.6e5),
+                               description="M-CSF (37 kDa): ≈ 100 µm²/s.")
+    rankl: FactorConfig = Field(
+        FactorConfig(diffusivity_um2_per_h=2.9e5),
+        description="Soluble RANKL (trimer ~60 kDa): ≈ 80 µm²/s. Bone-model fits use 10.13/d decay in vivo "
+        "(Pivonka 2008); 0 in culture.")
+    opg: FactorConfig = Field(
+        FactorConfig(diffusivity_um2_per_h=2.2e5),
+        description="OPG (dimer ~110 kDa): ≈ 60 µm²/s; its RANKL complex moves and decays like it. Lemaire "
+        "2004 uses 0.35/d decay in bone; 0 in culture.")
+    antibody: FactorConfig = Field(
+        FactorConfig(diffusivity_um2_per_h=1.8e5, decay_per_h=0.00111),
+        description="Anti-RANKL antibody (IgG ~147 kDa, denosumab-like): ≈ 50 µm²/s; half-life ≈ 26 days "
+        "(BIOLOGY.md §2); its RANKL complex moves and decays like it.")
+    rankl_opg_kon_per_nM_h: float = Field(
+        3.6, gt=0, description="RANKL–OPG association, 1/(nM·h) (1e6 /M/s; calibrated).")
+    rankl_opg_kd_nM: float = Field(
+        0.002, gt=0,
+        description="RANKL–OPG dissociation constant, nM: 500-fold tighter than RANKL–RANK (1 nM in the rank "
+        "network), as measured for the OPG binding region (Nelson et al. 2012 Structure 20:1971).")
+    rankl_antibody_kon_per_nM_h: float = Field(
+        3.6, gt=0, description="RANKL–antibody association, 1/(nM·h) (calibrated).")
+    rankl_antibody_kd_nM: float = Field(
+        0.003, gt=0, description="RANKL–antibody dissociation constant, nM (denosumab ≈ 3 pM, Kostenuik et al. "
+        "2009 JBMR 24:182).")
+
+
+
+class DoseConfig(_Section):
+    drug: Literal["anti_rankl_antibody", "opg_fc"] = Field(
+        description="anti_rankl_antibody sequesters RANKL (denosumab-like); opg_fc adds OPG (AMGN-0007-like).")
+    ng_ml: float = Field(gt=0, le=1e6, description="Concentration added to the medium (culture) or to every "
+                         "site (tissue), ng/mL.")
+    at_h: float = Field(ge=0, description="Time of the (first) dose, h.")
+    every_h: float | None = Field(None, gt=0, description="Interval of repeated doses, h; null for one dose.")
+
+
+class BoneConfig(_Section):
+    thickness_um: float = Field(
+        300.0, gt=0, description="Thickness of the bone (or dentine) slice under the cells, µm (slices of "
+        "0.2-0.4 mm are usual); resorption cannot go deeper.")
+    pixels_per_site: int = Field(
+        5, ge=1, le=20,
+        description="Bone pixels along each side of a grid site (5 → 5 µm pixels at the 25 µm default spacing): "
+        "pits are a few cell diameters across, so they need a finer grid than the cells.")
+    trench_elongation: float = Field(
+        2.0, gt=1,
+        description="A resorption event whose length is at least this times its width is a trench, not a pit "
+        "(trenches are long, Søe & Delaissé 2017 J Cell Sci; calibrated).")
 
 
 class PrecursorConfig(_Section):
@@ -226,6 +303,9 @@ class Experiment(_Section):
         "driven survival, division and motility.")
     signaling: SignalingConfig = Field(
         SignalingConfig(), description="The intracellular network every cell runs and its perturbations.")
+    fields: FieldsConfig = Field(FieldsConfig(), description="M-CSF, RANKL and OPG as fields on the grid.")
+    doses: list[DoseConfig] = Field([], description="Drugs added on a schedule.")
+    bone: BoneConfig = Field(BoneConfig(), description="The resorbable bone slice under the cells.")
 
     @model_validator(mode="after")
     def _plating_fits(self) -> Experiment:
@@ -243,6 +323,23 @@ class Experiment(_Section):
         if every is not None and _ticks(every, self.time.dt_h) is None:
             raise ValueError(
                 f"medium.change_every_h = {every!r} must be a whole multiple of time.dt_h = {self.time.dt_h!r}")
+        return self
+
+    @model_validator(mode="after")
+    def _layer_under_the_medium(self) -> Experiment:
+        medium_height_um = self.medium.volume_ul_per_cm2 * 10  # 1 µL/cm² stands 10 µm high
+        if self.fields.mode == "culture" and self.fields.layer_height_um >= medium_height_um:
+            raise ValueError(
+                f"fields.layer_height_um = {self.fields.layer_height_um!r} must be below the medium's height "
+                f"({medium_height_um:g} µm from medium.volume_ul_per_cm2 = {self.medium.volume_ul_per_cm2!r})")
+        return self
+
+    @model_validator(mode="after")
+    def _tissue_has_no_medium_changes(self) -> Experiment:
+        if self.fields.mode == "tissue" and self.medium.change_every_h is not None:
+            raise ValueError("medium.change_every_h must be null in fields.mode = 'tissue' (there is no medium "
+                             f"to change; got {self.medium.change_every_h!r}); the medium's concentrations are "
+                             "the tissue's initial ones")
         return self
 
     @property

@@ -1,10 +1,12 @@
 """BoneModel: the order of things in one tick, and nothing else.
 
 Each tick covers (t, t + dt] and runs:
-  1 schedule   medium changes due at t; perturbations (knockouts, inhibitors, clamps) in force at t
-  2 signaling  one SSA kernel call advances every cell's network by dt with the medium's M-CSF and RANKL;
-               what the cells took up leaves the medium
-  3 fates      death, division into a free neighbouring site (molecules shared binomially), a random-walk hop
+  1 schedule   medium changes and drug doses due at t; perturbations (knockouts, inhibitors, clamps) in force
+  2 signaling  one SSA kernel call advances every cell's network by dt with the M-CSF and free RANKL at its
+               site; what the cells took up leaves their sites
+  3 fields     M-CSF, RANKL, OPG (and antibody): binding, diffusion, decay, exchange with the medium
+  4 fates      death, division into a free neighbouring site (molecules shared binomially), a random-walk hop
+  5 bone       osteoclasts resorb (from the osteoclastogenesis issue on; the slice is in place and measured)
 Events are stamped with the tick's end time. The recorder reads the model after the tick.
 """
 
@@ -22,13 +24,16 @@ from boneabm.cells.precursor import (
     probability,
 )
 from boneabm.config import Experiment
-from boneabm.environment.medium import Medium
+from boneabm.environment.bone import Bone
+from boneabm.environment.fields import Fields
 from boneabm.rng import draw_uniforms
 from boneabm.signaling.network import Network, load_network
 from boneabm.signaling.perturbations import PerturbationSchedule
 from boneabm.signaling.ssa import advance, split_molecules
-from boneabm.units import MCSF_HOMODIMER_DA, RANKL_MONOMER_DA, ng_ml_to_nM
+from boneabm.units import MCSF_HOMODIMER_DA, nM_to_ng_ml
 
+# Network inputs read from (and given back to) the fields; other inputs come from the config.
+_FIELD_OF_INPUT = {"mcsf_nM": "mcsf", "rankl_nM": "rankl"}
 # Uniforms each living cell draws from its own stream per tick, by column.
 _U_DEATH, _U_DIVIDE, _U_HOP, _U_SITE, _U_ORDER = range(5)
 
@@ -48,7 +53,8 @@ class BoneModel(mesa.Model):
         self.effect = self.perturbations.at(0.0)
         self.population = Population(experiment.seed, capacity=2 * experiment.n_plated,
                                      n_species=self.network.n_species, n_counters=len(self.network.counters))
-        self.medium = Medium(experiment.medium, experiment.domain.area_cm2)
+        self.fields = Fields(experiment)
+        self.bone = Bone(experiment.bone, experiment.domain)
         self.hop_rate_per_h = hop_rate_per_h(experiment.precursors, experiment.domain.grid_spacing_um)
         self.divisions_total = 0
         self.deaths_total = 0
@@ -72,16 +78,22 @@ class BoneModel(mesa.Model):
         self.time_h = self.steps * self.dt_h
         self._apply_schedule(start_h)
         self._signal()
+        self.fields.step()
         self._cell_fates()
 
     # 1 ---------------------------------------------------------------------------------------------------
     def _apply_schedule(self, start_h: float) -> None:
+        tick = round(start_h / self.dt_h)
         every_h = self.experiment.medium.change_every_h
-        if every_h is not None and start_h > 0 and round(start_h / self.dt_h) % round(every_h / self.dt_h) == 0:
-            self.medium.change()
+        if every_h is not None and tick > 0 and tick % round(every_h / self.dt_h) == 0:
+            self.fields.change_medium()
+        for dose in self.experiment.doses:
+            first, every = round(dose.at_h / self.dt_h), dose.every_h and round(dose.every_h / self.dt_h)
+            if tick == first or (every and tick > first and (tick - first) % every == 0):
+                self.fields.dose(dose.drug, dose.ng_ml)
         self.effect = self.perturbations.at(start_h)
 
-    # 2 ---------------------------------------------------------------------------------------------------
+    # 2 (3 is Fields.step) ----------------------------------------------------------------------------------
     def _signal(self) -> None:
         pop, network = self.population, self.network
         rows = pop.rows
@@ -92,7 +104,8 @@ class BoneModel(mesa.Model):
         events = np.zeros(n, dtype=np.int64)
         fired = np.zeros((n, network.n_reactions), dtype=np.int64)
         consumed = np.zeros((n, len(network.inputs)))
-        advance(pop.molecules, pop.rng_state, rows, pop.nuclei[rows].astype(np.float64), self._inputs(n),
+        x, y = pop.x[rows], pop.y[rows]
+        advance(pop.molecules, pop.rng_state, rows, pop.nuclei[rows].astype(np.float64), self._inputs(x, y),
                 self.dt_h, self.effect.rate_scale, self.effect.clamped, network.arrays, events, fired, consumed)
         self.ssa_events_total += int(events.sum())
         self.cell_hours += n * self.dt_h
@@ -100,26 +113,24 @@ class BoneModel(mesa.Model):
         counted = fired[:, list(network.counters.values())]
         pop.counters[rows] += counted
         self.counter_totals += counted.sum(axis=0)
-        taken = dict(zip(network.inputs, consumed.sum(axis=0)))
-        self.medium.take_up(taken.get("mcsf_nM", 0.0), taken.get("rankl_nM", 0.0))
+        for i, name in enumerate(network.inputs):
+            if name in _FIELD_OF_INPUT:
+                self.fields.exchange_with_cells(_FIELD_OF_INPUT[name], x, y, consumed[:, i])
 
-    def _inputs(self, n_cells: int) -> np.ndarray:
-        """What each cell's network reads: the well-mixed medium's factors and the ITAM ligand level."""
-        supplied = {
-            "rankl_nM": ng_ml_to_nM(self.medium.rankl_ng_ml, RANKL_MONOMER_DA),
-            "mcsf_nM": ng_ml_to_nM(self.medium.mcsf_ng_ml, MCSF_HOMODIMER_DA),
-            "itam_ligand": self.experiment.signaling.itam_ligand,
-        }
-        return np.tile([supplied[name] for name in self.network.inputs], (n_cells, 1)).astype(np.float64)
+    def _inputs(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """What each cell's network reads: M-CSF and free RANKL at its site, and the ITAM ligand level."""
+        columns = [self.fields.sites[_FIELD_OF_INPUT[name]][x, y] if name in _FIELD_OF_INPUT
+                   else np.full(x.size, self.experiment.signaling.itam_ligand) for name in self.network.inputs]
+        return np.ascontiguousarray(np.column_stack(columns), dtype=np.float64)
 
-    # 3 ---------------------------------------------------------------------------------------------------
+    # 4 ---------------------------------------------------------------------------------------------------
     def _cell_fates(self) -> None:
         pop, p = self.population, self.experiment.precursors
         rows = pop.rows
         if rows.size == 0:
             return
         u = draw_uniforms(pop.rng_state, rows, 5)
-        mcsf_ng_ml = self.medium.mcsf_ng_ml
+        mcsf_ng_ml = nM_to_ng_ml(self.fields.sites["mcsf"][pop.x[rows], pop.y[rows]], MCSF_HOMODIMER_DA)
         dies = u[:, _U_DEATH] < probability(death_rate_per_h(mcsf_ng_ml, p), self.dt_h)
         divides = ~dies & (u[:, _U_DIVIDE] < probability(division_rate_per_h(mcsf_ng_ml, p), self.dt_h))
         hops = ~dies & ~divides & (u[:, _U_HOP] < probability(self.hop_rate_per_h, self.dt_h))

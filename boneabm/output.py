@@ -23,6 +23,8 @@ import pandas as pd
 
 from boneabm import __version__
 from boneabm.config import Experiment
+from boneabm.environment.fields import ANTIBODY_DA
+from boneabm.units import MCSF_HOMODIMER_DA, OPG_DIMER_DA, RANKL_MONOMER_DA, nM_to_ng_ml
 from boneabm.errors import UserError
 from boneabm.signaling.network import network_path
 
@@ -30,11 +32,22 @@ SCHEMA_VERSION = 1
 FLOAT_FORMAT = "%.10g"
 PARTIAL_SUFFIX = ".partial"
 
+FIELD_COLUMNS = {  # column -> (field species, molecular weight): means over the sites, what cells see
+    "mcsf_ng_ml": (("mcsf",), MCSF_HOMODIMER_DA),
+    "rankl_free_ng_ml": (("rankl",), RANKL_MONOMER_DA),
+    "rankl_total_ng_ml": (("rankl", "rankl_opg", "rankl_antibody"), RANKL_MONOMER_DA),
+    "opg_free_ng_ml": (("opg",), OPG_DIMER_DA),
+    "antibody_free_ng_ml": (("antibody",), ANTIBODY_DA),
+}
+BONE_COLUMNS = ["resorbed_volume_um3", "collagen_removed_um3", "resorbed_area_um2", "n_pits", "n_trenches",
+                "mean_depth_um", "max_depth_um"]
 TIMESERIES_COLUMNS = [
     "time_h", "n_precursors", "precursors_per_cm2", "confluence", "divisions_total", "deaths_total",
-    "mcsf_ng_ml", "rankl_ng_ml", "medium_changes", "ssa_events_total",
+    *FIELD_COLUMNS, "mcsf_sd_ng_ml", "rankl_free_sd_ng_ml", "medium_mcsf_ng_ml", "medium_rankl_free_ng_ml",
+    "medium_changes", *BONE_COLUMNS, "ssa_events_total",
 ]  # then <counter>_total, <observable>_mean and <observable>_sd for the network's counters and observables
-CELLS_COLUMNS = ["time_h", "cell_id", "x_um", "y_um", "state", "nuclei", "generation", "born_h"]
+CELLS_COLUMNS = ["time_h", "cell_id", "x_um", "y_um", "state", "nuclei", "generation", "born_h", "mcsf_ng_ml",
+                 "rankl_free_ng_ml"]
 # then one column per network observable (molecules) and counter (events since birth)
 
 
@@ -46,6 +59,7 @@ def timeseries_columns(network) -> list[str]:
 def cells_columns(network) -> list[str]:
     return CELLS_COLUMNS + list(network.observables) + list(network.counters)
 EVENTS_COLUMNS = ["time_h", "event", "cell_id", "partner_id", "value"]
+BONE_CSV_COLUMNS = ["x_um", "y_um", "mineral_depth_um", "collagen_depth_um"]
 _PACKAGES = ["mesa", "numpy", "numba", "llvmlite", "pandas", "scipy", "pydantic", "PyYAML", "tqdm", "matplotlib"]
 
 
@@ -174,6 +188,7 @@ class Recorder:
     def record(self, model) -> None:
         n = model.population.n_alive
         domain = model.experiment.domain
+        fields = model.fields
         row = {
             "time_h": model.time_h,
             "n_precursors": n,
@@ -181,9 +196,15 @@ class Recorder:
             "confluence": n / (domain.shape[0] * domain.shape[1]),
             "divisions_total": model.divisions_total,
             "deaths_total": model.deaths_total,
-            "mcsf_ng_ml": model.medium.mcsf_ng_ml,
-            "rankl_ng_ml": model.medium.rankl_ng_ml,
-            "medium_changes": model.medium.n_changes,
+            **{column: nM_to_ng_ml(sum(fields.sites[name].mean() for name in species), weight)
+               for column, (species, weight) in FIELD_COLUMNS.items()},
+            "mcsf_sd_ng_ml": nM_to_ng_ml(fields.sites["mcsf"].std(), MCSF_HOMODIMER_DA),
+            "rankl_free_sd_ng_ml": nM_to_ng_ml(fields.sites["rankl"].std(), RANKL_MONOMER_DA),
+            "medium_mcsf_ng_ml": nM_to_ng_ml(fields.medium["mcsf"], MCSF_HOMODIMER_DA) if fields.culture else np.nan,
+            "medium_rankl_free_ng_ml": (nM_to_ng_ml(fields.medium["rankl"], RANKL_MONOMER_DA) if fields.culture
+                                        else np.nan),
+            "medium_changes": fields.n_changes,
+            **model.bone.metrics(),
             "ssa_events_total": model.ssa_events_total,
         }
         row.update({f"{name}_total": int(total) for name, total in zip(model.network.counters,
@@ -207,10 +228,18 @@ class Recorder:
             "nuclei": pop.nuclei[rows],
             "generation": pop.generation[rows],
             "born_h": pop.born_h[rows],
+            "mcsf_ng_ml": nM_to_ng_ml(model.fields.sites["mcsf"][pop.x[rows], pop.y[rows]], MCSF_HOMODIMER_DA),
+            "rankl_free_ng_ml": nM_to_ng_ml(model.fields.sites["rankl"][pop.x[rows], pop.y[rows]],
+                                            RANKL_MONOMER_DA),
             **observables(model, rows),
             **{name: pop.counters[rows, i] for i, name in enumerate(model.network.counters)},
         }, columns=self.cells_columns)
         _append(self.cells_path, frame)
+
+    def finish(self, model) -> None:
+        """The final depth maps, resorbed pixels only, in long format."""
+        pd.DataFrame(model.bone.depth_table(), columns=BONE_CSV_COLUMNS).to_csv(
+            self.cells_path.parent / "bone.csv", index=False, float_format=FLOAT_FORMAT)
 
     def take_events(self, model) -> None:
         if model.events:

@@ -13,10 +13,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
 from boneabm.api import load_run  # noqa: E402
 
-FIGURES = ("population.png", "medium.png", "cells.png")
+FIGURES = ("population.png", "factors.png", "cells.png", "bone.png")
 
 
 def _save(fig, path: Path) -> None:
@@ -32,6 +34,7 @@ def plot_run(run_dir: str | Path) -> list[Path]:
     figures = result.path / "figures"
     figures.mkdir(exist_ok=True)
     ts, cells = result.timeseries, result.cells
+    domain = result.config["domain"]
     days = ts["time_h"] / 24.0
 
     fig, (ax_n, ax_c) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
@@ -43,12 +46,27 @@ def plot_run(run_dir: str | Path) -> list[Path]:
 
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     ax.plot(days, ts["mcsf_ng_ml"], label="M-CSF")
-    ax.plot(days, ts["rankl_ng_ml"], label="RANKL")
-    ax.set(xlabel="time (days)", ylabel="medium (ng/mL)", title="Culture medium")
+    ax.plot(days, ts["rankl_free_ng_ml"], label="free RANKL")
+    ax.plot(days, ts["opg_free_ng_ml"], label="free OPG")
+    ax.set(xlabel="time (days)", ylabel="at the cells (ng/mL)", title="Soluble factors")
     ax.legend()
     _save(fig, figures / FIGURES[1])
 
-    domain = result.config["domain"]
+    bone = pd.read_csv(result.path / "bone.csv")
+    fig, ax = plt.subplots(figsize=(5.5, 4.6), layout="constrained")
+    pixel = result.config["domain"]["grid_spacing_um"] / result.config["bone"]["pixels_per_site"]
+    depth = np.zeros((round(domain["width_um"] / pixel), round(domain["height_um"] / pixel)))
+    depth[(bone["x_um"] / pixel - 0.5).round().astype(int), (bone["y_um"] / pixel - 0.5).round().astype(int)] = \
+        bone["mineral_depth_um"]
+    image = ax.imshow(depth.T, origin="lower", extent=(0, domain["width_um"], 0, domain["height_um"]),
+                      cmap="magma")
+    fig.colorbar(image, ax=ax, label="resorbed depth (µm)")
+    last = ts.iloc[-1]
+    ax.set(xlabel="x (µm)", ylabel="y (µm)",
+           title=f"Bone: {last['n_pits']:.0f} pits, {last['n_trenches']:.0f} trenches, "
+                 f"{last['resorbed_volume_um3']:.3g} µm³")
+    _save(fig, figures / FIGURES[3])
+
     times = sorted(cells["time_h"].unique())
     shown = [times[0], times[len(times) // 2], times[-1]] if len(times) >= 3 else times
     fig, axes = plt.subplots(1, len(shown), figsize=(4.2 * len(shown), 4.4), squeeze=False,

@@ -39,6 +39,7 @@ def run_to_end(model: BoneModel, recorder: Recorder, progress: bool = False) -> 
             if tick % time.snapshot_every_ticks == 0 or tick == time.n_ticks:
                 recorder.snapshot(model)
             bar.update(model.dt_h)
+    recorder.finish(model)
 
 
 def execute(experiment: Experiment, out: Path | None = None, progress: bool = False,
@@ -59,7 +60,7 @@ def execute(experiment: Experiment, out: Path | None = None, progress: bool = Fa
         directory.fail("failed", "".join(traceback.format_exception(exc)))
         raise RunFailed(directory.path, exc) from exc
     return directory.complete(n_ticks=experiment.time.n_ticks, final_cells=model.population.n_alive,
-                              ssa=ssa_summary(model))
+                              ssa=ssa_summary(model), uptake_shortfall_molecules=model.fields.uptake_shortfall_molecules)
 
 
 def ssa_summary(model: BoneModel, top: int = 8) -> dict:

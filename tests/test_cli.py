@@ -156,7 +156,7 @@ def test_plot_writes_figures_and_replaces_only_its_own(tmp_path, small_yaml, cap
     (out / "figures" / "population.png").write_bytes(b"stale")
     assert main(["plot", str(out)]) == 0
     names = {p.name for p in (out / "figures").iterdir()}
-    assert names == {"population.png", "medium.png", "cells.png", "my_notes.png"}
+    assert names == {"population.png", "factors.png", "cells.png", "bone.png", "my_notes.png"}
     assert (out / "figures" / "my_notes.png").read_bytes() == b"user file"
     assert (out / "figures" / "population.png").read_bytes().startswith(b"\x89PNG")
     assert main(["plot", str(tmp_path / "nothing")]) == 2

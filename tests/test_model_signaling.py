@@ -37,7 +37,8 @@ def test_cells_and_timeseries_carry_the_observables(tmp_path):
     assert at["nfatc1_nuclear"].mean() == pytest.approx(ts.loc[72, "nfatc1_nuclear_mean"])
     assert at["nfatc1_nuclear"].std(ddof=0) == pytest.approx(ts.loc[72, "nfatc1_nuclear_sd"])
     assert ts.loc[72, "nfkb_nuclear_mean"] > 1 and ts.loc[72, "ca_spikes_total"] > 0
-    assert ts.loc[72, "rankl_ng_ml"] < 50  # cells bound and internalised RANKL from the medium
+    assert ts.loc[72, "medium_rankl_free_ng_ml"] < 50  # cells bound and internalised RANKL from the medium
+    assert at["rankl_free_ng_ml"].mean() < ts.loc[72, "medium_rankl_free_ng_ml"]  # and deplete their layer
 
 
 def test_knockouts_and_timed_inhibitors_come_from_the_config():
@@ -90,3 +91,27 @@ def test_halving_the_tick_changes_signaling_only_within_noise(tmp_path):
         a, b = coarse.loc[coarse.time_h == 36, column], fine.loc[fine.time_h == 36, column]
         se = np.sqrt(a.var() / a.size + b.var() / b.size)
         assert abs(a.mean() - b.mean()) < 4 * se, column
+
+
+def test_a_dosed_anti_rankl_antibody_silences_rank_signaling(tmp_path):
+    """Denosumab-like RANKL sequestration (BIOLOGY.md §2, §7 check 13): free RANKL at the cells collapses after
+    the dose and NF-κB activity falls back."""
+    result = boneabm.run({**ASSAY, "time": {"duration_h": 48, "snapshot_every_h": 24},
+                          "medium": {**ASSAY["medium"], "change_every_h": None},
+                          "doses": [{"drug": "anti_rankl_antibody", "ng_ml": 1000, "at_h": 24}]},
+                         out=tmp_path / "r")
+    ts = result.timeseries.set_index("time_h")
+    assert ts.loc[24, "rankl_free_ng_ml"] > 40
+    assert ts.loc[30, "rankl_free_ng_ml"] < 0.5 and ts.loc[30, "rankl_total_ng_ml"] > 40
+    assert ts.loc[48, "nfkb_nuclear_mean"] < 0.2 * ts.loc[24, "nfkb_nuclear_mean"]
+
+
+def test_tissue_mode_runs_without_a_medium(tmp_path):
+    result = boneabm.run({**ASSAY, "time": {"duration_h": 12, "snapshot_every_h": 12},
+                          "fields": {"mode": "tissue", "boundary": "no_flux"},
+                          "medium": {**ASSAY["medium"], "change_every_h": None}}, out=tmp_path / "r")
+    ts = result.timeseries
+    assert ts["medium_mcsf_ng_ml"].isna().all()
+    # no resupply: the cells' own uptake draws the tissue's M-CSF down
+    assert ts["mcsf_ng_ml"].iloc[-1] < 0.9 * ts["mcsf_ng_ml"].iloc[0]
+    assert (result.path / "bone.csv").read_text().startswith("x_um,y_um,mineral_depth_um,collagen_depth_um")

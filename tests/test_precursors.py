@@ -79,10 +79,11 @@ def test_with_mcsf_the_culture_reaches_confluence_and_stops():
 def test_the_medium_is_depleted_between_changes_and_restored_by_each():
     experiment = load_experiment(data={"seed": 3, "time": {"duration_h": 96}})
     model = run(BoneModel(experiment), 48)
-    before = model.medium.mcsf_ng_ml
-    assert before < 0.95 * experiment.medium.mcsf_ng_ml  # a confluent culture eats into its M-CSF
+    fresh_nM = model.fields.fresh["mcsf"]
+    before = model.fields.medium["mcsf"]
+    assert before < 0.95 * fresh_nM  # a confluent culture eats into its M-CSF
     run(model, 0.1)
-    assert model.medium.n_changes == 1 and model.medium.mcsf_ng_ml > before
+    assert model.fields.n_changes == 1 and model.fields.medium["mcsf"] > 0.99 * fresh_nM
 
 
 def positions(model):

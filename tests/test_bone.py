@@ -1,0 +1,63 @@
+"""The bone slice: resorption bookkeeping, cathepsin K's collagen step, pit and trench counting."""
+
+import numpy as np
+import pytest
+
+from boneabm.config import BoneConfig, DomainConfig
+from boneabm.environment.bone import Bone
+
+
+def bone(periodic=False, **config):
+    return Bone(BoneConfig(**config), DomainConfig(width_um=500, height_um=500, grid_spacing_um=25,
+                                                   periodic=periodic))
+
+
+def test_resorbed_volume_is_what_was_asked_and_is_booked_to_the_osteoclast():
+    b = bone()
+    mineral, collagen = b.resorb(7, 250, 250, 20, 390.0, 390.0)  # one hour at the mean rate, Kanehisa 1988
+    assert mineral == pytest.approx(390) and collagen == pytest.approx(390)
+    assert b.mineral_depth_um.sum() * b.pixel_area_um2 == pytest.approx(390)
+    assert np.allclose(b.removed_by[7], [390, 390])
+    assert b.metrics()["resorbed_volume_um3"] == pytest.approx(390)
+
+
+def test_without_cathepsin_k_demineralised_collagen_stays_behind():
+    """Cathepsin K⁻/⁻ osteoclasts demineralise but leave the collagen (Saftig 1998)."""
+    b = bone()
+    b.resorb(1, 250, 250, 20, 1000.0, 0.0)
+    assert b.collagen_depth_um.sum() == 0 and b.metrics()["collagen_removed_um3"] == 0
+    # collagen never goes deeper than the mineral: asking for collagen alone removes nothing
+    fresh = bone()
+    assert fresh.resorb(2, 100, 100, 20, 0.0, 500.0) == (0.0, 0.0)
+
+
+def test_resorption_stops_at_the_slice_thickness():
+    b = bone(thickness_um=10)
+    mineral, _ = b.resorb(1, 250, 250, 10, 1e9, 0.0)
+    ix, iy = b.footprint(250, 250, 10)
+    assert mineral == pytest.approx(ix.size * b.pixel_area_um2 * 10)
+    assert b.mineral_depth_um.max() == 10
+
+
+def test_footprints_wrap_on_a_periodic_domain():
+    ix, iy = bone(periodic=True).footprint(1, 1, 12)
+    assert ix.max() == 99 and iy.max() == 99  # reaches across the edge (100 pixels of 5 µm)
+    ix, _ = bone(periodic=False).footprint(1, 1, 12)
+    assert ix.max() < 10
+
+
+def test_pits_and_trenches_are_counted_on_a_synthetic_depth_map():
+    b = bone()
+    for x, y in [(50, 50), (150, 400), (400, 100)]:
+        b.resorb(1, x, y, 15, 2000.0, 2000.0)  # three round pits
+    for k in range(30):  # a trench: an osteoclast moving while it resorbs (Søe & Delaissé 2017)
+        b.resorb(2, 100 + 5 * k, 250, 10, 300.0, 300.0)
+    for k in range(20):  # a second, vertical one
+        b.resorb(3, 350, 200 + 5 * k, 10, 300.0, 300.0)
+    m = b.metrics()
+    assert (m["n_pits"], m["n_trenches"]) == (3, 2)
+    assert m["resorbed_area_um2"] == pytest.approx((b.mineral_depth_um > 0.05).sum() * 25)
+    assert m["max_depth_um"] == pytest.approx(b.mineral_depth_um.max())
+    assert 0 < m["mean_depth_um"] < m["max_depth_um"]
+    table = b.depth_table()
+    assert table["mineral_depth_um"].sum() * 25 == pytest.approx(m["resorbed_volume_um3"])

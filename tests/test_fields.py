@@ -1,0 +1,167 @@
+"""Fields: conservation, exact binding, analytic steady states, stability far beyond the explicit limit."""
+
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+from boneabm.config import load_experiment
+from boneabm.environment.fields import Fields, binding_step
+
+RANKL_SPECIES = ("rankl", "rankl_opg", "rankl_antibody")
+
+
+def experiment(width_um=1000, height_um=1000, dt_h=0.1, **changes):
+    data = {"seed": 1, "time": {"dt_h": dt_h, "duration_h": 100 * dt_h, "record_every_h": dt_h,
+                                "snapshot_every_h": dt_h},
+            "domain": {"width_um": width_um, "height_um": height_um}, "medium": {"change_every_h": None}}
+    for key, value in changes.items():
+        data[key] = value
+    return load_experiment(data=data)
+
+
+def total(fields, names):
+    return sum(fields.amount(name) for name in names)
+
+
+def test_binding_step_is_the_exact_solution_of_reversible_binding():
+    kon, kd, r_t, o_t = 3.6, 0.002, 2.0, 1.0
+    ode = solve_ivp(lambda t, c: [kon * (r_t - c[0]) * (o_t - c[0]) - kon * kd * c[0]], (0, 0.5), [0.0],
+                    t_eval=[0.05, 0.2, 0.5], rtol=1e-11, atol=1e-13, method="LSODA")
+    exact = [binding_step(r_t, o_t, 0.0, kon, kd, t) for t in (0.05, 0.2, 0.5)]
+    assert np.allclose(exact, ode.y[0], rtol=1e-7)
+    # composing two half steps equals one whole step
+    half = binding_step(r_t, o_t, binding_step(r_t, o_t, 0.0, kon, kd, 0.1), kon, kd, 0.1)
+    assert half == pytest.approx(binding_step(r_t, o_t, 0.0, kon, kd, 0.2), rel=1e-10)
+
+
+def test_rankl_opg_equilibrium_matches_the_exact_quadratic():
+    """Free RANKL with OPG at K_D = 2 pM (500-fold tighter than RANK, Nelson 2012): the exact equilibrium."""
+    e = experiment(fields={"mode": "tissue"}, medium={"rankl_ng_ml": 40, "opg_ng_ml": 110,
+                                                       "change_every_h": None})
+    fields = Fields(e)
+    for _ in range(200):
+        fields.step()
+    r_t, o_t, kd = 2.0, 1.0, e.fields.rankl_opg_kd_nM  # 40 ng/mL RANKL = 2 nM; 110 ng/mL OPG = 1 nM
+    s = r_t + o_t + kd
+    bound = (s - np.sqrt(s * s - 4 * r_t * o_t)) / 2
+    assert np.allclose(fields.sites["rankl_opg"], bound, rtol=1e-9)
+    assert np.allclose(fields.sites["rankl"], r_t - bound, rtol=1e-9)
+
+
+def test_transport_and_binding_conserve_every_molecule():
+    # without decay (the antibody's 26-day half-life would clear its RANKL complex too)
+    e = experiment(medium={"mcsf_ng_ml": 30, "rankl_ng_ml": 50, "opg_ng_ml": 100, "change_every_h": None},
+                   fields={"antibody": {"diffusivity_um2_per_h": 1.8e5, "decay_per_h": 0.0}})
+    fields = Fields(e)
+    rng = np.random.default_rng(0)
+    for name in ("mcsf", "rankl", "opg"):
+        fields.sites[name] = fields.sites[name] * rng.uniform(0, 2, fields.shape)
+    fields.dose("anti_rankl_antibody", 500)
+    before = {k: total(fields, v) for k, v in {"rankl": RANKL_SPECIES, "opg": ("opg", "rankl_opg"),
+                                               "antibody": ("antibody", "rankl_antibody"),
+                                               "mcsf": ("mcsf",)}.items()}
+    for _ in range(100):
+        fields.step()
+    after = {"rankl": total(fields, RANKL_SPECIES), "opg": total(fields, ("opg", "rankl_opg")),
+             "antibody": total(fields, ("antibody", "rankl_antibody")), "mcsf": total(fields, ("mcsf",))}
+    for name, amount in before.items():
+        assert after[name] == pytest.approx(amount, rel=1e-9), name
+    for values in fields.sites.values():
+        assert values.min() >= 0
+
+
+def test_uptake_leaves_the_fields_and_decay_is_exactly_backward_euler():
+    e = experiment(fields={"mode": "tissue", "mcsf": {"diffusivity_um2_per_h": 3.6e5, "decay_per_h": 0.5}},
+                   medium={"change_every_h": None})
+    fields = Fields(e)
+    start = fields.amount("mcsf")
+    x, y = np.array([1, 5, 5]), np.array([2, 7, 7])
+    fields.exchange_with_cells("mcsf", x, y, np.array([100.0, 50.0, 50.0]))
+    assert fields.amount("mcsf") == pytest.approx(start - 200, rel=1e-12)
+    for _ in range(20):
+        fields.step()
+    assert fields.amount("mcsf") == pytest.approx((start - 200) / (1 + 0.1 * 0.5) ** 20, rel=1e-10)
+
+
+def test_uptake_never_takes_more_than_a_site_holds():
+    fields = Fields(experiment())
+    held = fields.sites["mcsf"][3, 3] * fields.molecules_per_nM_site
+    fields.exchange_with_cells("mcsf", np.array([3]), np.array([3]), np.array([10 * held]))
+    assert fields.sites["mcsf"][3, 3] == 0
+    assert fields.uptake_shortfall_molecules["mcsf"] == pytest.approx(9 * held)
+
+
+def test_one_dimensional_steady_state_is_the_analytic_exponential():
+    """A source at the no-flux edge of a line of sites, with decay λ and diffusion D: c ∝ exp(-x/ℓ), ℓ = √(D/λ)."""
+    spacing, decay = 10.0, 1.0
+    diffusivity = (10 * spacing) ** 2 * decay  # ℓ = 10 sites
+    e = experiment(width_um=300 * spacing, height_um=3 * spacing, dt_h=2.0,
+                   domain={"width_um": 300 * spacing, "height_um": 3 * spacing, "grid_spacing_um": spacing,
+                           "periodic": False},
+                   precursors={"plating_density_per_cm2": 0},
+                   fields={"mode": "tissue", "boundary": "no_flux",
+                           "mcsf": {"diffusivity_um2_per_h": diffusivity, "decay_per_h": decay}},
+                   medium={"mcsf_ng_ml": 0, "change_every_h": None})
+    fields = Fields(e)
+    for _ in range(300):
+        fields.exchange_with_cells("mcsf", np.zeros(3, int), np.arange(3), np.full(3, -1000.0))  # secretion
+        fields.step()
+    profile = fields.sites["mcsf"][:, 1]
+    x = (np.arange(60) + 0.5) * spacing
+    expected = np.exp(-(x - x[0]) / (10 * spacing))
+    assert np.allclose(profile[:60] / profile[0], expected, rtol=0.01)
+
+
+def test_far_beyond_the_explicit_limit_fields_stay_non_negative_conserved_and_accurate():
+    """A tick 100× the explicit stability limit h²/(4D): non-negative, conserving, within 1 % of a converged
+    small-tick run of the same culture (cells taking up M-CSF at fixed sites, exchanging with the medium)."""
+    def run(dt_h, hours):
+        e = experiment(width_um=1000, height_um=1000, dt_h=dt_h, medium={"mcsf_ng_ml": 30, "change_every_h": None})
+        fields = Fields(e)
+        rng = np.random.default_rng(4)
+        fields.sites["mcsf"] *= rng.uniform(0, 2, fields.shape)  # start far from equilibrium
+        x, y = rng.integers(0, 40, 300), rng.integers(0, 40, 300)
+        taken = 0.0
+        for _ in range(round(hours / dt_h)):
+            uptake = np.full(300, 2e4 * dt_h)  # molecules per cell per tick
+            fields.exchange_with_cells("mcsf", x, y, uptake)
+            taken += uptake.sum()
+            fields.step()
+            assert fields.sites["mcsf"].min() >= 0
+        return fields, taken
+
+    explicit_limit_h = 25.0**2 / (4 * 3.6e5)
+    big, taken = run(100 * explicit_limit_h, 100 * explicit_limit_h * 40)
+    taken -= big.uptake_shortfall_molecules["mcsf"]  # what the cells asked for where a site ran dry
+    start = Fields(experiment(medium={"mcsf_ng_ml": 30, "change_every_h": None}))
+    rng = np.random.default_rng(4)
+    start.sites["mcsf"] *= rng.uniform(0, 2, start.shape)
+    assert big.amount("mcsf") == pytest.approx(start.amount("mcsf") - taken, rel=1e-9)
+    small, _ = run(explicit_limit_h / 2, 100 * explicit_limit_h * 40)
+    assert np.allclose(big.sites["mcsf"], small.sites["mcsf"], rtol=0.01)
+
+
+def test_an_antibody_dose_sequesters_rankl_and_a_medium_change_washes_it_out():
+    """Denosumab-like sequestration (BIOLOGY.md §2): free RANKL collapses; fresh medium restores it."""
+    e = experiment(medium={"rankl_ng_ml": 50, "change_every_h": None})
+    fields = Fields(e)
+    fields.dose("anti_rankl_antibody", 1000)  # ≈ 6.8 nM of antibody against 2.5 nM RANKL
+    for _ in range(50):
+        fields.step()
+    assert fields.sites["rankl"].mean() < 0.01 * 2.5
+    fields.change_medium()
+    assert fields.sites["rankl"].mean() == pytest.approx(2.5) and fields.sites["antibody"].max() == 0
+
+
+def test_tissue_mode_refuses_medium_changes():
+    from boneabm.errors import UserError
+
+    with pytest.raises(UserError, match="medium.change_every_h must be null"):
+        load_experiment(data={"fields": {"mode": "tissue"}})
+
+
+def test_an_unphysical_layer_is_refused():
+    from boneabm.errors import UserError
+
+    with pytest.raises(UserError, match="fields.layer_height_um = 500.0 must be below the medium's height"):
+        load_experiment(data={"fields": {"layer_height_um": 500}, "medium": {"volume_ul_per_cm2": 20}})
