@@ -144,6 +144,8 @@ class KernelArrays(NamedTuple):
     consumed_input: np.ndarray  # [R] input index or -1
     consumed_molecules: np.ndarray  # [R] real molecules of that input taken (+) or given back (-) per event
     search_order: np.ndarray  # [R] reactions by decreasing firing frequency in the reference condition
+    species_modifier_end: np.ndarray  # [R] end of each reaction's species modifiers (input modifiers follow)
+    simple_species: np.ndarray  # [R] the reactant of a first-order reaction without species modifiers, else -1
 
 
 @dataclass(frozen=True)
@@ -350,7 +352,8 @@ def compile_network(spec: NetworkSpec, source: str = "network") -> Network:
             reactant_species.append(s_index[s])
             reactant_order.append(n)
         reactant_ptr.append(len(reactant_species))
-        for m in r.modifiers:
+        # species modifiers first: the kernel's propensity loop stops where the input modifiers begin
+        for m in sorted(r.modifiers, key=lambda mod: mod.input is not None):
             on_input = m.input is not None
             modifier_kind.append(_modifier_kind(m.law, on_input))
             modifier_index.append(i_index[m.input] if on_input else s_index[m.species])
@@ -409,6 +412,11 @@ def compile_network(spec: NetworkSpec, source: str = "network") -> Network:
     if problems:
         raise NetworkError(f"{source}: invalid network:\n  " + "\n  ".join(problems))
 
+    species_modifier_end = [modifier_ptr[j] + sum(1 for m in range(modifier_ptr[j], modifier_ptr[j + 1])
+                                                  if modifier_kind[m] < 3) for j in range(len(spec.reactions))]
+    simple_species = [reactant_species[reactant_ptr[j]] if reactant_ptr[j + 1] - reactant_ptr[j] == 1
+                      and reactant_order[reactant_ptr[j]] == 1 and species_modifier_end[j] == modifier_ptr[j]
+                      else -1 for j in range(len(spec.reactions))]
     # dependency graph: firing j changes species C_j; reaction i reads species D_i (reactants, species modifiers)
     n_r = len(spec.reactions)
     reads = []
@@ -430,7 +438,8 @@ def compile_network(spec: NetworkSpec, source: str = "network") -> Network:
         f64(rate_constant), f64(volume_exponent), i64(reactant_ptr), i64(reactant_species), i64(reactant_order),
         i64(modifier_ptr), i64(modifier_kind), i64(modifier_index), f64(modifier_K), f64(modifier_n),
         i64(change_ptr), i64(change_species), i64(change_delta), i64(dependents_ptr), i64(dependents),
-        i64(consumed_input), f64(consumed_molecules), np.arange(n_r, dtype=np.int64))
+        i64(consumed_input), f64(consumed_molecules), np.arange(n_r, dtype=np.int64),
+        i64(species_modifier_end), i64(simple_species))
     initial = [sp.initial if isinstance(sp.initial, InitialSpec) else InitialSpec(mean=sp.initial)
                for sp in spec.species.values()]
     network = Network(spec=spec, species=species, reactions=names, inputs=inputs, arrays=arrays, initial=initial,

@@ -36,6 +36,9 @@ def _power(x, n, n_int):
 
 @nb.njit(cache=True, inline="always", error_model="numpy")
 def _propensity(j, x, base, Kn, n_int, net):
+    s = net.simple_species[j]
+    if s >= 0:  # first order, no species modifiers: most reactions
+        return base[j] * x[s]
     a = base[j]
     if a == 0.0:
         return 0.0
@@ -47,10 +50,8 @@ def _propensity(j, x, base, Kn, n_int, net):
             a *= c * (c - 1)
         if a == 0.0:
             return 0.0
-    for m in range(net.modifier_ptr[j], net.modifier_ptr[j + 1]):
+    for m in range(net.modifier_ptr[j], net.species_modifier_end[j]):  # input modifiers are folded into base
         kind = net.modifier_kind[m]
-        if kind >= 3:  # input modifiers are folded into base once per call
-            continue
         c = np.float64(x[net.modifier_index[m]])
         if kind == 0:
             a *= c
@@ -90,6 +91,11 @@ def advance(X, rng_state, rows, volume, inputs, dt_h, rate_scale, clamped, net, 
         nm = net.modifier_n[m]
         if nm == np.floor(nm) and 0 < nm <= 8:
             n_int[m] = np.int64(nm)
+    # what every cell of unit volume shares: constants times rate factors, Hill thresholds to the power n
+    base_unit = net.rate_constant * rate_scale
+    Kn_unit = np.empty(n_modifiers)
+    for m in range(n_modifiers):
+        Kn_unit[m] = _power(net.modifier_K[m], net.modifier_n[m], n_int[m])
     # cells are dealt to chunks only to reuse scratch arrays; each cell's result is its own whatever the chunk
     n_cells = rows.shape[0]
     n_chunks = min(n_cells, 64)
@@ -98,25 +104,27 @@ def advance(X, rng_state, rows, volume, inputs, dt_h, rate_scale, clamped, net, 
         a = np.empty(n_reactions)
         Kn = np.empty(n_modifiers)
         for k in range(c, n_cells, n_chunks):
-            events[k] = _advance_cell(X[rows[k]], rng_state, rows[k], volume[k], inputs[k], dt_h, rate_scale,
-                                      clamped, net, n_int, base, a, Kn, fired[k], consumed[k])
+            events[k] = _advance_cell(X[rows[k]], rng_state, rows[k], volume[k], inputs[k], dt_h, base_unit,
+                                      Kn_unit, clamped, net, n_int, base, a, Kn, fired[k], consumed[k])
 
 
 @nb.njit(cache=True, inline="always", error_model="numpy")
-def _advance_cell(x, rng_state, row, vol, inputs, dt_h, rate_scale, clamped, net, n_int, base, a, Kn, fired,
-                  consumed):
+def _advance_cell(x, rng_state, row, vol, inputs, dt_h, base_unit, Kn_unit, clamped, net, n_int, base, a, Kn,
+                  fired, consumed):
     n_reactions = net.rate_constant.shape[0]
+    unit_volume = vol == 1.0
+    if unit_volume:
+        Kn = Kn_unit
+    else:  # Hill thresholds are concentrations: more molecules in a larger cell
+        for m in range(Kn.shape[0]):
+            Kn[m] = _power(net.modifier_K[m] * vol, net.modifier_n[m], n_int[m])
     for j in range(n_reactions):
-        b = net.rate_constant[j] * rate_scale[j]
-        if net.volume_exponent[j] != 0.0:
+        b = base_unit[j]
+        if not unit_volume and net.volume_exponent[j] != 0.0:
             b *= vol ** net.volume_exponent[j]
-        for m in range(net.modifier_ptr[j], net.modifier_ptr[j + 1]):
-            kind = net.modifier_kind[m]
-            if kind >= 3:
-                b *= _input_factor(kind, inputs[net.modifier_index[m]], net.modifier_K[m], net.modifier_n[m],
-                                   n_int[m])
-            elif kind >= 1:  # Hill thresholds are concentrations: more molecules in a larger cell
-                Kn[m] = _power(net.modifier_K[m] * vol, net.modifier_n[m], n_int[m])
+        for m in range(net.species_modifier_end[j], net.modifier_ptr[j + 1]):
+            b *= _input_factor(net.modifier_kind[m], inputs[net.modifier_index[m]], net.modifier_K[m],
+                               net.modifier_n[m], n_int[m])
         base[j] = b
     a0 = 0.0
     for j in range(n_reactions):
