@@ -28,7 +28,7 @@ def measure(n_cells: int, hours: float, rankl_ng_ml: float) -> dict:
     import math
 
     import boneabm.model as model_module
-    from boneabm.cells.precursor import Precursor
+    from boneabm.cells.precursor import LineageCell
     from boneabm.config import load_experiment
 
     spacing = 25.0
@@ -62,7 +62,7 @@ def measure(n_cells: int, hours: float, rankl_ng_ml: float) -> dict:
     for name in ("draw_uniforms", "claim_free_neighbours", "split_molecules"):
         setattr(model_module, name, timed(getattr(model_module, name), "kernels"))
     for name in ("die", "divide", "move_to_site"):
-        setattr(Precursor, name, timed(getattr(Precursor, name), "mesa"))
+        setattr(LineageCell, name, timed(getattr(LineageCell, name), "mesa"))
 
     blocks, cell_hours, shares = [], 0.0, []
     ticks_per_block = round(1.0 / experiment.time.dt_h)

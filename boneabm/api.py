@@ -18,7 +18,7 @@ from boneabm.runner import execute
 
 @dataclass(frozen=True)
 class Run:
-    """A run directory's contents: resolved config, metadata and tables."""
+    """A run directory's contents: resolved config, metadata and its five tables."""
 
     path: Path
     config: dict[str, Any]
@@ -26,6 +26,8 @@ class Run:
     timeseries: pd.DataFrame
     cells: pd.DataFrame
     events: pd.DataFrame
+    osteoclasts: pd.DataFrame
+    bone: pd.DataFrame
 
 
 def run(config: str | Path | dict | Experiment, seed: int | None = None, out: str | Path | None = None,
@@ -54,7 +56,8 @@ def load_run(run_dir: str | Path) -> Run:
     try:
         metadata = json.loads((path / "metadata.json").read_text(encoding="utf-8"))
         config = yaml.safe_load((path / "config.yaml").read_text(encoding="utf-8"))
-        tables = {name: pd.read_csv(path / f"{name}.csv") for name in ("timeseries", "cells", "events")}
+        tables = {name: pd.read_csv(path / f"{name}.csv")
+                  for name in ("timeseries", "cells", "events", "osteoclasts", "bone")}
     except FileNotFoundError as exc:
         raise UserError(f"{path}: not a boneabm run directory ({Path(exc.filename).name} is missing)") from None
     return Run(path=path, config=config, metadata=metadata, **tables)

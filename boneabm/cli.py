@@ -63,6 +63,23 @@ def _parser() -> argparse.ArgumentParser:
     network.add_argument("file", metavar="FILE", nargs="?", default="rank",
                          help="a network YAML file or a built-in network name (default: rank)")
 
+    report = commands.add_parser(
+        "report", help="run the biology validation panels and write a markdown report",
+        description="Run the validation panels (configs/panels/) and write DIR/report.md with a figure and "
+        "PASS/FAIL per check of BIOLOGY.md §7 against its published value. The full-size panel takes tens of "
+        "minutes on two cores; --quick uses the reduced domain the tests use.")
+    report.add_argument("--out", metavar="DIR", help="report directory, refused if it exists "
+                        "(default: runs/report/<UTC timestamp>)")
+    report.add_argument("--replicates", type=int, default=1, metavar="N", help="runs per arm (default 1)")
+    report.add_argument("--seed", type=int, default=1, metavar="N", help="seed of the first replicate (default 1)")
+    report.add_argument("--quick", action="store_true", help="reduced domain (1.5 x 1.5 mm), as in the tests")
+
+    docs = commands.add_parser(
+        "docs", help="write the ODD model description with generated parameter tables",
+        description="Write the model description in the ODD protocol's order, with parameter tables generated "
+        "from the experiment schema and the RANK network file.")
+    docs.add_argument("--out", metavar="FILE", default="docs/model.md", help="where to write (default docs/model.md)")
+
     plot = commands.add_parser(
         "plot", help="draw a run's figures",
         description="Write PNG figures of a run into RUN_DIR/figures/, replacing only boneabm's own figures.")
@@ -120,6 +137,33 @@ def _network(args) -> int:
     return 0
 
 
+def _report(args) -> int:
+    from pathlib import Path
+
+    from boneabm.output import utc_now
+    from boneabm.report import write_report
+
+    if args.replicates < 1:
+        raise UserError(f"--replicates {args.replicates}: give 1 or more")
+    out = Path(args.out) if args.out else Path("runs/report") / f"{utc_now():%Y%m%dT%H%M%SZ}"
+    if out.exists():
+        raise UserError(f"--out {out}: already exists; choose a new directory (nothing was written)")
+    print(write_report(out, replicates=args.replicates, quick=args.quick, seed=args.seed))
+    return 0
+
+
+def _docs(args) -> int:
+    from pathlib import Path
+
+    from boneabm.docs import generate
+
+    path = Path(args.out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(generate(), encoding="utf-8")
+    print(path)
+    return 0
+
+
 def _plot(args) -> int:
     from boneabm.plot import plot_run
 
@@ -131,7 +175,8 @@ def _plot(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"run": _run, "check": _check, "network": _network, "plot": _plot}[args.command](args)
+        return {"run": _run, "check": _check, "network": _network, "report": _report,
+                "docs": _docs, "plot": _plot}[args.command](args)
     except UserError as exc:
         print(f"boneabm: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -11,6 +11,7 @@ import difflib
 import math
 import re
 import secrets
+import typing
 from pathlib import Path
 from typing import Any, Literal
 
@@ -215,6 +216,11 @@ class PrecursorConfig(_Section):
         description="M-CSF giving half the maximal division rate, ng/mL. Proliferation needs more CSF-1 than "
         "survival (Tushinski et al. 1982 Cell 28:71). Calibrated.")
     division_hill_n: float = Field(1.0, gt=0, le=10, description="Hill coefficient of division on M-CSF, 1.")
+    division_arrest_cfos_molecules: float = Field(
+        1.5, gt=0,
+        description="c-Fos per nucleus (network molecules) that halves division: RANKL withdraws precursors from "
+        "the cell cycle as they differentiate, through p27KIP1 and p21CIP1 (Sankar et al. 2004 JBMR 19:1339). "
+        "Calibrated.")
     death_rate_basal_per_h: float = Field(
         0.002, ge=0, le=10,
         description="Apoptosis rate with ample M-CSF, 1/h (mean lifetime ≈ 3 weeks in culture). Calibrated.")
@@ -231,6 +237,69 @@ class PrecursorConfig(_Section):
         300.0, ge=0,
         description="Random-walk diffusivity of a precursor on an empty surface, µm²/h (≈ 1 µm/min with a "
         "10-min persistence). Hops go only to free neighbouring sites, so crowding slows cells. Calibrated.")
+
+
+class OsteoclastConfig(_Section):
+    trap_positive_molecules: float = Field(
+        3.0, gt=0,
+        description="TRAP per nucleus (network molecules) at which a cell is TRAP⁺ and commits: a "
+        "pre-osteoclast stops dividing (TRAP⁺ mononuclear cells precede fusion, PMC7461040). Calibrated.")
+    fusion_dcstamp_molecules: float = Field(
+        5.0, gt=0, description="DC-STAMP per nucleus needed for fusion competence (Yagi 2005). Calibrated.")
+    fusion_ocstamp_molecules: float = Field(
+        5.0, gt=0, description="OC-STAMP per nucleus needed for fusion competence (Witwicka 2015). Calibrated.")
+    fusion_rate_per_h: float = Field(
+        2.0, ge=0, le=100,
+        description="Fusion rate of a pair of fusion-competent neighbours at saturating fusion genes, 1/h. "
+        "Calibrated to the first multinucleated cells on day 3 (BIOLOGY.md §3.2).")
+    fusion_gene_half_molecules: float = Field(
+        10.0, gt=0, description="DC-STAMP and OC-STAMP per nucleus giving half the fusion rate. Calibrated.")
+    min_nuclei: int = Field(
+        3, ge=2, le=10, description="Nuclei that make an osteoclast (TRAP⁺, ≥ 3 nuclei, BIOLOGY.md §3.1).")
+    resorption_um3_per_h_per_nucleus: float = Field(
+        40.0, ge=0,
+        description="Mineral resorbed per nucleus at full function-gene expression, µm³/h (single osteoclasts "
+        "43-1225, mean 390 µm³/h, Kanehisa & Heersche 1988 Bone 9:73, for ~10 nuclei). Calibrated.")
+    function_gene_half_molecules: float = Field(
+        10.0, gt=0,
+        description="TRAP, cathepsin K, Atp6v0d2, integrin β3 per nucleus for half their effect on resorption. "
+        "Calibrated.")
+    footprint_radius_um_per_sqrt_nucleus: float = Field(
+        10.0, gt=0,
+        description="Footprint radius / √nuclei, µm: the sealing zone's area grows with the nuclei (a "
+        "10-nuclei osteoclast resorbs under a ~60 µm disk). Calibrated.")
+    migrating_to_resorbing_per_h: float = Field(
+        0.5, ge=0, description="Rate at which a migrating osteoclast settles to resorb, 1/h. Calibrated.")
+    trench_fraction: float = Field(
+        0.5, ge=0, le=1,
+        description="Fraction of resorption events that are trenches, resorbing while moving (> 50 % of human "
+        "osteoclasts, Søe & Delaissé 2017 J Cell Sci).")
+    pit_to_migrating_per_h: float = Field(
+        0.1, ge=0, description="End of a pit: back to migrating, 1/h (pits last hours). Calibrated.")
+    trench_to_migrating_per_h: float = Field(
+        0.04, ge=0, description="End of a trench, 1/h (trench events last days, Søe & Delaissé 2017). Calibrated.")
+    migration_speed_um_per_h: float = Field(
+        105.0, ge=0, description="Speed of a migrating osteoclast, µm/h (30-248, mean 105, Kanehisa 1988).")
+    trench_speed_um_per_h: float = Field(
+        8.0, ge=0, description="Speed while resorbing a trench, µm/h (several hundred µm over days, Søe 2017).")
+    trench_rate_factor: float = Field(
+        2.0, ge=0, description="Trenches erode this much faster than pits (≈ 2×, Søe & Delaissé 2017).")
+    death_rate_per_h: float = Field(
+        0.04, ge=0, le=10,
+        description="Apoptosis of committed cells (pre-osteoclasts and osteoclasts) without RANKL and M-CSF, 1/h. "
+        "Calibrated.")
+    death_rate_supported_per_h: float = Field(
+        0.008, ge=0, le=10,
+        description="Apoptosis with saturating RANKL and M-CSF, 1/h (a lifespan of days; both support osteoclast "
+        "survival). Calibrated with the c-Fos cell-cycle arrest to the decline after the day 4-6 peak as the "
+        "precursors are used up (BIOLOGY.md §3.2; Akchurin 2008 fit the post-peak decay).")
+    multinucleated_death_factor: float = Field(
+        1.0, ge=0, le=100,
+        description="Multinucleated cells die this many times faster than mononuclear pre-osteoclasts in the same "
+        "RANKL and M-CSF, 1 (calibrated: 1 reproduces the day 4-6 peak and decline and keeps fusion knockouts' "
+        "TRAP⁺ nuclei at wild-type numbers).")
+    survival_rankl_ec50_ng_ml: float = Field(5.0, gt=0, description="RANKL for half its survival effect, ng/mL.")
+    survival_mcsf_ec50_ng_ml: float = Field(2.0, gt=0, description="M-CSF for half its survival effect, ng/mL.")
 
 
 class _Window(_Section):
@@ -301,6 +370,8 @@ class Experiment(_Section):
     precursors: PrecursorConfig = Field(
         PrecursorConfig(), description="Osteoclast precursors (bone-marrow macrophages): plating and M-CSF-"
         "driven survival, division and motility.")
+    osteoclasts: OsteoclastConfig = Field(
+        OsteoclastConfig(), description="Commitment, fusion, resorption and death of the osteoclast lineage.")
     signaling: SignalingConfig = Field(
         SignalingConfig(), description="The intracellular network every cell runs and its perturbations.")
     fields: FieldsConfig = Field(FieldsConfig(), description="M-CSF, RANKL and OPG as fields on the grid.")
@@ -432,8 +503,12 @@ def _section_fields(loc: tuple) -> list[str]:
     """The field names allowed at ``loc`` (the path of an unknown key's parent)."""
     model: type[BaseModel] | None = Experiment
     for part in loc:
+        if isinstance(part, int):  # an item of a list section
+            continue
         field = model.model_fields.get(part) if model else None
         annotation = field.annotation if field else None
+        if typing.get_origin(annotation) is list:
+            annotation = typing.get_args(annotation)[0]
         model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
     return list(model.model_fields) if model else []
 

@@ -14,10 +14,11 @@ import mesa
 import numpy as np
 from mesa.discrete_space import OrthogonalMooreGrid
 
+from boneabm.cells import osteoclast as oc
 from boneabm.cells.placement import claim_free_neighbours
 from boneabm.cells.population import Population
 from boneabm.cells.precursor import (
-    Precursor,
+    LineageCell,
     death_rate_per_h,
     division_rate_per_h,
     hop_rate_per_h,
@@ -30,12 +31,12 @@ from boneabm.rng import draw_uniforms
 from boneabm.signaling.network import Network, load_network
 from boneabm.signaling.perturbations import PerturbationSchedule
 from boneabm.signaling.ssa import advance, split_molecules
-from boneabm.units import MCSF_HOMODIMER_DA, nM_to_ng_ml
+from boneabm.units import MCSF_HOMODIMER_DA, RANKL_MONOMER_DA, nM_to_ng_ml
 
 # Network inputs read from (and given back to) the fields; other inputs come from the config.
 _FIELD_OF_INPUT = {"mcsf_nM": "mcsf", "rankl_nM": "rankl"}
 # Uniforms each living cell draws from its own stream per tick, by column.
-_U_DEATH, _U_DIVIDE, _U_HOP, _U_SITE, _U_ORDER = range(5)
+_U_DEATH, _U_DIVIDE, _U_HOP, _U_SITE, _U_ORDER, _U_MODE, _U_MODE_CHOICE, _U_FUSE, _U_PARTNER = range(9)
 
 
 class BoneModel(mesa.Model):
@@ -56,8 +57,12 @@ class BoneModel(mesa.Model):
         self.fields = Fields(experiment)
         self.bone = Bone(experiment.bone, experiment.domain)
         self.hop_rate_per_h = hop_rate_per_h(experiment.precursors, experiment.domain.grid_spacing_um)
+        self.species = {name: self.network.species_index(name) for name in oc.STAGE_SPECIES}
         self.divisions_total = 0
         self.deaths_total = 0
+        self.fusions_total = 0
+        # osteoclast id -> formed_h, died_h, fate; the rest is read from the arrays and the bone at the end
+        self.osteoclast_records: dict[int, dict] = {}
         self.ssa_events_total = 0
         self.cell_hours = 0.0
         self.ssa_events_by_reaction = np.zeros(self.network.n_reactions, dtype=np.int64)
@@ -68,7 +73,7 @@ class BoneModel(mesa.Model):
 
     def _plate(self, n_cells: int) -> None:
         width, height = self.experiment.domain.shape
-        cells = [Precursor(self, self.grid[(int(site) // height, int(site) % height)], born_h=0.0, generation=0)
+        cells = [LineageCell(self, self.grid[(int(site) // height, int(site) % height)], born_h=0.0, generation=0)
                  for site in self.rng.choice(width * height, size=n_cells, replace=False)]
         rows = np.array([cell.row for cell in cells], dtype=np.int64)
         self.population.molecules[rows] = self.network.draw_initial(n_cells, self.rng)
@@ -80,6 +85,7 @@ class BoneModel(mesa.Model):
         self._signal()
         self.fields.step()
         self._cell_fates()
+        self._resorb()
 
     # 1 ---------------------------------------------------------------------------------------------------
     def _apply_schedule(self, start_h: float) -> None:
@@ -125,19 +131,36 @@ class BoneModel(mesa.Model):
 
     # 4 ---------------------------------------------------------------------------------------------------
     def _cell_fates(self) -> None:
-        pop, p = self.population, self.experiment.precursors
+        pop, p, q = self.population, self.experiment.precursors, self.experiment.osteoclasts
         rows = pop.rows
         if rows.size == 0:
             return
-        u = draw_uniforms(pop.rng_state, rows, 5)
-        mcsf_ng_ml = nM_to_ng_ml(self.fields.sites["mcsf"][pop.x[rows], pop.y[rows]], MCSF_HOMODIMER_DA)
-        dies = u[:, _U_DEATH] < probability(death_rate_per_h(mcsf_ng_ml, p), self.dt_h)
-        divides = ~dies & (u[:, _U_DIVIDE] < probability(division_rate_per_h(mcsf_ng_ml, p), self.dt_h))
-        hops = ~dies & ~divides & (u[:, _U_HOP] < probability(self.hop_rate_per_h, self.dt_h))
+        u = draw_uniforms(pop.rng_state, rows, 9)
+        x, y = pop.x[rows], pop.y[rows]
+        mcsf_ng_ml = nM_to_ng_ml(self.fields.sites["mcsf"][x, y], MCSF_HOMODIMER_DA)
+        rankl_ng_ml = nM_to_ng_ml(self.fields.sites["rankl"][x, y], RANKL_MONOMER_DA)
+        nuclei = pop.nuclei[rows]
+        multinucleated = nuclei > 1
+        per_nucleus = {name: pop.molecules[rows, i] / nuclei for name, i in self.species.items()}
+        # TRAP⁺ cells commit for good and stop dividing
+        pop.committed[rows] |= per_nucleus["TRAP"] >= q.trap_positive_molecules
+        committed = pop.committed[rows]
+
+        committed_death = oc.death_rate_per_h(rankl_ng_ml, mcsf_ng_ml, q) * np.where(
+            multinucleated, q.multinucleated_death_factor, 1.0)
+        death_rate = np.where(committed, committed_death, death_rate_per_h(mcsf_ng_ml, p))
+        dies = u[:, _U_DEATH] < probability(death_rate, self.dt_h)
+        division_rate = division_rate_per_h(mcsf_ng_ml, per_nucleus["cFos"], p)
+        divides = ~dies & ~committed & (u[:, _U_DIVIDE] < probability(division_rate, self.dt_h))
+        hop_rate = np.where(multinucleated, self._osteoclast_hop_rates(rows, u), self.hop_rate_per_h)
+        hops = ~dies & ~divides & (u[:, _U_HOP] < probability(hop_rate, self.dt_h))
+        drive = np.where(committed & ~dies, oc.fusion_factor(per_nucleus["DC_STAMP"], per_nucleus["OC_STAMP"], q),
+                         0.0)
 
         for row in rows[dies]:
             self.events.append((self.time_h, "death", int(pop.cell_id[row]), 0,
                                 self.time_h - float(pop.born_h[row])))
+            self._close_osteoclast_record(row, "apoptosis")
             pop.agent[row].die()
         self.deaths_total += int(dies.sum())
 
@@ -154,8 +177,83 @@ class BoneModel(mesa.Model):
                             self.effect.clamped)
             self.divisions_total += len(mothers)
 
-        for row, site in self._claim_sites(rows[hops], u[hops], vacate=True):
+        self._fuse(rows[drive > 0], drive[drive > 0], u[drive > 0])
+
+        alive = pop.alive[rows]
+        for row, site in self._claim_sites(rows[hops & alive], u[hops & alive], vacate=True):
             pop.agent[row].move_to_site(site)
+
+    def _osteoclast_hop_rates(self, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Advance multinucleated cells' modes (migrating ⇄ resorbing a pit or a trench) and return the hop
+        rate each mode gives: fast while migrating, slow along a trench, none in a pit."""
+        pop, q, dt = self.population, self.experiment.osteoclasts, self.dt_h
+        mode = pop.mode[rows]
+        leave = np.select([mode == oc.NEW, mode == oc.MIGRATING, mode == oc.PIT, mode == oc.TRENCH],
+                          [np.inf, q.migrating_to_resorbing_per_h, q.pit_to_migrating_per_h,
+                           q.trench_to_migrating_per_h])
+        switch = u[:, _U_MODE] < probability(leave, dt)
+        settle = np.where(u[:, _U_MODE_CHOICE] < q.trench_fraction, oc.TRENCH, oc.PIT)
+        mode = np.where(switch, np.where(mode == oc.MIGRATING, settle, oc.MIGRATING), mode)
+        multinucleated = pop.nuclei[rows] > 1
+        pop.mode[rows[multinucleated]] = mode[multinucleated]
+        spacing = self.experiment.domain.grid_spacing_um
+        return np.select([mode == oc.MIGRATING, mode == oc.TRENCH],
+                         [q.migration_speed_um_per_h / spacing, q.trench_speed_um_per_h / spacing], 0.0)
+
+    def _fuse(self, rows: np.ndarray, drive: np.ndarray, u: np.ndarray) -> None:
+        """Fusion-competent neighbours fuse; the partner with more nuclei (the lower id on a tie) survives,
+        keeping its id and random stream."""
+        if rows.size < 2:
+            return
+        pop, q = self.population, self.experiment.osteoclasts
+        order = np.argsort(u[:, _U_ORDER], kind="stable")
+        rank = np.full(pop.alive.shape[0], -1, dtype=np.int64)
+        rank[rows[order]] = np.arange(rows.size)
+        drive_of_row = np.zeros(pop.alive.shape[0])
+        drive_of_row[rows] = drive
+        site_row = np.full(self.experiment.domain.shape, -1, dtype=np.int64)
+        living = pop.rows
+        site_row[pop.x[living], pop.y[living]] = living
+        first, second = oc.choose_fusions(site_row, pop.x, pop.y, rows[order], rank, drive_of_row,
+                                          u[order, _U_FUSE], u[order, _U_PARTNER],
+                                          q.fusion_rate_per_h * self.dt_h, self.experiment.domain.periodic)
+        for a, b in zip(first, second):
+            key = lambda r: (-pop.nuclei[r], pop.cell_id[r])  # noqa: E731
+            survivor, absorbed = (a, b) if key(a) <= key(b) else (b, a)
+            self._close_osteoclast_record(absorbed, "fused")
+            self.events.append((self.time_h, "fusion", int(pop.cell_id[survivor]), int(pop.cell_id[absorbed]),
+                                float(pop.nuclei[survivor] + pop.nuclei[absorbed])))
+            pop.agent[survivor].absorb(pop.agent[absorbed])
+            if pop.nuclei[survivor] >= q.min_nuclei and np.isnan(pop.formed_h[survivor]):
+                pop.formed_h[survivor] = self.time_h
+                self.osteoclast_records[int(pop.cell_id[survivor])] = {
+                    "formed_h": self.time_h, "died_h": np.nan, "fate": "alive"}
+        self.fusions_total += len(first)
+
+    def _close_osteoclast_record(self, row: int, fate: str) -> None:
+        record = self.osteoclast_records.get(int(self.population.cell_id[row]))
+        if record is not None:
+            record.update(died_h=self.time_h, fate=fate, max_nuclei=int(self.population.max_nuclei[row]),
+                          distance_um=float(self.population.distance_um[row]))
+
+    # 5 ---------------------------------------------------------------------------------------------------
+    def _resorb(self) -> None:
+        """Osteoclasts in a pit or on a trench remove bone under their footprint."""
+        pop, q = self.population, self.experiment.osteoclasts
+        rows = pop.rows
+        rows = rows[(pop.nuclei[rows] >= q.min_nuclei) & np.isin(pop.mode[rows], (oc.PIT, oc.TRENCH))]
+        if rows.size == 0:
+            return
+        molecules = pop.molecules[rows]
+        nuclei = pop.nuclei[rows].astype(np.float64)
+        mineral, collagen = oc.resorption_um3_per_h(
+            nuclei, *(molecules[:, self.species[name]] for name in ("TRAP", "CtsK", "Atp6v0d2", "Itgb3")), q)
+        speed = np.where(pop.mode[rows] == oc.TRENCH, q.trench_rate_factor, 1.0) * self.dt_h
+        radius = oc.footprint_radius_um(nuclei, q)
+        spacing = self.experiment.domain.grid_spacing_um
+        for k, row in enumerate(rows):
+            self.bone.resorb(int(pop.cell_id[row]), (pop.x[row] + 0.5) * spacing, (pop.y[row] + 0.5) * spacing,
+                             radius[k], mineral[k] * speed[k], collagen[k] * speed[k])
 
     def _claim_sites(self, rows: np.ndarray, u: np.ndarray, vacate: bool):
         """(row, grid cell) for each cell in ``rows`` that finds a free neighbouring site, in the order of

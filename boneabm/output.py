@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from boneabm import __version__
+from boneabm.cells.osteoclast import MODE_NAMES, stages
 from boneabm.config import Experiment
 from boneabm.environment.fields import ANTIBODY_DA
 from boneabm.units import MCSF_HOMODIMER_DA, OPG_DIMER_DA, RANKL_MONOMER_DA, nM_to_ng_ml
@@ -42,12 +43,13 @@ FIELD_COLUMNS = {  # column -> (field species, molecular weight): means over the
 BONE_COLUMNS = ["resorbed_volume_um3", "collagen_removed_um3", "resorbed_area_um2", "n_pits", "n_trenches",
                 "mean_depth_um", "max_depth_um"]
 TIMESERIES_COLUMNS = [
-    "time_h", "n_precursors", "precursors_per_cm2", "confluence", "divisions_total", "deaths_total",
+    "time_h", "n_cells", "n_precursors", "precursors_per_cm2", "n_trap_mononuclear", "n_multinucleated",
+    "n_osteoclasts", "nuclei_in_osteoclasts", "confluence", "divisions_total", "deaths_total", "fusions_total",
     *FIELD_COLUMNS, "mcsf_sd_ng_ml", "rankl_free_sd_ng_ml", "medium_mcsf_ng_ml", "medium_rankl_free_ng_ml",
     "medium_changes", *BONE_COLUMNS, "ssa_events_total",
 ]  # then <counter>_total, <observable>_mean and <observable>_sd for the network's counters and observables
-CELLS_COLUMNS = ["time_h", "cell_id", "x_um", "y_um", "state", "nuclei", "generation", "born_h", "mcsf_ng_ml",
-                 "rankl_free_ng_ml"]
+CELLS_COLUMNS = ["time_h", "cell_id", "x_um", "y_um", "state", "nuclei", "resorption_mode", "generation", "born_h",
+                 "mcsf_ng_ml", "rankl_free_ng_ml"]
 # then one column per network observable (molecules) and counter (events since birth)
 
 
@@ -60,6 +62,8 @@ def cells_columns(network) -> list[str]:
     return CELLS_COLUMNS + list(network.observables) + list(network.counters)
 EVENTS_COLUMNS = ["time_h", "event", "cell_id", "partner_id", "value"]
 BONE_CSV_COLUMNS = ["x_um", "y_um", "mineral_depth_um", "collagen_depth_um"]
+OSTEOCLAST_COLUMNS = ["osteoclast_id", "formed_h", "died_h", "fate", "max_nuclei", "resorbed_um3",
+                      "collagen_removed_um3", "distance_um"]
 _PACKAGES = ["mesa", "numpy", "numba", "llvmlite", "pandas", "scipy", "pydantic", "PyYAML", "tqdm", "matplotlib"]
 
 
@@ -166,6 +170,23 @@ def _append(path: Path, frame: pd.DataFrame) -> None:
     frame.to_csv(path, mode="a", header=not path.exists(), index=False, float_format=FLOAT_FORMAT)
 
 
+def osteoclast_rows(model) -> list[dict]:
+    """Every osteoclast that formed: its record, completed from the arrays if alive, its bone from the maps."""
+    pop, rows = model.population, []
+    living = {int(pop.cell_id[r]): r for r in pop.rows}
+    for osteoclast_id, record in sorted(model.osteoclast_records.items()):
+        row = living.get(osteoclast_id) if record["fate"] == "alive" else None
+        mineral, collagen = model.bone.removed_by.get(osteoclast_id, (0.0, 0.0))
+        rows.append({
+            "osteoclast_id": osteoclast_id, "formed_h": record["formed_h"], "died_h": record["died_h"],
+            "fate": record["fate"],
+            "max_nuclei": int(pop.max_nuclei[row]) if row is not None else record["max_nuclei"],
+            "resorbed_um3": float(mineral), "collagen_removed_um3": float(collagen),
+            "distance_um": float(pop.distance_um[row]) if row is not None else record["distance_um"],
+        })
+    return rows
+
+
 def observables(model, rows: np.ndarray) -> dict[str, np.ndarray]:
     """Each network observable (a sum of species) for the cells in ``rows``."""
     molecules = model.population.molecules
@@ -186,16 +207,26 @@ class Recorder:
             _append(path, pd.DataFrame(columns=columns))
 
     def record(self, model) -> None:
-        n = model.population.n_alive
+        pop = model.population
+        rows = pop.rows
+        nuclei, committed = pop.nuclei[rows], pop.committed[rows]
+        n_precursors = int(np.count_nonzero(~committed & (nuclei == 1)))
+        osteoclast = nuclei >= model.experiment.osteoclasts.min_nuclei
         domain = model.experiment.domain
         fields = model.fields
         row = {
             "time_h": model.time_h,
-            "n_precursors": n,
-            "precursors_per_cm2": n / domain.area_cm2,
-            "confluence": n / (domain.shape[0] * domain.shape[1]),
+            "n_cells": rows.size,
+            "n_precursors": n_precursors,
+            "precursors_per_cm2": n_precursors / domain.area_cm2,
+            "n_trap_mononuclear": int(np.count_nonzero(committed & (nuclei == 1))),
+            "n_multinucleated": int(np.count_nonzero(nuclei > 1)),
+            "n_osteoclasts": int(np.count_nonzero(osteoclast)),
+            "nuclei_in_osteoclasts": int(nuclei[osteoclast].sum()),
+            "confluence": rows.size / (domain.shape[0] * domain.shape[1]),
             "divisions_total": model.divisions_total,
             "deaths_total": model.deaths_total,
+            "fusions_total": model.fusions_total,
             **{column: nM_to_ng_ml(sum(fields.sites[name].mean() for name in species), weight)
                for column, (species, weight) in FIELD_COLUMNS.items()},
             "mcsf_sd_ng_ml": nM_to_ng_ml(fields.sites["mcsf"].std(), MCSF_HOMODIMER_DA),
@@ -224,8 +255,9 @@ class Recorder:
             "cell_id": pop.cell_id[rows],
             "x_um": (pop.x[rows] + 0.5) * spacing,
             "y_um": (pop.y[rows] + 0.5) * spacing,
-            "state": "precursor",
+            "state": stages(pop.nuclei[rows], pop.committed[rows], model.experiment.osteoclasts.min_nuclei),
             "nuclei": pop.nuclei[rows],
+            "resorption_mode": np.where(pop.nuclei[rows] > 1, MODE_NAMES[pop.mode[rows]], "none"),
             "generation": pop.generation[rows],
             "born_h": pop.born_h[rows],
             "mcsf_ng_ml": nM_to_ng_ml(model.fields.sites["mcsf"][pop.x[rows], pop.y[rows]], MCSF_HOMODIMER_DA),
@@ -237,9 +269,12 @@ class Recorder:
         _append(self.cells_path, frame)
 
     def finish(self, model) -> None:
-        """The final depth maps, resorbed pixels only, in long format."""
+        """The final depth maps (resorbed pixels only, long format) and one row per osteoclast that formed."""
+        directory = self.cells_path.parent
         pd.DataFrame(model.bone.depth_table(), columns=BONE_CSV_COLUMNS).to_csv(
-            self.cells_path.parent / "bone.csv", index=False, float_format=FLOAT_FORMAT)
+            directory / "bone.csv", index=False, float_format=FLOAT_FORMAT)
+        pd.DataFrame(osteoclast_rows(model), columns=OSTEOCLAST_COLUMNS).to_csv(
+            directory / "osteoclasts.csv", index=False, float_format=FLOAT_FORMAT)
 
     def take_events(self, model) -> None:
         if model.events:

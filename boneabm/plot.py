@@ -38,8 +38,11 @@ def plot_run(run_dir: str | Path) -> list[Path]:
     days = ts["time_h"] / 24.0
 
     fig, (ax_n, ax_c) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
-    ax_n.plot(days, ts["n_precursors"], color="tab:blue")
-    ax_n.set(xlabel="time (days)", ylabel="precursors in the domain", title="Precursor population")
+    for column, label in (("n_precursors", "precursors"), ("n_trap_mononuclear", "TRAP⁺ mononuclear"),
+                          ("n_multinucleated", "multinucleated"), ("n_osteoclasts", "osteoclasts (≥ 3 nuclei)")):
+        ax_n.plot(days, ts[column], label=label)
+    ax_n.legend(fontsize=7)
+    ax_n.set(xlabel="time (days)", ylabel="cells in the domain", title="Cell population")
     ax_c.plot(days, ts["confluence"], color="tab:green")
     ax_c.set(xlabel="time (days)", ylabel="fraction of sites occupied", ylim=(0, 1.02), title="Confluence")
     _save(fig, figures / FIGURES[0])

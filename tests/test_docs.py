@@ -48,3 +48,11 @@ def test_every_signaling_command_and_config_is_in_the_readme():
     for config in (Path(__file__).resolve().parent.parent / "configs").glob("*.yaml"):
         assert f"`{config.name}`" in README, config.name
     assert "`boneabm network [FILE]`" in README
+
+
+def test_the_committed_model_description_is_up_to_date():
+    """docs/model.md is generated (boneabm docs); regenerate it after changing the schema or the network."""
+    from boneabm.docs import generate
+
+    committed = (Path(__file__).resolve().parent.parent / "docs" / "model.md").read_text(encoding="utf-8")
+    assert committed == generate(), "docs/model.md is stale: run `boneabm docs`"

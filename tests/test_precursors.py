@@ -1,4 +1,4 @@
-"""Precursor populations on M-CSF: the biology of the foundation model and the model's invariants.
+"""LineageCell populations on M-CSF: the biology of the foundation model and the model's invariants.
 
 Phenotypes checked:
 - without M-CSF, bone-marrow macrophages die by apoptosis within days (Tushinski et al. 1982 Cell 28:71;
@@ -58,7 +58,7 @@ def test_with_mcsf_sparse_precursors_expand_at_the_rate_mcsf_sets():
     run(model, 24)
     p, dt = experiment.precursors, experiment.time.dt_h
     mean, sd = branching_mean_sd(n0, float(probability(death_rate_per_h(30.0, p), dt)),
-                                 float(probability(division_rate_per_h(30.0, p), dt)), 240)
+                                 float(probability(division_rate_per_h(30.0, 0.0, p), dt)), 240)
     assert 1.8 < mean / n0 < 2.0  # doubling in about a day
     assert abs(model.population.n_alive - mean) < 4 * sd
 

@@ -18,6 +18,11 @@ COLUMNS = {
     "born_h": (np.float64, ()),
     "generation": (np.int64, ()),  # divisions since plating
     "nuclei": (np.int64, ()),
+    "max_nuclei": (np.int64, ()),
+    "committed": (np.bool_, ()),  # TRAP⁺: a pre-osteoclast that no longer divides (irreversible)
+    "mode": (np.int64, ()),  # multinucleated cells: 0 new, 1 migrating, 2 resorbing a pit, 3 a trench
+    "formed_h": (np.float64, ()),  # when it reached the nuclei of an osteoclast; NaN before
+    "distance_um": (np.float64, ()),  # path moved while multinucleated
     "alive": (np.bool_, ()),
     "rng_state": (np.uint64, (4,)),  # xoshiro256** state
     "agent": (object, ()),
@@ -77,6 +82,11 @@ class Population:
         c["born_h"][row] = born_h
         c["generation"][row] = generation
         c["nuclei"][row] = 1
+        c["max_nuclei"][row] = 1
+        c["committed"][row] = False
+        c["mode"][row] = 0
+        c["formed_h"][row] = np.nan
+        c["distance_um"][row] = 0.0
         c["alive"][row] = True
         c["agent"][row] = agent
         c["molecules"][row] = 0

@@ -1,8 +1,9 @@
-"""Osteoclast precursors (bone-marrow macrophages): what they do and how fast.
+"""Osteoclast precursors (bone-marrow macrophages): what they do and how fast, and the lineage cell agent.
 
 A precursor lives, divides and dies by M-CSF (CSF-1), and wanders by a random walk into free neighbouring
 sites. The rates below are the biology; ``BoneModel`` decides them for all cells at once as array masks and
-calls the agent methods only for the cells whose state changes.
+calls the agent methods only for the cells whose state changes. What committed and fused cells do is in
+``osteoclast.py``.
 """
 
 import numpy as np
@@ -21,9 +22,11 @@ def hill(concentration, ec50, n):
     return c / (ec50**n + c)
 
 
-def division_rate_per_h(mcsf_ng_ml, p: PrecursorConfig):
-    """M-CSF drives proliferation (Tushinski & Stanley 1985)."""
-    return p.division_rate_max_per_h * hill(mcsf_ng_ml, p.division_mcsf_ec50_ng_ml, p.division_hill_n)
+def division_rate_per_h(mcsf_ng_ml, cfos_per_nucleus, p: PrecursorConfig):
+    """M-CSF drives proliferation (Tushinski & Stanley 1985); RANKL signaling through c-Fos withdraws the cell
+    from the cycle (Sankar et al. 2004)."""
+    arrest = 1.0 - hill(cfos_per_nucleus, p.division_arrest_cfos_molecules, 2.0)
+    return p.division_rate_max_per_h * hill(mcsf_ng_ml, p.division_mcsf_ec50_ng_ml, p.division_hill_n) * arrest
 
 
 def death_rate_per_h(mcsf_ng_ml, p: PrecursorConfig):
@@ -43,8 +46,9 @@ def probability(rate_per_h, dt_h):
     return -np.expm1(-np.asarray(rate_per_h) * dt_h)
 
 
-class Precursor(CellAgent):
-    """A mononuclear osteoclast precursor on one grid site; its numbers live in row ``row`` of the population."""
+class LineageCell(CellAgent):
+    """A cell of the osteoclast lineage on one grid site, from bone-marrow macrophage to multinucleated
+    osteoclast; its numbers live in row ``row`` of the population, its stage follows from them."""
 
     def __init__(self, model, cell, born_h: float, generation: int):
         super().__init__(model)
@@ -53,16 +57,32 @@ class Precursor(CellAgent):
         self.row = model.population.add(self, x, y, born_h, generation)
 
     def move_to_site(self, cell) -> None:
-        self.cell = cell
         population = self.model.population
+        if population.nuclei[self.row] > 1:
+            dx, dy = np.subtract(cell.coordinate, self.cell.coordinate)
+            periodic, shape = self.model.experiment.domain.periodic, self.model.experiment.domain.shape
+            if periodic:  # a hop across the edge is one step, not the domain's width
+                dx, dy = (dx + 1) % shape[0] - 1, (dy + 1) % shape[1] - 1
+            population.distance_um[self.row] += np.hypot(dx, dy) * self.model.experiment.domain.grid_spacing_um
+        self.cell = cell
         population.x[self.row], population.y[self.row] = cell.coordinate
 
-    def divide(self, cell) -> "Precursor":
+    def divide(self, cell) -> "LineageCell":
         """Divide into ``cell``: both daughters are one generation on; the one placed there gets a new id and
         stream, this one keeps its own."""
         population = self.model.population
         population.generation[self.row] += 1
-        return Precursor(self.model, cell, self.model.time_h, int(population.generation[self.row]))
+        return LineageCell(self.model, cell, self.model.time_h, int(population.generation[self.row]))
+
+    def absorb(self, other: "LineageCell") -> None:
+        """Fuse ``other`` into this cell: the cytoplasm is pooled (molecules, nuclei, hence volume, and
+        counters add up); ``other`` leaves the grid and the model."""
+        pop = self.model.population
+        for column in ("molecules", "counters", "nuclei"):
+            getattr(pop, column)[self.row] += getattr(pop, column)[other.row]
+        pop.committed[self.row] = True
+        pop.max_nuclei[self.row] = max(pop.max_nuclei[self.row], pop.nuclei[self.row])
+        other.die()
 
     def die(self) -> None:
         self.model.population.release(self.row)

@@ -1,0 +1,102 @@
+"""The in vitro assay's cost: wall time of the default assay, cell-hours per second, and how cost grows from
+1k to 10k to 100k precursors (the exponent of a log-log fit), with the share of the tick outside the SSA kernel.
+
+    .venv/bin/python benchmarks/assay_cost.py             # default assay + 1k/10k scaling (a few minutes)
+    .venv/bin/python benchmarks/assay_cost.py --sizes 1000 10000 100000 --hours 24
+
+Scaling runs plate the assay's density on square domains sized for the wanted number of precursors and time
+the first ``--hours`` (RANKL 50 ng/mL, so signaling, fusion and resorption are all at work by day 2 with
+--start-h 48). Each size runs in its own process. The machine is shared: read the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def default_assay() -> dict:
+    import boneabm
+
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        result = boneabm.run("configs/osteoclastogenesis.yaml", out=Path(tmp) / "run")
+        wall = time.perf_counter() - start
+    ssa = result.metadata["ssa"]
+    return {"wall_s": wall, "cell_hours": ssa["cell_hours"], "plated": int(result.timeseries["n_cells"].iloc[0]),
+            "events_per_cell_hour": ssa["events_per_cell_hour"]}
+
+
+def measure(n_cells: int, start_h: float, hours: float) -> dict:
+    import boneabm.model as model_module
+    from boneabm.config import load_experiment
+
+    side = math.sqrt(n_cells / 3.1e4 * 1e8)
+    side = max(25.0 * round(side / 25.0), 75.0)
+    experiment = load_experiment("configs/osteoclastogenesis.yaml",
+                                 [f"domain.width_um={side}", f"domain.height_um={side}"])
+    from boneabm.config import with_seed
+
+    model = model_module.BoneModel(with_seed(experiment, 1))
+    for _ in range(round(start_h / model.dt_h)):
+        model.step()
+    spent = [0.0]
+    kernel = model_module.advance
+
+    def timed(*args):
+        t0 = time.perf_counter()
+        kernel(*args)
+        spent[0] += time.perf_counter() - t0
+
+    model_module.advance = timed
+    cell_hours_before = model.cell_hours
+    start = time.perf_counter()
+    for _ in range(round(hours / model.dt_h)):
+        model.step()
+    wall = time.perf_counter() - start
+    cell_hours = model.cell_hours - cell_hours_before
+    return {"plated": experiment.n_plated, "cells": model.population.n_alive, "wall_s": wall,
+            "cell_hours_per_s": cell_hours / wall, "outside_ssa": 1 - spent[0] / wall}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000])
+    parser.add_argument("--start-h", type=float, default=48.0, help="simulated hours before timing starts")
+    parser.add_argument("--hours", type=float, default=12.0, help="simulated hours timed per size")
+    parser.add_argument("--skip-assay", action="store_true")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(measure(args.one, args.start_h, args.hours)))
+        return
+    if not args.skip_assay:
+        a = default_assay()
+        print(f"default assay (configs/osteoclastogenesis.yaml, {a['plated']} precursors plated, 7 days): "
+              f"{a['wall_s']:.1f} s wall, {a['cell_hours'] / a['wall_s']:,.0f} cell-hours/s, "
+              f"{a['events_per_cell_hour']:.0f} SSA events per cell-hour")
+    rows = []
+    for size in args.sizes:
+        out = subprocess.run([sys.executable, __file__, "--one", str(size), "--start-h", str(args.start_h),
+                              "--hours", str(args.hours)], capture_output=True, text=True, check=True).stdout
+        rows.append(json.loads(out.strip().splitlines()[-1]))
+    print(f"{'plated':>8} {'cells':>8} {'wall s':>8} {'cell-h/s':>10} {'outside SSA':>12}")
+    for r in rows:
+        print(f"{r['plated']:>8} {r['cells']:>8} {r['wall_s']:>8.2f} {r['cell_hours_per_s']:>10,.0f} "
+              f"{r['outside_ssa']:>12.0%}")
+    if len(rows) >= 2:
+        x = [math.log(r["plated"]) for r in rows]
+        y = [math.log(r["wall_s"]) for r in rows]
+        n = len(x)
+        slope = (n * sum(a * b for a, b in zip(x, y)) - sum(x) * sum(y)) / (n * sum(a * a for a in x) - sum(x) ** 2)
+        print(f"wall time ~ precursors^{slope:.2f} (log-log fit over {n} sizes)")
+
+
+if __name__ == "__main__":
+    main()

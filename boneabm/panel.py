@@ -1,0 +1,54 @@
+"""Panels: named arms of one base experiment, each the base with a few ``--set`` overrides.
+
+    panel: perturbations
+    base: ../osteoclastogenesis.yaml        # relative to the panel file
+    arms:
+      wild_type: []
+      dap12_ko: ["signaling.knockouts=[Tyrobp]"]
+
+Every arm's experiment is the base with its overrides and nothing else, so arms compare like for like.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from boneabm.config import Experiment, load_experiment, read_yaml
+from boneabm.errors import UserError
+
+
+class _PanelSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    panel: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    base: str
+    arms: dict[str, list[str]] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Panel:
+    name: str
+    base: Path
+    arms: dict[str, list[str]]
+
+    def experiment(self, arm: str, overrides: list[str] | tuple[str, ...] = ()) -> Experiment:
+        """The base experiment with the arm's overrides (then ``overrides``), named ``<panel>-<arm>``."""
+        if arm not in self.arms:
+            raise UserError(f"panel {self.name}: no arm {arm!r}; arms: {', '.join(self.arms)}")
+        experiment = load_experiment(self.base, [*self.arms[arm], *overrides])
+        return experiment.model_copy(update={"name": f"{self.name}-{arm}"})
+
+
+def load_panel(path: str | Path) -> Panel:
+    path = Path(path)
+    try:
+        spec = _PanelSpec.model_validate(read_yaml(path))
+    except ValidationError as exc:
+        lines = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)]
+        raise UserError(f"{path}: invalid panel:\n  " + "\n  ".join(lines)) from None
+    panel = Panel(spec.panel, (path.parent / spec.base).resolve(), dict(spec.arms))
+    for arm in panel.arms:  # every arm must be a valid experiment before anything runs
+        panel.experiment(arm)
+    return panel

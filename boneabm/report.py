@@ -1,0 +1,51 @@
+"""``boneabm report``: run the validation panels and write a markdown report with a figure per check."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from boneabm.output import utc_now  # noqa: E402
+from boneabm.validation import CHECKS, REDUCED, Validation  # noqa: E402
+
+
+def write_report(out: Path, replicates: int = 1, quick: bool = False, seed: int = 1) -> Path:
+    """Run every check into ``out`` (runs under ``out/runs``) and write ``out/report.md``; return its path."""
+    out.mkdir(parents=True)
+    figures = out / "figures"
+    figures.mkdir()
+    validation = Validation(out / "runs", overrides=REDUCED if quick else (), replicates=replicates, seed=seed)
+    results = []
+    for check in CHECKS:
+        print(f"boneabm report: {check.__name__.removeprefix('check_')} ...", file=sys.stderr)
+        result = check(validation)
+        fig, ax = plt.subplots(figsize=(5.5, 3.6), layout="constrained")
+        result.figure(ax)
+        ax.set_title(result.title, fontsize=9)
+        fig.savefig(figures / f"{result.key}.png", dpi=110)
+        plt.close(fig)
+        results.append(result)
+    passed = sum(r.passed for r in results)
+    scale = "reduced domain (1.5 x 1.5 mm)" if quick else "full assay domain (2.6 x 2.6 mm, configs/osteoclastogenesis.yaml)"
+    lines = [
+        "# boneabm biology validation report", "",
+        f"{utc_now():%Y-%m-%d %H:%M} UTC; {scale}; {replicates} replicate(s) per arm from seed {seed}. "
+        f"**{passed} of {len(results)} checks pass.** Readouts: osteoclasts = cells with ≥ 3 nuclei on day 5; "
+        "resorption on day 7. Panels: `configs/panels/`.", "",
+        "| check | result | expected | measured |", "|---|---|---|---|",
+        *[f"| [{r.title}](#{r.key}) | {'PASS' if r.passed else '**FAIL**'} | {r.expected} | {r.measured} |"
+          for r in results], "",
+    ]
+    for r in results:
+        lines += [f"## {r.title}", f'<a id="{r.key}"></a>', "",
+                  f"**{'PASS' if r.passed else 'FAIL'}** — source: {r.source}", "",
+                  f"- expected: {r.expected}", f"- measured: {r.measured}", "",
+                  f"![{r.key}](figures/{r.key}.png)", ""]
+    path = out / "report.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
