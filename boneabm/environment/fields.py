@@ -185,6 +185,8 @@ class Fields:
                 where[complex_] = bound
         for name in SPECIES:
             medium = self.medium[name] if self.medium is not None else None
+            if not medium and not self.sites[name].any():
+                continue  # nothing there, nothing to move: a species never dosed costs no transform
             self.sites[name], medium = self.transport[name].step(self.sites[name], medium)
             if self.medium is not None:
                 self.medium[name] = float(medium)
