@@ -141,14 +141,14 @@ def _report(args) -> int:
     from pathlib import Path
 
     from boneabm.output import utc_now
-    from boneabm.report import write_report
+    from boneabm.report import run_report
 
     if args.replicates < 1:
         raise UserError(f"--replicates {args.replicates}: give 1 or more")
     out = Path(args.out) if args.out else Path("runs/report") / f"{utc_now():%Y%m%dT%H%M%SZ}"
     if out.exists():
         raise UserError(f"--out {out}: already exists; choose a new directory (nothing was written)")
-    print(write_report(out, replicates=args.replicates, quick=args.quick, seed=args.seed))
+    print(run_report(out, replicates=args.replicates, quick=args.quick, seed=args.seed))
     return 0
 
 

@@ -152,7 +152,7 @@ class BoneModel(mesa.Model):
         dies = u[:, _U_DEATH] < probability(death_rate, self.dt_h)
         division_rate = division_rate_per_h(mcsf_ng_ml, per_nucleus["cFos"], p)
         divides = ~dies & ~committed & (u[:, _U_DIVIDE] < probability(division_rate, self.dt_h))
-        hop_rate = np.where(multinucleated, self._osteoclast_hop_rates(rows, u), self.hop_rate_per_h)
+        hop_rate = np.where(multinucleated, self._switch_modes(rows, u), self.hop_rate_per_h)
         hops = ~dies & ~divides & (u[:, _U_HOP] < probability(hop_rate, self.dt_h))
         drive = np.where(committed & ~dies, oc.fusion_factor(per_nucleus["DC_STAMP"], per_nucleus["OC_STAMP"], q),
                          0.0)
@@ -183,7 +183,7 @@ class BoneModel(mesa.Model):
         for row, site in self._claim_sites(rows[hops & alive], u[hops & alive], vacate=True):
             pop.agent[row].move_to_site(site)
 
-    def _osteoclast_hop_rates(self, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
+    def _switch_modes(self, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Advance multinucleated cells' modes (migrating ⇄ resorbing a pit or a trench) and return the hop
         rate each mode gives: fast while migrating, slow along a trench, none in a pit."""
         pop, q, dt = self.population, self.experiment.osteoclasts, self.dt_h

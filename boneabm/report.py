@@ -14,12 +14,18 @@ from boneabm.output import utc_now  # noqa: E402
 from boneabm.validation import CHECKS, REDUCED, Validation  # noqa: E402
 
 
-def write_report(out: Path, replicates: int = 1, quick: bool = False, seed: int = 1) -> Path:
-    """Run every check into ``out`` (runs under ``out/runs``) and write ``out/report.md``; return its path."""
-    out.mkdir(parents=True)
-    figures = out / "figures"
-    figures.mkdir()
+def run_report(out: Path, replicates: int = 1, quick: bool = False, seed: int = 1) -> Path:
+    """Run every check with its runs under ``out/runs`` and write ``out/report.md``; return its path."""
     validation = Validation(out / "runs", overrides=REDUCED if quick else (), replicates=replicates, seed=seed)
+    return write_report(out, validation, "reduced domain (1.5 x 1.5 mm)" if quick else
+                        "full assay domain (2.6 x 2.6 mm, configs/osteoclastogenesis.yaml)")
+
+
+def write_report(out: Path, validation: Validation, scale: str) -> Path:
+    """Evaluate every check on ``validation`` (running what it has not run yet) and write ``out/report.md``
+    with a figure per check."""
+    figures = out / "figures"
+    figures.mkdir(parents=True)
     results = []
     for check in CHECKS:
         print(f"boneabm report: {check.__name__.removeprefix('check_')} ...", file=sys.stderr)
@@ -31,14 +37,14 @@ def write_report(out: Path, replicates: int = 1, quick: bool = False, seed: int 
         plt.close(fig)
         results.append(result)
     passed = sum(r.passed for r in results)
-    scale = "reduced domain (1.5 x 1.5 mm)" if quick else "full assay domain (2.6 x 2.6 mm, configs/osteoclastogenesis.yaml)"
     lines = [
         "# boneabm biology validation report", "",
-        f"{utc_now():%Y-%m-%d %H:%M} UTC; {scale}; {replicates} replicate(s) per arm from seed {seed}. "
+        f"{utc_now():%Y-%m-%d %H:%M} UTC; {scale}; {validation.replicates} replicate(s) per arm from seed "
+        f"{validation.seed}. "
         f"**{passed} of {len(results)} checks pass.** Readouts: osteoclasts = cells with ≥ 3 nuclei on day 5; "
         "resorption on day 7. Panels: `configs/panels/`.", "",
         "| check | result | expected | measured |", "|---|---|---|---|",
-        *[f"| [{r.title}](#{r.key}) | {'PASS' if r.passed else '**FAIL**'} | {r.expected} | {r.measured} |"
+        *[f"| [{r.title}](#{r.key}) | {'✅ PASS' if r.passed else '❌ FAIL'} | {r.expected} | {r.measured} |"
           for r in results], "",
     ]
     for r in results:

@@ -36,3 +36,17 @@ def test_published_phenotype(panel_runs, check):
     result = check(panel_runs)
     assert result.source and result.expected
     assert result.passed, f"{result.title} ({result.source}): expected {result.expected}; measured {result.measured}"
+
+
+def test_the_report_shows_every_check_with_its_verdict_and_figure(panel_runs, tmp_path):
+    """`boneabm report` writes one section, verdict and figure per check (here on the runs the checks made)."""
+    from boneabm.report import write_report
+
+    path = write_report(tmp_path / "report", panel_runs, "reduced domain")
+    text = path.read_text()
+    for check in validation.CHECKS:
+        key = check.__name__.removeprefix("check_")
+        assert (tmp_path / "report" / "figures" / f"{key}.png").stat().st_size > 1000
+        assert f'<a id="{key}"></a>' in text
+    assert text.count("**PASS**") + text.count("**FAIL**") == len(validation.CHECKS)
+    assert f"of {len(validation.CHECKS)} checks pass" in text
