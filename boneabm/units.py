@@ -16,10 +16,5 @@ def ng_ml_to_nM(concentration_ng_ml: float, molecular_weight_da: float) -> float
     return concentration_ng_ml * 1e3 / molecular_weight_da
 
 
-def molecules_per_ng_ml(volume_ml: float, molecular_weight_da: float) -> float:
-    """How many molecules 1 ng/mL of a factor of this weight puts in ``volume_ml``."""
-    return volume_ml * 1e-9 / molecular_weight_da * AVOGADRO_PER_MOL
-
-
 def nM_to_ng_ml(concentration_nM, molecular_weight_da: float):
     return concentration_nM * molecular_weight_da / 1e3
