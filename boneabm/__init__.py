@@ -10,6 +10,14 @@ Notebook use::
 
 __version__ = "0.1.0"
 
-from boneabm.api import Run, load_run, run  # noqa: E402
-
 __all__ = ["Run", "load_run", "run", "__version__"]
+
+
+def __getattr__(name: str):
+    # imported on first use: a process that only parses arguments or spawns sweep workers stays light, and
+    # numba is first imported where NUMBA_NUM_THREADS has its final value
+    if name in ("Run", "load_run", "run"):
+        from boneabm import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'boneabm' has no attribute {name!r}")

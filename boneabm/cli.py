@@ -7,6 +7,7 @@ Exit status: 0 done, 1 the run failed (a bug: its traceback is shown and kept in
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import traceback
@@ -47,6 +48,33 @@ def _parser() -> argparse.ArgumentParser:
                      "(default: runs/<experiment name>/<UTC timestamp>-seed<N>)")
     run.add_argument("--quiet", action="store_true",
                      help="no progress bar or messages; the run directory is still printed on standard output")
+
+    sweep = commands.add_parser(
+        "sweep", help="run a parameter sweep on dask.distributed, or one of its runs",
+        description="Expand a sweep file into runs and run them on a local Dask cluster (default), a running "
+        "scheduler or Slurm/PBS, each into DIR/<run_id>/ as boneabm run writes it; then write DIR/summary.csv "
+        "(one row per run) and DIR/timeseries.csv (all runs' time series). Exit status 1 if any run failed; "
+        "the others still finish.")
+    sweep.add_argument("sweep", metavar="SWEEP", help="sweep YAML file (see configs/*sweep*.yaml)")
+    sweep.add_argument("--out", metavar="DIR", help="sweep directory (default runs/<sweep name>/); refused if it "
+                       "exists, unless --resume, --index or --collect")
+    sweep.add_argument("--workers", type=int, metavar="N",
+                       help="worker processes, one thread each (default: this machine's CPU count; with --cluster "
+                       "the most workers to scale to, default one per run)")
+    where = sweep.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS", help="use a running Dask scheduler, e.g. tcp://host:8786")
+    where.add_argument("--cluster", choices=("slurm", "pbs"), help="start workers as Slurm or PBS jobs through dask-jobqueue "
+                       "(pip install -e '.[cluster]'), configured in ~/.config/dask/jobqueue.yaml")
+    sweep.add_argument("--resume", action="store_true",
+                       help="finish the sweep in DIR: skip complete runs, redo failed and unfinished ones; refused "
+                       "if the sweep file now expands differently")
+    mode = sweep.add_mutually_exclusive_group()
+    mode.add_argument("--list", action="store_true", help="print the expanded runs as CSV and exit")
+    mode.add_argument("--index", type=int, metavar="I", help="run only run I (0-based, as --list numbers them) in "
+                      "this process, e.g. --index $SLURM_ARRAY_TASK_ID in an array job")
+    mode.add_argument("--collect", action="store_true",
+                      help="write summary.csv and timeseries.csv from the run directories present (after array jobs)")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar or messages")
 
     check = commands.add_parser(
         "check", help="validate an experiment and print its resolved config",
@@ -119,6 +147,44 @@ def _run(args) -> int:
     return 0
 
 
+def _sweep(args) -> int:
+    from pathlib import Path
+
+    from boneabm.sweep import collect, load_sweep, run_index, run_sweep
+    from boneabm.sweep.engine import check_directory
+
+    if args.workers is not None and args.workers < 1:
+        raise UserError(f"--workers {args.workers}: give 1 or more")
+    if (args.list or args.index is not None or args.collect) and (args.scheduler or args.cluster or args.workers):
+        raise UserError("--list, --index and --collect run nothing on Dask; drop --workers, --scheduler and --cluster")
+    sweep = load_sweep(args.sweep)
+    out = Path(args.out) if args.out else Path("runs") / sweep.name
+    if args.list:
+        sweep.listing().to_csv(sys.stdout, index=False)
+        return 0
+    signal.signal(signal.SIGTERM, _terminate)
+    if args.index is not None:
+        return 0 if run_index(sweep, out, args.index) == "complete" else EXIT_FAILED
+    if args.collect:
+        check_directory(sweep, out, must_exist=True)
+        counts = collect(sweep, out)
+    else:
+        workers = args.workers or (None if args.cluster else os.cpu_count() or 1)
+        _say(args, f"boneabm: sweep {sweep.name}: {len(sweep.runs)} runs into {out}/")
+        counts = run_sweep(sweep, out, workers=workers, scheduler=args.scheduler, cluster=args.cluster,
+                           resume=args.resume, progress=not args.quiet and sys.stderr.isatty()).counts
+    print(out / "summary.csv")
+    unfinished = {status: n for status, n in counts.items() if status != "complete"}
+    if unfinished:
+        print(f"boneabm: {sum(unfinished.values())} of {len(sweep.runs)} runs not complete ("
+              + ", ".join(f"{n} {status}" for status, n in sorted(unfinished.items()))
+              + f"); see the status and error columns of {out / 'summary.csv'}; --resume redoes them",
+              file=sys.stderr)
+        return EXIT_FAILED
+    _say(args, f"boneabm: all {len(sweep.runs)} runs complete; one row per run in {out / 'summary.csv'}")
+    return 0
+
+
 def _check(args) -> int:
     experiment = load_experiment(args.config, args.overrides)
     sys.stdout.write(experiment.to_yaml())
@@ -175,13 +241,18 @@ def _plot(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"run": _run, "check": _check, "network": _network, "report": _report,
+        return {"run": _run, "sweep": _sweep, "check": _check, "network": _network, "report": _report,
                 "docs": _docs, "plot": _plot}[args.command](args)
     except UserError as exc:
         print(f"boneabm: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # the reader stopped reading (boneabm sweep --list | head): not a failure
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
-        print("boneabm: interrupted; the unfinished run stays at its .partial directory", file=sys.stderr)
+        unfinished = ("the unfinished runs stay at their .partial directories; --resume finishes the sweep"
+                      if args.command == "sweep" else "the unfinished run stays at its .partial directory")
+        print(f"boneabm: interrupted; {unfinished}", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 

@@ -67,6 +67,14 @@ OSTEOCLAST_COLUMNS = ["osteoclast_id", "formed_h", "died_h", "fate", "max_nuclei
 _PACKAGES = ["mesa", "numpy", "numba", "llvmlite", "pandas", "scipy", "pydantic", "PyYAML", "tqdm", "matplotlib"]
 
 
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file of this process, so a reader (or a concurrent
+    writer of the same content) never sees half a file."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
@@ -113,7 +121,11 @@ def environment() -> dict:
             versions[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             versions[name] = None
-    return {"python": sys.version.split()[0], "platform": platform.platform(), "packages": versions}
+    import numba
+
+    # where and how the run ran: a sweep's runs spread over worker processes and hosts
+    return {"python": sys.version.split()[0], "platform": platform.platform(), "host": platform.node(),
+            "pid": os.getpid(), "numba_threads": numba.get_num_threads(), "packages": versions}
 
 
 class RunDirectory:
@@ -139,15 +151,15 @@ class RunDirectory:
             "status": "running",
             "error": None,
         }
-        (self.path / "config.yaml").write_text(experiment.to_yaml(), encoding="utf-8")
-        # the network the run used travels with it, so the directory alone describes the run
-        shutil.copyfile(network_path(experiment.signaling.network), self.path / "network.yaml")
         self._write_metadata()
 
+    def write_inputs(self, experiment: Experiment) -> None:
+        """The resolved config, and the network the run used, so the directory alone describes the run."""
+        (self.path / "config.yaml").write_text(experiment.to_yaml(), encoding="utf-8")
+        shutil.copyfile(network_path(experiment.signaling.network), self.path / "network.yaml")
+
     def _write_metadata(self) -> None:
-        temporary = self.path / "metadata.json.tmp"
-        temporary.write_text(json.dumps(self.metadata, indent=2) + "\n", encoding="utf-8")
-        os.replace(temporary, self.path / "metadata.json")
+        write_atomically(self.path / "metadata.json", json.dumps(self.metadata, indent=2) + "\n")
 
     def _finish(self, status: str, error: str | None = None, **extra) -> None:
         ended = utc_now()

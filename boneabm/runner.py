@@ -51,6 +51,7 @@ def execute(experiment: Experiment, out: Path | None = None, progress: bool = Fa
     """
     directory = RunDirectory(Path(out) if out is not None else default_run_dir(experiment), experiment, command)
     try:
+        directory.write_inputs(experiment)
         model = BoneModel(experiment)
         run_to_end(model, Recorder(directory.path, model.network), progress)
     except KeyboardInterrupt:

@@ -1,0 +1,92 @@
+"""Sweep throughput: a 40-run sweep with 1 and 2 local Dask workers against the same runs in one process,
+giving the sweep engine's overhead per run and the speed-up this machine gives.
+
+    .venv/bin/python benchmarks/sweep_throughput.py               # 3 repeats of each, medians
+    .venv/bin/python benchmarks/sweep_throughput.py --repeats 1 --runs 20
+
+Every run is the in vitro assay on a 1 x 1 mm patch (~310 precursors, RANKL 50 ng/mL) for 48 h: about a
+second of work, so the engine's fixed costs show. Each measurement runs in a fresh process (as a user's
+command would, numba kernels loaded from the cache): "in one process" loops over the runs with
+``boneabm.runner.execute`` and one numba thread; the sweeps are ``boneabm sweep --workers N``. The machine is
+shared and noisy: read the medians and ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+IN_ONE_PROCESS = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    from boneabm.runner import execute
+    from boneabm.sweep import load_sweep
+    sweep, out = load_sweep(sys.argv[1]), Path(sys.argv[2])
+    for run in sweep.runs:
+        execute(run.experiment, out / run.run_id)
+""")
+
+
+def write_sweep(folder: Path, n_runs: int) -> Path:
+    path = folder / "throughput_sweep.yaml"
+    path.write_text(yaml.safe_dump({
+        "sweep": "throughput", "base": str(ROOT / "configs" / "osteoclastogenesis.yaml"), "seed": 1,
+        "replicates": n_runs,
+        "set": ["domain.width_um=1000", "domain.height_um=1000", "time.duration_h=48", "time.snapshot_every_h=24"],
+    }, sort_keys=False))
+    return path
+
+
+def timed(command: list[str], threads: int) -> float:
+    env = {**os.environ, "NUMBA_NUM_THREADS": str(threads)}
+    start = time.perf_counter()
+    subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL, cwd=ROOT)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    boneabm = [sys.executable, "-m", "boneabm"]
+    cases = {
+        "one process, 1 thread": lambda sweep, out: timed([sys.executable, "-c", IN_ONE_PROCESS, sweep, out], 1),
+        "one process, 2 threads": lambda sweep, out: timed([sys.executable, "-c", IN_ONE_PROCESS, sweep, out], 2),
+        "sweep, 1 worker": lambda sweep, out: timed([*boneabm, "sweep", sweep, "--out", out, "--workers", "1"], 1),
+        "sweep, 2 workers": lambda sweep, out: timed([*boneabm, "sweep", sweep, "--out", out, "--workers", "2"], 1),
+    }
+    walls: dict[str, list[float]] = {name: [] for name in cases}
+    with tempfile.TemporaryDirectory() as tmp:
+        sweep = str(write_sweep(Path(tmp), args.runs))
+        subprocess.run([*boneabm, "sweep", sweep, "--index", "0", "--out", f"{tmp}/warm"], check=True, cwd=ROOT,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # numba cache warm
+        for repeat in range(args.repeats):  # interleaved, so a slow spell of the machine hits every case
+            for name, case in cases.items():
+                walls[name].append(case(sweep, f"{tmp}/{repeat}-{name.replace(' ', '_').replace(',', '')}"))
+                print(f"  repeat {repeat + 1}: {name}: {walls[name][-1]:.1f} s", file=sys.stderr)
+    median = {name: statistics.median(values) for name, values in walls.items()}
+    base = median["one process, 1 thread"]
+    print(f"{args.runs} runs (1 x 1 mm assay, 48 h), medians of {args.repeats}, {os.cpu_count()} CPUs")
+    print(f"{'case':<24} {'wall s':>8} {'s per run':>10} {'runs per min':>13} {'speed-up':>9}")
+    for name, wall in median.items():
+        print(f"{name:<24} {wall:8.1f} {wall / args.runs:10.2f} {60 * args.runs / wall:13.1f} {base / wall:8.2f}x")
+    overhead = (median["sweep, 1 worker"] - base) / args.runs
+    print(f"sweep engine overhead per run (1 worker against one process): {overhead:+.2f} s "
+          f"({overhead / (base / args.runs):+.0%} of a run)")
+    print(f"2 workers against 1 worker: {median['sweep, 1 worker'] / median['sweep, 2 workers']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

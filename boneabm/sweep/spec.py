@@ -1,0 +1,302 @@
+"""Sweep files and their expansion into runs.
+
+    sweep: rankl_opg_dose_response      # name (default: the file's stem); output goes to runs/<name>/
+    base: osteoclastogenesis.yaml       # the experiment every run starts from, relative to this file
+    seed: 2026                          # the sweep's seed: every run's seed derives from it
+    replicates: 5
+    set: ["domain.width_um=1500"]       # overrides every run shares
+    grid:                               # every combination of these values ...
+      medium.rankl_ng_ml: [0, 10, 25, 50, 100]
+      medium.opg_ng_ml: [0, 100]
+    sample:                             # ... times each of n points drawn over these ranges
+      method: lhs                       # lhs | sobol | random  (scipy.stats.qmc)
+      n: 16
+      ranges:
+        osteoclasts.fusion_rate_per_h: [0.5, 4]
+        fields.rankl_opg_kd_nM: {low: 0.001, high: 0.01, scale: log}
+
+A run is (grid point, sample point, replicate). Its seed is drawn by ``SeedSequence`` from the sweep's seed,
+a stable hash of its varied values and its replicate number, so adding a grid value, a replicate or a worker
+changes no other run. Its id spells the same things out (``rankl_ng_ml=10__opg_ng_ml=100__rep0``; sampled
+points by their number, ``sample03__rep0``), so ids are readable and stable too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from scipy.stats import qmc
+
+from boneabm.config import MAX_SEED, Experiment, load_experiment, read_yaml
+from boneabm.errors import UserError
+
+_DOTTED = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RangeSpec(_Spec):
+    low: float = Field(description="Lower end of the range, in the key's own unit.")
+    high: float = Field(description="Upper end of the range (above low).")
+    scale: Literal["linear", "log"] = Field("linear", description="log spreads points evenly in log(value).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pair(cls, data):
+        if isinstance(data, (list, tuple)):  # [low, high] is the short form
+            if len(data) != 2:
+                raise ValueError(f"expected [low, high] or {{low, high, scale}}, got {list(data)!r}")
+            return {"low": data[0], "high": data[1]}
+        return data
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if not (math.isfinite(self.low) and math.isfinite(self.high)):
+            raise ValueError(f"low and high must be finite numbers, got [{self.low!r}, {self.high!r}]")
+        if not self.low < self.high:
+            raise ValueError(f"empty range: low = {self.low!r} must be below high = {self.high!r}")
+        if self.scale == "log" and self.low <= 0:
+            raise ValueError(f"a log range needs low > 0, got low = {self.low!r}")
+        return self
+
+    def scaled(self, unit: np.ndarray) -> np.ndarray:
+        """Points in [0, 1) mapped onto the range."""
+        if self.scale == "log":
+            return np.exp(np.log(self.low) + unit * (np.log(self.high) - np.log(self.low)))
+        return self.low + unit * (self.high - self.low)
+
+
+class SampleSpec(_Spec):
+    method: Literal["lhs", "sobol", "random"] = Field(
+        "lhs", description="Latin hypercube, scrambled Sobol' points or independent uniform draws (scipy.stats.qmc).")
+    n: int = Field(ge=1, le=100_000, description="Number of sampled points.")
+    ranges: dict[str, RangeSpec] = Field(min_length=1, description="Dotted experiment key -> range.")
+
+    @field_validator("ranges")
+    @classmethod
+    def _dotted(cls, ranges):
+        for key in ranges:
+            if not re.fullmatch(_DOTTED, key):
+                raise ValueError(f"{key!r} is not a dotted experiment key like medium.rankl_ng_ml")
+        return ranges
+
+
+class SweepSpec(_Spec):
+    sweep: str | None = Field(None, pattern=_NAME, max_length=100, description="Sweep name (default: file stem).")
+    base: str = Field(description="Experiment YAML every run starts from, relative to the sweep file.")
+    seed: int = Field(ge=0, le=MAX_SEED, description="Sweep seed; every run's seed derives from it.")
+    replicates: int = Field(1, ge=1, le=10_000, description="Runs per parameter point, each with its own seed.")
+    set: list[str] = Field([], description="dotted.key=value overrides every run shares (as boneabm run --set).")
+    grid: dict[str, list[Any]] = Field({}, description="Dotted experiment key -> the values to try.")
+    sample: SampleSpec | None = Field(None, description="Points sampled over ranges, combined with every grid point.")
+
+    @field_validator("grid")
+    @classmethod
+    def _grid_values(cls, grid):
+        for key, values in grid.items():
+            if not re.fullmatch(_DOTTED, key):
+                raise ValueError(f"{key!r} is not a dotted experiment key like medium.rankl_ng_ml")
+            if not values:
+                raise ValueError(f"{key}: empty list of values; give at least one")
+            if len({json.dumps(v, sort_keys=True) for v in values}) < len(values):
+                raise ValueError(f"{key}: a value is listed twice in {values!r}")
+        return grid
+
+    @model_validator(mode="after")
+    def _each_key_varied_once(self):
+        sampled = set(self.sample.ranges) if self.sample else set()
+        both = sorted(set(self.grid) & sampled)
+        if both:
+            raise ValueError(f"{', '.join(both)}: both in grid and in sample.ranges; vary a key one way")
+        fixed = {text.partition("=")[0].strip() for text in self.set}
+        clash = sorted(fixed & (set(self.grid) | sampled))
+        if clash:
+            raise ValueError(f"{', '.join(clash)}: both fixed in set and varied; drop it from one")
+        return self
+
+
+@dataclass(frozen=True)
+class SweepRun:
+    """One run of a sweep: its place in the expansion, its seed and what it varies."""
+
+    index: int
+    run_id: str
+    seed: int
+    replicate: int
+    values: dict[str, Any]  # dotted key -> value, in the sweep file's order (grid keys, then sampled keys)
+    experiment: Experiment
+
+    @property
+    def config_sha256(self) -> str:
+        return hashlib.sha256(self.experiment.to_yaml().encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Sweep:
+    name: str
+    path: Path
+    spec: SweepSpec
+    runs: list[SweepRun]
+
+    @property
+    def varied(self) -> list[str]:
+        return [*self.spec.grid, *(self.spec.sample.ranges if self.spec.sample else {})]
+
+    def listing(self) -> pd.DataFrame:
+        """The expansion: index, run_id, seed, replicate and the varied values (``--list``, ``runs.csv``)."""
+        return pd.DataFrame([{"index": run.index, "run_id": run.run_id, "seed": run.seed, "replicate": run.replicate,
+                              **{key: value_label(run.values[key]) for key in self.varied}} for run in self.runs])
+
+
+def value_label(value: Any) -> Any:
+    """A varied value as a table shows it: numbers as numbers, a gene list as ``Tyrobp+Fcer1g``."""
+    if isinstance(value, list):
+        return "+".join(str(v) for v in value) or "none"
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True)
+    return value
+
+
+def _id_part(value: Any) -> str:
+    label = value_label(value)
+    if isinstance(label, bool) or label is None:
+        label = json.dumps(label)
+    return re.sub(r"[^A-Za-z0-9_.+-]", "_", str(label))
+
+
+def _short_keys(keys: list[str]) -> dict[str, str]:
+    """Each key by its last component (``rankl_ng_ml``), or in full where two would read the same."""
+    last = [key.rsplit(".", 1)[-1] for key in keys]
+    return {key: (short if last.count(short) == 1 else key.replace(".", "_")) for key, short in zip(keys, last)}
+
+
+def run_seed(sweep_seed: int, values: dict[str, Any], replicate: int) -> int:
+    """A run's seed from the sweep's seed, its varied values (by a stable hash) and its replicate number."""
+    digest = hashlib.sha256(json.dumps(values, sort_keys=True, separators=(",", ":")).encode()).digest()
+    sequence = np.random.SeedSequence(sweep_seed, spawn_key=(int.from_bytes(digest[:16], "little"), replicate))
+    return int(sequence.generate_state(1, dtype=np.uint64)[0]) & MAX_SEED
+
+
+def _sample_points(spec: SampleSpec, sweep_seed: int, base: dict[str, Any]) -> list[dict[str, Any]]:
+    """The sampled points, drawn from the sweep's seed alone (a grid change leaves them as they were), to 6
+    significant digits; a key whose base value is an integer gets integers."""
+    dimensions = len(spec.ranges)
+    rng = np.random.default_rng(np.random.SeedSequence(sweep_seed, spawn_key=(0x5A3B1E,)))
+    if spec.method == "lhs":
+        unit = qmc.LatinHypercube(d=dimensions, rng=rng).random(spec.n)
+    elif spec.method == "sobol":
+        unit = qmc.Sobol(d=dimensions, rng=rng).random(spec.n)
+    else:
+        unit = rng.random((spec.n, dimensions))
+    columns = {}
+    for j, (key, value_range) in enumerate(spec.ranges.items()):
+        values = value_range.scaled(unit[:, j])
+        if isinstance(_lookup(base, key), int):
+            columns[key] = [int(round(v)) for v in values]
+        else:
+            columns[key] = [float(f"{v:.6g}") for v in values]  # 6 digits: a config a person can read
+    return [{key: columns[key][i] for key in spec.ranges} for i in range(spec.n)]
+
+
+def _lookup(data: dict[str, Any], key: str) -> Any:
+    node: Any = data
+    for part in key.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+def _override(key: str, value: Any) -> str:
+    return f"{key}={json.dumps(value)}"  # JSON is YAML: floats round-trip exactly, lists stay lists
+
+
+def _invalid(path: Path, lines: list[str]) -> UserError:
+    return UserError(f"{path}: invalid sweep:\n  " + "\n  ".join(lines))
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Read, validate and expand a sweep file; every run's experiment is validated before anything runs."""
+    path = Path(path)
+    raw = read_yaml(path)
+    try:
+        spec = SweepSpec.model_validate(raw)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors(include_url=False):
+            key = ".".join(str(p) for p in error["loc"])
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                message = "unknown key; allowed: sweep, base, seed, replicates, set, grid, sample " \
+                          "(sample: method, n, ranges)"
+            lines.append(f"{key}: {message}" if key else message)
+        raise _invalid(path, lines) from None
+    base_path = (path.parent / spec.base).resolve()
+    name = spec.sweep or re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem)
+    try:
+        base = load_experiment(base_path, spec.set)
+    except UserError as exc:
+        raise _invalid(path, [f"base = {spec.base!r} with set: {exc}"]) from None
+    base_dict = base.to_dict()
+    for key in [*spec.grid, *(spec.sample.ranges if spec.sample else {})]:
+        problem = _key_problem(base_dict, key)
+        if problem:
+            raise _invalid(path, [problem])
+
+    grid_points = [dict(zip(spec.grid, combo)) for combo in itertools.product(*spec.grid.values())]
+    samples = _sample_points(spec.sample, spec.seed, base_dict) if spec.sample else [None]
+    short = _short_keys(list(spec.grid))
+    width = len(str(len(samples) - 1))
+    runs, seen = [], {}
+    for point in grid_points:
+        for k, sampled in enumerate(samples):
+            values = {**point, **(sampled or {})}
+            stem = [f"{short[key]}={_id_part(value)}" for key, value in point.items()]
+            if sampled is not None:
+                stem.append(f"sample{k:0{width}d}")
+            for replicate in range(spec.replicates):
+                run_id = "__".join([*stem, f"rep{replicate}"])
+                if run_id in seen:
+                    raise _invalid(path, [f"grid values {seen[run_id]} and {values} both give run id {run_id!r}; "
+                                          "make them differ in how they print"])
+                seen[run_id] = values
+                seed = run_seed(spec.seed, values, replicate)
+                overrides = [*spec.set, *(_override(key, value) for key, value in values.items()), f"seed={seed}",
+                             f"name={name}"]
+                try:
+                    experiment = load_experiment(base_path, overrides)
+                except UserError as exc:
+                    raise _invalid(path, [f"run {run_id}: {exc}"]) from None
+                runs.append(SweepRun(len(runs), run_id, seed, replicate, values, experiment))
+    return Sweep(name, path, spec, runs)
+
+
+def _key_problem(base: dict[str, Any], key: str) -> str | None:
+    """Why ``key`` is not a value of the experiment (with a did-you-mean), or None."""
+    import difflib
+
+    node: Any = base
+    parts = key.split(".")
+    for i, part in enumerate(parts):
+        if not isinstance(node, dict):
+            return f"{key}: {'.'.join(parts[:i])} is a value, not a section"
+        if part not in node:
+            allowed = list(node)
+            close = [n for n in allowed if n.startswith(f"{part}_")][:1] or difflib.get_close_matches(
+                part, allowed, n=1, cutoff=0.6)
+            hint = f" (did you mean {'.'.join([*parts[:i], close[0]])!r}?)" if close else ""
+            where = f" in {'.'.join(parts[:i])}" if i else ""
+            return f"{key}: the experiment has no key {part!r}{where}{hint}; allowed: {', '.join(allowed)}"
+        node = node[part]
+    return None

@@ -1,0 +1,396 @@
+"""Sweeps: expansion and seeds, execution on dask.distributed and as array tasks, resume, failure isolation,
+and the summary tables."""
+
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from pathlib import Path
+
+from boneabm.cli import main
+from boneabm.signaling.network import network_path
+from boneabm.sweep import collect, load_sweep, run_index, run_sweep
+from boneabm.sweep.spec import run_seed
+
+from conftest import SMALL, merged
+
+# every run: a 20 x 20 site culture with RANKL for 24 h (about a second)
+BASE = merged(SMALL, {"time": {"duration_h": 24}, "medium": {"rankl_ng_ml": 50}})
+TABLES = ("timeseries.csv", "cells.csv", "events.csv", "osteoclasts.csv", "bone.csv")
+
+
+@pytest.fixture
+def write_sweep(tmp_path):
+    """write_sweep(**spec) -> path of a sweep file over the small base experiment (seed 11 unless given)."""
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump(BASE))
+
+    def write(name="sweep.yaml", **spec):
+        path = tmp_path / name
+        path.write_text(yaml.safe_dump({"sweep": "tiny", "base": "base.yaml", "seed": 11, **spec}, sort_keys=False))
+        return path
+
+    return write
+
+
+GRID = {"medium.rankl_ng_ml": [0, 50], "medium.opg_ng_ml": [0, 100]}
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Expansion
+
+
+def test_a_grid_expands_to_every_combination_times_the_replicates(write_sweep):
+    sweep = load_sweep(write_sweep(grid=GRID, replicates=3))
+    assert len(sweep.runs) == 2 * 2 * 3
+    assert [r.index for r in sweep.runs] == list(range(12))
+    assert {(r.values["medium.rankl_ng_ml"], r.values["medium.opg_ng_ml"], r.replicate) for r in sweep.runs} == {
+        (a, b, k) for a in (0, 50) for b in (0, 100) for k in range(3)}
+    run = next(r for r in sweep.runs if r.values == {"medium.rankl_ng_ml": 50, "medium.opg_ng_ml": 100}
+               and r.replicate == 2)
+    assert run.run_id == "rankl_ng_ml=50__opg_ng_ml=100__rep2"
+    # each run is the base with its values and its own seed, and nothing else changed
+    assert run.experiment.medium.rankl_ng_ml == 50 and run.experiment.medium.opg_ng_ml == 100
+    assert run.experiment.seed == run.seed and run.experiment.name == "tiny"
+    assert run.experiment.domain == load_sweep(write_sweep(grid=GRID)).runs[0].experiment.domain
+    assert len({r.seed for r in sweep.runs}) == 12
+
+
+def test_seeds_and_ids_do_not_change_when_a_grid_value_or_replicate_is_added(write_sweep):
+    before = {r.run_id: r.seed for r in load_sweep(write_sweep(grid=GRID, replicates=2)).runs}
+    wider = {**GRID, "medium.rankl_ng_ml": [0, 25, 50]}
+    after = {r.run_id: r.seed for r in load_sweep(write_sweep(grid=wider, replicates=3)).runs}
+    assert len(after) == 3 * 2 * 3
+    assert {run_id: after[run_id] for run_id in before} == before
+
+
+def test_run_seeds_are_stable_across_versions():
+    """The hash is of the values themselves (sha256 of canonical JSON), not Python's salted hash(): a seed
+    printed in a paper's methods stays the seed of that run."""
+    assert run_seed(11, {"medium.rankl_ng_ml": 0, "medium.opg_ng_ml": 0}, 0) == 8936359002082956751
+    assert run_seed(11, {"medium.opg_ng_ml": 0, "medium.rankl_ng_ml": 0}, 0) == 8936359002082956751
+    assert run_seed(11, {"medium.rankl_ng_ml": 0, "medium.opg_ng_ml": 0}, 1) != 8936359002082956751
+    assert run_seed(12, {"medium.rankl_ng_ml": 0, "medium.opg_ng_ml": 0}, 0) != 8936359002082956751
+
+
+def test_latin_hypercube_samples_cover_each_stratum_once_within_their_ranges(write_sweep):
+    ranges = {"osteoclasts.fusion_rate_per_h": [0.5, 4.0],
+              "fields.rankl_opg_kd_nM": {"low": 1e-3, "high": 1e-1, "scale": "log"}}
+    n = 10
+    sweep = load_sweep(write_sweep(sample={"method": "lhs", "n": n, "ranges": ranges}))
+    assert [r.run_id for r in sweep.runs] == [f"sample{k}__rep0" for k in range(n)]
+    fusion = np.array([r.values["osteoclasts.fusion_rate_per_h"] for r in sweep.runs])
+    kd = np.array([r.values["fields.rankl_opg_kd_nM"] for r in sweep.runs])
+    # one point in each tenth of the range: linear for the fusion rate, in log for the K_D
+    assert sorted(np.floor((fusion - 0.5) / 3.5 * n).astype(int)) == list(range(n))
+    assert sorted(np.floor(np.log(kd / 1e-3) / np.log(100) * n).astype(int)) == list(range(n))
+    assert [r.experiment.osteoclasts.fusion_rate_per_h for r in sweep.runs] == fusion.tolist()
+
+
+def test_samples_are_combined_with_every_grid_point_and_unchanged_by_the_grid(write_sweep):
+    sample = {"method": "random", "n": 3, "ranges": {"precursors.plating_density_per_cm2": [1e4, 3e4]}}
+    alone = load_sweep(write_sweep(sample=sample)).runs
+    combined = load_sweep(write_sweep(grid={"medium.rankl_ng_ml": [10, 50]}, sample=sample, replicates=2)).runs
+    assert len(combined) == 2 * 3 * 2
+    assert combined[0].run_id == "rankl_ng_ml=10__sample0__rep0"
+    points = {r.values["precursors.plating_density_per_cm2"] for r in combined}
+    assert points == {r.values["precursors.plating_density_per_cm2"] for r in alone}
+    assert all(1e4 <= p <= 3e4 for p in points)
+
+
+def test_a_sampled_key_whose_value_is_an_integer_gets_integers(write_sweep):
+    sweep = load_sweep(write_sweep(sample={"n": 5, "ranges": {"osteoclasts.min_nuclei": [2, 6]}}))
+    values = [r.values["osteoclasts.min_nuclei"] for r in sweep.runs]
+    assert all(type(v) is int and 2 <= v <= 6 for v in values)
+
+
+def test_gene_lists_can_be_swept_and_read_well(write_sweep):
+    sweep = load_sweep(write_sweep(grid={"signaling.knockouts": [[], ["Tyrobp"], ["Tyrobp", "Fcer1g"]]}))
+    assert [r.run_id for r in sweep.runs] == ["knockouts=none__rep0", "knockouts=Tyrobp__rep0",
+                                              "knockouts=Tyrobp+Fcer1g__rep0"]
+    assert [len(r.experiment.signaling.knockouts) for r in sweep.runs] == [0, 1, 2]
+    assert sweep.listing()["signaling.knockouts"].tolist() == ["none", "Tyrobp", "Tyrobp+Fcer1g"]
+
+
+@pytest.mark.parametrize("spec, message", [
+    ({"grid": GRID, "replicate": 2}, "replicate: unknown key"),
+    ({"grid": {"medium.rankl": [0, 50]}}, "medium.rankl: the experiment has no key 'rankl' in medium "
+                                          "(did you mean 'medium.rankl_ng_ml'?)"),
+    ({"grid": {"medium.rankl_ng_ml": []}}, "grid: medium.rankl_ng_ml: empty list of values"),
+    ({"sample": {"n": 4, "ranges": {"medium.opg_ng_ml": [100, 10]}}},
+     "empty range: low = 100.0 must be below high = 10.0"),
+    ({"sample": {"n": 4, "ranges": {"medium.opg_ng_ml": {"low": 0, "high": 10, "scale": "log"}}}},
+     "a log range needs low > 0"),
+    ({"grid": {"medium.rankl_ng_ml": [10, -5]}}, "run rankl_ng_ml=-5__rep0:"),
+    ({"grid": GRID, "set": ["medium.opg_ng_ml=3"]}, "medium.opg_ng_ml: both fixed in set and varied"),
+    ({"grid": GRID, "replicates": 0}, "replicates: Input should be greater than or equal to 1"),
+])
+def test_bad_sweep_files_are_refused_before_anything_runs(write_sweep, tmp_path, capsys, spec, message):
+    path = write_sweep(**spec)
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert message in error and "Traceback" not in error
+    assert str(path) in error
+    assert not out.exists()
+
+
+def test_list_prints_the_expansion_as_csv(write_sweep, capsys):
+    assert main(["sweep", str(write_sweep(grid=GRID)), "--list"]) == 0
+    listing = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert list(listing.columns) == ["index", "run_id", "seed", "replicate", "medium.rankl_ng_ml",
+                                     "medium.opg_ng_ml"]
+    assert listing["index"].tolist() == [0, 1, 2, 3]
+    assert listing.loc[3, "run_id"] == "rankl_ng_ml=50__opg_ng_ml=100__rep0"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Execution
+
+
+def _bytes(directory, names=("summary.csv", "timeseries.csv")):
+    return {name: (directory / name).read_bytes() for name in names}
+
+
+@pytest.fixture(scope="module")
+def distributed(tmp_path_factory):
+    """The same 4-run sweep on 1 and on 2 local workers."""
+    folder = tmp_path_factory.mktemp("sweeps")
+    (folder / "base.yaml").write_text(yaml.safe_dump(BASE))
+    path = folder / "sweep.yaml"
+    path.write_text(yaml.safe_dump({"sweep": "tiny", "base": "base.yaml", "seed": 11,
+                                    "grid": {"medium.rankl_ng_ml": [10, 50], "medium.opg_ng_ml": [0, 1000]}},
+                                   sort_keys=False))
+    sweep = load_sweep(path)
+    outcomes = {n: run_sweep(sweep, folder / f"w{n}", workers=n) for n in (1, 2)}
+    return sweep, folder, outcomes
+
+
+def test_one_and_two_workers_give_byte_identical_tables(distributed):
+    sweep, folder, outcomes = distributed
+    assert outcomes[1].counts == outcomes[2].counts == {"complete": 4}
+    assert _bytes(folder / "w1") == _bytes(folder / "w2")
+    for run in sweep.runs:
+        assert _bytes(folder / "w1" / run.run_id, TABLES) == _bytes(folder / "w2" / run.run_id, TABLES)
+
+
+def test_two_workers_are_two_single_threaded_processes(distributed):
+    sweep, folder, _ = distributed
+    metadata = [json.loads((folder / "w2" / r.run_id / "metadata.json").read_text()) for r in sweep.runs]
+    assert len({m["pid"] for m in metadata}) == 2
+    assert os.getpid() not in {m["pid"] for m in metadata}
+    assert {m["numba_threads"] for m in metadata} == {1}
+    assert {m["status"] for m in metadata} == {"complete"}
+
+
+def test_the_summary_has_a_row_per_run_with_final_max_and_time_of_max(distributed):
+    sweep, folder, _ = distributed
+    summary = pd.read_csv(folder / "w1" / "summary.csv")
+    assert summary["run_id"].tolist() == sorted(r.run_id for r in sweep.runs)
+    assert summary["status"].tolist() == ["complete"] * 4
+    assert summary["seed"].tolist() == [next(r.seed for r in sweep.runs if r.run_id == i) for i in summary.run_id]
+    assert "wall_s" not in summary.columns
+    run = sweep.runs[3]
+    series = pd.read_csv(folder / "w1" / run.run_id / "timeseries.csv")
+    row = summary.set_index("run_id").loc[run.run_id]
+    assert row["medium.opg_ng_ml"] == run.values["medium.opg_ng_ml"]
+    assert row["n_cells_final"] == series["n_cells"].iloc[-1]
+    assert row["n_cells_max"] == series["n_cells"].max()
+    assert row["n_cells_tmax_h"] == series["time_h"][series["n_cells"].idxmax()]
+    # OPG at 20-fold RANKL's K_D-weighted excess holds free RANKL down: the sweep sees the effect
+    free = summary.groupby("medium.opg_ng_ml")["rankl_free_ng_ml_final"].mean()
+    assert free[1000] < 0.2 * free[0]
+
+
+def test_the_combined_timeseries_is_every_run_labelled(distributed):
+    sweep, folder, _ = distributed
+    combined = pd.read_csv(folder / "w1" / "timeseries.csv")
+    labels = ["run_id", "replicate", "medium.rankl_ng_ml", "medium.opg_ng_ml"]
+    assert list(combined.columns[:4]) == labels
+    for run in sweep.runs:
+        own = pd.read_csv(folder / "w1" / run.run_id / "timeseries.csv")
+        part = combined[combined.run_id == run.run_id].drop(columns=labels)
+        pd.testing.assert_frame_equal(part.reset_index(drop=True), own, check_dtype=False)
+
+
+def test_index_runs_write_what_the_distributed_sweep_wrote_and_collect_gives_its_summary(distributed, tmp_path,
+                                                                                         capsys):
+    sweep, folder, _ = distributed
+    out = tmp_path / "array"
+    for index in range(len(sweep.runs)):  # as an array job's tasks would, in any order
+        assert main(["sweep", str(sweep.path), "--out", str(out), "--index", str(3 - index)]) == 0
+    for run in sweep.runs:
+        assert _bytes(out / run.run_id, TABLES) == _bytes(folder / "w1" / run.run_id, TABLES)
+    assert main(["sweep", str(sweep.path), "--out", str(out), "--collect"]) == 0
+    assert _bytes(out) == _bytes(folder / "w1")
+    assert main(["sweep", str(sweep.path), "--out", str(out), "--index", "0"]) == 0  # done: not run again
+    assert "already complete" in capsys.readouterr().err
+    assert main(["sweep", str(sweep.path), "--out", str(out), "--index", "4"]) == 2
+
+
+def test_collect_reports_missing_runs_and_exits_1(distributed, tmp_path, capsys):
+    sweep, _, _ = distributed
+    out = tmp_path / "array"
+    assert main(["sweep", str(sweep.path), "--out", str(out), "--index", "1"]) == 0
+    assert main(["sweep", str(sweep.path), "--out", str(out), "--collect"]) == 1
+    assert "3 of 4 runs not complete (3 missing)" in capsys.readouterr().err
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary.status.tolist().count("missing") == 3
+    assert len(pd.read_csv(out / "timeseries.csv").run_id.unique()) == 1
+
+
+def test_an_existing_directory_is_refused_without_resume(distributed, capsys):
+    sweep, folder, _ = distributed
+    before = _bytes(folder / "w1")
+    assert main(["sweep", str(sweep.path), "--out", str(folder / "w1")]) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert _bytes(folder / "w1") == before
+
+
+def test_resume_refuses_a_sweep_that_now_expands_differently(distributed, tmp_path, capsys):
+    sweep, folder, _ = distributed
+    out = tmp_path / "copy"
+    shutil.copytree(folder / "w1", out)
+    changed = yaml.safe_load(sweep.path.read_text())
+    changed["grid"]["medium.opg_ng_ml"] = [0, 500]
+    other = sweep.path.with_name("changed.yaml")
+    other.write_text(yaml.safe_dump(changed, sort_keys=False))
+    assert main(["sweep", str(other), "--out", str(out), "--resume"]) == 2
+    error = capsys.readouterr().err
+    assert "expands differently" in error and "run rankl_ng_ml=10__opg_ng_ml=500__rep0 is new" in error
+    assert "run rankl_ng_ml=50__opg_ng_ml=1000__rep0 is gone" in error
+    assert main(["sweep", str(other), "--out", str(out), "--collect"]) == 2
+
+
+def test_a_failing_run_is_isolated_recorded_and_redone_by_resume(write_sweep, tmp_path, capsys):
+    """A run whose network file vanished after the sweep was checked fails in its worker; the others
+    finish, the summary says which failed and why, the command exits 1, and --resume redoes only it."""
+    network = tmp_path / "custom_network.yaml"
+    shutil.copyfile(network_path("rank"), network)
+    path = write_sweep(grid={"signaling.network": ["rank", "custom_network.yaml"]})
+    sweep = load_sweep(path)
+    network.unlink()
+    out = tmp_path / "out"
+    outcome = run_sweep(sweep, out, workers=1)
+    assert outcome.counts == {"complete": 1, "failed": 1}
+    summary = pd.read_csv(out / "summary.csv").set_index("run_id")
+    failed = summary.loc["network=custom_network.yaml__rep0"]
+    assert failed.status == "failed" and "custom_network.yaml': no such file" in failed.error
+    assert summary.loc["network=rank__rep0"].status == "complete"
+    assert (out / "network=custom_network.yaml__rep0.partial" / "metadata.json").exists()
+
+    shutil.copyfile(network_path("rank"), network)
+    before = (out / "network=rank__rep0" / "timeseries.csv").stat().st_mtime_ns
+    assert main(["sweep", str(path), "--out", str(out), "--resume", "--workers", "1", "--quiet"]) == 0
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary.status.tolist() == ["complete", "complete"]
+    assert (out / "network=rank__rep0" / "timeseries.csv").stat().st_mtime_ns == before  # skipped, not redone
+    assert not (out / "network=custom_network.yaml__rep0.partial").exists()
+
+
+def test_a_sweep_killed_midway_and_resumed_ends_as_if_never_interrupted(distributed, tmp_path):
+    """SIGKILL to the whole sweep (as a scheduler's hard kill does) leaves complete runs and one in .partial;
+    --resume finishes it with tables identical to the uninterrupted sweep."""
+    sweep, folder, _ = distributed
+    out = tmp_path / "killed"
+    command = [sys.executable, "-m", "boneabm", "sweep", str(sweep.path), "--out", str(out), "--workers", "1"]
+    process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not any(p.is_dir() for p in out.glob("*__rep*") if not p.name.endswith(".partial")):
+        assert process.poll() is None and time.monotonic() < deadline, "the sweep ended before it could be killed"
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    complete = [r for r in sweep.runs if (out / r.run_id).is_dir()]
+    assert 1 <= len(complete) < len(sweep.runs)
+    assert not (out / "summary.csv").exists()
+
+    resumed = subprocess.run([*command, "--resume"], capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{len(complete)} of 4 runs already complete" in resumed.stderr
+    assert _bytes(out) == _bytes(folder / "w1")
+    assert not list(out.glob("*.partial"))
+
+
+def test_a_running_scheduler_is_used_when_given(distributed, tmp_path):
+    from distributed import LocalCluster
+
+    sweep, folder, _ = distributed
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        out = tmp_path / "remote"
+        assert main(["sweep", str(sweep.path), "--out", str(out), "--scheduler", cluster.scheduler_address,
+                     "--quiet"]) == 0
+    assert _bytes(out) == _bytes(folder / "w1")
+
+
+def test_an_unreachable_scheduler_is_bad_input(write_sweep, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["sweep", str(write_sweep(grid=GRID)), "--out", str(out), "--scheduler", "tcp://127.0.0.1:9"]) == 2
+    assert "--scheduler tcp://127.0.0.1:9: cannot connect" in capsys.readouterr().err
+
+
+def test_slurm_and_pbs_workers_are_single_threaded_jobs_from_dask_jobqueue_configuration():
+    import dask
+    import dask_jobqueue  # noqa: F401 - its defaults must be loaded before the settings below
+
+    from boneabm.sweep.engine import _jobqueue_cluster
+
+    settings = {"cores": 4, "memory": "8GB", "walltime": "02:00:00", "queue": "normal",
+                "job-script-prologue": ["module load python/3.12"]}
+    for kind, directive in (("slurm", "#SBATCH -p normal"), ("pbs", "#PBS -q normal")):
+        with dask.config.set({f"jobqueue.{kind}.{key}": value for key, value in settings.items()}):
+            cluster = _jobqueue_cluster(kind)
+            try:
+                script = cluster.job_script()
+            finally:
+                cluster.close()
+        assert directive in script
+        assert script.index("module load python/3.12") < script.index("export NUMBA_NUM_THREADS=1")
+        assert "--nthreads 1" in script and "--nworkers 4" in script
+
+
+def test_a_cluster_without_its_configuration_or_extra_is_bad_input(write_sweep, tmp_path, capsys, monkeypatch):
+    import dask
+
+    path, out = write_sweep(grid=GRID), tmp_path / "out"
+    with dask.config.set({"jobqueue.slurm.cores": None}):
+        assert main(["sweep", str(path), "--out", str(out), "--cluster", "slurm"]) == 2
+    assert "jobqueue.slurm.cores is not configured" in capsys.readouterr().err
+    monkeypatch.setitem(sys.modules, "dask_jobqueue", None)  # as if the [cluster] extra were not installed
+    assert main(["sweep", str(path), "--out", str(out), "--cluster", "pbs"]) == 2
+    assert "pip install -e '.[cluster]'" in capsys.readouterr().err
+
+
+def test_the_readme_dose_response_snippet_runs_on_a_sweep(distributed, tmp_path, monkeypatch):
+    """The README's pandas lines plot a dose-response from a sweep's tables as written."""
+    import re
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    snippet = next(block for block in re.findall(r"```python\n(.*?)```", readme, re.S) if "summary.csv" in block)
+    sweep, folder, _ = distributed
+    shutil.copytree(folder / "w1", tmp_path / "runs" / "rankl_opg")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(snippet, "README.md", "exec"), {})
+    assert (tmp_path / "dose_response.png").stat().st_size > 5000
+
+
+def test_the_shipped_sweeps_expand():
+    folder = Path(__file__).resolve().parent.parent / "configs" / "sweeps"
+    sweeps = {path.name: load_sweep(path) for path in folder.glob("*_sweep.yaml")}
+    assert len(sweeps["rankl_opg_sweep.yaml"].runs) == 5 * 4 * 3
+    assert len(sweeps["fusion_sensitivity_sweep.yaml"].runs) == 32
+    for sweep in sweeps.values():
+        assert all(run.experiment.domain.width_um == 1500 for run in sweep.runs)
