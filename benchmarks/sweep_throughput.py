@@ -61,11 +61,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     boneabm = [sys.executable, "-m", "boneabm"]
+    sweep_with = lambda n: lambda sweep, out: timed(  # noqa: E731
+        [*boneabm, "sweep", sweep, "--out", out, "--workers", str(n), "--quiet"], 1)
     cases = {
         "one process, 1 thread": lambda sweep, out: timed([sys.executable, "-c", IN_ONE_PROCESS, sweep, out], 1),
         "one process, 2 threads": lambda sweep, out: timed([sys.executable, "-c", IN_ONE_PROCESS, sweep, out], 2),
-        "sweep, 1 worker": lambda sweep, out: timed([*boneabm, "sweep", sweep, "--out", out, "--workers", "1"], 1),
-        "sweep, 2 workers": lambda sweep, out: timed([*boneabm, "sweep", sweep, "--out", out, "--workers", "2"], 1),
+        "sweep, 1 worker": sweep_with(1),
+        "sweep, 2 workers": sweep_with(2),
     }
     walls: dict[str, list[float]] = {name: [] for name in cases}
     with tempfile.TemporaryDirectory() as tmp:

@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
         "scheduler or Slurm/PBS, each into DIR/<run_id>/ as boneabm run writes it; then write DIR/summary.csv "
         "(one row per run) and DIR/timeseries.csv (all runs' time series). Exit status 1 if any run failed; "
         "the others still finish.")
-    sweep.add_argument("sweep", metavar="SWEEP", help="sweep YAML file (see configs/*sweep*.yaml)")
+    sweep.add_argument("sweep", metavar="SWEEP", help="sweep YAML file (see configs/sweeps/)")
     sweep.add_argument("--out", metavar="DIR", help="sweep directory (default runs/<sweep name>/); refused if it "
                        "exists, unless --resume, --index or --collect")
     sweep.add_argument("--workers", type=int, metavar="N",
@@ -63,8 +63,9 @@ def _parser() -> argparse.ArgumentParser:
                        "the most workers to scale to, default one per run)")
     where = sweep.add_mutually_exclusive_group()
     where.add_argument("--scheduler", metavar="ADDRESS", help="use a running Dask scheduler, e.g. tcp://host:8786")
-    where.add_argument("--cluster", choices=("slurm", "pbs"), help="start workers as Slurm or PBS jobs through dask-jobqueue "
-                       "(pip install -e '.[cluster]'), configured in ~/.config/dask/jobqueue.yaml")
+    where.add_argument("--cluster", choices=("slurm", "pbs"),
+                       help="start workers as Slurm or PBS jobs through dask-jobqueue (pip install -e '.[cluster]'), "
+                       "configured in ~/.config/dask/jobqueue.yaml")
     sweep.add_argument("--resume", action="store_true",
                        help="finish the sweep in DIR: skip complete runs, redo failed and unfinished ones; refused "
                        "if the sweep file now expands differently")
@@ -172,7 +173,7 @@ def _sweep(args) -> int:
         workers = args.workers or (None if args.cluster else os.cpu_count() or 1)
         _say(args, f"boneabm: sweep {sweep.name}: {len(sweep.runs)} runs into {out}/")
         counts = run_sweep(sweep, out, workers=workers, scheduler=args.scheduler, cluster=args.cluster,
-                           resume=args.resume, progress=not args.quiet and sys.stderr.isatty()).counts
+                           resume=args.resume, progress=not args.quiet and sys.stderr.isatty())
     print(out / "summary.csv")
     unfinished = {status: n for status, n in counts.items() if status != "complete"}
     if unfinished:

@@ -14,7 +14,6 @@ import logging
 import os
 import shutil
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
@@ -87,7 +86,7 @@ def execute_run(experiment: Experiment, run_dir: str) -> tuple[str, str | None]:
 
     path = Path(run_dir)
     partial = partial_path(path)
-    if partial.is_dir():  # a retry after the worker that held this run died
+    if partial.is_dir():  # an earlier attempt: failed, interrupted, or its worker died
         shutil.rmtree(partial)
     try:
         execute(experiment, path, command=["boneabm", "sweep"])
@@ -117,16 +116,6 @@ def run_index(sweep: Sweep, out: Path, index: int) -> str:
 # Many runs on dask.distributed
 
 
-@dataclass(frozen=True)
-class Outcome:
-    counts: dict[str, int]  # runs by status after collecting
-    skipped: int  # complete before this invocation
-
-    @property
-    def n_failed(self) -> int:
-        return sum(n for status, n in self.counts.items() if status != "complete")
-
-
 def _jobqueue_cluster(kind: str):
     """A dask-jobqueue cluster configured from Dask's own jobqueue configuration, one thread per worker."""
     try:
@@ -137,7 +126,7 @@ def _jobqueue_cluster(kind: str):
     cores = dask.config.get(f"jobqueue.{kind}.cores", None)
     if not cores:
         raise UserError(f"--cluster {kind}: jobqueue.{kind}.cores is not configured; put your queue, cores, memory "
-                        f"and walltime in ~/.config/dask/jobqueue.yaml (README: Sweeps on a cluster)")
+                        f"and walltime in ~/.config/dask/jobqueue.yaml (see the README's Sweeps section)")
     prologue = list(dask.config.get(f"jobqueue.{kind}.job-script-prologue", None) or [])
     cluster_class = {"slurm": dask_jobqueue.SLURMCluster, "pbs": dask_jobqueue.PBSCluster}[kind]
     # one single-threaded worker process per core: runs are single-threaded and never share a process
@@ -163,8 +152,9 @@ def _client(workers: int | None, scheduler: str | None, cluster_kind: str | None
 
 
 def run_sweep(sweep: Sweep, out: Path, *, workers: int | None, scheduler: str | None = None,
-              cluster: str | None = None, resume: bool = False, progress: bool = False) -> Outcome:
-    """Run every run not yet complete in ``out`` on a Dask cluster, then collect the tables."""
+              cluster: str | None = None, resume: bool = False, progress: bool = False) -> dict[str, int]:
+    """Run every run not yet complete in ``out`` on a Dask cluster, then collect the tables; return how many
+    runs ended in each status."""
     out = out.resolve()  # workers elsewhere need the path as the shared file system names it
     if out.exists() and not resume:
         raise UserError(f"--out {out}: already exists; use --resume to finish that sweep, or a new --out")
@@ -182,7 +172,7 @@ def run_sweep(sweep: Sweep, out: Path, *, workers: int | None, scheduler: str | 
             client.close()
             if cluster is not None:
                 cluster.close()
-    return Outcome(collect(sweep, out), skipped)
+    return collect(sweep, out)
 
 
 def _run_on_dask(client, todo: list[SweepRun], out: Path, progress: bool) -> None:
@@ -190,20 +180,23 @@ def _run_on_dask(client, todo: list[SweepRun], out: Path, progress: bool) -> Non
     from distributed import as_completed
 
     runs = {client.submit(execute_run, run.experiment, str(out / run.run_id), key=f"boneabm-{run.run_id}-{run.seed}",
-                          pure=False, retries=1): run for run in todo}
-    threads = sum(client.nthreads().values())
+                          pure=False): run for run in todo}
     failed = 0
     with tqdm(total=len(todo), unit="run", file=sys.stderr, disable=not progress, smoothing=0.1,
               bar_format="{l_bar}{bar}| {n}/{total} runs [{elapsed}<{remaining}]{postfix}") as bar:
+
+        def show() -> None:  # workers of an adaptive cluster come and go: count them each time
+            threads = sum(client.nthreads().values()) if progress else 0
+            bar.set_postfix_str(f"done {bar.n - failed}, failed {failed}, running {min(threads, len(todo) - bar.n)}")
+
+        show()
         for future in as_completed(runs):
             try:
                 status, error = future.result()
-            except Exception as exc:  # noqa: BLE001 - its worker was lost twice: the run failed, the sweep goes on
+            except Exception as exc:  # noqa: BLE001 - KilledWorker: the run failed, the sweep goes on
                 status, error = "failed", f"{type(exc).__name__}: {exc}"
             if status != "complete":
                 failed += 1
                 bar.write(f"boneabm: {runs[future].run_id} failed: {error}")
             bar.update()
-            # workers of an adaptive cluster come and go: ask how many there are now
-            threads = sum(client.nthreads().values()) if progress else threads
-            bar.set_postfix_str(f"done {bar.n - failed}, failed {failed}, running {min(threads, len(todo) - bar.n)}")
+            show()
