@@ -167,8 +167,8 @@ class FieldsConfig(_Section):
     rankl_opg_kon_per_nM_h: float = Field(
         3.6, gt=0, description="RANKL–OPG association, 1/(nM·h) (1e6 /M/s; calibrated).")
     rankl_opg_kd_nM: float = Field(
-        0.002, gt=0,
-        description="RANKL–OPG dissociation constant, nM: 500-fold tighter than RANKL–RANK (1 nM in the rank "
+        0.004, gt=0,
+        description="RANKL–OPG dissociation constant, nM: 500-fold tighter than RANKL–RANK (2 nM in the rank "
         "network), as measured for the OPG binding region (Nelson et al. 2012 Structure 20:1971).")
     rankl_antibody_kon_per_nM_h: float = Field(
         3.6, gt=0, description="RANKL–antibody association, 1/(nM·h) (calibrated).")
@@ -217,10 +217,11 @@ class PrecursorConfig(_Section):
         "survival (Tushinski et al. 1982 Cell 28:71). Calibrated.")
     division_hill_n: float = Field(1.0, gt=0, le=10, description="Hill coefficient of division on M-CSF, 1.")
     division_arrest_cfos_molecules: float = Field(
-        1.5, gt=0,
+        0.75, gt=0,
         description="c-Fos per nucleus (network molecules) that halves division: RANKL withdraws precursors from "
         "the cell cycle as they differentiate, through p27KIP1 and p21CIP1 (Sankar et al. 2004 JBMR 19:1339). "
-        "Calibrated.")
+        "Calibrated (0.75 with the graded RANK module): precursors are used up so multinucleated cells peak on "
+        "day 4-6 and decline by day 7 (BIOLOGY.md §3.2).")
     death_rate_basal_per_h: float = Field(
         0.002, ge=0, le=10,
         description="Apoptosis rate with ample M-CSF, 1/h (mean lifetime ≈ 3 weeks in culture). Calibrated.")
@@ -294,10 +295,11 @@ class OsteoclastConfig(_Section):
         "survival). Calibrated with the c-Fos cell-cycle arrest to the decline after the day 4-6 peak as the "
         "precursors are used up (BIOLOGY.md §3.2; Akchurin 2008 fit the post-peak decay).")
     multinucleated_death_factor: float = Field(
-        1.0, ge=0, le=100,
+        1.5, ge=0, le=100,
         description="Multinucleated cells die this many times faster than mononuclear pre-osteoclasts in the same "
-        "RANKL and M-CSF, 1 (calibrated: 1 reproduces the day 4-6 peak and decline and keeps fusion knockouts' "
-        "TRAP⁺ nuclei at wild-type numbers).")
+        "RANKL and M-CSF, 1 (calibrated: 1.5, with the c-Fos arrest, gives the day 4-6 peak and the decline to "
+        "≤ 80 % of it by day 7 (BIOLOGY.md §3.2, decline by apoptosis) and keeps fusion knockouts' TRAP⁺ nuclei "
+        "within 30 % of wild type, BIOLOGY.md §7 check 10).")
     survival_rankl_ec50_ng_ml: float = Field(5.0, gt=0, description="RANKL for half its survival effect, ng/mL.")
     survival_mcsf_ec50_ng_ml: float = Field(2.0, gt=0, description="M-CSF for half its survival effect, ng/mL.")
 

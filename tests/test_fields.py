@@ -35,7 +35,7 @@ def test_binding_step_is_the_exact_solution_of_reversible_binding():
 
 
 def test_rankl_opg_equilibrium_matches_the_exact_quadratic():
-    """Free RANKL with OPG at K_D = 2 pM (500-fold tighter than RANK, Nelson 2012): the exact equilibrium."""
+    """Free RANKL with OPG at K_D = 4 pM (500-fold tighter than RANK, Nelson 2012): the exact equilibrium."""
     e = experiment(fields={"mode": "tissue"}, medium={"rankl_ng_ml": 40, "opg_ng_ml": 110,
                                                        "change_every_h": None})
     fields = Fields(e)

@@ -17,12 +17,8 @@ def panel_runs(tmp_path_factory):
 
 
 # Known gaps, kept visible: each fails today and must start passing (strict) once the model is recalibrated.
-KNOWN_GAPS = {
-    "check_dose_response": "the RANK -> TRAF6 module saturates by ~25 ng/mL RANKL (EC50 ~8 ng/mL), "
-                           "below the 10-30 ng/mL EC50 and ~100 ng/mL plateau of BIOLOGY.md §3.1",
-    "check_opg": "with the early saturation, OPG only bites once free RANKL < ~10 ng/mL (250 ng/mL OPG), not "
-                 "progressively from 50 ng/mL as Li et al. 2016 saw",
-}
+# None at present (the RANKL dose-response and OPG gaps closed with the graded RANK module, see rank.yaml).
+KNOWN_GAPS: dict[str, str] = {}
 
 
 def _param(check):
