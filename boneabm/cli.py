@@ -75,7 +75,8 @@ def _parser() -> argparse.ArgumentParser:
                       "this process, e.g. --index $SLURM_ARRAY_TASK_ID in an array job")
     mode.add_argument("--collect", action="store_true",
                       help="write summary.csv and timeseries.csv from the run directories present (after array jobs)")
-    sweep.add_argument("--quiet", action="store_true", help="no progress bar or messages")
+    sweep.add_argument("--quiet", action="store_true",
+                       help="no progress bar and no start or end messages (failures are still reported)")
 
     check = commands.add_parser(
         "check", help="validate an experiment and print its resolved config",

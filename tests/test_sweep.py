@@ -393,3 +393,19 @@ def test_the_shipped_sweeps_expand():
     assert len(sweeps["fusion_sensitivity_sweep.yaml"].runs) == 32
     for sweep in sweeps.values():
         assert all(run.experiment.domain.width_um == 1500 for run in sweep.runs)
+
+
+def test_two_local_sweeps_at_once_do_not_compete_for_a_port(recwarn):
+    """Dask's scheduler serves health checks over HTTP even with the dashboard off; on the default port 8787 a
+    second sweep on the same machine would warn and move. Each local cluster takes a free loopback port."""
+    from boneabm.sweep.engine import _client
+
+    clients = [_client(1, None, None, 1) for _ in range(2)]
+    try:
+        ports = {cluster.scheduler.http_server.port for _, cluster in clients}
+    finally:
+        for client, cluster in clients:
+            client.close()
+            cluster.close()
+    assert len(ports) == 2 and 8787 not in ports
+    assert not [w for w in recwarn if "already in use" in str(w.message)]

@@ -146,8 +146,11 @@ def _client(workers: int | None, scheduler: str | None, cluster_kind: str | None
         # jobs start as runs need workers and end when the work does, up to --workers
         cluster.adapt(minimum=0, maximum=workers or n_runs)
         return Client(cluster), cluster
+    # dashboard off; the scheduler's small HTTP server (health checks) on a free loopback port, not 8787, so
+    # two sweeps on one machine do not collide
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None, silence_logs=logging.ERROR, env={"NUMBA_NUM_THREADS": "1"})
+                           dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                           silence_logs=logging.ERROR, env={"NUMBA_NUM_THREADS": "1"})
     return Client(cluster), cluster
 
 
