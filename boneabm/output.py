@@ -64,7 +64,8 @@ EVENTS_COLUMNS = ["time_h", "event", "cell_id", "partner_id", "value"]
 BONE_CSV_COLUMNS = ["x_um", "y_um", "mineral_depth_um", "collagen_depth_um"]
 OSTEOCLAST_COLUMNS = ["osteoclast_id", "formed_h", "died_h", "fate", "max_nuclei", "resorbed_um3",
                       "collagen_removed_um3", "distance_um"]
-_PACKAGES = ["mesa", "numpy", "numba", "llvmlite", "pandas", "scipy", "pydantic", "PyYAML", "tqdm", "matplotlib"]
+_PACKAGES = ["mesa", "numpy", "numba", "llvmlite", "pandas", "scipy", "pydantic", "PyYAML", "tqdm", "matplotlib",
+             "dask", "distributed"]
 
 
 def write_atomically(path: Path, text: str) -> None:
