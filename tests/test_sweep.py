@@ -409,3 +409,21 @@ def test_two_local_sweeps_at_once_do_not_compete_for_a_port(recwarn):
             cluster.close()
     assert len(ports) == 2 and 8787 not in ports
     assert not [w for w in recwarn if "already in use" in str(w.message)]
+
+
+def test_a_batch_cluster_scales_with_the_work_up_to_workers():
+    """--cluster starts no job up front: it adapts between none and --workers (default: one per run)."""
+    import dask
+    import dask_jobqueue  # noqa: F401 - its defaults must be loaded before the settings below
+
+    from boneabm.sweep.engine import _client
+
+    with dask.config.set({"jobqueue.slurm.cores": 4, "jobqueue.slurm.memory": "8GB"}):
+        for workers, n_runs, maximum in ((None, 7, 7), (3, 7, 3)):
+            client, cluster = _client(workers, None, "slurm", n_runs)
+            try:
+                assert (cluster._adaptive.minimum, cluster._adaptive.maximum) == (0, maximum)
+                assert not cluster.workers  # nothing submitted before there is work
+            finally:
+                client.close()
+                cluster.close()
