@@ -177,8 +177,10 @@ def long_run(tmp_path, small_yaml):
     config = small_yaml(time={"duration_h": 24 * 365 * 5, "dt_h": 0.1, "record_every_h": 1,
                               "snapshot_every_h": 24})
     out = tmp_path / "r"
+    # a shell starting the suite in the background makes its children ignore SIGINT; a user's run does not
     process = subprocess.Popen([sys.executable, "-m", "boneabm", "run", str(config), "--out", str(out)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     timeseries = tmp_path / "r.partial" / "timeseries.csv"
     deadline = time.monotonic() + 120
     while not (timeseries.exists() and len(timeseries.read_text().splitlines()) > 5):
