@@ -7,7 +7,7 @@ Each size runs in a fresh process (so peak memory is its own), on a periodic dom
 with M-CSF 30 ng/mL (RANKL with --rankl), after one warm-up tick (numba compiled or loaded from cache). The
 tick is split into:
   ssa      the signaling kernel (every cell's network advanced by one tick)
-  kernels  per-cell random draws, site claiming, molecule splitting at division (numba)
+  kernels  per-cell random draws, fate decisions, site claiming, molecule splitting at division (numba)
   mesa     agent creation, removal and moves (Mesa's agent registry and grid cells)
   glue     the rest of the Python in the tick (masks, loops, medium)
 Medians over blocks of simulated hours; the machine is shared and noisy, so compare ratios, not absolutes.
@@ -61,8 +61,10 @@ def measure(n_cells: int, hours: float, rankl_ng_ml: float) -> dict:
     setattr(model_module, "advance", timed(model_module.advance, "ssa"))
     for name in ("draw_uniforms", "claim_free_neighbours", "split_molecules"):
         setattr(model_module, name, timed(getattr(model_module, name), "kernels"))
-    for name in ("die", "divide", "move_to_site"):
+    model_module.fates.decide = timed(model_module.fates.decide, "kernels")
+    for name in ("die", "divide"):
         setattr(LineageCell, name, timed(getattr(LineageCell, name), "mesa"))
+    setattr(model_module, "move", timed(model_module.move, "mesa"))
 
     blocks, cell_hours, shares = [], 0.0, []
     ticks_per_block = round(1.0 / experiment.time.dt_h)

@@ -14,16 +14,11 @@ import mesa
 import numpy as np
 from mesa.discrete_space import OrthogonalMooreGrid
 
+from boneabm.cells import fates
 from boneabm.cells import osteoclast as oc
 from boneabm.cells.placement import claim_free_neighbours
 from boneabm.cells.population import Population
-from boneabm.cells.precursor import (
-    LineageCell,
-    death_rate_per_h,
-    division_rate_per_h,
-    hop_rate_per_h,
-    probability,
-)
+from boneabm.cells.precursor import LineageCell, hop_rate_per_h, move
 from boneabm.config import Experiment
 from boneabm.environment.bone import Bone
 from boneabm.environment.fields import Fields
@@ -35,8 +30,6 @@ from boneabm.units import MCSF_HOMODIMER_DA, RANKL_MONOMER_DA, nM_to_ng_ml
 
 # Network inputs read from (and given back to) the fields; other inputs come from the config.
 _FIELD_OF_INPUT = {"mcsf_nM": "mcsf", "rankl_nM": "rankl"}
-# Uniforms each living cell draws from its own stream per tick, by column.
-_U_DEATH, _U_DIVIDE, _U_HOP, _U_SITE, _U_ORDER, _U_MODE, _U_MODE_CHOICE, _U_FUSE, _U_PARTNER = range(9)
 
 
 class BoneModel(mesa.Model):
@@ -49,6 +42,10 @@ class BoneModel(mesa.Model):
         self.time_h = 0.0
         self.grid = OrthogonalMooreGrid(
             experiment.domain.shape, torus=experiment.domain.periodic, capacity=1, random=self.random)
+        # the grid's cells by site, so a batch of moves looks its targets up with one fancy index
+        self.site_cells = np.empty(experiment.domain.shape, dtype=object)
+        for cell in self.grid:
+            self.site_cells[cell.coordinate] = cell
         self.network = network or load_network(experiment.signaling.network)
         self.perturbations = PerturbationSchedule(self.network, experiment.signaling.perturbations())
         self.effect = self.perturbations.at(0.0)
@@ -57,6 +54,8 @@ class BoneModel(mesa.Model):
         self.fields = Fields(experiment)
         self.bone = Bone(experiment.bone, experiment.domain)
         self.hop_rate_per_h = hop_rate_per_h(experiment.precursors, experiment.domain.grid_spacing_um)
+        self.precursor_parameters = fates.precursor_parameters(experiment.precursors)
+        self.osteoclast_parameters = fates.osteoclast_parameters(experiment.osteoclasts)
         self.species = {name: self.network.species_index(name) for name in oc.STAGE_SPECIES}
         self.divisions_total = 0
         self.deaths_total = 0
@@ -73,8 +72,8 @@ class BoneModel(mesa.Model):
 
     def _plate(self, n_cells: int) -> None:
         width, height = self.experiment.domain.shape
-        cells = [LineageCell(self, self.grid[(int(site) // height, int(site) % height)], born_h=0.0, generation=0)
-                 for site in self.rng.choice(width * height, size=n_cells, replace=False)]
+        cells = [LineageCell(self, cell, born_h=0.0, generation=0)
+                 for cell in self.site_cells.ravel()[self.rng.choice(width * height, size=n_cells, replace=False)]]
         rows = np.array([cell.row for cell in cells], dtype=np.int64)
         self.population.molecules[rows] = self.network.draw_initial(n_cells, self.rng)
 
@@ -131,31 +130,20 @@ class BoneModel(mesa.Model):
 
     # 4 ---------------------------------------------------------------------------------------------------
     def _cell_fates(self) -> None:
-        pop, p, q = self.population, self.experiment.precursors, self.experiment.osteoclasts
+        pop = self.population
         rows = pop.rows
         if rows.size == 0:
             return
-        u = draw_uniforms(pop.rng_state, rows, 9)
+        u = draw_uniforms(pop.rng_state, rows, fates.N_UNIFORMS)
         x, y = pop.x[rows], pop.y[rows]
-        mcsf_ng_ml = nM_to_ng_ml(self.fields.sites["mcsf"][x, y], MCSF_HOMODIMER_DA)
-        rankl_ng_ml = nM_to_ng_ml(self.fields.sites["rankl"][x, y], RANKL_MONOMER_DA)
-        nuclei = pop.nuclei[rows]
-        multinucleated = nuclei > 1
-        per_nucleus = {name: pop.molecules[rows, i] / nuclei for name, i in self.species.items()}
-        # TRAP⁺ cells commit for good and stop dividing
-        pop.committed[rows] |= per_nucleus["TRAP"] >= q.trap_positive_molecules
-        committed = pop.committed[rows]
-
-        committed_death = oc.death_rate_per_h(rankl_ng_ml, mcsf_ng_ml, q) * np.where(
-            multinucleated, q.multinucleated_death_factor, 1.0)
-        death_rate = np.where(committed, committed_death, death_rate_per_h(mcsf_ng_ml, p))
-        dies = u[:, _U_DEATH] < probability(death_rate, self.dt_h)
-        division_rate = division_rate_per_h(mcsf_ng_ml, per_nucleus["cFos"], p)
-        divides = ~dies & ~committed & (u[:, _U_DIVIDE] < probability(division_rate, self.dt_h))
-        hop_rate = np.where(multinucleated, self._switch_modes(rows, u), self.hop_rate_per_h)
-        hops = ~dies & ~divides & (u[:, _U_HOP] < probability(hop_rate, self.dt_h))
-        drive = np.where(committed & ~dies, oc.fusion_factor(per_nucleus["DC_STAMP"], per_nucleus["OC_STAMP"], q),
-                         0.0)
+        committed, mode = pop.committed[rows], pop.mode[rows]
+        dies, divides, hops, drive = fates.decide(
+            u, nM_to_ng_ml(self.fields.sites["mcsf"][x, y], MCSF_HOMODIMER_DA),
+            nM_to_ng_ml(self.fields.sites["rankl"][x, y], RANKL_MONOMER_DA), pop.nuclei[rows],
+            *(pop.molecules[rows, self.species[name]] for name in ("TRAP", "cFos", "DC_STAMP", "OC_STAMP")),
+            committed, mode, self.dt_h, self.hop_rate_per_h, self.experiment.domain.grid_spacing_um,
+            self.precursor_parameters, self.osteoclast_parameters)
+        pop.committed[rows], pop.mode[rows] = committed, mode
 
         for row in rows[dies]:
             self.events.append((self.time_h, "death", int(pop.cell_id[row]), 0,
@@ -165,7 +153,8 @@ class BoneModel(mesa.Model):
         self.deaths_total += int(dies.sum())
 
         mothers, daughters = [], []
-        for row, site in self._claim_sites(rows[divides], u[divides], vacate=False):
+        dividing, tx, ty = self._claim_sites(rows[divides], u[divides], vacate=False)
+        for row, site in zip(dividing, self.site_cells[tx, ty]):
             mother = pop.agent[row]
             daughter = mother.divide(site)
             mothers.append(row)
@@ -177,28 +166,11 @@ class BoneModel(mesa.Model):
                             self.effect.clamped)
             self.divisions_total += len(mothers)
 
-        self._fuse(rows[drive > 0], drive[drive > 0], u[drive > 0])
+        fusing = drive > 0
+        self._fuse(rows[fusing], drive[fusing], u[fusing])
 
         alive = pop.alive[rows]
-        for row, site in self._claim_sites(rows[hops & alive], u[hops & alive], vacate=True):
-            pop.agent[row].move_to_site(site)
-
-    def _switch_modes(self, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """Advance multinucleated cells' modes (migrating ⇄ resorbing a pit or a trench) and return the hop
-        rate each mode gives: fast while migrating, slow along a trench, none in a pit."""
-        pop, q, dt = self.population, self.experiment.osteoclasts, self.dt_h
-        mode = pop.mode[rows]
-        leave = np.select([mode == oc.NEW, mode == oc.MIGRATING, mode == oc.PIT, mode == oc.TRENCH],
-                          [np.inf, q.migrating_to_resorbing_per_h, q.pit_to_migrating_per_h,
-                           q.trench_to_migrating_per_h])
-        switch = u[:, _U_MODE] < probability(leave, dt)
-        settle = np.where(u[:, _U_MODE_CHOICE] < q.trench_fraction, oc.TRENCH, oc.PIT)
-        mode = np.where(switch, np.where(mode == oc.MIGRATING, settle, oc.MIGRATING), mode)
-        multinucleated = pop.nuclei[rows] > 1
-        pop.mode[rows[multinucleated]] = mode[multinucleated]
-        spacing = self.experiment.domain.grid_spacing_um
-        return np.select([mode == oc.MIGRATING, mode == oc.TRENCH],
-                         [q.migration_speed_um_per_h / spacing, q.trench_speed_um_per_h / spacing], 0.0)
+        move(self, *self._claim_sites(rows[hops & alive], u[hops & alive], vacate=True))
 
     def _fuse(self, rows: np.ndarray, drive: np.ndarray, u: np.ndarray) -> None:
         """Fusion-competent neighbours fuse; the partner with more nuclei (the lower id on a tie) survives,
@@ -206,16 +178,15 @@ class BoneModel(mesa.Model):
         if rows.size < 2:
             return
         pop, q = self.population, self.experiment.osteoclasts
-        order = np.argsort(u[:, _U_ORDER], kind="stable")
+        order = np.argsort(u[:, fates.U_ORDER], kind="stable")
         rank = np.full(pop.alive.shape[0], -1, dtype=np.int64)
         rank[rows[order]] = np.arange(rows.size)
         drive_of_row = np.zeros(pop.alive.shape[0])
         drive_of_row[rows] = drive
-        site_row = np.full(self.experiment.domain.shape, -1, dtype=np.int64)
-        living = pop.rows
-        site_row[pop.x[living], pop.y[living]] = living
+        site_row = np.full(self.experiment.domain.shape, -1, dtype=np.int64)  # only competent cells are partners
+        site_row[pop.x[rows], pop.y[rows]] = rows
         first, second = oc.choose_fusions(site_row, pop.x, pop.y, rows[order], rank, drive_of_row,
-                                          u[order, _U_FUSE], u[order, _U_PARTNER],
+                                          u[order, fates.U_FUSE], u[order, fates.U_PARTNER],
                                           q.fusion_rate_per_h * self.dt_h, self.experiment.domain.periodic)
         for a, b in zip(first, second):
             key = lambda r: (-pop.nuclei[r], pop.cell_id[r])  # noqa: E731
@@ -241,27 +212,26 @@ class BoneModel(mesa.Model):
         """Osteoclasts in a pit or on a trench remove bone under their footprint."""
         pop, q = self.population, self.experiment.osteoclasts
         rows = pop.rows
-        rows = rows[(pop.nuclei[rows] >= q.min_nuclei) & np.isin(pop.mode[rows], (oc.PIT, oc.TRENCH))]
+        mode = pop.mode[rows]
+        rows = rows[((mode == fates.PIT) | (mode == fates.TRENCH)) & (pop.nuclei[rows] >= q.min_nuclei)]
         if rows.size == 0:
             return
         molecules = pop.molecules[rows]
         nuclei = pop.nuclei[rows].astype(np.float64)
         mineral, collagen = oc.resorption_um3_per_h(
             nuclei, *(molecules[:, self.species[name]] for name in ("TRAP", "CtsK", "Atp6v0d2", "Itgb3")), q)
-        speed = np.where(pop.mode[rows] == oc.TRENCH, q.trench_rate_factor, 1.0) * self.dt_h
+        speed = np.where(pop.mode[rows] == fates.TRENCH, q.trench_rate_factor, 1.0) * self.dt_h
         radius = oc.footprint_radius_um(nuclei, q)
         spacing = self.experiment.domain.grid_spacing_um
-        for k, row in enumerate(rows):
-            self.bone.resorb(int(pop.cell_id[row]), (pop.x[row] + 0.5) * spacing, (pop.y[row] + 0.5) * spacing,
-                             radius[k], mineral[k] * speed[k], collagen[k] * speed[k])
+        self.bone.resorb_many(pop.cell_id[rows], (pop.x[rows] + 0.5) * spacing, (pop.y[rows] + 0.5) * spacing,
+                              radius, mineral * speed, collagen * speed)
 
     def _claim_sites(self, rows: np.ndarray, u: np.ndarray, vacate: bool):
-        """(row, grid cell) for each cell in ``rows`` that finds a free neighbouring site, in the order of
-        their per-cell draws: contact inhibition and crowding in one rule."""
-        if rows.size == 0:
-            return []
-        order = np.argsort(u[:, _U_ORDER], kind="stable")
+        """Rows of the cells in ``rows`` that find a free neighbouring site, in the order of their per-cell
+        draws (contact inhibition and crowding in one rule), and the sites' x and y."""
+        order = np.argsort(u[:, fates.U_ORDER], kind="stable")
         tx, ty = claim_free_neighbours(
             self.grid.empty.data.copy(), self.population.x[rows], self.population.y[rows], order,
-            u[:, _U_SITE], self.experiment.domain.periodic, vacate)
-        return [(rows[order[k]], self.grid[(int(tx[k]), int(ty[k]))]) for k in np.flatnonzero(tx >= 0)]
+            u[:, fates.U_SITE], self.experiment.domain.periodic, vacate)
+        found = tx >= 0
+        return rows[order[found]], tx[found], ty[found]

@@ -10,7 +10,8 @@ Tolerances come from the exact per-tick branching process the model implements, 
 import numpy as np
 import pytest
 
-from boneabm.cells.precursor import death_rate_per_h, division_rate_per_h, hop_rate_per_h, probability
+from boneabm.cells.fates import death_rate_per_h, division_rate_per_h, precursor_parameters, probability
+from boneabm.cells.precursor import hop_rate_per_h
 from boneabm.config import load_experiment
 from boneabm.model import BoneModel
 
@@ -56,7 +57,7 @@ def test_with_mcsf_sparse_precursors_expand_at_the_rate_mcsf_sets():
     model = BoneModel(experiment)
     n0 = model.population.n_alive
     run(model, 24)
-    p, dt = experiment.precursors, experiment.time.dt_h
+    p, dt = precursor_parameters(experiment.precursors), experiment.time.dt_h
     mean, sd = branching_mean_sd(n0, float(probability(death_rate_per_h(30.0, p), dt)),
                                  float(probability(division_rate_per_h(30.0, 0.0, p), dt)), 240)
     assert 1.8 < mean / n0 < 2.0  # doubling in about a day

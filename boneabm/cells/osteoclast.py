@@ -7,7 +7,9 @@ its concentrations):
   fusion-competent a committed cell with DC-STAMP and OC-STAMP above threshold (both master fusogens are needed:
                    Yagi 2005, Witwicka 2015)
   multinucleated   ≥ 2 nuclei; an osteoclast from ``min_nuclei`` on, which resorbs
-Multinucleated cells cycle between migrating and resorbing, in place (a pit) or while moving (a trench).
+Multinucleated cells cycle between migrating and resorbing, in place (a pit) or while moving (a trench). The
+per-tick rules (commitment, death, fusion drive, modes) are in ``fates.py``; here are the stages, resorption and
+the choice of fusion partners.
 """
 
 from __future__ import annotations
@@ -15,10 +17,9 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from boneabm.cells.precursor import hill
+from boneabm.cells.fates import hill
 from boneabm.config import OsteoclastConfig
 
-NEW, MIGRATING, PIT, TRENCH = 0, 1, 2, 3
 MODE_NAMES = np.array(["none", "migrating", "pit", "trench"])
 # species the rules read from the network
 STAGE_SPECIES = ("cFos", "TRAP", "DC_STAMP", "OC_STAMP", "CtsK", "Atp6v0d2", "Itgb3")
@@ -31,21 +32,6 @@ def stages(nuclei, committed, min_nuclei: int) -> np.ndarray:
     """Each cell's stage name: precursor, preosteoclast (TRAP⁺ mononuclear), multinucleated, osteoclast."""
     return np.select([nuclei >= min_nuclei, nuclei > 1, committed], ["osteoclast", "multinucleated", "preosteoclast"],
                      "precursor")
-
-
-def fusion_factor(dcstamp_per_nucleus, ocstamp_per_nucleus, p: OsteoclastConfig):
-    """0 unless fusion-competent; else how strongly the fusion genes drive fusion (0-1)."""
-    competent = (dcstamp_per_nucleus >= p.fusion_dcstamp_molecules) & (ocstamp_per_nucleus >= p.fusion_ocstamp_molecules)
-    drive = (hill(dcstamp_per_nucleus, p.fusion_gene_half_molecules, 1.0)
-             * hill(ocstamp_per_nucleus, p.fusion_gene_half_molecules, 1.0))
-    return np.where(competent, drive, 0.0)
-
-
-def death_rate_per_h(rankl_ng_ml, mcsf_ng_ml, p: OsteoclastConfig):
-    """RANKL and M-CSF each carry half of the protection from apoptosis."""
-    support = 0.5 * hill(rankl_ng_ml, p.survival_rankl_ec50_ng_ml, 1.0) + 0.5 * hill(
-        mcsf_ng_ml, p.survival_mcsf_ec50_ng_ml, 1.0)
-    return p.death_rate_per_h - (p.death_rate_per_h - p.death_rate_supported_per_h) * support
 
 
 def resorption_um3_per_h(nuclei, trap, ctsk, atp6v0d2, itgb3, p: OsteoclastConfig):

@@ -1,9 +1,8 @@
-"""Osteoclast precursors (bone-marrow macrophages): what they do and how fast, and the lineage cell agent.
+"""The lineage cell agent, from bone-marrow macrophage to multinucleated osteoclast, and how cells move.
 
-A precursor lives, divides and dies by M-CSF (CSF-1), and wanders by a random walk into free neighbouring
-sites. The rates below are the biology; ``BoneModel`` decides them for all cells at once as array masks and
-calls the agent methods only for the cells whose state changes. What committed and fused cells do is in
-``osteoclast.py``.
+What a cell does each tick is decided for all cells at once in ``fates.py``; the agents are touched only for
+the cells whose state changes: birth, death, fusion and moves between grid sites. What committed and fused
+cells are and do is in ``osteoclast.py``.
 """
 
 import numpy as np
@@ -16,34 +15,23 @@ from boneabm.config import PrecursorConfig
 _MOORE_HOP_MSD = (4 * 1.0 + 4 * 2.0) / 8
 
 
-def hill(concentration, ec50, n):
-    """Fraction of maximal response, c^n / (ec50^n + c^n)."""
-    c = np.power(np.maximum(concentration, 0.0), n)
-    return c / (ec50**n + c)
-
-
-def division_rate_per_h(mcsf_ng_ml, cfos_per_nucleus, p: PrecursorConfig):
-    """M-CSF drives proliferation (Tushinski & Stanley 1985); RANKL signaling through c-Fos withdraws the cell
-    from the cycle (Sankar et al. 2004)."""
-    arrest = 1.0 - hill(cfos_per_nucleus, p.division_arrest_cfos_molecules, 2.0)
-    return p.division_rate_max_per_h * hill(mcsf_ng_ml, p.division_mcsf_ec50_ng_ml, p.division_hill_n) * arrest
-
-
-def death_rate_per_h(mcsf_ng_ml, p: PrecursorConfig):
-    """Without M-CSF macrophages die by apoptosis within days; low M-CSF already keeps them alive
-    (Tushinski et al. 1982)."""
-    survival = hill(mcsf_ng_ml, p.survival_mcsf_ec50_ng_ml, p.survival_hill_n)
-    return p.death_rate_basal_per_h + (p.death_rate_no_mcsf_per_h - p.death_rate_basal_per_h) * (1.0 - survival)
-
-
 def hop_rate_per_h(p: PrecursorConfig, grid_spacing_um: float) -> float:
     """Hop rate that gives diffusivity D on an empty Moore lattice: D = rate·MSD/4 in two dimensions."""
     return 4.0 * p.motility_um2_per_h / (_MOORE_HOP_MSD * grid_spacing_um**2)
 
 
-def probability(rate_per_h, dt_h):
-    """Probability that an event of constant rate happens within one tick."""
-    return -np.expm1(-np.asarray(rate_per_h) * dt_h)
+def move(model, rows: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
+    """Move the cells in ``rows`` to the neighbouring sites (x, y), in that order (a cell may step into a site
+    vacated earlier in the batch). Multinucleated cells add the hop to the path they have travelled."""
+    population, domain = model.population, model.experiment.domain
+    dx, dy = x - population.x[rows], y - population.y[rows]
+    if domain.periodic:  # a hop across the edge is one step, not the domain's width
+        dx, dy = (dx + 1) % domain.shape[0] - 1, (dy + 1) % domain.shape[1] - 1
+    population.distance_um[rows] += np.where(population.nuclei[rows] > 1, np.hypot(dx, dy), 0.0) \
+        * domain.grid_spacing_um
+    population.x[rows], population.y[rows] = x, y
+    for agent, cell in zip(population.agent[rows], model.site_cells[x, y]):
+        agent.cell = cell
 
 
 class LineageCell(CellAgent):
@@ -55,17 +43,6 @@ class LineageCell(CellAgent):
         self.cell = cell
         x, y = cell.coordinate
         self.row = model.population.add(self, x, y, born_h, generation)
-
-    def move_to_site(self, cell) -> None:
-        population = self.model.population
-        if population.nuclei[self.row] > 1:
-            dx, dy = np.subtract(cell.coordinate, self.cell.coordinate)
-            periodic, shape = self.model.experiment.domain.periodic, self.model.experiment.domain.shape
-            if periodic:  # a hop across the edge is one step, not the domain's width
-                dx, dy = (dx + 1) % shape[0] - 1, (dy + 1) % shape[1] - 1
-            population.distance_um[self.row] += np.hypot(dx, dy) * self.model.experiment.domain.grid_spacing_um
-        self.cell = cell
-        population.x[self.row], population.y[self.row] = cell.coordinate
 
     def divide(self, cell) -> "LineageCell":
         """Divide into ``cell``: both daughters are one generation on; the one placed there gets a new id and

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import numba as nb
 import numpy as np
 from scipy import ndimage
 
@@ -39,33 +40,29 @@ class Bone:
 
     def footprint(self, x_um: float, y_um: float, radius_um: float) -> tuple[np.ndarray, np.ndarray]:
         """Pixel indices of a disk (at least the pixel under the centre)."""
-        r = max(radius_um / self.pixel_um, 0.5)
-        cx, cy = x_um / self.pixel_um - 0.5, y_um / self.pixel_um - 0.5
-        span = np.arange(-int(np.ceil(r)), int(np.ceil(r)) + 1)
-        dx, dy = np.meshgrid(span + np.round(cx), span + np.round(cy), indexing="ij")
-        inside = (dx - cx) ** 2 + (dy - cy) ** 2 <= r**2
-        ix, iy = dx[inside].astype(np.int64), dy[inside].astype(np.int64)
-        if self.periodic:
-            return ix % self.shape[0], iy % self.shape[1]
-        keep = (ix >= 0) & (ix < self.shape[0]) & (iy >= 0) & (iy < self.shape[1])
-        return ix[keep], iy[keep]
+        return _disk(x_um / self.pixel_um, y_um / self.pixel_um, radius_um / self.pixel_um, self.shape[0],
+                     self.shape[1], self.periodic)
 
     def resorb(self, osteoclast_id: int, x_um: float, y_um: float, radius_um: float, mineral_um3: float,
                collagen_um3: float) -> tuple[float, float]:
         """Remove up to ``mineral_um3`` of mineral, then up to ``collagen_um3`` of collagen, evenly under the
         footprint; collagen only where mineral is already gone. Returns what was removed (µm³)."""
-        ix, iy = self.footprint(x_um, y_um, radius_um)
-        area = ix.size * self.pixel_area_um2
-        thickness = self.config.thickness_um
-        mineral = self.mineral_depth_um[ix, iy]
-        new_mineral = np.minimum(mineral + mineral_um3 / area, thickness)
-        collagen = self.collagen_depth_um[ix, iy]
-        new_collagen = np.minimum(collagen + collagen_um3 / area, new_mineral)
-        self.mineral_depth_um[ix, iy] = new_mineral
-        self.collagen_depth_um[ix, iy] = new_collagen
-        removed = np.array([(new_mineral - mineral).sum(), (new_collagen - collagen).sum()]) * self.pixel_area_um2
-        self.removed_by[osteoclast_id] += removed
-        return float(removed[0]), float(removed[1])
+        removed = self.resorb_many(*(np.array([v]) for v in (osteoclast_id, x_um, y_um, radius_um, mineral_um3,
+                                                               collagen_um3)))
+        return float(removed[0, 0]), float(removed[0, 1])
+
+    def resorb_many(self, osteoclast_ids, x_um, y_um, radius_um, mineral_um3, collagen_um3) -> np.ndarray:
+        """``resorb`` for several osteoclasts, one after the other in the order given (overlapping footprints
+        share what is left); returns the (mineral, collagen) µm³ each removed."""
+        removed = _resorb_disks(self.mineral_depth_um, self.collagen_depth_um,
+                                np.asarray(x_um, np.float64) / self.pixel_um,
+                                np.asarray(y_um, np.float64) / self.pixel_um,
+                                np.asarray(radius_um, np.float64) / self.pixel_um,
+                                np.asarray(mineral_um3, np.float64), np.asarray(collagen_um3, np.float64),
+                                self.config.thickness_um, self.pixel_area_um2, self.periodic)
+        for osteoclast_id, amounts in zip(np.asarray(osteoclast_ids).tolist(), removed):
+            self.removed_by[osteoclast_id] += amounts
+        return removed
 
     def metrics(self) -> dict[str, float]:
         """Resorbed volume and area, pits and trenches, depths."""
@@ -100,3 +97,51 @@ class Bone:
         return {"x_um": (ix + 0.5) * self.pixel_um, "y_um": (iy + 0.5) * self.pixel_um,
                 "mineral_depth_um": self.mineral_depth_um[ix, iy],
                 "collagen_depth_um": self.collagen_depth_um[ix, iy]}
+
+
+@nb.njit(cache=True)
+def _disk(cx_px, cy_px, r_px, nx, ny, periodic):
+    """Pixels whose centres lie within ``r_px`` of (cx_px, cy_px), in pixel units (at least the pixel under
+    the centre); wrapped on a periodic slice, clipped otherwise."""
+    r = max(r_px, 0.5)
+    cx, cy = cx_px - 0.5, cy_px - 0.5
+    reach = int(np.ceil(r))
+    x0, y0 = np.round(cx), np.round(cy)
+    ix = np.empty((2 * reach + 1) ** 2, dtype=np.int64)
+    iy = np.empty_like(ix)
+    n = 0
+    for i in range(-reach, reach + 1):
+        for j in range(-reach, reach + 1):
+            dx, dy = i + x0, j + y0
+            if (dx - cx) ** 2 + (dy - cy) ** 2 > r**2:
+                continue
+            px, py = int(dx), int(dy)
+            if periodic:
+                px, py = px % nx, py % ny
+            elif px < 0 or px >= nx or py < 0 or py >= ny:
+                continue
+            ix[n], iy[n] = px, py
+            n += 1
+    return ix[:n], iy[:n]
+
+
+@nb.njit(cache=True)
+def _resorb_disks(mineral_depth, collagen_depth, cx_px, cy_px, r_px, mineral_um3, collagen_um3, thickness_um,
+                  pixel_area_um2, periodic):
+    """Each osteoclast in turn deepens its disk by its volume over the disk's area: mineral up to the slice's
+    thickness, collagen up to the mineral. Returns the (mineral, collagen) µm³ each removed."""
+    nx, ny = mineral_depth.shape
+    removed = np.zeros((cx_px.shape[0], 2))
+    for k in range(cx_px.shape[0]):
+        ix, iy = _disk(cx_px[k], cy_px[k], r_px[k], nx, ny, periodic)
+        area = ix.shape[0] * pixel_area_um2
+        for p in range(ix.shape[0]):
+            mineral = mineral_depth[ix[p], iy[p]]
+            new_mineral = min(mineral + mineral_um3[k] / area, thickness_um)
+            collagen = collagen_depth[ix[p], iy[p]]
+            new_collagen = min(collagen + collagen_um3[k] / area, new_mineral)
+            mineral_depth[ix[p], iy[p]] = new_mineral
+            collagen_depth[ix[p], iy[p]] = new_collagen
+            removed[k, 0] += (new_mineral - mineral) * pixel_area_um2
+            removed[k, 1] += (new_collagen - collagen) * pixel_area_um2
+    return removed

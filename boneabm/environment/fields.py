@@ -23,6 +23,7 @@ Molar conversions: ng/mL → nM divides by the molecular weight in kDa (boneabm.
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 from scipy import fft
 
@@ -161,13 +162,10 @@ class Fields:
             self.medium[name] += nM
 
     def exchange_with_cells(self, name: str, x: np.ndarray, y: np.ndarray, molecules: np.ndarray) -> None:
-        """Cells at sites (x, y) took up ``molecules`` (negative: released or secreted) of ``name``."""
-        flat = np.ravel_multi_index((x, y), self.shape)
-        requested = np.bincount(flat, weights=molecules, minlength=self.shape[0] * self.shape[1])
-        requested = requested.reshape(self.shape) / self.molecules_per_nM_site
-        remaining = self.sites[name] - requested
-        self.uptake_shortfall_molecules[name] += float(np.maximum(-remaining, 0.0).sum() * self.molecules_per_nM_site)
-        self.sites[name] = np.maximum(remaining, 0.0)
+        """Cells at sites (x, y) took up ``molecules`` (negative: released or secreted) of ``name``, one after
+        the other in the order given; a cell never takes more than its site holds."""
+        shortfall_nM = _take_up(self.sites[name], x, y, molecules / self.molecules_per_nM_site)
+        self.uptake_shortfall_molecules[name] += shortfall_nM * self.molecules_per_nM_site
 
     # ----------------------------------------------------------------------------------------------- the tick
     def step(self) -> None:
@@ -177,6 +175,8 @@ class Fields:
             for binder, complex_, kon, kd in (("opg", "rankl_opg", c.rankl_opg_kon_per_nM_h, c.rankl_opg_kd_nM),
                                               ("antibody", "rankl_antibody", c.rankl_antibody_kon_per_nM_h,
                                                c.rankl_antibody_kd_nM)):
+                if not (np.any(where[binder]) or np.any(where[complex_])):
+                    continue  # no binder: nothing binds (and the exact step would change nothing)
                 ligand_total = where["rankl"] + where[complex_]
                 binder_total = where[binder] + where[complex_]
                 bound = binding_step(ligand_total, binder_total, where[complex_], kon, kd, self.dt_h)
@@ -190,3 +190,16 @@ class Fields:
             self.sites[name], medium = self.transport[name].step(self.sites[name], medium)
             if self.medium is not None:
                 self.medium[name] = float(medium)
+
+
+@nb.njit(cache=True)
+def _take_up(sites_nM, x, y, amount_nM):
+    """Subtract each cell's amount from its site, never below zero; returns what could not be taken, nM."""
+    shortfall = 0.0
+    for i in range(x.shape[0]):
+        left = sites_nM[x[i], y[i]] - amount_nM[i]
+        if left < 0.0:
+            shortfall -= left
+            left = 0.0
+        sites_nM[x[i], y[i]] = left
+    return shortfall

@@ -1,0 +1,175 @@
+"""What each lineage cell does in one tick — die, divide, hop, switch resorption mode, drive fusion — from the
+factors at its site and its molecule counts: the rates as small functions of one cell, and the kernel that
+applies them to every living cell.
+
+Precursors live, divide and die by M-CSF and wander by a random walk; RANKL signaling withdraws them from the
+cycle through c-Fos. TRAP⁺ cells commit for good: they stop dividing, and their survival rests on RANKL and
+M-CSF together. Committed cells with enough DC-STAMP and OC-STAMP drive fusion. Multinucleated cells cycle
+between migrating and resorbing a pit (in place) or a trench (while moving). Molecule counts are read per
+nucleus, so a fused cell is judged by its concentrations.
+
+The functions are compiled with numba and kept in this one module with the kernel that calls them: numba's
+cache does not notice an edit to a compiled helper in another module. Parameters come as named tuples whose
+fields are the config's own names (``precursor_parameters``, ``osteoclast_parameters``).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numba as nb
+import numpy as np
+
+from boneabm.config import OsteoclastConfig, PrecursorConfig
+
+NEW, MIGRATING, PIT, TRENCH = 0, 1, 2, 3
+# Uniforms each living cell draws from its own stream per tick, by column.
+U_DEATH, U_DIVIDE, U_HOP, U_SITE, U_ORDER, U_MODE, U_MODE_CHOICE, U_FUSE, U_PARTNER = range(9)
+N_UNIFORMS = 9
+
+
+class PrecursorParameters(NamedTuple):
+    division_rate_max_per_h: float
+    division_mcsf_ec50_ng_ml: float
+    division_hill_n: float
+    division_arrest_cfos_molecules: float
+    death_rate_basal_per_h: float
+    death_rate_no_mcsf_per_h: float
+    survival_mcsf_ec50_ng_ml: float
+    survival_hill_n: float
+
+
+class OsteoclastParameters(NamedTuple):
+    trap_positive_molecules: float
+    fusion_dcstamp_molecules: float
+    fusion_ocstamp_molecules: float
+    fusion_gene_half_molecules: float
+    death_rate_per_h: float
+    death_rate_supported_per_h: float
+    survival_rankl_ec50_ng_ml: float
+    survival_mcsf_ec50_ng_ml: float
+    multinucleated_death_factor: float
+    migrating_to_resorbing_per_h: float
+    trench_fraction: float
+    pit_to_migrating_per_h: float
+    trench_to_migrating_per_h: float
+    migration_speed_um_per_h: float
+    trench_speed_um_per_h: float
+
+
+def precursor_parameters(config: PrecursorConfig) -> PrecursorParameters:
+    return PrecursorParameters(*(float(getattr(config, name)) for name in PrecursorParameters._fields))
+
+
+def osteoclast_parameters(config: OsteoclastConfig) -> OsteoclastParameters:
+    return OsteoclastParameters(*(float(getattr(config, name)) for name in OsteoclastParameters._fields))
+
+
+@nb.njit(cache=True)
+def hill(concentration, ec50, n):
+    """Fraction of maximal response, c^n / (ec50^n + c^n) (scalars or arrays)."""
+    c = np.power(np.maximum(concentration, 0.0), n)
+    return c / (ec50**n + c)
+
+
+@nb.njit(cache=True)
+def probability(rate_per_h, dt_h):
+    """Probability that an event of constant rate happens within one tick."""
+    return -np.expm1(-rate_per_h * dt_h)
+
+
+@nb.njit(cache=True)
+def division_rate_per_h(mcsf_ng_ml, cfos_per_nucleus, p):
+    """M-CSF drives proliferation (Tushinski & Stanley 1985); RANKL signaling through c-Fos withdraws the cell
+    from the cycle (Sankar et al. 2004)."""
+    arrest = 1.0 - hill(cfos_per_nucleus, p.division_arrest_cfos_molecules, 2.0)
+    return p.division_rate_max_per_h * hill(mcsf_ng_ml, p.division_mcsf_ec50_ng_ml, p.division_hill_n) * arrest
+
+
+@nb.njit(cache=True)
+def death_rate_per_h(mcsf_ng_ml, p):
+    """Without M-CSF macrophages die by apoptosis within days; low M-CSF already keeps them alive
+    (Tushinski et al. 1982)."""
+    survival = hill(mcsf_ng_ml, p.survival_mcsf_ec50_ng_ml, p.survival_hill_n)
+    return p.death_rate_basal_per_h + (p.death_rate_no_mcsf_per_h - p.death_rate_basal_per_h) * (1.0 - survival)
+
+
+@nb.njit(cache=True)
+def committed_death_rate_per_h(rankl_ng_ml, mcsf_ng_ml, nuclei, q):
+    """RANKL and M-CSF each carry half of a committed cell's protection from apoptosis; multinucleated cells
+    die faster."""
+    support = 0.5 * hill(rankl_ng_ml, q.survival_rankl_ec50_ng_ml, 1.0) + 0.5 * hill(
+        mcsf_ng_ml, q.survival_mcsf_ec50_ng_ml, 1.0)
+    rate = q.death_rate_per_h - (q.death_rate_per_h - q.death_rate_supported_per_h) * support
+    return rate * q.multinucleated_death_factor if nuclei > 1 else rate
+
+
+@nb.njit(cache=True)
+def fusion_factor(dcstamp_per_nucleus, ocstamp_per_nucleus, q):
+    """0 unless fusion-competent (both master fusogens above threshold: Yagi 2005, Witwicka 2015); else how
+    strongly the fusion genes drive fusion (0-1)."""
+    if dcstamp_per_nucleus < q.fusion_dcstamp_molecules or ocstamp_per_nucleus < q.fusion_ocstamp_molecules:
+        return 0.0
+    return (hill(dcstamp_per_nucleus, q.fusion_gene_half_molecules, 1.0)
+            * hill(ocstamp_per_nucleus, q.fusion_gene_half_molecules, 1.0))
+
+
+@nb.njit(cache=True)
+def next_mode(mode, u_switch, u_choice, dt_h, q):
+    """A multinucleated cell's mode after one tick: a new one starts migrating; a migrating one settles into a
+    trench (a ``trench_fraction`` of the time) or a pit; a resorbing one leaves to migrate again."""
+    if mode == NEW:
+        return MIGRATING
+    if mode == MIGRATING:
+        leave = q.migrating_to_resorbing_per_h
+    elif mode == PIT:
+        leave = q.pit_to_migrating_per_h
+    else:
+        leave = q.trench_to_migrating_per_h
+    if u_switch >= probability(leave, dt_h):
+        return mode
+    if mode != MIGRATING:
+        return MIGRATING
+    return TRENCH if u_choice < q.trench_fraction else PIT
+
+
+@nb.njit(cache=True)
+def decide(u, mcsf_ng_ml, rankl_ng_ml, nuclei, trap, cfos, dcstamp, ocstamp, committed, mode, dt_h,
+           precursor_hops_per_h, grid_spacing_um, p, q):
+    """One tick's fates for cells given column-wise (molecule counts whole, per cell): ``committed`` and
+    ``mode`` are updated in place; returns (dies, divides, hops, fusion drive).
+
+    A cell that dies does nothing else; a dividing cell does not also hop; only committed survivors drive
+    fusion. Precursors hop at ``precursor_hops_per_h``, multinucleated cells by their mode (fast while
+    migrating, slow along a trench, not at all in a pit).
+    """
+    n = u.shape[0]
+    dies = np.zeros(n, dtype=np.bool_)
+    divides = np.zeros(n, dtype=np.bool_)
+    hops = np.zeros(n, dtype=np.bool_)
+    drive = np.zeros(n)
+    for i in range(n):
+        k = float(nuclei[i])
+        committed[i] = committed[i] or trap[i] / k >= q.trap_positive_molecules
+        if committed[i]:
+            death = committed_death_rate_per_h(rankl_ng_ml[i], mcsf_ng_ml[i], nuclei[i], q)
+        else:
+            death = death_rate_per_h(mcsf_ng_ml[i], p)
+        if u[i, U_DEATH] < probability(death, dt_h):
+            dies[i] = True
+            continue
+        if not committed[i]:
+            divides[i] = u[i, U_DIVIDE] < probability(division_rate_per_h(mcsf_ng_ml[i], cfos[i] / k, p), dt_h)
+        hop_rate = precursor_hops_per_h
+        if nuclei[i] > 1:
+            mode[i] = next_mode(mode[i], u[i, U_MODE], u[i, U_MODE_CHOICE], dt_h, q)
+            if mode[i] == MIGRATING:
+                hop_rate = q.migration_speed_um_per_h / grid_spacing_um
+            elif mode[i] == TRENCH:
+                hop_rate = q.trench_speed_um_per_h / grid_spacing_um
+            else:
+                hop_rate = 0.0
+        hops[i] = not divides[i] and u[i, U_HOP] < probability(hop_rate, dt_h)
+        if committed[i]:
+            drive[i] = fusion_factor(dcstamp[i] / k, ocstamp[i] / k, q)
+    return dies, divides, hops, drive
