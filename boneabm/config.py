@@ -170,11 +170,20 @@ class FieldsConfig(_Section):
         0.004, gt=0,
         description="RANKL–OPG dissociation constant, nM: 500-fold tighter than RANKL–RANK (2 nM in the rank "
         "network), as measured for the OPG binding region (Nelson et al. 2012 Structure 20:1971).")
+    opg_rankl_sites_per_dimer: int = Field(
+        2, ge=1, le=3,
+        description="RANKL monomers one OPG dimer binds: each OPG chain's cysteine-rich domains fill one groove of "
+        "the RANKL trimer (Luan et al. 2012 J Immunol 189:245), and the dimer binds with both chains (avidity: "
+        "K_D 10 nM against 3 µM for monomeric OPG, Schneeweis et al. 2005 JBC 280:41155). The K_D above is per "
+        "site.")
     rankl_antibody_kon_per_nM_h: float = Field(
         3.6, gt=0, description="RANKL–antibody association, 1/(nM·h) (calibrated).")
     rankl_antibody_kd_nM: float = Field(
         0.003, gt=0, description="RANKL–antibody dissociation constant, nM (denosumab ≈ 3 pM, Kostenuik et al. "
         "2009 JBMR 24:182).")
+    antibody_rankl_sites_per_molecule: int = Field(
+        2, ge=1, le=2, description="RANKL monomers one antibody binds: an IgG (denosumab is an IgG2) has two "
+        "antigen-binding arms. The K_D above is per site.")
 
 
 

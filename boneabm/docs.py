@@ -32,8 +32,9 @@ knockout and inhibitor phenotypes of BIOLOGY.md §2; per-osteoclast resorption o
   molecule counts of every network species, a xoshiro256** random stream, counters of reactions (Ca²⁺ spikes).
   Their numbers live in a structure-of-arrays store; agents hold their row.
 - **Grid sites**: a square lattice (default 25 µm pitch, one cell per site), periodic by default.
-- **Fields** (per site, nM): M-CSF, free RANKL, free OPG, free anti-RANKL antibody, RANKL·OPG, RANKL·antibody,
-  in the fluid layer around the cells; in culture, a well-mixed medium above every site.
+- **Fields** (per site, nM): M-CSF, free RANKL, free OPG and anti-RANKL antibody binding sites (two per OPG
+  dimer and per antibody, each binding one RANKL monomer), RANKL·OPG, RANKL·antibody, in the fluid layer around
+  the cells; in culture, a well-mixed medium above every site.
 - **Bone slice**: pixels (5 µm default) with the depth of removed mineral and of removed collagen, and the
   volumes each osteoclast removed.
 - **Scales**: time in hours (tick 0.1 h, 7-day assays), lengths in µm, a 2.6 × 2.6 mm patch of a well.

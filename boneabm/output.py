@@ -240,7 +240,8 @@ class Recorder:
             "divisions_total": model.divisions_total,
             "deaths_total": model.deaths_total,
             "fusions_total": model.fusions_total,
-            **{column: nM_to_ng_ml(sum(fields.sites[name].mean() for name in species), weight)
+            **{column: nM_to_ng_ml(sum(fields.sites[name].mean() / fields.binding_sites.get(name, 1)
+                                       for name in species), weight)
                for column, (species, weight) in FIELD_COLUMNS.items()},
             "mcsf_sd_ng_ml": nM_to_ng_ml(fields.sites["mcsf"].std(), MCSF_HOMODIMER_DA),
             "rankl_free_sd_ng_ml": nM_to_ng_ml(fields.sites["rankl"].std(), RANKL_MONOMER_DA),

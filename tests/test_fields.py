@@ -34,18 +34,24 @@ def test_binding_step_is_the_exact_solution_of_reversible_binding():
     assert half == pytest.approx(binding_step(r_t, o_t, 0.0, kon, kd, 0.2), rel=1e-10)
 
 
-def test_rankl_opg_equilibrium_matches_the_exact_quadratic():
-    """Free RANKL with OPG at K_D = 4 pM (500-fold tighter than RANK, Nelson 2012): the exact equilibrium."""
-    e = experiment(fields={"mode": "tissue"}, medium={"rankl_ng_ml": 40, "opg_ng_ml": 110,
-                                                       "change_every_h": None})
+@pytest.mark.parametrize("sites_per_dimer", [2, 1])
+def test_rankl_opg_equilibrium_matches_the_exact_quadratic(sites_per_dimer):
+    """Free RANKL with OPG at K_D = 4 pM per site (500-fold tighter than RANK, Nelson 2012): the exact
+    equilibrium, each OPG dimer binding two RANKL monomers (one groove per OPG chain, Luan et al. 2012) unless
+    set to one."""
+    e = experiment(fields={"mode": "tissue", "opg_rankl_sites_per_dimer": sites_per_dimer},
+                   medium={"rankl_ng_ml": 40, "opg_ng_ml": 110, "change_every_h": None})
     fields = Fields(e)
-    for _ in range(200):
+    for _ in range(600):  # equimolar sites relax slowest: kon·√(s² - 4·r·o) ≈ 0.64/h, so 60 h
         fields.step()
-    r_t, o_t, kd = 2.0, 1.0, e.fields.rankl_opg_kd_nM  # 40 ng/mL RANKL = 2 nM; 110 ng/mL OPG = 1 nM
+    # 40 ng/mL RANKL = 2 nM monomer; 110 ng/mL OPG = 1 nM dimer = 2 nM (or 1 nM) binding sites
+    r_t, o_t, kd = 2.0, 1.0 * sites_per_dimer, e.fields.rankl_opg_kd_nM
     s = r_t + o_t + kd
     bound = (s - np.sqrt(s * s - 4 * r_t * o_t)) / 2
     assert np.allclose(fields.sites["rankl_opg"], bound, rtol=1e-9)
     assert np.allclose(fields.sites["rankl"], r_t - bound, rtol=1e-9)
+    # at equimolar sites almost no RANKL stays free; with one site per dimer, half of it does
+    assert fields.sites["rankl"].mean() == pytest.approx(0.087 if sites_per_dimer == 2 else 1.004, rel=0.01)
 
 
 def test_transport_and_binding_conserve_every_molecule():

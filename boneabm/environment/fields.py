@@ -9,7 +9,8 @@ One tick, split into per-site steps and one transport step:
 
 1. binding: RANKL + OPG ⇌ RANKL·OPG, then RANKL + antibody ⇌ RANKL·antibody, each solved exactly over the tick
    (the closed-form solution of reversible bimolecular binding), at every site and in the medium. Cells see
-   free RANKL. Splitting the two bindings leaves their joint equilibrium exactly in place.
+   free RANKL. Splitting the two bindings leaves their joint equilibrium exactly in place. OPG and the
+   antibody are held as RANKL-binding sites (two per OPG dimer, two per IgG), each binding one RANKL monomer.
 2. uptake and secretion: molecules the cells' networks took up (or released) at their sites, converted to nM
    through the site volume; uptake never takes more than a site holds (the shortfall is counted).
 3. transport: backward Euler for diffusion, first-order decay and exchange with the medium,
@@ -105,9 +106,12 @@ class Fields:
         self.shape = domain.shape
         self.site_volume_l = domain.grid_spacing_um**2 * config.layer_height_um * UM3_TO_L
         self.culture = config.mode == "culture"
+        # OPG and the antibody are held as their RANKL-binding sites (nM), complexes as the RANKL they bind
+        self.binding_sites = {"opg": config.opg_rankl_sites_per_dimer,
+                              "antibody": config.antibody_rankl_sites_per_molecule}
         self.fresh = {"mcsf": ng_ml_to_nM(medium.mcsf_ng_ml, MCSF_HOMODIMER_DA),
                       "rankl": ng_ml_to_nM(medium.rankl_ng_ml, RANKL_MONOMER_DA),
-                      "opg": ng_ml_to_nM(medium.opg_ng_ml, OPG_DIMER_DA),
+                      "opg": ng_ml_to_nM(medium.opg_ng_ml, OPG_DIMER_DA) * self.binding_sites["opg"],
                       "rankl_opg": 0.0, "antibody": 0.0, "rankl_antibody": 0.0}
         self.sites = {name: np.full(self.shape, value) for name, value in self.fresh.items()}
         self.medium = dict(self.fresh) if self.culture else None
@@ -156,7 +160,7 @@ class Fields:
     def dose(self, drug: str, ng_ml: float) -> None:
         """Add a drug to the medium and the cells' layer (culture) or to every site (tissue)."""
         name, weight = {"anti_rankl_antibody": ("antibody", ANTIBODY_DA), "opg_fc": ("opg", OPG_DIMER_DA)}[drug]
-        nM = ng_ml_to_nM(ng_ml, weight)
+        nM = ng_ml_to_nM(ng_ml, weight) * self.binding_sites[name]
         self.sites[name] += nM
         if self.medium is not None:
             self.medium[name] += nM
