@@ -1,0 +1,146 @@
+"""The per-tick fate rules (boneabm/cells/fates.py), checked cell by cell with chosen uniforms.
+
+Each rule fires when its uniform falls below 1 - exp(-rate·dt), so placing a cell's uniform just below or just
+above that probability tells exactly whether the kernel applied the rate the biology says:
+- RANKL withdraws precursors from the cycle through c-Fos (Sankar et al. 2004): c-Fos at the arrest constant
+  halves division; TRAP⁺ (committed) cells never divide;
+- committed cells survive on RANKL and M-CSF together; multinucleated ones die faster;
+- fusion needs both DC-STAMP and OC-STAMP (Yagi 2005; Witwicka 2015);
+- multinucleated cells migrate, then settle into pits (still) or trenches (slow) (Søe & Delaissé 2017).
+"""
+
+import numpy as np
+import pytest
+
+from boneabm.cells import fates
+from boneabm.config import load_experiment
+
+E = load_experiment("configs/osteoclastogenesis.yaml")
+P, Q = fates.precursor_parameters(E.precursors), fates.osteoclast_parameters(E.osteoclasts)
+DT, HOPS_PER_H, SPACING = E.time.dt_h, 1.28, E.domain.grid_spacing_um
+BELOW, ABOVE = 1 - 1e-9, 1 + 1e-9
+
+
+def decide(n=1, u=None, mcsf=30.0, rankl=50.0, nuclei=1, trap=0, cfos=0, dcstamp=0, ocstamp=0,
+           committed=False, mode=fates.NEW):
+    """Run the kernel on ``n`` identical cells; ``u`` overrides columns: {column: value or array}."""
+    uniforms = np.full((n, fates.N_UNIFORMS), 0.999999)  # by default nothing happens
+    for column, value in (u or {}).items():
+        uniforms[:, column] = value
+    col = lambda v, dtype: np.full(n, v, dtype=dtype)  # noqa: E731
+    committed_now, mode_now = col(committed, np.bool_), col(mode, np.int64)
+    dies, divides, hops, drive = fates.decide(
+        uniforms, col(mcsf, float), col(rankl, float), col(nuclei, np.int64), col(trap, np.int64),
+        col(cfos, np.int64), col(dcstamp, np.int64), col(ocstamp, np.int64), committed_now, mode_now, DT,
+        HOPS_PER_H, SPACING, P, Q)
+    return dict(dies=dies, divides=divides, hops=hops, drive=drive, committed=committed_now, mode=mode_now)
+
+
+def p(rate_per_h):
+    return -np.expm1(-rate_per_h * DT)
+
+
+def test_division_fires_at_exactly_its_probability_and_c_fos_halves_it():
+    full = fates.division_rate_per_h(30.0, 0.0, P)
+    assert full == pytest.approx(P.division_rate_max_per_h * 30 / (30 + P.division_mcsf_ec50_ng_ml))
+    assert decide(u={fates.U_DIVIDE: p(full) * BELOW})["divides"][0]
+    assert not decide(u={fates.U_DIVIDE: p(full) * ABOVE})["divides"][0]
+    arrested = fates.division_rate_per_h(30.0, P.division_arrest_cfos_molecules, P)
+    assert arrested == pytest.approx(full / 2)
+    # c-Fos is read per nucleus (the constant is 0.75: 3 molecules over 4 nuclei)
+    assert P.division_arrest_cfos_molecules == 0.75
+    assert decide(u={fates.U_DIVIDE: p(arrested) * BELOW}, cfos=3, nuclei=4)["divides"][0]
+    assert not decide(u={fates.U_DIVIDE: p(arrested) * ABOVE}, cfos=3, nuclei=4)["divides"][0]
+
+
+def test_trap_positive_cells_commit_for_good_and_never_divide():
+    threshold = int(np.ceil(Q.trap_positive_molecules))
+    out = decide(u={fates.U_DIVIDE: 0.0}, trap=threshold)
+    assert out["committed"][0] and not out["divides"][0]
+    assert not decide(u={fates.U_DIVIDE: 0.0}, trap=threshold - 1)["committed"][0]
+    # once committed, losing TRAP does not undo it
+    assert decide(trap=0, committed=True)["committed"][0]
+
+
+def test_committed_cells_survive_on_rankl_and_mcsf_and_multinucleated_ones_die_faster():
+    supported = fates.committed_death_rate_per_h(50.0, 30.0, 1, Q)
+    bare = fates.committed_death_rate_per_h(0.0, 0.0, 1, Q)
+    assert bare == pytest.approx(Q.death_rate_per_h) and supported < bare
+    assert fates.committed_death_rate_per_h(50.0, 30.0, 3, Q) == pytest.approx(
+        supported * Q.multinucleated_death_factor)
+    for nuclei, rate in ((1, supported), (3, supported * Q.multinucleated_death_factor)):
+        assert decide(u={fates.U_DEATH: p(rate) * BELOW}, committed=True, nuclei=nuclei)["dies"][0]
+        assert not decide(u={fates.U_DEATH: p(rate) * ABOVE}, committed=True, nuclei=nuclei)["dies"][0]
+    # precursors follow the M-CSF survival rule instead
+    precursor = fates.death_rate_per_h(30.0, P)
+    assert decide(u={fates.U_DEATH: p(precursor) * BELOW})["dies"][0]
+    assert not decide(u={fates.U_DEATH: p(precursor) * ABOVE})["dies"][0]
+
+
+def test_a_dying_cell_does_nothing_else_and_a_dividing_one_does_not_hop():
+    out = decide(u={fates.U_DEATH: 0.0, fates.U_DIVIDE: 0.0, fates.U_HOP: 0.0})
+    assert out["dies"][0] and not out["divides"][0] and not out["hops"][0]
+    out = decide(u={fates.U_DIVIDE: 0.0, fates.U_HOP: 0.0})
+    assert out["divides"][0] and not out["hops"][0]
+    dying_competent = decide(u={fates.U_DEATH: 0.0}, committed=True, dcstamp=50, ocstamp=50)
+    assert dying_competent["drive"][0] == 0
+
+
+def test_fusion_needs_both_fusogens_and_grows_with_them():
+    k = Q.fusion_gene_half_molecules
+    dc, oc = int(np.ceil(max(Q.fusion_dcstamp_molecules, k))), int(np.ceil(max(Q.fusion_ocstamp_molecules, k)))
+    drive = decide(committed=True, dcstamp=dc, ocstamp=oc)["drive"][0]
+    assert drive == pytest.approx(dc / (k + dc) * oc / (k + oc))
+    assert decide(committed=True, dcstamp=4 * dc, ocstamp=4 * oc)["drive"][0] > drive
+    assert decide(committed=True, dcstamp=0, ocstamp=oc)["drive"][0] == 0  # DC-STAMP loss
+    assert decide(committed=True, dcstamp=dc, ocstamp=0)["drive"][0] == 0  # OC-STAMP loss
+    assert decide(committed=False, dcstamp=dc, ocstamp=oc, trap=0)["drive"][0] == 0  # not TRAP⁺
+
+
+def test_multinucleated_cells_migrate_then_settle_into_pits_or_trenches():
+    start = decide(nuclei=2, mode=fates.NEW, committed=True)
+    assert start["mode"][0] == fates.MIGRATING
+    settle = p(Q.migrating_to_resorbing_per_h)
+    stays = decide(nuclei=2, mode=fates.MIGRATING, committed=True, u={fates.U_MODE: settle * ABOVE})
+    assert stays["mode"][0] == fates.MIGRATING
+    trench = decide(nuclei=2, mode=fates.MIGRATING, committed=True,
+                    u={fates.U_MODE: settle * BELOW, fates.U_MODE_CHOICE: Q.trench_fraction * BELOW})
+    pit = decide(nuclei=2, mode=fates.MIGRATING, committed=True,
+                 u={fates.U_MODE: settle * BELOW, fates.U_MODE_CHOICE: Q.trench_fraction * ABOVE})
+    assert trench["mode"][0] == fates.TRENCH and pit["mode"][0] == fates.PIT
+    leave_pit = p(Q.pit_to_migrating_per_h)
+    assert decide(nuclei=2, mode=fates.PIT, committed=True, u={fates.U_MODE: leave_pit * BELOW})["mode"][0] \
+        == fates.MIGRATING
+    # hop rates by mode: none in a pit, slow along a trench, fast while migrating
+    assert not decide(nuclei=2, mode=fates.PIT, committed=True, u={fates.U_HOP: 1e-12})["hops"][0]
+    trench_hop = p(Q.trench_speed_um_per_h / SPACING)
+    assert decide(nuclei=2, mode=fates.TRENCH, committed=True, u={fates.U_HOP: trench_hop * BELOW})["hops"][0]
+    assert not decide(nuclei=2, mode=fates.TRENCH, committed=True, u={fates.U_HOP: trench_hop * ABOVE})["hops"][0]
+    migrate_hop = p(Q.migration_speed_um_per_h / SPACING)
+    assert decide(nuclei=2, mode=fates.MIGRATING, committed=True,
+                  u={fates.U_HOP: migrate_hop * BELOW})["hops"][0]
+    # mononuclear cells keep their mode and hop at the precursor rate
+    mono = decide(mode=fates.NEW, u={fates.U_HOP: p(HOPS_PER_H) * BELOW})
+    assert mono["mode"][0] == fates.NEW and mono["hops"][0]
+    assert not decide(u={fates.U_HOP: p(HOPS_PER_H) * ABOVE})["hops"][0]
+
+
+def test_cells_are_decided_independently_of_their_neighbours_in_the_batch():
+    rng = np.random.default_rng(7)
+    u = rng.random((500, fates.N_UNIFORMS))
+    args = dict(mcsf=rng.uniform(0, 30, 500), rankl=rng.uniform(0, 100, 500),
+                nuclei=rng.integers(1, 4, 500), trap=rng.integers(0, 8, 500), cfos=rng.integers(0, 3, 500),
+                dcstamp=rng.integers(0, 40, 500), ocstamp=rng.integers(0, 40, 500),
+                committed=rng.random(500) < 0.5, mode=rng.integers(0, 4, 500))
+
+    def run(order):
+        committed, mode = args["committed"][order].copy(), args["mode"][order].copy()
+        out = fates.decide(u[order], args["mcsf"][order], args["rankl"][order], args["nuclei"][order],
+                           args["trap"][order], args["cfos"][order], args["dcstamp"][order], args["ocstamp"][order],
+                           committed, mode, DT, HOPS_PER_H, SPACING, P, Q)
+        return [*out, committed, mode]
+
+    order = rng.permutation(500)
+    forward, shuffled = run(np.arange(500)), run(order)
+    for a, b in zip(forward, shuffled):
+        assert np.array_equal(a[order], b)
