@@ -96,7 +96,7 @@ def main() -> None:
     print(f"{'plated':>8} {'sites':>9} {'cells':>8} {'wall s':>8} {'cell-h/s':>10} {'outside SSA':>12}")
     for r in rows:
         print(f"{r['plated']:>8} {r['sites']:>4}² {r['cells']:>8} {r['wall_s']:>8.2f} {r['cell_hours_per_s']:>10,.0f} "
-              f"{r['outside_ssa']:>12.0%}")
+              f"{r['outside_ssa']:>12.1%}")
     if len(rows) >= 2:
         x = [math.log(r["plated"]) for r in rows]
         y = [math.log(r["wall_s"]) for r in rows]

@@ -57,6 +57,7 @@ class BoneModel(mesa.Model):
         self.precursor_parameters = fates.precursor_parameters(experiment.precursors)
         self.osteoclast_parameters = fates.osteoclast_parameters(experiment.osteoclasts)
         self.species = {name: self.network.species_index(name) for name in oc.STAGE_SPECIES}
+        self.stage_columns = np.array([self.species[name] for name in ("TRAP", "cFos", "DC_STAMP", "OC_STAMP")])
         self.divisions_total = 0
         self.deaths_total = 0
         self.fusions_total = 0
@@ -136,14 +137,11 @@ class BoneModel(mesa.Model):
             return
         u = draw_uniforms(pop.rng_state, rows, fates.N_UNIFORMS)
         x, y = pop.x[rows], pop.y[rows]
-        committed, mode = pop.committed[rows], pop.mode[rows]
         dies, divides, hops, drive = fates.decide(
-            u, nM_to_ng_ml(self.fields.sites["mcsf"][x, y], MCSF_HOMODIMER_DA),
-            nM_to_ng_ml(self.fields.sites["rankl"][x, y], RANKL_MONOMER_DA), pop.nuclei[rows],
-            *(pop.molecules[rows, self.species[name]] for name in ("TRAP", "cFos", "DC_STAMP", "OC_STAMP")),
-            committed, mode, self.dt_h, self.hop_rate_per_h, self.experiment.domain.grid_spacing_um,
-            self.precursor_parameters, self.osteoclast_parameters)
-        pop.committed[rows], pop.mode[rows] = committed, mode
+            u, rows, nM_to_ng_ml(self.fields.sites["mcsf"][x, y], MCSF_HOMODIMER_DA),
+            nM_to_ng_ml(self.fields.sites["rankl"][x, y], RANKL_MONOMER_DA), pop.nuclei, pop.molecules,
+            self.stage_columns, pop.committed, pop.mode, self.dt_h, self.hop_rate_per_h,
+            self.experiment.domain.grid_spacing_um, self.precursor_parameters, self.osteoclast_parameters)
 
         for row in rows[dies]:
             self.events.append((self.time_h, "death", int(pop.cell_id[row]), 0,

@@ -21,6 +21,17 @@ DT, HOPS_PER_H, SPACING = E.time.dt_h, 1.28, E.domain.grid_spacing_um
 BELOW, ABOVE = 1 - 1e-9, 1 + 1e-9
 
 
+def kernel(u, mcsf, rankl, nuclei, trap, cfos, dcstamp, ocstamp, committed, mode):
+    """The kernel on a population whose rows are the cells given (per-cell arrays); returns its outputs and
+    the updated committed and mode columns."""
+    rows = np.arange(u.shape[0])
+    molecules = np.column_stack([trap, cfos, dcstamp, ocstamp]).astype(np.int64)
+    committed, mode = committed.copy(), mode.copy()
+    out = fates.decide(u, rows, mcsf, rankl, nuclei, molecules, np.arange(4), committed, mode, DT, HOPS_PER_H,
+                       SPACING, P, Q)
+    return [*out, committed, mode]
+
+
 def decide(n=1, u=None, mcsf=30.0, rankl=50.0, nuclei=1, trap=0, cfos=0, dcstamp=0, ocstamp=0,
            committed=False, mode=fates.NEW):
     """Run the kernel on ``n`` identical cells; ``u`` overrides columns: {column: value or array}."""
@@ -28,12 +39,10 @@ def decide(n=1, u=None, mcsf=30.0, rankl=50.0, nuclei=1, trap=0, cfos=0, dcstamp
     for column, value in (u or {}).items():
         uniforms[:, column] = value
     col = lambda v, dtype: np.full(n, v, dtype=dtype)  # noqa: E731
-    committed_now, mode_now = col(committed, np.bool_), col(mode, np.int64)
-    dies, divides, hops, drive = fates.decide(
-        uniforms, col(mcsf, float), col(rankl, float), col(nuclei, np.int64), col(trap, np.int64),
-        col(cfos, np.int64), col(dcstamp, np.int64), col(ocstamp, np.int64), committed_now, mode_now, DT,
-        HOPS_PER_H, SPACING, P, Q)
-    return dict(dies=dies, divides=divides, hops=hops, drive=drive, committed=committed_now, mode=mode_now)
+    out = kernel(uniforms, col(mcsf, float), col(rankl, float), col(nuclei, np.int64), col(trap, np.int64),
+                 col(cfos, np.int64), col(dcstamp, np.int64), col(ocstamp, np.int64), col(committed, np.bool_),
+                 col(mode, np.int64))
+    return dict(zip(("dies", "divides", "hops", "drive", "committed", "mode"), out))
 
 
 def p(rate_per_h):
@@ -134,11 +143,8 @@ def test_cells_are_decided_independently_of_their_neighbours_in_the_batch():
                 committed=rng.random(500) < 0.5, mode=rng.integers(0, 4, 500))
 
     def run(order):
-        committed, mode = args["committed"][order].copy(), args["mode"][order].copy()
-        out = fates.decide(u[order], args["mcsf"][order], args["rankl"][order], args["nuclei"][order],
-                           args["trap"][order], args["cfos"][order], args["dcstamp"][order], args["ocstamp"][order],
-                           committed, mode, DT, HOPS_PER_H, SPACING, P, Q)
-        return [*out, committed, mode]
+        return kernel(u[order], *(args[name][order] for name in ("mcsf", "rankl", "nuclei", "trap", "cfos",
+                                                                 "dcstamp", "ocstamp", "committed", "mode")))
 
     order = rng.permutation(500)
     forward, shuffled = run(np.arange(500)), run(order)

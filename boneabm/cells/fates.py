@@ -68,8 +68,11 @@ def osteoclast_parameters(config: OsteoclastConfig) -> OsteoclastParameters:
 @nb.njit(cache=True)
 def hill(concentration, ec50, n):
     """Fraction of maximal response, c^n / (ec50^n + c^n) (scalars or arrays)."""
-    c = np.power(np.maximum(concentration, 0.0), n)
-    return c / (ec50**n + c)
+    c = np.maximum(concentration, 0.0)
+    if n == 1.0:  # the common case, exactly as below without two calls to pow
+        return c / (ec50 + c)
+    cn = np.power(c, n)
+    return cn / (ec50**n + cn)
 
 
 @nb.njit(cache=True)
@@ -134,42 +137,47 @@ def next_mode(mode, u_switch, u_choice, dt_h, q):
 
 
 @nb.njit(cache=True)
-def decide(u, mcsf_ng_ml, rankl_ng_ml, nuclei, trap, cfos, dcstamp, ocstamp, committed, mode, dt_h,
+def decide(u, rows, mcsf_ng_ml, rankl_ng_ml, nuclei, molecules, stage_columns, committed, mode, dt_h,
            precursor_hops_per_h, grid_spacing_um, p, q):
-    """One tick's fates for cells given column-wise (molecule counts whole, per cell): ``committed`` and
-    ``mode`` are updated in place; returns (dies, divides, hops, fusion drive).
+    """One tick's fates for the cells in population ``rows``: ``u``, ``mcsf_ng_ml`` and ``rankl_ng_ml`` are
+    per listed cell; ``nuclei``, ``molecules``, ``committed`` and ``mode`` are population columns, the last two
+    updated in place; ``stage_columns`` are the molecule columns of TRAP, c-Fos, DC-STAMP and OC-STAMP.
+    Returns per listed cell (dies, divides, hops, fusion drive).
 
     A cell that dies does nothing else; a dividing cell does not also hop; only committed survivors drive
     fusion. Precursors hop at ``precursor_hops_per_h``, multinucleated cells by their mode (fast while
     migrating, slow along a trench, not at all in a pit).
     """
-    n = u.shape[0]
+    n = rows.shape[0]
+    trap, cfos, dcstamp, ocstamp = stage_columns[0], stage_columns[1], stage_columns[2], stage_columns[3]
     dies = np.zeros(n, dtype=np.bool_)
     divides = np.zeros(n, dtype=np.bool_)
     hops = np.zeros(n, dtype=np.bool_)
     drive = np.zeros(n)
     for i in range(n):
-        k = float(nuclei[i])
-        committed[i] = committed[i] or trap[i] / k >= q.trap_positive_molecules
-        if committed[i]:
-            death = committed_death_rate_per_h(rankl_ng_ml[i], mcsf_ng_ml[i], nuclei[i], q)
+        r = rows[i]
+        k = float(nuclei[r])
+        committed[r] = committed[r] or molecules[r, trap] / k >= q.trap_positive_molecules
+        if committed[r]:
+            death = committed_death_rate_per_h(rankl_ng_ml[i], mcsf_ng_ml[i], nuclei[r], q)
         else:
             death = death_rate_per_h(mcsf_ng_ml[i], p)
         if u[i, U_DEATH] < probability(death, dt_h):
             dies[i] = True
             continue
-        if not committed[i]:
-            divides[i] = u[i, U_DIVIDE] < probability(division_rate_per_h(mcsf_ng_ml[i], cfos[i] / k, p), dt_h)
+        if not committed[r]:
+            division = division_rate_per_h(mcsf_ng_ml[i], molecules[r, cfos] / k, p)
+            divides[i] = u[i, U_DIVIDE] < probability(division, dt_h)
         hop_rate = precursor_hops_per_h
-        if nuclei[i] > 1:
-            mode[i] = next_mode(mode[i], u[i, U_MODE], u[i, U_MODE_CHOICE], dt_h, q)
-            if mode[i] == MIGRATING:
+        if nuclei[r] > 1:
+            mode[r] = next_mode(mode[r], u[i, U_MODE], u[i, U_MODE_CHOICE], dt_h, q)
+            if mode[r] == MIGRATING:
                 hop_rate = q.migration_speed_um_per_h / grid_spacing_um
-            elif mode[i] == TRENCH:
+            elif mode[r] == TRENCH:
                 hop_rate = q.trench_speed_um_per_h / grid_spacing_um
             else:
                 hop_rate = 0.0
         hops[i] = not divides[i] and u[i, U_HOP] < probability(hop_rate, dt_h)
-        if committed[i]:
-            drive[i] = fusion_factor(dcstamp[i] / k, ocstamp[i] / k, q)
+        if committed[r]:
+            drive[i] = fusion_factor(molecules[r, dcstamp] / k, molecules[r, ocstamp] / k, q)
     return dies, divides, hops, drive
