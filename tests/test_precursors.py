@@ -154,7 +154,10 @@ def test_mesa_grid_agents_and_arrays_agree_through_births_deaths_and_moves():
         assert pop.cell_id[agent.row] == agent.unique_id and pop.agent[agent.row] is agent
         assert not occupied[x, y]
         occupied[x, y] = True
+        assert agent.cell.agents == [agent] and not agent.cell.empty
     assert np.array_equal(~occupied, model.grid.empty.data)
+    assert sum(len(cell.agents) for cell in model.grid.all_cells) == len(agents)
+    assert all(cell.is_empty == cell.empty for cell in model.grid.all_cells)
     # ids are never reused: every id ever handed out is distinct and counted
     assert len({a.unique_id for a in agents}) == len(agents)
     assert model.agent_id_counter - 1 == experiment.n_plated + model.divisions_total

@@ -21,17 +21,30 @@ def hop_rate_per_h(p: PrecursorConfig, grid_spacing_um: float) -> float:
 
 
 def move(model, rows: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
-    """Move the cells in ``rows`` to the neighbouring sites (x, y), in that order (a cell may step into a site
-    vacated earlier in the batch). Multinucleated cells add the hop to the path they have travelled."""
+    """Move the cells in ``rows`` to the free neighbouring sites (x, y) that ``claim_free_neighbours`` gave them,
+    in that order (a cell may step into a site vacated earlier in the batch). Multinucleated cells add the hop to
+    the path they have travelled.
+
+    Mesa has no batch move, and its one-agent move (``agent.cell = cell``) writes the grid's ``empty`` layer
+    twice per agent: at a thousand moves a tick that was a tenth of the tick. Here each agent changes cell
+    through the same three attributes Mesa's setter changes, and the ``empty`` layer is written once for the
+    batch; tests/test_precursors.py checks agents, cells and the layer agree.
+    """
     population, domain = model.population, model.experiment.domain
-    dx, dy = x - population.x[rows], y - population.y[rows]
+    old_x, old_y = population.x[rows], population.y[rows]
+    dx, dy = x - old_x, y - old_y
     if domain.periodic:  # a hop across the edge is one step, not the domain's width
         dx, dy = (dx + 1) % domain.shape[0] - 1, (dy + 1) % domain.shape[1] - 1
     population.distance_um[rows] += np.where(population.nuclei[rows] > 1, np.hypot(dx, dy), 0.0) \
         * domain.grid_spacing_um
     population.x[rows], population.y[rows] = x, y
-    for agent, cell in zip(population.agent[rows], model.site_cells[x, y]):
-        agent.cell = cell
+    for agent, old, new in zip(population.agent[rows], model.site_cells[old_x, old_y], model.site_cells[x, y]):
+        old._agents.remove(agent)
+        new._agents.append(agent)
+        agent._mesa_cell = new
+    empty = model.grid.empty.data
+    empty[old_x, old_y] = True
+    empty[x, y] = False  # after: a site left and entered in the same batch is occupied
 
 
 class LineageCell(CellAgent):
