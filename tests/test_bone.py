@@ -61,3 +61,17 @@ def test_pits_and_trenches_are_counted_on_a_synthetic_depth_map():
     assert 0 < m["mean_depth_um"] < m["max_depth_um"]
     table = b.depth_table()
     assert table["mineral_depth_um"].sum() * 25 == pytest.approx(m["resorbed_volume_um3"])
+
+
+@pytest.mark.parametrize("periodic", [True, False])
+def test_pits_and_trenches_across_a_periodic_edge_count_once(periodic):
+    b = bone(periodic=periodic)
+    b.resorb(1, 2, 250, 15, 2000.0, 2000.0)  # a pit on the left edge, its far side wrapping to the right
+    b.resorb(2, 498, 2, 15, 2000.0, 2000.0)  # one on a corner, in four pieces
+    for k in range(30):  # a trench running across the bottom edge
+        b.resorb(3, 150, (430 + 5 * k) % 500, 10, 300.0, 300.0)
+    m = b.metrics()
+    if periodic:
+        assert (m["n_pits"], m["n_trenches"]) == (2, 1)
+    else:  # without wrapping the footprints are clipped: each mark stays where it is, one piece each
+        assert (m["n_pits"], m["n_trenches"]) == (2, 2)

@@ -6,9 +6,9 @@ how deep its mineral has been removed (demineralisation) and how deep its collag
 demineralised collagen behind (Saftig 1998). Resorption spreads an osteoclast's volume over its footprint, a
 disk of pixels; every µm³ removed is booked to the osteoclast that removed it.
 
-Metrics: resorbed volume and area, the number of resorption events (connected resorbed areas, 8-connected) and
-among them trenches (length ≥ ``trench_elongation`` × width, from the area's second moments) and pits, mean and
-maximum depth.
+Metrics: resorbed volume and area, the number of resorption events (connected resorbed areas, 8-connected,
+joined across the edges of a periodic slice) and among them trenches (length ≥ ``trench_elongation`` × width,
+from the area's second moments) and pits, mean and maximum depth.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from collections import defaultdict
 
 import numba as nb
 import numpy as np
-from scipy import ndimage
+from scipy import ndimage, sparse
+from scipy.sparse import csgraph
 
 from boneabm.config import BoneConfig, DomainConfig
 
@@ -67,8 +68,8 @@ class Bone:
     def metrics(self) -> dict[str, float]:
         """Resorbed volume and area, pits and trenches, depths."""
         resorbed = self.mineral_depth_um > RESORBED_DEPTH_UM
-        labels, n_events = ndimage.label(resorbed, structure=np.ones((3, 3)))
-        n_trenches = sum(self._elongation(np.argwhere(labels == k)) >= self.config.trench_elongation
+        labels, n_events = self._events(resorbed)
+        n_trenches = sum(self._elongation(self._unwrapped(np.argwhere(labels == k))) >= self.config.trench_elongation
                          for k in range(1, n_events + 1))
         depths = self.mineral_depth_um[resorbed]
         return {
@@ -80,6 +81,34 @@ class Bone:
             "mean_depth_um": float(depths.mean()) if depths.size else 0.0,
             "max_depth_um": float(depths.max()) if depths.size else 0.0,
         }
+
+    def _events(self, resorbed: np.ndarray) -> tuple[np.ndarray, int]:
+        """Label connected resorbed areas (8-connected) 1..n; on a periodic slice an area crossing an edge is
+        one event, its pieces joined across the edge."""
+        labels, n = ndimage.label(resorbed, structure=np.ones((3, 3)))
+        if not self.periodic or n == 0:
+            return labels, n
+        # pieces that touch across an edge, diagonally too: first row against last, first column against last
+        touching = [(labels[0], np.roll(labels[-1], shift)) for shift in (-1, 0, 1)]
+        touching += [(labels[:, 0], np.roll(labels[:, -1], shift)) for shift in (-1, 0, 1)]
+        a, b = (np.concatenate(side) for side in zip(*touching))
+        both = (a > 0) & (b > 0)
+        graph = sparse.coo_matrix((np.ones(both.sum()), (a[both], b[both])), shape=(n + 1, n + 1))
+        _, component = csgraph.connected_components(graph, directed=False)
+        _, joined = np.unique(component[1:], return_inverse=True)  # events 0..m-1 of the pieces 1..n
+        return np.concatenate([[0], joined + 1])[labels], int(joined.max()) + 1
+
+    def _unwrapped(self, pixels: np.ndarray) -> np.ndarray:
+        """An event's pixel coordinates with a piece across a periodic edge moved next to the rest (events
+        smaller than half the slice)."""
+        if not self.periodic:
+            return pixels
+        pixels = pixels.copy()
+        for axis, size in enumerate(self.shape):
+            coordinate = pixels[:, axis]
+            if coordinate.min() == 0 and coordinate.max() == size - 1:
+                coordinate[coordinate < size // 2] += size
+        return pixels
 
     @staticmethod
     def _elongation(pixels: np.ndarray) -> float:
