@@ -44,8 +44,8 @@ def measure(n_cells: int, start_h: float, hours: float) -> dict:
     spacing = load_experiment("configs/osteoclastogenesis.yaml").domain.grid_spacing_um
     wanted = max(round(math.sqrt(n_cells / 3.1e4 * 1e8) / spacing), 3)
     # the nearest number of sites per side whose transforms are fast: a prime side costs the fields ~5x
-    sites = min((m for m in range(max(wanted - 12, 3), wanted + 13) if fft.next_fast_len(m, real=True) == m),
-                key=lambda m: (abs(m - wanted), m))
+    below = next(m for m in range(wanted, 0, -1) if fft.next_fast_len(m, real=True) == m)
+    sites = min((below, fft.next_fast_len(wanted, real=True)), key=lambda m: (abs(m - wanted), m))
     side = sites * spacing
     experiment = load_experiment("configs/osteoclastogenesis.yaml",
                                  [f"domain.width_um={side}", f"domain.height_um={side}"])

@@ -141,7 +141,8 @@ class Fields:
         return self.medium_height_um / self.config.layer_height_um * self.shape[0] * self.shape[1]
 
     def amount(self, name: str) -> float:
-        """Molecules of ``name`` in all sites and the medium."""
+        """Molecules of ``name`` in all sites and the medium (for OPG and the antibody: their RANKL-binding
+        sites)."""
         total = self.sites[name].sum()
         if self.medium is not None:
             total += self.medium[name] * self.medium_sites
