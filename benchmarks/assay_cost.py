@@ -20,13 +20,17 @@ import tempfile
 import time
 from pathlib import Path
 
+from boneabm.catalog import find
+
+ASSAY = find("osteoclastogenesis").path
+
 
 def default_assay() -> dict:
     import boneabm
 
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        result = boneabm.run("configs/osteoclastogenesis.yaml", out=Path(tmp) / "run")
+        result = boneabm.run(ASSAY, seed=1, out=Path(tmp) / "run")
         wall = time.perf_counter() - start
     ssa = result.metadata["ssa"]
     return {"wall_s": wall, "cell_hours": ssa["cell_hours"], "plated": int(result.timeseries["n_cells"].iloc[0]),
@@ -41,13 +45,13 @@ def measure(n_cells: int, start_h: float, hours: float) -> dict:
 
     from boneabm.config import with_seed
 
-    spacing = load_experiment("configs/osteoclastogenesis.yaml").domain.grid_spacing_um
+    spacing = load_experiment(ASSAY).domain.grid_spacing_um
     wanted = max(round(math.sqrt(n_cells / 3.1e4 * 1e8) / spacing), 3)
     # the nearest number of sites per side whose transforms are fast: a prime side costs the fields ~5x
     below = next(m for m in range(wanted, 0, -1) if fft.next_fast_len(m, real=True) == m)
     sites = min((below, fft.next_fast_len(wanted, real=True)), key=lambda m: (abs(m - wanted), m))
     side = sites * spacing
-    experiment = load_experiment("configs/osteoclastogenesis.yaml",
+    experiment = load_experiment(ASSAY,
                                  [f"domain.width_um={side}", f"domain.height_um={side}"])
 
     model = model_module.BoneModel(with_seed(experiment, 1))
@@ -85,7 +89,7 @@ def main() -> None:
         return
     if not args.skip_assay:
         a = default_assay()
-        print(f"default assay (configs/osteoclastogenesis.yaml, {a['plated']} precursors plated, 7 days): "
+        print(f"default assay (osteoclastogenesis, {a['plated']} precursors plated, 7 days): "
               f"{a['wall_s']:.1f} s wall, {a['cell_hours'] / a['wall_s']:,.0f} cell-hours/s, "
               f"{a['events_per_cell_hour']:.0f} SSA events per cell-hour")
     rows = []

@@ -41,7 +41,7 @@ IN_ONE_PROCESS = textwrap.dedent("""
 def write_sweep(folder: Path, n_runs: int) -> Path:
     path = folder / "throughput_sweep.yaml"
     path.write_text(yaml.safe_dump({
-        "sweep": "throughput", "base": str(ROOT / "configs" / "osteoclastogenesis.yaml"), "seed": 1,
+        "sweep": "throughput", "base": "osteoclastogenesis", "seed": 1,
         "replicates": n_runs,
         "set": ["domain.width_um=1000", "domain.height_um=1000", "time.duration_h=48", "time.snapshot_every_h=24"],
     }, sort_keys=False))

@@ -3,7 +3,7 @@
 Notebook use::
 
     import boneabm
-    result = boneabm.run("configs/mcsf_culture.yaml", seed=1)
+    result = boneabm.run("mcsf_culture", seed=1)   # a shipped example, or a YAML path
     result.timeseries.plot(x="time_h", y="n_precursors")
     again = boneabm.load_run(result.path)
 """

@@ -11,8 +11,10 @@ import os
 import signal
 import sys
 import traceback
+from pathlib import Path
 
 from boneabm import __version__
+from boneabm.catalog import resolve
 from boneabm.config import load_experiment, with_seed
 from boneabm.errors import UserError
 
@@ -38,11 +40,12 @@ def _parser() -> argparse.ArgumentParser:
         description="Run one experiment. Standard output carries only the run directory's path; progress "
         "and messages go to standard error. The run writes into DIR.partial/ and is renamed to DIR when "
         "complete.")
-    run.add_argument("config", metavar="CONFIG", help="experiment YAML file (see configs/)")
+    run.add_argument("config", metavar="CONFIG",
+                     help="experiment YAML file, or a shipped example's name (boneabm examples lists them)")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=_SET_HELP)
     run.add_argument("--seed", type=int, metavar="N",
-                     help="run seed, the same as --set seed=N; with no seed anywhere a fresh one is drawn "
-                     "and saved in the run's config.yaml")
+                     help="run seed, the same as --set seed=N; with no seed anywhere a fresh one is drawn, "
+                     "printed and saved in the run's config.yaml (the shipped examples carry none)")
     run.add_argument("--out", metavar="DIR",
                      help="run directory, used exactly; refused if DIR or DIR.partial exists "
                      "(default: runs/<experiment name>/<UTC timestamp>-seed<N>)")
@@ -55,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
         "scheduler or Slurm/PBS, each into DIR/<run_id>/ as boneabm run writes it; then write DIR/summary.csv "
         "(one row per run) and DIR/timeseries.csv (all runs' time series). Exit status 1 if any run failed; "
         "the others still finish.")
-    sweep.add_argument("sweep", metavar="SWEEP", help="sweep YAML file (see configs/sweeps/)")
+    sweep.add_argument("sweep", metavar="SWEEP", help="sweep YAML file, or a shipped sweep's name (boneabm examples)")
     sweep.add_argument("--out", metavar="DIR", help="sweep directory (default runs/<sweep name>/); refused if it "
                        "exists, unless --resume, --index or --collect")
     sweep.add_argument("--workers", type=int, metavar="N",
@@ -79,10 +82,11 @@ def _parser() -> argparse.ArgumentParser:
                        help="no progress bar and no start or end messages (failures are still reported)")
 
     check = commands.add_parser(
-        "check", help="validate an experiment and print its resolved config",
-        description="Validate an experiment and print the resolved config (every default filled in) as YAML. "
-        "Exit status 0 when valid, 2 otherwise.")
-    check.add_argument("config", metavar="CONFIG", help="experiment YAML file")
+        "check", help="validate an experiment, sweep or panel file",
+        description="Validate a file without running anything. An experiment prints its resolved config (every "
+        "default filled in) as YAML; a sweep file (top-level key sweep:) prints its runs as CSV; a panel file "
+        "(top-level key panel:) prints its arms. Exit status 0 when valid, 2 otherwise.")
+    check.add_argument("config", metavar="FILE", help="experiment, sweep or panel YAML file, or a shipped example's name")
     check.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                        help=_SET_HELP)
 
@@ -95,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser(
         "report", help="run the biology validation panels and write a markdown report",
-        description="Run the validation panels (configs/panels/) and write DIR/report.md with a figure and "
+        description="Run the validation panels (boneabm examples lists them) and write DIR/report.md with a figure and "
         "PASS/FAIL per check of BIOLOGY.md §7 against its published value. The full-size panel takes tens of "
         "minutes on two cores; --quick uses the reduced domain the tests use.")
     report.add_argument("--out", metavar="DIR", help="report directory, refused if it exists "
@@ -108,7 +112,17 @@ def _parser() -> argparse.ArgumentParser:
         "docs", help="write the ODD model description with generated parameter tables",
         description="Write the model description in the ODD protocol's order, with parameter tables generated "
         "from the experiment schema and the RANK network file.")
-    docs.add_argument("--out", metavar="FILE", default="docs/model.md", help="where to write (default docs/model.md)")
+    docs.add_argument("--out", metavar="FILE",
+                      help="where to write, - for standard output (default: docs/model.md of the boneabm checkout "
+                      "this command runs from; an installed boneabm has no docs folder of its own and needs --out)")
+
+    examples = commands.add_parser(
+        "examples", help="list the shipped example experiments, sweeps and panels, or copy one out to edit",
+        description="With no NAME, list the examples shipped inside boneabm (each runs by name: boneabm run "
+        "osteoclastogenesis). With NAME, print its file, or copy it into DIR with --copy to edit it.")
+    examples.add_argument("name", metavar="NAME", nargs="?", help="an example's name")
+    examples.add_argument("--copy", metavar="DIR", nargs="?", const=".",
+                          help="copy NAME into DIR (default: the current directory), never overwriting")
 
     plot = commands.add_parser(
         "plot", help="draw a run's figures",
@@ -127,19 +141,27 @@ def _terminate(signum, frame):
 
 
 def _run(args) -> int:
-    from pathlib import Path
-
+    from boneabm.output import default_run_dir, refuse_existing
     from boneabm.runner import RunFailed, execute
 
-    experiment = load_experiment(args.config, args.overrides)
+    experiment = load_experiment(resolve(args.config, "experiment"), args.overrides)
+    seeded_by = ("--seed" if args.seed is not None else "the config" if experiment.seed is not None
+                 else "drawn fresh")
     experiment = with_seed(experiment, args.seed)
+    out = Path(args.out) if args.out else default_run_dir(experiment)
+    refuse_existing(out)  # before any banner: a refused run prints nothing but the refusal
     # a scheduler's SIGTERM ends the run like Ctrl-C: recorded as interrupted, left at DIR.partial
     signal.signal(signal.SIGTERM, _terminate)
+    if seeded_by == "the config":  # a user running again for replicates would get copies: say so
+        _say(args, f"boneabm: seed {experiment.seed} comes from the config, so every run of it repeats this one "
+                   "exactly (give --seed N, or drop seed: to draw one per run)")
+    elif seeded_by == "drawn fresh":
+        _say(args, f"boneabm: seed {experiment.seed} drawn fresh (recorded in the run's config.yaml; --seed "
+                   f"{experiment.seed} repeats this run)")
     _say(args, f"boneabm: {experiment.name}: seed {experiment.seed}, {experiment.n_plated} precursors, "
                f"{experiment.time.duration_h:g} h in ticks of {experiment.time.dt_h:g} h")
     try:
-        path = execute(experiment, Path(args.out) if args.out else None,
-                       progress=not args.quiet and sys.stderr.isatty(), command=sys.argv)
+        path = execute(experiment, out, progress=not args.quiet and sys.stderr.isatty(), command=sys.argv)
     except RunFailed as exc:
         traceback.print_exception(exc.__cause__, file=sys.stderr)
         print(f"boneabm: {exc}", file=sys.stderr)
@@ -150,8 +172,6 @@ def _run(args) -> int:
 
 
 def _sweep(args) -> int:
-    from pathlib import Path
-
     from boneabm.sweep import collect, load_sweep, run_index, run_sweep
     from boneabm.sweep.engine import check_directory
 
@@ -159,7 +179,7 @@ def _sweep(args) -> int:
         raise UserError(f"--workers {args.workers}: give 1 or more")
     if (args.list or args.index is not None or args.collect) and (args.scheduler or args.cluster or args.workers):
         raise UserError("--list, --index and --collect run nothing on Dask; drop --workers, --scheduler and --cluster")
-    sweep = load_sweep(args.sweep)
+    sweep = load_sweep(resolve(args.sweep, "sweep"))
     out = Path(args.out) if args.out else Path("runs") / sweep.name
     if args.list:
         sweep.listing().to_csv(sys.stdout, index=False)
@@ -188,12 +208,61 @@ def _sweep(args) -> int:
 
 
 def _check(args) -> int:
-    experiment = load_experiment(args.config, args.overrides)
+    from boneabm.config import read_yaml
+
+    path = resolve(args.config)
+    data = read_yaml(path)
+    if "sweep" in data or "panel" in data:
+        if args.overrides:
+            raise UserError(f"--set applies to experiments; {path} is a {'sweep' if 'sweep' in data else 'panel'} "
+                            "file (put shared overrides in its set: list or its arms)")
+        return _check_sweep(path) if "sweep" in data else _check_panel(path)
+    experiment = load_experiment(path, args.overrides)
     sys.stdout.write(experiment.to_yaml())
     width, height = experiment.domain.shape
     seed = experiment.seed if experiment.seed is not None else "drawn fresh at run time"
     print(f"boneabm: valid: {width} x {height} sites, {experiment.n_plated} precursors plated, "
           f"{experiment.time.n_ticks} ticks, seed {seed}", file=sys.stderr)
+    return 0
+
+
+def _check_sweep(path) -> int:
+    from boneabm.sweep import load_sweep
+
+    sweep = load_sweep(path)
+    sweep.listing().to_csv(sys.stdout, index=False)
+    print(f"boneabm: valid sweep {sweep.name}: {len(sweep.runs)} runs, every run's experiment valid", file=sys.stderr)
+    return 0
+
+
+def _check_panel(path) -> int:
+    from boneabm.panel import load_panel
+
+    panel = load_panel(path)
+    for arm, overrides in panel.arms.items():
+        print(f"{arm}: {' '.join(overrides) or '(the base experiment)'}")
+    print(f"boneabm: valid panel {panel.name}: {len(panel.arms)} arms on {panel.base}, every arm's experiment "
+          "valid", file=sys.stderr)
+    return 0
+
+
+def _examples(args) -> int:
+    from boneabm import catalog
+
+    if args.name is None:
+        if args.copy is not None:
+            raise UserError("--copy needs the NAME of an example; boneabm examples lists them")
+        for kind in catalog.KINDS:
+            print(f"{kind}s:")
+            for example in catalog.examples(kind):
+                print(f"  {example.name:<28} {example.summary}")
+        print("run one by name (boneabm run osteoclastogenesis, boneabm sweep rankl_opg_sweep); "
+              "copy one out to edit with boneabm examples NAME --copy [DIR]", file=sys.stderr)
+        return 0
+    if args.copy is None:
+        sys.stdout.write(catalog.find(args.name).path.read_text(encoding="utf-8"))
+        return 0
+    print(catalog.copy_out(args.name, Path(args.copy)))
     return 0
 
 
@@ -206,8 +275,6 @@ def _network(args) -> int:
 
 
 def _report(args) -> int:
-    from pathlib import Path
-
     from boneabm.output import utc_now
     from boneabm.report import run_report
 
@@ -221,12 +288,17 @@ def _report(args) -> int:
 
 
 def _docs(args) -> int:
-    from pathlib import Path
+    from boneabm.docs import checkout_model_md, generate
 
-    from boneabm.docs import generate
-
-    path = Path(args.out)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if args.out == "-":
+        sys.stdout.write(generate())
+        return 0
+    path = Path(args.out) if args.out else checkout_model_md()
+    if path is None:
+        raise UserError("this boneabm is installed, not run from a checkout, so it has no docs/model.md to "
+                        "refresh; give --out FILE (or --out - for standard output)")
+    if not path.parent.is_dir():
+        raise UserError(f"--out {path}: {path.parent} is not a directory (nothing was written)")
     path.write_text(generate(), encoding="utf-8")
     print(path)
     return 0
@@ -244,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"run": _run, "sweep": _sweep, "check": _check, "network": _network, "report": _report,
-                "docs": _docs, "plot": _plot}[args.command](args)
+                "docs": _docs, "examples": _examples, "plot": _plot}[args.command](args)
     except UserError as exc:
         print(f"boneabm: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

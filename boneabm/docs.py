@@ -6,6 +6,8 @@ Regenerate with ``boneabm docs`` (a test fails when the committed file is stale)
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel
 
 from boneabm.config import Experiment
@@ -104,6 +106,14 @@ def _markdown(frame) -> str:
     cells = lambda row: "| " + " | ".join(str(v).replace("|", "/") for v in row) + " |"  # noqa: E731
     return "\n".join([cells(frame.columns), "|" + "---|" * len(frame.columns),
                       *(cells(row) for row in frame.itertuples(index=False))])
+
+
+def checkout_model_md() -> Path | None:
+    """``docs/model.md`` of the source checkout this package runs from (an editable install), if any."""
+    root = Path(__file__).resolve().parent.parent
+    if (root / "pyproject.toml").is_file() and (root / "docs").is_dir():
+        return root / "docs" / "model.md"
+    return None
 
 
 def generate() -> str:

@@ -1,7 +1,7 @@
 """Panels: named arms of one base experiment, each the base with a few ``--set`` overrides.
 
     panel: perturbations
-    base: ../osteoclastogenesis.yaml        # relative to the panel file
+    base: osteoclastogenesis                # a file relative to the panel file, or a shipped example
     arms:
       wild_type: []
       dap12_ko: ["signaling.knockouts=[Tyrobp]"]
@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from boneabm.catalog import base_experiment
 from boneabm.config import Experiment, load_experiment, read_yaml
 from boneabm.errors import UserError
 
@@ -48,7 +49,7 @@ def load_panel(path: str | Path) -> Panel:
     except ValidationError as exc:
         lines = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)]
         raise UserError(f"{path}: invalid panel:\n  " + "\n  ".join(lines)) from None
-    panel = Panel(spec.panel, (path.parent / spec.base).resolve(), dict(spec.arms))
+    panel = Panel(spec.panel, base_experiment(path.parent, spec.base), dict(spec.arms))
     for arm in panel.arms:  # every arm must be a valid experiment before anything runs
         panel.experiment(arm)
     return panel

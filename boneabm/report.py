@@ -18,7 +18,7 @@ def run_report(out: Path, replicates: int = 1, quick: bool = False, seed: int = 
     """Run every check with its runs under ``out/runs`` and write ``out/report.md``; return its path."""
     validation = Validation(out / "runs", overrides=REDUCED if quick else (), replicates=replicates, seed=seed)
     return write_report(out, validation, "reduced domain (1.5 x 1.5 mm)" if quick else
-                        "full assay domain (2.6 x 2.6 mm, configs/osteoclastogenesis.yaml)")
+                        "full assay domain (2.6 x 2.6 mm, the osteoclastogenesis example)")
 
 
 def write_report(out: Path, validation: Validation, scale: str) -> Path:
@@ -42,7 +42,7 @@ def write_report(out: Path, validation: Validation, scale: str) -> Path:
         f"{utc_now():%Y-%m-%d %H:%M} UTC; {scale}; {validation.replicates} replicate(s) per arm from seed "
         f"{validation.seed}. "
         f"**{passed} of {len(results)} checks pass.** Readouts: osteoclasts = cells with ≥ 3 nuclei on day 5; "
-        "resorption on day 7. Panels: `configs/panels/`.", "",
+        "resorption on day 7. Panels: the shipped panels (`boneabm examples`).", "",
         "| check | result | expected | measured |", "|---|---|---|---|",
         *[f"| [{r.title}](#{r.key}) | {'✅ PASS' if r.passed else '❌ FAIL'} | {r.expected} | {r.measured} |"
           for r in results], "",

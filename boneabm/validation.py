@@ -20,9 +20,10 @@ import numpy as np
 import pandas as pd
 
 from boneabm.api import Run, run
+from boneabm.catalog import KINDS
 from boneabm.panel import Panel, load_panel
 
-PANELS = Path(__file__).resolve().parent.parent / "configs" / "panels"
+PANELS = KINDS["panel"]
 REDUCED = ("domain.width_um=1500", "domain.height_um=1500")  # 700 precursors: what CI runs
 READOUT_H, END_H = 120.0, 168.0
 

@@ -45,11 +45,10 @@ def test_every_rank_observable_and_counter_is_in_the_readme():
 
 
 def test_every_signaling_command_and_config_is_in_the_readme():
-    configs = Path(__file__).resolve().parent.parent / "configs"
-    for config in configs.glob("*.yaml"):
-        assert f"`{config.name}`" in README, config.name
-    for config in configs.glob("sweeps/*.yaml"):
-        assert f"`sweeps/{config.name}`" in README, config.name
+    from boneabm.catalog import examples
+
+    for example in examples():
+        assert f"`{example.name}`" in README, example.name
     assert "`boneabm network [FILE]`" in README
 
 

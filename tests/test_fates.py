@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from boneabm.cells import fates
+from boneabm.catalog import find
 from boneabm.config import load_experiment
 
-E = load_experiment("configs/osteoclastogenesis.yaml")
+E = load_experiment(find("osteoclastogenesis").path)
 P, Q = fates.precursor_parameters(E.precursors), fates.osteoclast_parameters(E.osteoclasts)
 DT, HOPS_PER_H, SPACING = E.time.dt_h, 1.28, E.domain.grid_spacing_um
 BELOW, ABOVE = 1 - 1e-9, 1 + 1e-9

@@ -1,13 +1,12 @@
 """Panels: every arm is the base experiment plus its perturbation, nothing else."""
 
-from pathlib import Path
-
 import pytest
 
+from boneabm.catalog import examples, find
 from boneabm.errors import UserError
 from boneabm.panel import load_panel
 
-PANELS = sorted((Path(__file__).resolve().parent.parent / "configs" / "panels").glob("*.yaml"))
+PANELS = [example.path for example in examples("panel")]
 
 
 def flatten(d, prefix=""):
@@ -34,7 +33,7 @@ def test_each_arm_differs_from_the_base_only_in_its_overrides(path):
 
 
 def test_the_perturbation_panel_covers_the_issue_list():
-    panel = load_panel(Path(__file__).resolve().parent.parent / "configs" / "panels" / "perturbations.yaml")
+    panel = load_panel(find("perturbations", "panel").path)
     for arm in ["wild_type", "no_rankl", "rank_ko", "traf6_ko", "cfos_ko", "nfkb_p50_p52_dko", "nfatc1_ko", "plcg2_ko",
                 "dap12_ko", "fcrg_ko", "dap12_fcrg_dko", "btk_tec_dko", "dcstamp_ko", "ocstamp_ko", "ctsk_ko",
                 "plc_inhibitor", "calcineurin_inhibitor"]:

@@ -16,6 +16,7 @@ import pytest
 import yaml
 from pathlib import Path
 
+from boneabm.catalog import KINDS
 from boneabm.cli import main
 from boneabm.signaling.network import network_path
 from boneabm.sweep import collect, load_sweep, run_index, run_sweep
@@ -387,7 +388,7 @@ def test_the_readme_dose_response_snippet_runs_on_a_sweep(distributed, tmp_path,
 
 
 def test_the_shipped_sweeps_expand():
-    folder = Path(__file__).resolve().parent.parent / "configs" / "sweeps"
+    folder = KINDS["sweep"]
     sweeps = {path.name: load_sweep(path) for path in folder.glob("*_sweep.yaml")}
     assert len(sweeps["rankl_opg_sweep.yaml"].runs) == 5 * 4 * 3
     assert len(sweeps["fusion_sensitivity_sweep.yaml"].runs) == 32

@@ -1,7 +1,8 @@
 """Sweep files and their expansion into runs.
 
     sweep: rankl_opg_dose_response      # name (default: the file's stem); output goes to runs/<name>/
-    base: osteoclastogenesis.yaml       # the experiment every run starts from, relative to this file
+    base: osteoclastogenesis            # the experiment every run starts from: a file relative to this
+                                        # one, or a shipped example's name
     seed: 2026                          # the sweep's seed: every run's seed derives from it
     replicates: 5
     set: ["domain.width_um=1500"]       # overrides every run shares
@@ -38,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from scipy.stats import qmc
 
 from boneabm.config import MAX_SEED, Experiment, load_experiment, read_yaml
+from boneabm.catalog import base_experiment
 from boneabm.errors import UserError
 
 _DOTTED = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
@@ -96,7 +98,8 @@ class SampleSpec(_Spec):
 
 class SweepSpec(_Spec):
     sweep: str | None = Field(None, pattern=_NAME, max_length=100, description="Sweep name (default: file stem).")
-    base: str = Field(description="Experiment YAML every run starts from, relative to the sweep file.")
+    base: str = Field(description="Experiment every run starts from: a YAML file relative to the sweep file, or a "
+                      "shipped example's name (osteoclastogenesis).")
     seed: int = Field(ge=0, le=MAX_SEED, description="Sweep seed; every run's seed derives from it.")
     replicates: int = Field(1, ge=1, le=10_000, description="Runs per parameter point, each with its own seed.")
     set: list[str] = Field([], description="dotted.key=value overrides every run shares (as boneabm run --set).")
@@ -242,9 +245,9 @@ def load_sweep(path: str | Path) -> Sweep:
                           "(sample: method, n, ranges)"
             lines.append(f"{key}: {message}" if key else message)
         raise _invalid(path, lines) from None
-    base_path = (path.parent / spec.base).resolve()
     name = spec.sweep or re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem)
     try:
+        base_path = base_experiment(path.parent, spec.base)
         base = load_experiment(base_path, spec.set)
     except UserError as exc:
         raise _invalid(path, [f"base = {spec.base!r} with set: {exc}"]) from None
