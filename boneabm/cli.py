@@ -167,8 +167,20 @@ def _run(args) -> int:
         print(f"boneabm: {exc}", file=sys.stderr)
         return EXIT_FAILED
     print(path)
+    _warn_about_uptake(path)
     _say(args, f"boneabm: complete; tables in {path}/, figures with: boneabm plot {path}")
     return 0
+
+
+def _warn_about_uptake(path) -> None:
+    import json
+
+    uptake = json.loads((path / "metadata.json").read_text(encoding="utf-8")).get("uptake", {})
+    for name, numbers in uptake.items():
+        if isinstance(numbers, dict) and numbers["shortfall_molecules"] > 0:
+            print(f"boneabm: warning: the cells consumed {numbers['shortfall_molecules']:.3g} molecules of {name} "
+                  f"that the fields did not hold ({numbers['shortfall_molecules'] / max(numbers['net_molecules'], 1):.2%}"
+                  " of their net uptake); see uptake in metadata.json", file=sys.stderr)
 
 
 def _sweep(args) -> int:

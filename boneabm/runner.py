@@ -61,7 +61,26 @@ def execute(experiment: Experiment, out: Path | None = None, progress: bool = Fa
         directory.fail("failed", "".join(traceback.format_exception(exc)))
         raise RunFailed(directory.path, exc) from exc
     return directory.complete(n_ticks=experiment.time.n_ticks, final_cells=model.population.n_alive,
-                              ssa=ssa_summary(model), uptake_shortfall_molecules=model.fields.uptake_shortfall_molecules)
+                              ssa=ssa_summary(model), uptake=uptake_summary(model.fields))
+
+
+UPTAKE_NOTE = (
+    "Molecules the cells' networks took up, net of what they released, per factor (molecules). A site's fluid "
+    "layer holds only a few molecules and is refilled from the medium within seconds, so in culture what a "
+    "site lacked within a tick was taken from the medium (from_medium). shortfall counts molecules the "
+    "networks consumed that neither the site nor the medium held: mass the fields did not supply. It is 0 in "
+    "culture until the medium is exhausted; in tissue mode it means uptake outran local supply within a tick "
+    "(shorten time.dt_h).")
+
+
+def uptake_summary(fields) -> dict:
+    """Where the cells' uptake came from, per factor that any cell took up or released."""
+    names = [name for name, net in fields.net_uptake_molecules.items() if net != 0 or
+             fields.uptake_shortfall_molecules[name] != 0]
+    return {"note": UPTAKE_NOTE, **{name: {
+        "net_molecules": round(fields.net_uptake_molecules[name], 3),
+        "from_medium_molecules": round(fields.uptake_from_medium_molecules[name], 3),
+        "shortfall_molecules": round(fields.uptake_shortfall_molecules[name], 3)} for name in names}}
 
 
 def ssa_summary(model: BoneModel, top: int = 8) -> dict:

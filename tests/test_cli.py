@@ -206,3 +206,18 @@ def test_sigkill_leaves_a_partial_directory_that_does_not_look_complete(tmp_path
     process.communicate(timeout=60)
     assert not out.exists()
     assert json.loads((tmp_path / "r.partial" / "metadata.json").read_text())["status"] == "running"
+
+
+def test_metadata_accounts_for_uptake_and_a_true_shortfall_is_warned(tmp_path, small_yaml, capsys):
+    """In culture the medium supplies what a dry site lacks (no shortfall); in tissue a site that runs dry
+    leaves a counted shortfall, which the command warns about."""
+    assert main(["run", str(small_yaml()), "--out", str(tmp_path / "culture"), "--quiet"]) == 0
+    uptake = json.loads((tmp_path / "culture" / "metadata.json").read_text())["uptake"]
+    assert "note" in uptake and uptake["mcsf"]["net_molecules"] > 0
+    assert uptake["mcsf"]["shortfall_molecules"] == 0 and uptake["mcsf"]["from_medium_molecules"] > 0
+    assert "warning" not in capsys.readouterr().err
+    starving = small_yaml(fields={"mode": "tissue"}, medium={"change_every_h": None, "mcsf_ng_ml": 0.3})
+    assert main(["run", str(starving), "--out", str(tmp_path / "tissue"), "--quiet"]) == 0
+    uptake = json.loads((tmp_path / "tissue" / "metadata.json").read_text())["uptake"]
+    assert uptake["mcsf"]["shortfall_molecules"] > 0 and uptake["mcsf"]["from_medium_molecules"] == 0
+    assert "warning: the cells consumed" in capsys.readouterr().err
