@@ -96,6 +96,11 @@ def _parser() -> argparse.ArgumentParser:
         "and reactions as tables.")
     network.add_argument("file", metavar="FILE", nargs="?", default="rank",
                          help="a network YAML file or a built-in network name (default: rank)")
+    network.add_argument("--format", choices=("text", "markdown", "csv"), default="text",
+                         help="text (default): columns fitted to the terminal, long sources wrapped; markdown: "
+                         "the tables docs/model.md shows; csv: one table (give --table) for pandas or a sheet")
+    network.add_argument("--table", choices=("species", "parameters", "reactions"),
+                         help="print only this table")
 
     report = commands.add_parser(
         "report", help="run the biology validation panels and write a markdown report",
@@ -279,10 +284,23 @@ def _examples(args) -> int:
 
 
 def _network(args) -> int:
-    from boneabm.signaling.describe import describe
+    import shutil
+
+    from boneabm.signaling.describe import TABLES, describe, markdown_table, text_table
     from boneabm.signaling.network import load_network
 
-    sys.stdout.write(describe(load_network(args.file)))
+    if args.format == "csv" and args.table is None:
+        raise UserError("--format csv prints one table: add --table species, parameters or reactions")
+    network = load_network(args.file)
+    width = shutil.get_terminal_size((100, 24)).columns
+    if args.table is None:
+        sys.stdout.write(describe(network, args.format, width))
+        return 0
+    frame = TABLES[args.table](network)
+    if args.format == "csv":
+        frame.to_csv(sys.stdout, index=False)
+    else:
+        sys.stdout.write((text_table(frame, width) if args.format == "text" else markdown_table(frame)) + "\n")
     return 0
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from boneabm.config import Experiment
-from boneabm.signaling.describe import parameter_table, reaction_table, species_table
+from boneabm.signaling.describe import markdown_table, parameter_table, reaction_table, species_table
 from boneabm.signaling.network import load_network
 
 ODD = """# The boneabm model (ODD protocol)
@@ -102,12 +102,6 @@ def _rows(model: type[BaseModel], instance: BaseModel, prefix: str = ""):
             yield f"| `{prefix}{name}` | {value!r} | {text} |"
 
 
-def _markdown(frame) -> str:
-    cells = lambda row: "| " + " | ".join(str(v).replace("|", "/") for v in row) + " |"  # noqa: E731
-    return "\n".join([cells(frame.columns), "|" + "---|" * len(frame.columns),
-                      *(cells(row) for row in frame.itertuples(index=False))])
-
-
 def checkout_model_md() -> Path | None:
     """``docs/model.md`` of the source checkout this package runs from (an editable install), if any."""
     root = Path(__file__).resolve().parent.parent
@@ -124,7 +118,7 @@ def generate() -> str:
         "## Parameters of an experiment (defaults)", "",
         "| key | default | meaning, unit and source |", "|---|---|---|", config_rows, "",
         "## Parameters of the RANK network (`boneabm/signaling/networks/rank.yaml`)", "",
-        _markdown(parameter_table(rank)), "",
-        "## Species", "", _markdown(species_table(rank)), "",
-        "## Reactions", "", _markdown(reaction_table(rank)), "",
+        markdown_table(parameter_table(rank)), "",
+        "## Species", "", markdown_table(species_table(rank)), "",
+        "## Reactions", "", markdown_table(reaction_table(rank)), "",
     ])

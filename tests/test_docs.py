@@ -49,7 +49,7 @@ def test_every_signaling_command_and_config_is_in_the_readme():
 
     for example in examples():
         assert f"`{example.name}`" in README, example.name
-    assert "`boneabm network [FILE]`" in README
+    assert "`boneabm network [FILE] [--format" in README
 
 
 def test_the_committed_model_description_is_up_to_date():

@@ -107,3 +107,28 @@ def test_the_rank_network_loads_with_every_stage():
     traf6 = network.resolve_gene("Traf6")
     names = [network.reactions[j] for j in network.synthesis_reactions(traf6)]
     assert names == ["traf6_synthesis"]
+
+
+def test_boneabm_network_fits_a_terminal_and_keeps_every_source_visible(capsys):
+    """The default text output fits the terminal's width, wrapping long sources under their column, so no
+    parameter's source is cut off; markdown and csv give the same tables for documents and pandas."""
+    import io
+
+    import pandas as pd
+
+    from boneabm.cli import main
+    from boneabm.signaling.describe import describe, parameter_table
+
+    rank = load_network("rank")
+    for width in (80, 120):
+        text = describe(rank, "text", width)
+        assert max(len(line) for line in text.splitlines()) <= width
+        flat = " ".join(text.split())
+        for source in parameter_table(rank)["source"]:
+            assert " ".join(str(source).split()) in flat  # every word of every source, in order
+    assert main(["network", "--format", "csv", "--table", "parameters"]) == 0
+    table = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert list(table.columns) == ["parameter", "value", "unit", "source"] and len(table) == len(rank.spec.parameters)
+    assert main(["network", "--format", "markdown"]) == 0
+    assert "| parameter | value | unit | source |" in capsys.readouterr().out
+    assert main(["network", "--format", "csv"]) == 2
