@@ -105,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     report = commands.add_parser(
         "report", help="run the biology validation panels and write a markdown report",
         description="Run the validation panels (boneabm examples lists them) and write DIR/report.md with a figure and "
-        "PASS/FAIL per check of BIOLOGY.md §7 against its published value. The full-size panel takes tens of "
+        "PASS/FAIL per check of docs/validation.md against its published value. The full-size panel takes tens of "
         "minutes on two cores; --quick uses the reduced domain the tests use.")
     report.add_argument("--out", metavar="DIR", help="report directory, refused if it exists "
                         "(default: runs/report/<UTC timestamp>)")

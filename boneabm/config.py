@@ -109,23 +109,24 @@ class MediumConfig(_Section):
     mcsf_ng_ml: float = Field(
         30.0, ge=0, le=1e4,
         description="M-CSF in fresh medium, ng/mL (homodimer ~37 kDa: 30 ng/mL ≈ 0.8 nM). Mouse BMM "
-        "protocols use 20-30 ng/mL (BIOLOGY.md §3.1).")
+        "protocols use 20-30 ng/mL (docs/references.md#in-vitro-protocols).")
     rankl_ng_ml: float = Field(
         0.0, ge=0, le=1e4,
         description="Soluble RANKL in fresh medium, ng/mL (~20 kDa monomer: 100 ng/mL ≈ 5 nM). Protocols use "
-        "30-100 ng/mL (BIOLOGY.md §3.1). Carried by the medium; RANK signaling reads it from the signaling "
-        "issue on.")
+        "30-100 ng/mL (docs/references.md#in-vitro-protocols). Carried by the medium; RANK signaling reads it "
+        "from the signaling issue on.")
     opg_ng_ml: float = Field(
         0.0, ge=0, le=1e5,
         description="OPG (dimeric, ~110 kDa: 100 ng/mL ≈ 0.9 nM) in fresh medium, ng/mL; titrations use 50-500 "
-        "ng/mL against 50 ng/mL RANKL (Li et al. 2016 JBC, BIOLOGY.md §3.1).")
+        "ng/mL against 50 ng/mL RANKL (Li et al. 2016 JBC; docs/references.md#opg).")
     volume_ul_per_cm2: float = Field(
         625.0, gt=0, le=1e5,
         description="Medium volume over each cm² of culture surface, µL/cm² (200 µL in a 0.32 cm² 96-well).")
     change_every_h: float | None = Field(
         48.0, gt=0,
-        description="Interval between full medium changes, h (protocols feed every 2-3 days, BIOLOGY.md "
-        "§3.1); null for never. A change restores every factor to its fresh-medium level.")
+        description="Interval between full medium changes, h (protocols feed every 2-3 days, "
+        "docs/references.md#in-vitro-protocols); null for never. A change restores every factor to its "
+        "fresh-medium level.")
 
 
 class FactorConfig(_Section):
@@ -163,7 +164,7 @@ class FieldsConfig(_Section):
     antibody: FactorConfig = Field(
         FactorConfig(diffusivity_um2_per_h=1.8e5, decay_per_h=0.00111),
         description="Anti-RANKL antibody (IgG ~147 kDa, denosumab-like): ≈ 50 µm²/s; half-life ≈ 26 days "
-        "(BIOLOGY.md §2); its RANKL complex moves and decays like it.")
+        "(docs/references.md#anti-rankl); its RANKL complex moves and decays like it.")
     rankl_opg_kon_per_nM_h: float = Field(
         3.6, gt=0, description="RANKL–OPG association, 1/(nM·h) (1e6 /M/s; calibrated).")
     rankl_opg_kd_nM: float = Field(
@@ -230,14 +231,15 @@ class PrecursorConfig(_Section):
         description="c-Fos per nucleus (network molecules) that halves division: RANKL withdraws precursors from "
         "the cell cycle as they differentiate, through p27KIP1 and p21CIP1 (Sankar et al. 2004 JBMR 19:1339). "
         "Calibrated (0.75 with the graded RANK module): precursors are used up so multinucleated cells peak on "
-        "day 4-6 and decline by day 7 (BIOLOGY.md §3.2).")
+        "day 4-6 and decline by day 7 (docs/references.md#time-course).")
     death_rate_basal_per_h: float = Field(
         0.002, ge=0, le=10,
         description="Apoptosis rate with ample M-CSF, 1/h (mean lifetime ≈ 3 weeks in culture). Calibrated.")
     death_rate_no_mcsf_per_h: float = Field(
         0.03, ge=0, le=10,
         description="Apoptosis rate without M-CSF, 1/h (half-life ≈ 23 h: BMMs die within 1-3 days of CSF-1 "
-        "withdrawal, Tushinski et al. 1982 Cell 28:71; op/op precursors fail, BIOLOGY.md §2). Calibrated.")
+        "withdrawal, Tushinski et al. 1982 Cell 28:71; op/op precursors fail, "
+        "docs/references.md#knockout-and-inhibitor-phenotypes). Calibrated.")
     survival_mcsf_ec50_ng_ml: float = Field(
         0.5, gt=0,
         description="M-CSF at which the death rate is halfway between its no-M-CSF and basal values, ng/mL. "
@@ -261,11 +263,12 @@ class OsteoclastConfig(_Section):
     fusion_rate_per_h: float = Field(
         2.0, ge=0, le=100,
         description="Fusion rate of a pair of fusion-competent neighbours at saturating fusion genes, 1/h. "
-        "Calibrated to the first multinucleated cells on day 3 (BIOLOGY.md §3.2).")
+        "Calibrated to the first multinucleated cells on day 3 (docs/references.md#time-course).")
     fusion_gene_half_molecules: float = Field(
         10.0, gt=0, description="DC-STAMP and OC-STAMP per nucleus giving half the fusion rate. Calibrated.")
     min_nuclei: int = Field(
-        3, ge=2, le=10, description="Nuclei that make an osteoclast (TRAP⁺, ≥ 3 nuclei, BIOLOGY.md §3.1).")
+        3, ge=2, le=10,
+        description="Nuclei that make an osteoclast (TRAP⁺, ≥ 3 nuclei, docs/references.md#in-vitro-protocols).")
     resorption_um3_per_h_per_nucleus: float = Field(
         40.0, ge=0,
         description="Mineral resorbed per nucleus at full function-gene expression, µm³/h (single osteoclasts "
@@ -302,13 +305,13 @@ class OsteoclastConfig(_Section):
         0.008, ge=0, le=10,
         description="Apoptosis with saturating RANKL and M-CSF, 1/h (a lifespan of days; both support osteoclast "
         "survival). Calibrated with the c-Fos cell-cycle arrest to the decline after the day 4-6 peak as the "
-        "precursors are used up (BIOLOGY.md §3.2; Akchurin 2008 fit the post-peak decay).")
+        "precursors are used up (docs/references.md#time-course; Akchurin 2008 fit the post-peak decay).")
     multinucleated_death_factor: float = Field(
         1.5, ge=0, le=100,
         description="Multinucleated cells die this many times faster than mononuclear pre-osteoclasts in the same "
         "RANKL and M-CSF, 1 (calibrated: 1.5, with the c-Fos arrest, gives the day 4-6 peak and the decline to "
-        "≤ 80 % of it by day 7 (BIOLOGY.md §3.2, decline by apoptosis) and keeps fusion knockouts' TRAP⁺ nuclei "
-        "within 30 % of wild type, BIOLOGY.md §7 check 10).")
+        "≤ 80 % of it by day 7 (docs/references.md#time-course, decline by apoptosis) and keeps fusion knockouts' "
+        "TRAP⁺ nuclei within 30 % of wild type, docs/validation.md#check-10-fusion-knockouts).")
     survival_rankl_ec50_ng_ml: float = Field(5.0, gt=0, description="RANKL for half its survival effect, ng/mL.")
     survival_mcsf_ec50_ng_ml: float = Field(2.0, gt=0, description="M-CSF for half its survival effect, ng/mL.")
 

@@ -22,10 +22,11 @@ ODD = """# The boneabm model (ODD protocol)
 
 boneabm simulates the in vitro osteoclastogenesis assay mechanistically: bone-marrow macrophages on a bone slice
 in M-CSF and RANKL differentiate, fuse into multinucleated osteoclasts and resorb pits and trenches, each cell
-deciding from its own stochastic RANK signaling. Patterns it is judged by (BIOLOGY.md §7, tests and `boneabm
-report`): no osteoclasts without RANKL or M-CSF; a monotone, saturating RANKL dose-response; NFATc1
+deciding from its own stochastic RANK signaling. Patterns it is judged by ([validation.md](validation.md), tests
+and `boneabm report`): no osteoclasts without RANKL or M-CSF; a monotone, saturating RANKL dose-response; NFATc1
 amplification from about 24 h, first multinucleated cells around day 3, a peak on days 4-6 and a decline; the
-knockout and inhibitor phenotypes of BIOLOGY.md §2; per-osteoclast resorption of 10²-10³ µm³/h.
+knockout and inhibitor phenotypes of [references.md](references.md#knockout-and-inhibitor-phenotypes);
+per-osteoclast resorption of 10²-10³ µm³/h.
 
 ## 2. Entities, state variables and scales
 

@@ -2,7 +2,7 @@
 
 Every cell draws only from its own stream, so a cell's fate does not depend on how many other cells exist, in
 which order they are stored or how many threads run: results are identical for any cell order and thread
-count (DESIGN.md §3). A daughter gets a fresh stream from its own id; the mother keeps hers.
+count (tests/test_ssa.py checks both). A daughter gets a fresh stream from its own id; the mother keeps hers.
 
 All arithmetic is on ``np.uint64`` values: mixing uint64 with Python int literals makes numba promote to float.
 """

@@ -1,7 +1,7 @@
 """Unit conventions and conversions.
 
 Model time is in hours, lengths in µm, soluble factors in ng/mL at the user's side. Molar conversions use the
-molecular weights below (BIOLOGY.md §3.1, approximate): 1 nM = MW[kDa] ng/mL.
+molecular weights below (docs/references.md#molar-conversions, approximate): 1 nM = MW[kDa] ng/mL.
 """
 
 AVOGADRO_PER_MOL = 6.02214076e23

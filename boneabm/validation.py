@@ -1,4 +1,4 @@
-"""Biology validation: the checks of BIOLOGY.md §7 that the in vitro assay covers, each against its source.
+"""Biology validation: the checks of docs/validation.md that the in vitro assay covers, each against its source.
 
 A ``Validation`` runs panel arms on demand (replicates with consecutive seeds, cached), and each check reads
 the runs' tables and returns a ``Check``: what was measured, what the literature expects, PASS or FAIL, and a
@@ -6,8 +6,9 @@ figure. The tests run the checks on a reduced domain; ``boneabm report`` runs th
 markdown report.
 
 Readouts, as an assay reports them: osteoclasts = TRAP⁺ cells with ≥ 3 nuclei on day 5 (mature osteoclasts
-at day 5, BIOLOGY.md §3.1); TRAP⁺ cells counted by nuclei (mononuclear ones plus the nuclei of multinucleated
-ones), since a fusion knockout's TRAP⁺ cells are all mononuclear; resorption on day 7.
+at day 5, docs/references.md#in-vitro-protocols); TRAP⁺ cells counted by nuclei (mononuclear ones plus the
+nuclei of multinucleated ones), since a fusion knockout's TRAP⁺ cells are all mononuclear; resorption on day 7.
+The criteria, their sources and ambiguities: docs/validation.md.
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ def check_no_rankl_no_mcsf(v: Validation) -> Check:
     values = {"wild type": osteoclasts(wt), "no RANKL": osteoclasts(no_rankl), "no M-CSF": osteoclasts(no_mcsf)}
     resorbed = at(no_rankl, "resorbed_volume_um3", END_H) + at(no_mcsf, "resorbed_volume_um3", END_H)
     return Check("no_rankl_no_mcsf", "No RANKL or no M-CSF: no osteoclasts",
-                 "Kong 1999; Dougall 1999; op/op, Yoshida 1990; BIOLOGY.md §7 checks 1-2",
+                 "Kong 1999; Dougall 1999; op/op, Yoshida 1990; docs/validation.md#check-1-no-rankl (checks 1-2)",
                  "0 osteoclasts and no resorption without RANKL or without M-CSF; osteoclasts with both",
                  f"osteoclasts day 5: WT {_fmt(values['wild type'])}, no RANKL {_fmt(values['no RANKL'])}, "
                  f"no M-CSF {_fmt(values['no M-CSF'])}; resorbed without either {_fmt(resorbed)} µm³",
@@ -144,7 +145,7 @@ def check_dose_response(v: Validation) -> Check:
         ax.plot(list(values), counts, "o-")
         ax.set(xlabel="RANKL (ng/mL)", ylabel="osteoclasts formed in 7 days", xscale="symlog", xlim=(-1, 250))
     return Check("rankl_dose_response", "RANKL dose-response rises monotonically and saturates near 100 ng/mL",
-                 "Fu et al. 2016; Akchurin et al. 2008; BIOLOGY.md §3.1 and §7 check 3",
+                 "Fu et al. 2016; Akchurin et al. 2008; docs/validation.md#check-3-rankl-dose-response",
                  "non-decreasing from 0 to 200 ng/mL (within counting noise); 25 ng/mL ≤ 90 % of 100 ng/mL; "
                  "200 ng/mL ≤ 125 % of 100 ng/mL",
                  ", ".join(f"{d} ng/mL: {_fmt(c)}" for d, c in values.items()), monotone and plateau_near_100, draw)
@@ -162,7 +163,8 @@ def check_timing(v: Validation) -> Check:
     onset_h = float(nfatc1.index[np.argmax(nfatc1.to_numpy() >= nfatc1.loc[72.0] / 2)])
     passed = 2 <= first_day <= 4 and 4 <= peak_day <= 6 and decline <= 0.8 and 12 <= onset_h <= 36
     return Check("timing", "Timing of amplification, fusion, peak and decline",
-                 "Kuroda & Matsuo 2012; protocols (pre-OC day 3, mature day 5); Akchurin 2008; BIOLOGY.md §7 check 4",
+                 "Kuroda & Matsuo 2012; protocols (pre-OC day 3, mature day 5); Akchurin 2008; "
+                 "docs/validation.md#check-4-timing",
                  "NFATc1 amplification onset 12-36 h; first multinucleated day (≥ 5 % of peak) 3 ± 1; peak day 4-6; "
                  "day-7 count ≤ 80 % of the peak",
                  f"onset {onset_h:.0f} h; first multinucleated day {first_day}; peak day {peak_day}; day 7 = "
@@ -189,7 +191,8 @@ def check_early_late_dissociation(v: Validation) -> Check:
         passed &= intact and spikes == 0 and rel <= 0.05
         rows.append(f"{label}: NF-κB {nfkb:.0%} of WT, {spikes:.0f} Ca²⁺ spikes, osteoclasts {rel:.0%} of WT")
     return Check("early_late_dissociation", "Early signaling without Ca²⁺ oscillations or osteoclasts",
-                 "Mao 2006; Koga 2004; Mócsai 2004; Shinohara 2008; BIOLOGY.md §7 check 5",
+                 "Mao 2006; Koga 2004; Mócsai 2004; Shinohara 2008; "
+                 "docs/validation.md#check-5-early-vs-late-dissociation",
                  "NF-κB within ±25 % of WT at 6 h (not required for PLCγ2 loss), no Ca²⁺ spikes, osteoclasts ≤ 5 % WT",
                  "; ".join(rows), passed,
                  _bars({label: _relative(v, arm) for label, arm in arms.items()}, "osteoclasts / wild type"))
@@ -199,7 +202,8 @@ def check_costimulation(v: Validation) -> Check:
     rel = {label: _relative(v, arm) for label, arm in
            {"FcRγ KO": "fcrg_ko", "DAP12 KO": "dap12_ko", "DAP12+FcRγ dKO": "dap12_fcrg_dko"}.items()}
     passed = 0.7 <= rel["FcRγ KO"] <= 1.3 and rel["DAP12 KO"] <= 0.5 and rel["DAP12+FcRγ dKO"] <= 0.05
-    return Check("costimulation", "ITAM co-stimulation redundancy", "Mócsai 2004; Takai 2005; BIOLOGY.md §7 check 6",
+    return Check("costimulation", "ITAM co-stimulation redundancy",
+                 "Mócsai 2004; Takai 2005; docs/validation.md#check-6-co-stimulation-redundancy",
                  "FcRγ KO ≈ WT (±30 %), DAP12 KO reduced (≤ 50 %), both ≈ none (≤ 5 %)",
                  ", ".join(f"{k} {x:.0%}" for k, x in rel.items()), passed, _bars(rel, "osteoclasts / wild type"))
 
@@ -210,7 +214,8 @@ def check_transcription_factors(v: Validation) -> Check:
     counts = {label: osteoclasts(v.arm(arm)) for label, arm in arms.items()}
     resorbed = {label: at(v.arm(arm), "resorbed_volume_um3", END_H) for label, arm in arms.items()}
     return Check("transcription_factors", "Receptor, adaptor and transcription-factor knockouts: no osteoclasts",
-                 "Dougall 1999; Lomaga 1999; Grigoriadis 1994; Iotsova 1997; Asagiri 2005; BIOLOGY.md §7 checks 1, 7",
+                 "Dougall 1999; Lomaga 1999; Grigoriadis 1994; Iotsova 1997; Asagiri 2005; "
+                 "docs/validation.md#check-7-transcription-factor-knockouts (checks 1, 7)",
                  "0 osteoclasts and no resorption",
                  ", ".join(f"{k} {c:.0f}" for k, c in counts.items()),
                  all(c == 0 for c in counts.values()) and all(r == 0 for r in resorbed.values()),
@@ -221,7 +226,8 @@ def check_calcineurin(v: Validation) -> Check:
     rel = _relative(v, "calcineurin_inhibitor")
     nfkb = at(v.arm("calcineurin_inhibitor"), "nfkb_nuclear_mean", 6.0) / at(v.arm("wild_type"), "nfkb_nuclear_mean", 6.0)
     return Check("calcineurin", "Calcineurin block (FK506/CsA) suppresses osteoclastogenesis",
-                 "Takayanagi 2002; Sun 2007; BIOLOGY.md §7 check 9", "> 80 % fewer osteoclasts; NF-κB intact (±25 %)",
+                 "Takayanagi 2002; Sun 2007; docs/validation.md#check-9-calcineurin-block",
+                 "> 80 % fewer osteoclasts; NF-κB intact (±25 %)",
                  f"osteoclasts {rel:.0%} of WT; NF-κB {nfkb:.0%} of WT", rel < 0.2 and abs(nfkb - 1) <= 0.25,
                  _bars({"wild type": 1.0, "FK506": rel}, "osteoclasts / wild type"))
 
@@ -239,7 +245,7 @@ def check_fusion_knockouts(v: Validation) -> Check:
         rows.append(f"{label}: TRAP⁺ {trap / wt_trap:.0%} of WT, {multi:.0f} multinucleated, resorbed area "
                     f"{area:.3g} vs {wt_area:.3g} µm²")
     return Check("fusion_knockouts", "Fusion knockouts: TRAP⁺ cells but no fusion and less resorption",
-                 "Yagi 2005; Witwicka 2015; BIOLOGY.md §7 check 10",
+                 "Yagi 2005; Witwicka 2015; docs/validation.md#check-10-fusion-knockouts",
                  "TRAP⁺ cells within ±30 % of WT, all mononuclear, less resorbed area", "; ".join(rows), passed,
                  _bars(values, "TRAP⁺ nuclei, day 5"))
 
@@ -250,7 +256,7 @@ def check_cathepsin_k(v: Validation) -> Check:
     collagen = at(ko, "collagen_removed_um3", END_H) / at(wt, "collagen_removed_um3", END_H)
     mineral = at(ko, "resorbed_volume_um3", END_H) / at(wt, "resorbed_volume_um3", END_H)
     return Check("cathepsin_k", "Cathepsin K loss: normal osteoclasts, collagen left behind",
-                 "Saftig 1998; Gowen 1999; BIOLOGY.md §7 check 12",
+                 "Saftig 1998; Gowen 1999; docs/validation.md#check-12-cathepsin-k-loss",
                  "osteoclasts within ±30 % of WT; matrix (collagen) removal ≤ 20 % of WT while demineralisation goes on",
                  f"osteoclasts {rel_oc:.0%}, collagen removed {collagen:.0%}, mineral {mineral:.0%} of WT",
                  abs(rel_oc - 1) <= 0.3 and collagen <= 0.2 and mineral >= 0.5,
@@ -270,7 +276,8 @@ def check_opg(v: Validation) -> Check:
         ax.plot(list(values), counts, "o-")
         ax.set(xlabel="OPG (ng/mL)", ylabel="osteoclasts formed in 7 days")
     return Check("opg", "OPG inhibits osteoclast formation dose-dependently",
-                 "Li et al. 2016 (50-500 ng/mL vs 50 ng/mL RANKL); Nelson 2012; BIOLOGY.md §7 check 13",
+                 "Li et al. 2016 (50-500 ng/mL vs 50 ng/mL RANKL); Nelson 2012; "
+                 "docs/validation.md#check-13-opg-and-anti-rankl",
                  "non-increasing with dose (within counting noise); 100 ng/mL < 80 % and 500 ng/mL < 50 % of none",
                  ", ".join(f"{d} ng/mL: {_fmt(c)}" for d, c in values.items()), passed, draw)
 
@@ -289,7 +296,8 @@ def check_resorption_rates(v: Validation) -> Check:
         ax.set(xlabel="nuclei", ylabel="resorption, µm³/h over its life", yscale="log")
         ax.legend()
     return Check("resorption_rates", "Per-osteoclast resorption rate, measured from the bone",
-                 "Kanehisa & Heersche 1988 (43-1225 µm³/h, mean 390); BIOLOGY.md §7 check 11",
+                 "Kanehisa & Heersche 1988 (43-1225 µm³/h, mean 390); "
+                 "docs/validation.md#check-11-resorption-rate-per-osteoclast",
                  "median in 43-1225 µm³/h and rising with size",
                  f"median {median:.0f} µm³/h over {len(table)} osteoclasts; by nuclei: "
                  + ", ".join(f"{int(k)}: {x:.0f}" for k, x in by_size.items()),

@@ -171,7 +171,8 @@ def test_far_beyond_the_explicit_limit_fields_stay_non_negative_conserved_and_ac
 
 
 def test_an_antibody_dose_sequesters_rankl_and_a_medium_change_washes_it_out():
-    """Denosumab-like sequestration (BIOLOGY.md §2): free RANKL collapses; fresh medium restores it."""
+    """Denosumab-like sequestration (docs/references.md#anti-rankl): free RANKL collapses; fresh medium
+    restores it."""
     e = experiment(medium={"rankl_ng_ml": 50, "change_every_h": None})
     fields = Fields(e)
     fields.dose("anti_rankl_antibody", 1000)  # ≈ 6.8 nM of antibody against 2.5 nM RANKL

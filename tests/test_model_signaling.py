@@ -19,7 +19,7 @@ ASSAY = {"seed": 5, "medium": {"mcsf_ng_ml": 30, "rankl_ng_ml": 50},
 
 def test_default_assay_stays_within_the_event_budget_and_counts_are_deterministic(tmp_path):
     """Issue budget: about 1,500 SSA events per cell-hour on average in the in vitro assay (M-CSF 30 + RANKL
-    50 ng/mL, BIOLOGY.md §3.1). Counts are exact at a fixed seed."""
+    50 ng/mL, docs/references.md#in-vitro-protocols). Counts are exact at a fixed seed."""
     first = boneabm.run(ASSAY, out=tmp_path / "a")
     second = boneabm.run(ASSAY, out=tmp_path / "b")
     ssa = first.metadata["ssa"]
@@ -94,8 +94,9 @@ def test_halving_the_tick_changes_signaling_only_within_noise(tmp_path):
 
 
 def test_a_dosed_anti_rankl_antibody_silences_rank_signaling(tmp_path):
-    """Denosumab-like RANKL sequestration (BIOLOGY.md §2, §7 check 13): free RANKL at the cells collapses after
-    the dose and NF-κB activity falls back."""
+    """Denosumab-like RANKL sequestration (docs/references.md#anti-rankl,
+    docs/validation.md#check-13-opg-and-anti-rankl): free RANKL at the cells collapses after the dose and NF-κB
+    activity falls back."""
     result = boneabm.run({**ASSAY, "time": {"duration_h": 48, "snapshot_every_h": 24},
                           "medium": {**ASSAY["medium"], "change_every_h": None},
                           "doses": [{"drug": "anti_rankl_antibody", "ng_ml": 1000, "at_h": 24}]},

@@ -2,7 +2,7 @@
 
 Phenotypes checked:
 - without M-CSF, bone-marrow macrophages die by apoptosis within days (Tushinski et al. 1982 Cell 28:71;
-  the op/op Csf1 mutant lacks osteoclast precursor support, BIOLOGY.md §2 and §7 check 2);
+  the op/op Csf1 mutant lacks osteoclast precursor support, docs/validation.md#check-2-no-m-csf);
 - with M-CSF they proliferate, and contact inhibition stops them at confluence (Tushinski & Stanley 1985).
 Tolerances come from the exact per-tick branching process the model implements, at 4 standard deviations.
 """

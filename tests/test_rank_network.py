@@ -1,7 +1,8 @@
-"""The RANK pathway network against the published phenotypes it must reproduce (BIOLOGY.md §3.2 and §7).
+"""The RANK pathway network against the published phenotypes it must reproduce (docs/validation.md).
 
 Standalone simulations of 200 independent precursors in M-CSF 30 ng/mL + RANKL 50 ng/mL (mouse BMM protocol,
-BIOLOGY.md §3.1). Onset of amplification = first hour at which mean nuclear NFATc1 reaches half its 72-h value.
+docs/references.md#in-vitro-protocols). Onset of amplification = first hour at which mean nuclear NFATc1
+reaches half its 72-h value.
 Thresholds are wide against the cell-to-cell spread (standard error of a 200-cell mean < 5 % of the WT value).
 """
 
@@ -43,7 +44,8 @@ def amplified(means):
 
 
 def test_rankl_activates_nf_kb_within_minutes(rank, wild_type):
-    """TAK1 phosphorylation by 5 min, IκBα degradation and NF-κB within 5-30 min (BIOLOGY.md §3.2)."""
+    """TAK1 phosphorylation by 5 min, IκBα degradation and NF-κB within 5-30 min
+    (docs/references.md#time-course)."""
     assert wild_type.loc[0.5, "NFkB_n"] > 0.2 * wild_type.loc[2, "NFkB_n"] > 0
     assert wild_type.loc[0.25, "TAK1_a"] > 0.5
     assert run(rank, rankl_nM=0.0).loc[0.5, "NFkB_n"] == 0
@@ -55,12 +57,12 @@ def test_amplification_starts_around_a_day(wild_type):
     onset = wild_type.index[half.to_numpy().argmax()]
     assert 12 <= onset <= 36
     assert wild_type.loc[4, "NFATc1_n"] < 0.05 * amplified(wild_type)  # no surge in the first hours
-    # fusion and function genes follow at 48-72 h (BIOLOGY.md §3.2)
+    # fusion and function genes follow at 48-72 h (docs/references.md#time-course)
     assert wild_type.loc[72, "DC_STAMP"] > 3 * wild_type.loc[36, "DC_STAMP"] > 0
 
 
 def test_no_rankl_no_amplification(rank, wild_type):
-    """RANKL⁻/⁻: no osteoclasts, no NFATc1 amplification (Kong 1999; BIOLOGY.md §7 check 1)."""
+    """RANKL⁻/⁻: no osteoclasts, no NFATc1 amplification (Kong 1999; docs/validation.md#check-1-no-rankl)."""
     none = run(rank, rankl_nM=0.0)
     assert none.attrs["events"]["ca_spike"] == 0
     assert amplified(none) < 0.02 * amplified(wild_type)
@@ -79,7 +81,8 @@ def test_traf6_knockout_has_no_nf_kb_and_no_nfatc1(rank, wild_type):
     ("PLC inhibitor U73122 (Mao 2006)", [Perturbation("inhibitor", "plc_inhibitor", 0.0)]),
 ])
 def test_early_signaling_survives_but_no_ca_spikes_and_no_amplification(rank, wild_type, label, perturbations):
-    """Early/late dissociation (BIOLOGY.md §7 check 5): NF-κB intact, no Ca²⁺ oscillations, no amplification."""
+    """Early/late dissociation (docs/validation.md#check-5-early-vs-late-dissociation): NF-κB intact, no Ca²⁺
+    oscillations, no amplification."""
     blocked = run(rank, *perturbations)
     assert blocked.loc[2, "NFkB_n"] == pytest.approx(wild_type.loc[2, "NFkB_n"], rel=0.15), label
     assert blocked.attrs["events"]["ca_spike"] == 0, label
@@ -94,8 +97,8 @@ def test_plcg2_knockout_has_no_ca_spikes_and_no_amplification(rank, wild_type):
 
 
 def test_calcineurin_block_spares_nf_kb_suppresses_amplification_and_washes_out(rank, wild_type):
-    """FK506/CsA block NFATc1 amplification (Takayanagi 2002; BIOLOGY.md §7 check 9); removing the drug
-    restores it."""
+    """FK506/CsA block NFATc1 amplification (Takayanagi 2002; docs/validation.md#check-9-calcineurin-block);
+    removing the drug restores it."""
     blocked = run(rank, Perturbation("inhibitor", "calcineurin_inhibitor", 0.02))
     assert blocked.loc[2, "NFkB_n"] == pytest.approx(wild_type.loc[2, "NFkB_n"], rel=0.15)
     assert amplified(blocked) < 0.1 * amplified(wild_type)
@@ -113,21 +116,22 @@ def test_nfatc1_knockout_expresses_no_fusion_or_function_genes(rank):
 
 @pytest.mark.parametrize("gene", ["Fos", "Nfkb1_Nfkb2"])
 def test_transcription_factor_knockouts_block_amplification(rank, wild_type, gene):
-    """c-Fos⁻/⁻ (Grigoriadis 1994) and p50/p52 dKO (Iotsova 1997): no osteoclasts (BIOLOGY.md §7 check 7)."""
+    """c-Fos⁻/⁻ (Grigoriadis 1994) and p50/p52 dKO (Iotsova 1997): no osteoclasts
+    (docs/validation.md#check-7-transcription-factor-knockouts)."""
     assert amplified(run(rank, *knockout(gene))) < 0.05 * amplified(wild_type)
 
 
 def test_removing_the_self_promoter_term_collapses_amplification(rank, wild_type):
-    """NFATc1 auto-amplification (Asagiri 2005; BIOLOGY.md §7 check 8): without it amplification fails even
-    with NF-κB intact."""
+    """NFATc1 auto-amplification (Asagiri 2005; docs/validation.md#check-8-nfatc1-auto-amplification): without
+    it amplification fails even with NF-κB intact."""
     blocked = run(rank, Perturbation("inhibitor", "nfatc1_autoamplification_block", 0.0))
     assert blocked.loc[2, "NFkB_n"] == pytest.approx(wild_type.loc[2, "NFkB_n"], rel=0.15)
     assert amplified(blocked) < 0.1 * amplified(wild_type)
 
 
 def test_itam_co_stimulation_redundancy(rank, wild_type):
-    """Mócsai 2004 / Takai 2005 (BIOLOGY.md §7 check 6): FcRγ loss ≈ wild type; DAP12 loss strongly reduced in
-    M-CSF + RANKL monoculture."""
+    """Mócsai 2004 / Takai 2005 (docs/validation.md#check-6-co-stimulation-redundancy): FcRγ loss ≈ wild type;
+    DAP12 loss strongly reduced in M-CSF + RANKL monoculture."""
     assert amplified(run(rank, *knockout("Fcer1g"))) == pytest.approx(amplified(wild_type), rel=0.2)
     assert amplified(run(rank, *knockout("Tyrobp"))) < 0.2 * amplified(wild_type)
 
@@ -135,7 +139,7 @@ def test_itam_co_stimulation_redundancy(rank, wild_type):
 def test_ca_spikes_are_random_with_a_two_step_interval(rank):
     """Spikes are events, never a clock: with PLCγ2 and RGS10 held saturating, an interval is an ER refill
     plus a release, each exponential at ≈ 60/h: mean ≈ 2 min (one spike per 1-3 min in pre-osteoclasts,
-    BIOLOGY.md §3.2), CV ≈ 0.71."""
+    docs/references.md#time-course), CV ≈ 0.71."""
     dt_min = 0.05
     times = np.arange(0, 240 + dt_min / 2, dt_min) / 60
     frame = simulate(rank, 20, times, inputs=ASSAY, seed=3,

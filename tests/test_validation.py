@@ -1,4 +1,4 @@
-"""Biology validation of the in vitro assay: every check of BIOLOGY.md §7 that the model's scope covers.
+"""Biology validation of the in vitro assay: every check of docs/validation.md that the model's scope covers.
 
 Each check (boneabm/validation.py) names its phenotype and sources in its title and ``source``; its tolerance
 is the published criterion in ``expected``. CI runs them on a reduced domain (1.5 x 1.5 mm, about 700
