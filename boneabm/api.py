@@ -12,13 +12,15 @@ import yaml
 
 from boneabm.config import Experiment, load_experiment, with_seed
 from boneabm.errors import UserError
-from boneabm.output import partial_path
+from boneabm.columns import TABLES, expand
+from boneabm.output import PARTIAL_SUFFIX, empty_table, partial_path, read_table, run_network_names, table_path
 from boneabm.runner import execute
 
 
 @dataclass(frozen=True)
 class Run:
-    """A run directory's contents: resolved config, metadata and its five tables."""
+    """A run directory's contents: resolved config, metadata and its five tables, each with the dtypes of
+    ``boneabm.columns`` (the run's ``columns.csv``), whether written as CSV or parquet."""
 
     path: Path
     config: dict[str, Any]
@@ -28,6 +30,16 @@ class Run:
     events: pd.DataFrame
     osteoclasts: pd.DataFrame
     bone: pd.DataFrame
+
+    @property
+    def status(self) -> str:
+        """``complete``, or what an unfinished run recorded: ``running`` (or killed), ``failed``,
+        ``interrupted``."""
+        return self.metadata.get("status", "running")
+
+    @property
+    def complete(self) -> bool:
+        return self.status == "complete" and not self.path.name.endswith(PARTIAL_SUFFIX)
 
 
 def run(config: str | Path | dict | Experiment, seed: int | None = None, out: str | Path | None = None,
@@ -48,7 +60,12 @@ def run(config: str | Path | dict | Experiment, seed: int | None = None, out: st
 
 
 def load_run(run_dir: str | Path) -> Run:
-    """Load a run directory (a finished one, or a ``.partial`` one given by its full name)."""
+    """Load a run directory: a finished one, or a ``.partial`` one given by its full name.
+
+    Of an unfinished run it loads what is there: tables not written yet (``osteoclasts`` and ``bone`` come at
+    the end) are empty DataFrames with the documented columns and dtypes, and ``Run.status`` says how it
+    stopped. A finished run missing a table is an error.
+    """
     path = Path(run_dir)
     if not path.is_dir():
         hint = f"; the unfinished run is at {partial_path(path)}" if partial_path(path).is_dir() else ""
@@ -56,8 +73,15 @@ def load_run(run_dir: str | Path) -> Run:
     try:
         metadata = json.loads((path / "metadata.json").read_text(encoding="utf-8"))
         config = yaml.safe_load((path / "config.yaml").read_text(encoding="utf-8"))
-        tables = {name: pd.read_csv(path / f"{name}.csv")
-                  for name in ("timeseries", "cells", "events", "osteoclasts", "bone")}
     except FileNotFoundError as exc:
         raise UserError(f"{path}: not a boneabm run directory ({Path(exc.filename).name} is missing)") from None
+    complete = metadata.get("status") == "complete" and not path.name.endswith(PARTIAL_SUFFIX)
+    names = run_network_names(path)
+    tables = {}
+    for table in TABLES:
+        columns = expand(table, *names)
+        file = table_path(path, table)
+        if file is None and complete:
+            raise UserError(f"{path}: not a boneabm run directory ({table}.csv or {table}.parquet is missing)")
+        tables[table] = empty_table(columns) if file is None else read_table(file, columns, complete)
     return Run(path=path, config=config, metadata=metadata, **tables)

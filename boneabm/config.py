@@ -371,6 +371,14 @@ class SignalingConfig(_Section):
         return data
 
 
+class OutputConfig(_Section):
+    format: Literal["csv", "parquet"] = Field(
+        "csv", description="File format of the run's tables: csv (plain text, appended row by row, readable "
+        "while the run goes) or parquet (columnar and compressed through pyarrow, categorical columns "
+        "dictionary-encoded; readable once the run ends, fails or is interrupted). Column dtypes are the same "
+        "in both (columns.csv).")
+
+
 class Experiment(_Section):
     name: str = Field(
         "experiment", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100,
@@ -391,6 +399,7 @@ class Experiment(_Section):
     fields: FieldsConfig = Field(FieldsConfig(), description="M-CSF, RANKL and OPG as fields on the grid.")
     doses: list[DoseConfig] = Field([], description="Drugs added on a schedule.")
     bone: BoneConfig = Field(BoneConfig(), description="The resorbable bone slice under the cells.")
+    output: OutputConfig = Field(OutputConfig(), description="How the run's tables are written.")
 
     @model_validator(mode="after")
     def _plating_fits(self) -> Experiment:

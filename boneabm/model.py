@@ -67,8 +67,9 @@ class BoneModel(mesa.Model):
         self.cell_hours = 0.0
         self.ssa_events_by_reaction = np.zeros(self.network.n_reactions, dtype=np.int64)
         self.counter_totals = np.zeros(len(self.network.counters), dtype=np.int64)
-        # (time_h, event, cell_id, partner_id, value); the recorder takes them after each tick
-        self.events: list[tuple[float, str, int, int, float]] = []
+        # (time_h, event, cell_id, partner_id or None, nuclei, generation, age_h or NaN): the columns of
+        # events.csv (boneabm/columns.py); the recorder takes them after each tick
+        self.events: list[tuple[float, str, int, int | None, int, int, float]] = []
         self._plate(experiment.n_plated)
 
     def _plate(self, n_cells: int) -> None:
@@ -144,8 +145,8 @@ class BoneModel(mesa.Model):
             self.experiment.domain.grid_spacing_um, self.precursor_parameters, self.osteoclast_parameters)
 
         for row in rows[dies]:
-            self.events.append((self.time_h, "death", int(pop.cell_id[row]), 0,
-                                self.time_h - float(pop.born_h[row])))
+            self.events.append((self.time_h, "death", int(pop.cell_id[row]), None, int(pop.nuclei[row]),
+                                int(pop.generation[row]), self.time_h - float(pop.born_h[row])))
             self._close_osteoclast_record(row, "apoptosis")
             pop.agent[row].die()
         self.deaths_total += int(dies.sum())
@@ -158,7 +159,7 @@ class BoneModel(mesa.Model):
             mothers.append(row)
             daughters.append(daughter.row)
             self.events.append((self.time_h, "division", mother.unique_id, daughter.unique_id,
-                                float(pop.generation[row])))
+                                int(pop.nuclei[row]), int(pop.generation[row]), np.nan))
         if mothers:
             split_molecules(pop.molecules, pop.rng_state, np.array(mothers), np.array(daughters),
                             self.effect.clamped)
@@ -191,7 +192,8 @@ class BoneModel(mesa.Model):
             survivor, absorbed = (a, b) if key(a) <= key(b) else (b, a)
             self._close_osteoclast_record(absorbed, "fused")
             self.events.append((self.time_h, "fusion", int(pop.cell_id[survivor]), int(pop.cell_id[absorbed]),
-                                float(pop.nuclei[survivor] + pop.nuclei[absorbed])))
+                                int(pop.nuclei[survivor] + pop.nuclei[absorbed]), int(pop.generation[survivor]),
+                                np.nan))
             pop.agent[survivor].absorb(pop.agent[absorbed])
             if pop.nuclei[survivor] >= q.min_nuclei and np.isnan(pop.formed_h[survivor]):
                 pop.formed_h[survivor] = self.time_h

@@ -2,36 +2,54 @@
 
 A run writes into ``DIR.partial/`` and is renamed to ``DIR`` only once complete, so a crashed or killed run
 never looks finished. Tables are appended as the run goes (a long run can be watched), copied from the model's
-arrays, never gathered agent by agent. Floats are written with 10 significant digits, so the same config and
-seed give byte-identical CSVs.
+arrays, never gathered agent by agent. Their columns, order and dtypes come from ``boneabm.columns``; a run's
+``columns.csv`` says the same. As CSV, floats are written with 10 significant digits and always a decimal point
+or an exponent (so they read back as floats whatever their values); as parquet, through one
+``pyarrow.parquet.ParquetWriter`` per table. Either way the same config and seed give byte-identical files.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import importlib.metadata
+import io
 import json
 import os
 import platform
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from boneabm import __version__
+from boneabm import columns as registry
 from boneabm.cells.osteoclast import MODE_NAMES, stages
 from boneabm.config import Experiment
 from boneabm.environment.fields import ANTIBODY_DA
 from boneabm.units import MCSF_HOMODIMER_DA, OPG_DIMER_DA, RANKL_MONOMER_DA, nM_to_ng_ml
 from boneabm.errors import UserError
-from boneabm.signaling.network import network_path
+from boneabm.signaling.network import load_network, network_path
 
-SCHEMA_VERSION = 1
-FLOAT_FORMAT = "%.10g"
+SCHEMA_VERSION = 2  # 2: events' value split into nuclei, generation and age_h; columns.csv; parquet
 PARTIAL_SUFFIX = ".partial"
+FORMATS = ("csv", "parquet")
+PARQUET_ROW_GROUP_ROWS = 65_536  # rows buffered before a row group is written (a whole snapshot stays one)
+PARQUET_COMPRESSION = "zstd"
+
+
+def float_text(value: float) -> str:
+    """A float as CSV text: 10 significant digits, always with a decimal point or an exponent (``1.0``, not
+    ``1``), so a column of whole numbers still reads back as floats."""
+    text = "%.10g" % value
+    return text if ("." in text or "e" in text or "n" in text) else text + ".0"
+
+
+FLOAT_FORMAT = float_text  # pandas' to_csv(float_format=...)
 
 FIELD_COLUMNS = {  # column -> (field species, molecular weight): means over the sites, what cells see
     "mcsf_ng_ml": (("mcsf",), MCSF_HOMODIMER_DA),
@@ -40,30 +58,27 @@ FIELD_COLUMNS = {  # column -> (field species, molecular weight): means over the
     "opg_free_ng_ml": (("opg",), OPG_DIMER_DA),
     "antibody_free_ng_ml": (("antibody",), ANTIBODY_DA),
 }
-BONE_COLUMNS = ["resorbed_volume_um3", "collagen_removed_um3", "resorbed_area_um2", "n_pits", "n_trenches",
-                "mean_depth_um", "max_depth_um"]
-TIMESERIES_COLUMNS = [
-    "time_h", "n_cells", "n_precursors", "precursors_per_cm2", "n_trap_mononuclear", "n_multinucleated",
-    "n_osteoclasts", "nuclei_in_osteoclasts", "confluence", "divisions_total", "deaths_total", "fusions_total",
-    *FIELD_COLUMNS, "mcsf_sd_ng_ml", "rankl_free_sd_ng_ml", "medium_mcsf_ng_ml", "medium_rankl_free_ng_ml",
-    "medium_changes", *BONE_COLUMNS, "ssa_events_total",
-]  # then <counter>_total, <observable>_mean and <observable>_sd for the network's counters and observables
-CELLS_COLUMNS = ["time_h", "cell_id", "x_um", "y_um", "state", "nuclei", "resorption_mode", "generation", "born_h",
-                 "mcsf_ng_ml", "rankl_free_ng_ml"]
-# then one column per network observable (molecules) and counter (events since birth)
+
+
+def _fixed(table: str) -> list[str]:
+    return [c.name for c in registry.registry(table) if c.placeholder is None]
+
+
+TIMESERIES_COLUMNS = _fixed("timeseries")  # then <counter>_total, <observable>_mean and <observable>_sd
+CELLS_COLUMNS = _fixed("cells")  # then one column per network observable (molecules) and counter
+EVENTS_COLUMNS = _fixed("events")
+OSTEOCLAST_COLUMNS = _fixed("osteoclasts")
+BONE_CSV_COLUMNS = _fixed("bone")
 
 
 def timeseries_columns(network) -> list[str]:
-    return (TIMESERIES_COLUMNS + [f"{name}_total" for name in network.counters]
-            + [f"{name}_{stat}" for name in network.observables for stat in ("mean", "sd")])
+    return registry.names("timeseries", *registry.network_names(network))
 
 
 def cells_columns(network) -> list[str]:
-    return CELLS_COLUMNS + list(network.observables) + list(network.counters)
-EVENTS_COLUMNS = ["time_h", "event", "cell_id", "partner_id", "value"]
-BONE_CSV_COLUMNS = ["x_um", "y_um", "mineral_depth_um", "collagen_depth_um"]
-OSTEOCLAST_COLUMNS = ["osteoclast_id", "formed_h", "died_h", "fate", "max_nuclei", "resorbed_um3",
-                      "collagen_removed_um3", "distance_um"]
+    return registry.names("cells", *registry.network_names(network))
+
+
 _PACKAGES = ["mesa", "numpy", "numba", "llvmlite", "pandas", "scipy", "pydantic", "PyYAML", "tqdm", "matplotlib",
              "dask", "distributed"]
 
@@ -155,9 +170,13 @@ class RunDirectory:
         self._write_metadata()
 
     def write_inputs(self, experiment: Experiment) -> None:
-        """The resolved config, and the network the run used, so the directory alone describes the run."""
+        """The resolved config, the network the run used and the data dictionary of its tables, so the
+        directory alone describes the run (a ``.partial`` one too)."""
+        network = load_network(experiment.signaling.network)
         (self.path / "config.yaml").write_text(experiment.to_yaml(), encoding="utf-8")
         shutil.copyfile(network_path(experiment.signaling.network), self.path / "network.yaml")
+        write_atomically(self.path / "columns.csv",
+                         registry.dictionary(*registry.network_names(network)).to_csv(index=False))
 
     def _write_metadata(self) -> None:
         write_atomically(self.path / "metadata.json", json.dumps(self.metadata, indent=2) + "\n")
@@ -179,8 +198,72 @@ class RunDirectory:
         self._finish(status, error)
 
 
-def _append(path: Path, frame: pd.DataFrame) -> None:
-    frame.to_csv(path, mode="a", header=not path.exists(), index=False, float_format=FLOAT_FORMAT)
+def _typed(frame: pd.DataFrame, columns: list[registry.Column]) -> pd.DataFrame:
+    """``frame`` in the registry's column order and dtypes; a string a category does not list is a bug, never
+    silently emptied."""
+    frame = frame[[c.name for c in columns]]
+    changes = {c.name: c.pandas_dtype for c in columns if frame[c.name].dtype != c.pandas_dtype}
+    if changes:
+        frame = frame.astype(changes)
+    for c in columns:
+        if c.dtype == "category" and (frame[c.name].cat.codes.to_numpy() < 0).any():
+            raise ValueError(f"{c.table}.{c.name}: a value is not among the registry's categories "
+                             f"{list(c.categories)} (boneabm/columns.py)")
+    return frame
+
+
+def _arrow_type(column: registry.Column):
+    import pyarrow as pa
+
+    return {"float64": pa.float64(), "int64": pa.int64(), "Int64": pa.int64(),
+            "category": pa.dictionary(pa.int8(), pa.string())}[column.dtype]
+
+
+class TableWriter:
+    """Appends frames to one table of a run, as CSV (each append written at once, so a running or killed run
+    can be read) or parquet (rows buffered into row groups of ``PARQUET_ROW_GROUP_ROWS``; the file is
+    readable once closed: at the end, or when the run fails or is interrupted)."""
+
+    def __init__(self, directory: Path, table: str, columns: list[registry.Column], fmt: str = "csv"):
+        if fmt not in FORMATS:
+            raise ValueError(f"output format {fmt!r}: expected one of {', '.join(FORMATS)}")
+        self.columns, self.format = columns, fmt
+        self.path = directory / f"{table}.{fmt}"
+        self._buffer: list[pd.DataFrame] = []
+        self._buffered = 0
+        self._writer = None
+        if fmt == "csv":
+            self.path.write_text(",".join(c.name for c in columns) + "\n", encoding="utf-8")
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            self._schema = pa.schema([pa.field(c.name, _arrow_type(c), nullable=True) for c in columns])
+            self._writer = pq.ParquetWriter(self.path, self._schema, compression=PARQUET_COMPRESSION)
+
+    def append(self, frame: pd.DataFrame) -> None:
+        frame = _typed(frame, self.columns)
+        if self.format == "csv":
+            frame.to_csv(self.path, mode="a", header=False, index=False, float_format=FLOAT_FORMAT)
+            return
+        self._buffer.append(frame)
+        self._buffered += len(frame)
+        if self._buffered >= PARQUET_ROW_GROUP_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+
+        if self._buffer:
+            frame = pd.concat(self._buffer, ignore_index=True) if len(self._buffer) > 1 else self._buffer[0]
+            self._writer.write_table(pa.Table.from_pandas(frame, schema=self._schema, preserve_index=False))
+        self._buffer, self._buffered = [], 0
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._flush()
+            self._writer.close()
+            self._writer = None
 
 
 def osteoclast_rows(model) -> list[dict]:
@@ -207,17 +290,18 @@ def observables(model, rows: np.ndarray) -> dict[str, np.ndarray]:
 
 
 class Recorder:
-    """Copies the model's arrays into the run's tables."""
+    """Copies the model's arrays into the run's tables (``fmt``: ``csv`` or ``parquet``)."""
 
-    def __init__(self, directory: Path, network):
-        self.timeseries_path = directory / "timeseries.csv"
-        self.cells_path = directory / "cells.csv"
-        self.events_path = directory / "events.csv"
-        self.timeseries_columns = timeseries_columns(network)
-        self.cells_columns = cells_columns(network)
-        for path, columns in ((self.timeseries_path, self.timeseries_columns),
-                              (self.cells_path, self.cells_columns), (self.events_path, EVENTS_COLUMNS)):
-            _append(path, pd.DataFrame(columns=columns))
+    def __init__(self, directory: Path, network, fmt: str = "csv"):
+        self.directory, self.format = directory, fmt
+        names = registry.network_names(network)
+        self.columns = {table: registry.expand(table, *names) for table in registry.TABLES}
+        self.timeseries_columns = [c.name for c in self.columns["timeseries"]]
+        self.cells_columns = [c.name for c in self.columns["cells"]]
+        self.tables: dict[str, TableWriter] = {}
+        for table in ("timeseries", "cells", "events"):
+            self.tables[table] = TableWriter(directory, table, self.columns[table], fmt)
+        self._events: list[tuple] = []  # written with each timeseries row, a snapshot and at the end
 
     def record(self, model) -> None:
         pop = model.population
@@ -257,7 +341,8 @@ class Recorder:
         for name, values in observables(model, model.population.rows).items():
             row[f"{name}_mean"] = values.mean() if values.size else np.nan
             row[f"{name}_sd"] = values.std() if values.size else np.nan
-        _append(self.timeseries_path, pd.DataFrame([row], columns=self.timeseries_columns))
+        self.tables["timeseries"].append(pd.DataFrame([row], columns=self.timeseries_columns))
+        self._write_events()
 
     def snapshot(self, model) -> None:
         pop = model.population
@@ -280,19 +365,87 @@ class Recorder:
             **observables(model, rows),
             **{name: pop.counters[rows, i] for i, name in enumerate(model.network.counters)},
         }, columns=self.cells_columns)
-        _append(self.cells_path, frame)
-
-    def finish(self, model) -> None:
-        """The final depth maps (resorbed pixels only, long format) and one row per osteoclast that formed."""
-        directory = self.cells_path.parent
-        pd.DataFrame(model.bone.depth_table(), columns=BONE_CSV_COLUMNS).to_csv(
-            directory / "bone.csv", index=False, float_format=FLOAT_FORMAT)
-        pd.DataFrame(osteoclast_rows(model), columns=OSTEOCLAST_COLUMNS).to_csv(
-            directory / "osteoclasts.csv", index=False, float_format=FLOAT_FORMAT)
+        self.tables["cells"].append(frame)
+        self._write_events()
 
     def take_events(self, model) -> None:
-        if model.events:
+        """Take the tick's events from the model; they are written with the next timeseries row."""
+        self._events.extend(model.events)
+        model.events.clear()
+
+    def _write_events(self) -> None:
+        if self._events:
             # canonical order within a tick: by cell, whatever order the model met the cells in
-            frame = pd.DataFrame(model.events, columns=EVENTS_COLUMNS)
-            _append(self.events_path, frame.sort_values(["time_h", "cell_id", "event"], kind="stable"))
-            model.events.clear()
+            frame = pd.DataFrame(self._events, columns=EVENTS_COLUMNS)
+            self.tables["events"].append(frame.sort_values(["time_h", "cell_id", "event"], kind="stable"))
+            self._events.clear()
+
+    def finish(self, model) -> None:
+        """The final depth maps (resorbed pixels only, long format) and one row per osteoclast that formed;
+        then every table is closed."""
+        for table, frame in (("bone", pd.DataFrame(model.bone.depth_table(), columns=BONE_CSV_COLUMNS)),
+                             ("osteoclasts", pd.DataFrame(osteoclast_rows(model), columns=OSTEOCLAST_COLUMNS))):
+            self.tables[table] = TableWriter(self.directory, table, self.columns[table], self.format)
+            self.tables[table].append(frame)
+        self.close()
+
+    def close(self) -> None:
+        """Write the events taken and close every table (parquet files are readable from then on); safe to call
+        twice."""
+        self._write_events()
+        for writer in self.tables.values():
+            writer.close()
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Reading
+
+
+def table_path(run_dir: Path, table: str) -> Path | None:
+    """The file holding ``table`` in ``run_dir`` (``.csv`` or ``.parquet``), or None."""
+    for fmt in FORMATS:
+        if (run_dir / f"{table}.{fmt}").is_file():
+            return run_dir / f"{table}.{fmt}"
+    return None
+
+
+def run_network_names(run_dir: Path) -> tuple[dict, dict]:
+    """The observables and counters of the network a run used, from its ``network.yaml`` (no compilation)."""
+    try:
+        data = yaml.safe_load((run_dir / "network.yaml").read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return {}, {}
+    return dict(data.get("observables") or {}), dict(data.get("counters") or {})
+
+
+def empty_table(columns: list[registry.Column]) -> pd.DataFrame:
+    return pd.DataFrame({c.name: pd.Series(dtype=c.pandas_dtype) for c in columns})
+
+
+def read_table(path: Path, columns: list[registry.Column], complete: bool = True) -> pd.DataFrame:
+    """Read one table (CSV or parquet) with the registry's dtypes. Of an unfinished run (``complete`` False)
+    a CSV's last line cut off by a kill is dropped, and a parquet file the run never closed is read as empty
+    with a warning."""
+    dtypes = {c.name: c.pandas_dtype for c in columns}
+    if path.suffix == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            table = pq.read_table(path)
+        except (pa.ArrowInvalid, OSError) as exc:
+            if complete:
+                raise UserError(f"{path}: not a readable parquet file ({exc})") from None
+            warnings.warn(f"{path}: unreadable ({exc}); a parquet table can be read once the run closed it (at "
+                          "the end, or on a failure or interruption), and this run was killed first: read as "
+                          "empty (output.format: csv keeps every row written)", stacklevel=3)
+            return empty_table(columns)
+        frame = table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+    else:
+        source: Path | io.BytesIO = path
+        if not complete:
+            data = path.read_bytes()
+            if data and not data.endswith(b"\n"):
+                source = io.BytesIO(data[:data.rfind(b"\n") + 1])
+        frame = pd.read_csv(source, dtype=dtypes)
+    return frame.astype({name: dtype for name, dtype in dtypes.items() if name in frame.columns})

@@ -14,9 +14,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 
 from boneabm.api import load_run  # noqa: E402
+from boneabm.errors import UserError  # noqa: E402
 
 FIGURES = ("population.png", "factors.png", "cells.png", "bone.png")
 
@@ -29,8 +29,10 @@ def _save(fig, path: Path) -> None:
 
 
 def plot_run(run_dir: str | Path) -> list[Path]:
-    """Draw the run's figures; return their paths."""
+    """Draw the run's figures (of a ``.partial`` run too, from what it recorded); return their paths."""
     result = load_run(run_dir)
+    if result.timeseries.empty or result.cells.empty:
+        raise UserError(f"{result.path}: nothing recorded yet to plot (status: {result.status})")
     figures = result.path / "figures"
     figures.mkdir(exist_ok=True)
     ts, cells = result.timeseries, result.cells
@@ -55,7 +57,7 @@ def plot_run(run_dir: str | Path) -> list[Path]:
     ax.legend()
     _save(fig, figures / FIGURES[1])
 
-    bone = pd.read_csv(result.path / "bone.csv")
+    bone = result.bone
     fig, ax = plt.subplots(figsize=(5.5, 4.6), layout="constrained")
     pixel = result.config["domain"]["grid_spacing_um"] / result.config["bone"]["pixels_per_site"]
     depth = np.zeros((round(domain["width_um"] / pixel), round(domain["height_um"] / pixel)))

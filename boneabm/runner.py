@@ -50,14 +50,18 @@ def execute(experiment: Experiment, out: Path | None = None, progress: bool = Fa
     and lets ``KeyboardInterrupt`` through after recording it.
     """
     directory = RunDirectory(Path(out) if out is not None else default_run_dir(experiment), experiment, command)
+    recorder = None
     try:
         directory.write_inputs(experiment)
         model = BoneModel(experiment)
-        run_to_end(model, Recorder(directory.path, model.network), progress)
+        recorder = Recorder(directory.path, model.network, experiment.output.format)
+        run_to_end(model, recorder, progress)
     except KeyboardInterrupt:
+        _close_quietly(recorder)
         directory.fail("interrupted", "interrupted by the user (SIGINT) or a termination signal")
         raise
     except Exception as exc:
+        _close_quietly(recorder)
         directory.fail("failed", "".join(traceback.format_exception(exc)))
         raise RunFailed(directory.path, exc) from exc
     return directory.complete(n_ticks=experiment.time.n_ticks, final_cells=model.population.n_alive,
@@ -81,6 +85,16 @@ def uptake_summary(fields) -> dict:
         "net_molecules": round(fields.net_uptake_molecules[name], 3),
         "from_medium_molecules": round(fields.uptake_from_medium_molecules[name], 3),
         "shortfall_molecules": round(fields.uptake_shortfall_molecules[name], 3)} for name in names}}
+
+
+def _close_quietly(recorder: Recorder | None) -> None:
+    """Close what a stopped run wrote (a parquet table is readable only once closed); the run's own error is
+    what gets reported."""
+    if recorder is not None:
+        try:
+            recorder.close()
+        except Exception:  # noqa: BLE001 - the run's own error is the one to report
+            pass
 
 
 def ssa_summary(model: BoneModel, top: int = 8) -> dict:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from boneabm.columns import REGISTRY, TABLES, markdown_table
 from boneabm.config import Experiment
 from boneabm.output import BONE_CSV_COLUMNS, CELLS_COLUMNS, EVENTS_COLUMNS, TIMESERIES_COLUMNS
 
@@ -40,6 +41,20 @@ def test_every_config_key_is_in_the_readme(key):
 @pytest.mark.parametrize("column", sorted(set(TIMESERIES_COLUMNS + CELLS_COLUMNS + EVENTS_COLUMNS + BONE_CSV_COLUMNS)))
 def test_every_output_column_is_in_the_readme(column):
     assert f"`{column}`" in README
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_the_readme_column_tables_are_the_registry_verbatim(table):
+    """Dtype, unit and meaning of every column come from boneabm/columns.py; after changing it, paste the
+    output of `python -m boneabm.columns` into the README."""
+    assert markdown_table(table) in README, f"README's {table} table is stale: run python -m boneabm.columns"
+
+
+def test_the_column_tables_say_what_each_column_holds():
+    for column in REGISTRY:
+        assert column.dtype in ("float64", "int64", "Int64", "category"), column
+        assert column.unit and column.meaning, column
+        assert bool(column.categories) == (column.dtype == "category"), column
 
 
 def test_readme_set_up_commands_exist():

@@ -136,7 +136,7 @@ def test_mesa_grid_agents_and_arrays_agree_through_births_deaths_and_moves():
     model = BoneModel(experiment)
     for _ in range(300):
         model.step()
-        for time_h, event, cell_id, partner_id, value in model.events:
+        for time_h, event, cell_id, partner_id, *_ in model.events:
             if event == "division":
                 mother, daughter = (next(a for a in model.agents if a.unique_id == i) for i in (cell_id, partner_id))
                 dx, dy = (np.subtract(mother.cell.coordinate, daughter.cell.coordinate) + 1) % 30 - 1

@@ -16,6 +16,7 @@ import pytest
 import yaml
 from pathlib import Path
 
+from boneabm.api import load_run as boneabm_load
 from boneabm.catalog import KINDS
 from boneabm.cli import main
 from boneabm.signaling.network import network_path
@@ -195,7 +196,7 @@ def test_two_workers_are_two_single_threaded_processes(distributed):
 def test_the_summary_has_a_row_per_run_with_final_max_and_time_of_max(distributed):
     sweep, folder, _ = distributed
     summary = pd.read_csv(folder / "w1" / "summary.csv")
-    assert summary["run_id"].tolist() == sorted(r.run_id for r in sweep.runs)
+    assert summary["run_id"].tolist() == [r.run_id for r in sweep.runs]  # the grid is given in order
     assert summary["status"].tolist() == ["complete"] * 4
     assert summary["seed"].tolist() == [next(r.seed for r in sweep.runs if r.run_id == i) for i in summary.run_id]
     assert "wall_s" not in summary.columns
@@ -220,6 +221,56 @@ def test_the_combined_timeseries_is_every_run_labelled(distributed):
         own = pd.read_csv(folder / "w1" / run.run_id / "timeseries.csv")
         part = combined[combined.run_id == run.run_id].drop(columns=labels)
         pd.testing.assert_frame_equal(part.reset_index(drop=True), own, check_dtype=False)
+
+
+def test_tables_list_runs_by_their_varied_values_numerically_then_sample_then_replicate(write_sweep, tmp_path):
+    """A grid given as [100, 25, 5] comes out 5, 25, 100 (sorting run ids as text put 100 before 25), keys in
+    the file's order, gene lists in the file's order, sampled points by number, replicates in order."""
+    from boneabm.sweep.collect import run_order
+
+    sweep = load_sweep(write_sweep(grid={"medium.rankl_ng_ml": [100, 25, 5], "signaling.knockouts": [[], ["Tyrobp"]]},
+                                   replicates=2))
+    out = tmp_path / "out"
+    out.mkdir()
+    assert collect(sweep, out) == {"missing": 12}  # nothing ran: the order is the expansion's alone
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary["medium.rankl_ng_ml"].tolist() == [5] * 4 + [25] * 4 + [100] * 4
+    assert summary["signaling.knockouts"].tolist()[:4] == ["none", "none", "Tyrobp", "Tyrobp"]  # as the file lists
+    assert summary.replicate.tolist() == [0, 1] * 6
+    assert summary.run_id.tolist()[:3] == ["rankl_ng_ml=5__knockouts=none__rep0", "rankl_ng_ml=5__knockouts=none__rep1",
+                                           "rankl_ng_ml=5__knockouts=Tyrobp__rep0"]
+    assert not (out / "timeseries.csv").exists()
+
+    sample = {"method": "random", "n": 12, "ranges": {"osteoclasts.fusion_rate_per_h": [0.5, 4.0]}}
+    sampled = load_sweep(write_sweep(name="sampled.yaml", grid={"medium.rankl_ng_ml": [50, 10]}, sample=sample,
+                                     replicates=2))
+    ids = [r.run_id for r in run_order(sampled)]
+    assert ids[:4] == ["rankl_ng_ml=10__sample00__rep0", "rankl_ng_ml=10__sample00__rep1",
+                       "rankl_ng_ml=10__sample01__rep0", "rankl_ng_ml=10__sample01__rep1"]
+    assert len(ids) == 48 and ids[-2:] == ["rankl_ng_ml=50__sample11__rep0", "rankl_ng_ml=50__sample11__rep1"]
+    assert [i.split("__")[1] for i in ids[::2][:12]] == [f"sample{k:02d}" for k in range(12)]
+
+
+def test_a_parquet_sweep_collects_its_time_series_as_parquet(write_sweep, tmp_path):
+    path = write_sweep(grid={"medium.rankl_ng_ml": [25, 5]}, set=["output.format=parquet", "time.duration_h=6"])
+    sweep = load_sweep(path)
+    out = tmp_path / "out"
+    for index in (1, 0):
+        assert main(["sweep", str(path), "--out", str(out), "--index", str(index), "--quiet"]) == 0
+    assert (out / sweep.runs[0].run_id / "timeseries.parquet").is_file()
+    assert main(["sweep", str(path), "--out", str(out), "--collect", "--quiet"]) == 0
+    assert not (out / "timeseries.csv").exists()
+    combined = pd.read_parquet(out / "timeseries.parquet")
+    assert combined.run_id.unique().tolist() == ["rankl_ng_ml=5__rep0", "rankl_ng_ml=25__rep0"]
+    summary = pd.read_csv(out / "summary.csv")
+    own = boneabm_load(out / "rankl_ng_ml=5__rep0").timeseries
+    part = combined[combined.run_id == "rankl_ng_ml=5__rep0"].drop(columns=["run_id", "replicate",
+                                                                           "medium.rankl_ng_ml"])
+    pd.testing.assert_frame_equal(part.reset_index(drop=True), own)
+    assert summary.loc[0, "n_cells_final"] == own.n_cells.iloc[-1]
+    before = (out / "timeseries.parquet").read_bytes()
+    assert main(["sweep", str(path), "--out", str(out), "--collect", "--quiet"]) == 0
+    assert (out / "timeseries.parquet").read_bytes() == before
 
 
 def test_index_runs_write_what_the_distributed_sweep_wrote_and_collect_gives_its_summary(distributed, tmp_path,

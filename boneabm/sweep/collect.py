@@ -1,8 +1,10 @@
 """A sweep's tables, built from the run directories present: ``summary.csv`` (one row per run) and
-``timeseries.csv`` (every complete run's time series, labelled).
+``timeseries.csv`` (every complete run's time series, labelled; ``timeseries.parquet`` when the runs write
+parquet).
 
-Both are sorted by ``run_id`` and hold no wall times or host names, so the same sweep gives byte-identical
-tables whatever ran it.
+Both list the runs in the order of their varied values — each grid key's numbers by value (other values after
+them, in the file's order), then the sample number, then the replicate — and hold no wall times or host names,
+so the same sweep gives byte-identical tables whatever ran it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from boneabm.output import FLOAT_FORMAT, partial_path, write_atomically
+from boneabm.columns import expand
+from boneabm.output import (FLOAT_FORMAT, PARQUET_COMPRESSION, partial_path, read_table, run_network_names,
+                            table_path, write_atomically)
 from boneabm.sweep.spec import Sweep, SweepRun, value_label
 
 SUMMARY_COLUMNS = ["run_id", "status", "seed", "replicate"]  # then the varied keys, error, then the metrics
@@ -54,30 +58,66 @@ def _labels(sweep: Sweep, run: SweepRun) -> dict:
     return {key: value_label(run.values[key]) for key in sweep.varied}
 
 
+def run_order(sweep: Sweep) -> list[SweepRun]:
+    """The runs by their grid values, key by key in the file's order: numbers by value, then anything else
+    (gene lists, names) in the order the file lists it; then by their place in the expansion: sampled points
+    by sample number, then replicates."""
+    def value_key(key: str, value) -> tuple:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return (0, float(value))
+        return (1, sweep.spec.grid[key].index(value))
+
+    return sorted(sweep.runs, key=lambda run: ([value_key(key, run.values[key]) for key in sweep.spec.grid],
+                                               run.index))
+
+
+def _read_timeseries(run_dir: Path) -> pd.DataFrame:
+    return read_table(table_path(run_dir, "timeseries"), expand("timeseries", *run_network_names(run_dir)))
+
+
 def _write(frame: pd.DataFrame, path: Path) -> None:
     write_atomically(path, frame.to_csv(index=False, float_format=FLOAT_FORMAT))
 
 
+def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    mixed = [c for c in frame.columns if frame[c].dtype == object]  # a varied key with numbers and names
+    frame = frame.astype({c: str for c in mixed})
+    sink = pa.BufferOutputStream()
+    table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+    pq.write_table(table, sink, compression=PARQUET_COMPRESSION)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(sink.getvalue().to_pybytes())
+    os.replace(temporary, path)
+
+
 def collect(sweep: Sweep, out: Path) -> dict[str, int]:
-    """Write ``out/summary.csv`` and ``out/timeseries.csv``; return how many runs are in each status."""
+    """Write ``out/summary.csv`` and the combined time series (``out/timeseries.csv``, or ``.parquet`` when
+    every run writes parquet); return how many runs are in each status."""
     rows, series, counts = [], [], {}
-    for run in sorted(sweep.runs, key=lambda r: r.run_id):
+    for run in run_order(sweep):
         status, error = run_status(out, run.run_id)
         counts[status] = counts.get(status, 0) + 1
         row = {"run_id": run.run_id, "status": status, "seed": run.seed, "replicate": run.replicate,
                **_labels(sweep, run), "error": error}
         if status == "complete":
-            timeseries = pd.read_csv(out / run.run_id / "timeseries.csv")
+            timeseries = _read_timeseries(out / run.run_id)
             row.update(_metrics(timeseries))
             series.append(timeseries.assign(**{"run_id": run.run_id, "replicate": run.replicate,
                                                **_labels(sweep, run)}))
         rows.append(row)
     summary = pd.DataFrame(rows)
     _write(summary, out / "summary.csv")
+    fmt = "parquet" if all(run.experiment.output.format == "parquet" for run in sweep.runs) else "csv"
+    for other in ("csv", "parquet"):
+        stale = out / f"timeseries.{other}"
+        if (other != fmt or not series) and stale.exists():
+            os.remove(stale)  # ours, from an earlier collect: it would describe runs now gone
     if series:
         combined = pd.concat(series, ignore_index=True)
         labels = ["run_id", "replicate", *sweep.varied]
-        _write(combined[labels + [c for c in combined.columns if c not in labels]], out / "timeseries.csv")
-    elif (out / "timeseries.csv").exists():
-        os.remove(out / "timeseries.csv")  # ours, from an earlier collect: it would describe runs now gone
+        combined = combined[labels + [c for c in combined.columns if c not in labels]]
+        (_write_parquet if fmt == "parquet" else _write)(combined, out / f"timeseries.{fmt}")
     return counts

@@ -1,0 +1,216 @@
+"""Every column of a run's tables, in one registry: table, column, dtype, unit and meaning.
+
+The writers take their column order and dtypes from here, ``boneabm.load_run`` reads with them, each run
+directory gets its ``columns.csv`` from them and the README's column tables are generated from them (a test
+checks the README holds them verbatim: ``python -m boneabm.columns`` prints them). Columns that depend on the
+network (``<observable>``, ``<counter>``) are entries by pattern, expanded with a run's network.
+
+Dtypes never depend on the values: ``float64`` columns are written so they read back as floats (``1.0``, not
+``1``), ``Int64`` is a nullable integer (empty when missing) and ``category`` a string from a fixed list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+import functools
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+TABLES = ("timeseries", "cells", "events", "osteoclasts", "bone")
+OBSERVABLE, COUNTER = "<observable>", "<counter>"
+
+STATES = ("precursor", "preosteoclast", "multinucleated", "osteoclast")
+RESORPTION_MODES = ("none", "migrating", "pit", "trench")
+EVENTS = ("division", "death", "fusion")
+FATES = ("apoptosis", "fused", "alive")
+
+
+@dataclass(frozen=True)
+class Column:
+    table: str
+    name: str  # or a pattern holding <observable> or <counter>
+    dtype: str  # float64, int64, Int64 (nullable integer) or category
+    unit: str
+    meaning: str
+    categories: tuple[str, ...] = ()
+
+    @property
+    def placeholder(self) -> str | None:
+        return next((p for p in (OBSERVABLE, COUNTER) if p in self.name), None)
+
+    @property
+    def pandas_dtype(self):
+        if self.dtype == "category":
+            return _categorical(self.categories)
+        return pd.Int64Dtype() if self.dtype == "Int64" else np.dtype(self.dtype)
+
+
+@functools.cache
+def _categorical(categories: tuple[str, ...]) -> pd.CategoricalDtype:
+    return pd.CategoricalDtype(list(categories))
+
+
+def _table(table: str, rows: list[tuple]) -> list[Column]:
+    return [Column(table, *row) for row in rows]
+
+
+def _ng_ml(name: str, meaning: str) -> tuple:
+    return name, "float64", "ng/mL", meaning
+
+
+REGISTRY: list[Column] = [
+    *_table("timeseries", [
+        ("time_h", "float64", "h", "simulated time"),
+        ("n_cells", "int64", "cells", "living cells of the lineage, of any stage"),
+        ("n_precursors", "int64", "cells", "uncommitted mononuclear precursors"),
+        ("precursors_per_cm2", "float64", "cells/cm²", "the same per area, comparable with counts per well"),
+        ("n_trap_mononuclear", "int64", "cells", "TRAP⁺ (committed) mononuclear pre-osteoclasts"),
+        ("n_multinucleated", "int64", "cells", "cells with ≥ 2 nuclei"),
+        ("n_osteoclasts", "int64", "cells", "cells with ≥ `osteoclasts.min_nuclei` (3) nuclei"),
+        ("nuclei_in_osteoclasts", "int64", "nuclei", "nuclei in those osteoclasts"),
+        ("confluence", "float64", "1", "fraction of grid sites occupied"),
+        ("divisions_total", "int64", "events", "divisions since t = 0 (difference rows for rates)"),
+        ("deaths_total", "int64", "events", "deaths since t = 0"),
+        ("fusions_total", "int64", "events", "fusions since t = 0"),
+        _ng_ml("mcsf_ng_ml", "M-CSF at the cells, mean over the sites"),
+        _ng_ml("rankl_free_ng_ml", "free soluble RANKL at the cells, mean over the sites"),
+        _ng_ml("rankl_total_ng_ml", "RANKL free plus bound to OPG or the antibody, mean over the sites"),
+        _ng_ml("opg_free_ng_ml", "free OPG, mean over the sites (unoccupied binding sites counted as dimers)"),
+        _ng_ml("antibody_free_ng_ml", "free anti-RANKL antibody, mean over the sites (unoccupied binding sites "
+                                      "counted as molecules)"),
+        _ng_ml("mcsf_sd_ng_ml", "standard deviation of M-CSF over the sites"),
+        _ng_ml("rankl_free_sd_ng_ml", "standard deviation of free RANKL over the sites"),
+        _ng_ml("medium_mcsf_ng_ml", "M-CSF in the medium above the cells (empty in tissue mode)"),
+        _ng_ml("medium_rankl_free_ng_ml", "free RANKL in the medium above the cells (empty in tissue mode)"),
+        ("medium_changes", "int64", "count", "medium changes so far"),
+        ("resorbed_volume_um3", "float64", "µm³", "mineral removed from the slice"),
+        ("collagen_removed_um3", "float64", "µm³", "collagen removed from the slice"),
+        ("resorbed_area_um2", "float64", "µm²", "slice area resorbed deeper than 0.05 µm"),
+        ("n_pits", "int64", "count", "resorbed areas (8-connected) that are not trenches; on a periodic slice an "
+                                     "area crossing an edge counts once"),
+        ("n_trenches", "int64", "count", "resorbed areas at least `bone.trench_elongation` times longer than wide"),
+        ("mean_depth_um", "float64", "µm", "mean depth of the resorbed pixels (0 before any)"),
+        ("max_depth_um", "float64", "µm", "deepest resorbed pixel (0 before any)"),
+        ("ssa_events_total", "int64", "events", "signaling events fired in all cells since t = 0"),
+        (f"{COUNTER}_total", "int64", "events", "firings of a counted reaction in all cells since t = 0"),
+        (f"{OBSERVABLE}_mean", "float64", "molecules", "mean over living cells of a network observable (a sum "
+                                                      "of species; empty with no cells)"),
+        (f"{OBSERVABLE}_sd", "float64", "molecules", "standard deviation over living cells of that observable"),
+    ]),
+    *_table("cells", [
+        ("time_h", "float64", "h", "snapshot time"),
+        ("cell_id", "int64", "–", "the Mesa `unique_id`; never reused"),
+        ("x_um", "float64", "µm", "centre of the cell's site, along the width"),
+        ("y_um", "float64", "µm", "centre of the cell's site, along the height"),
+        ("state", "category", "–", "`precursor`, `preosteoclast` (TRAP⁺ mononuclear), `multinucleated` (≥ 2 "
+                                   "nuclei, fewer than `osteoclasts.min_nuclei`) or `osteoclast`", STATES),
+        ("nuclei", "int64", "nuclei", "1 for a mononuclear cell, the sum of its partners' after fusion"),
+        ("resorption_mode", "category", "–", "`none` (mononuclear, or multinucleated before its first mode), "
+                                             "`migrating`, `pit` or `trench`", RESORPTION_MODES),
+        ("generation", "int64", "count", "divisions since plating along the cell's lineage"),
+        ("born_h", "float64", "h", "time the cell was born (0 for plated cells)"),
+        _ng_ml("mcsf_ng_ml", "M-CSF at the cell's site"),
+        _ng_ml("rankl_free_ng_ml", "free RANKL at the cell's site"),
+        (OBSERVABLE, "int64", "molecules", "a network observable: the sum of its species in the cell, in the "
+                                           "network's scaling"),
+        (COUNTER, "int64", "events", "firings of a counted reaction in the cell since it was born (its partners' "
+                                     "added on fusion)"),
+    ]),
+    *_table("events", [
+        ("time_h", "float64", "h", "end of the tick in which it happened"),
+        ("event", "category", "–", "`division`, `death` or `fusion`", EVENTS),
+        ("cell_id", "int64", "–", "the mother (division), the dying cell (death) or the survivor (fusion)"),
+        ("partner_id", "Int64", "–", "the daughter (division) or the absorbed cell (fusion); empty for a death"),
+        ("nuclei", "int64", "nuclei", "nuclei of `cell_id` after the event: 1 after a division, the dying cell's, "
+                                      "the fused cell's"),
+        ("generation", "int64", "count", "generation of `cell_id` after the event: after a division both cells', "
+                                         "the dying cell's, the survivor's"),
+        ("age_h", "float64", "h", "death: time since the dying cell was born; empty for other events"),
+    ]),
+    *_table("osteoclasts", [
+        ("osteoclast_id", "int64", "–", "its cell id"),
+        ("formed_h", "float64", "h", "time it reached `osteoclasts.min_nuclei` nuclei"),
+        ("died_h", "float64", "h", "time it died or fused into another osteoclast; empty while alive"),
+        ("fate", "category", "–", "`apoptosis`, `fused` into another osteoclast, or `alive` at the end", FATES),
+        ("max_nuclei", "int64", "nuclei", "the most nuclei it had"),
+        ("resorbed_um3", "float64", "µm³", "mineral it removed, measured from the depth maps it changed"),
+        ("collagen_removed_um3", "float64", "µm³", "collagen it removed"),
+        ("distance_um", "float64", "µm", "path moved while multinucleated"),
+    ]),
+    *_table("bone", [
+        ("x_um", "float64", "µm", "pixel centre, along the width"),
+        ("y_um", "float64", "µm", "pixel centre, along the height"),
+        ("mineral_depth_um", "float64", "µm", "depth of mineral removed"),
+        ("collagen_depth_um", "float64", "µm", "depth of collagen removed (never deeper than mineral)"),
+    ]),
+]
+
+def registry(table: str) -> list[Column]:
+    """The table's entries in file order, patterns unexpanded."""
+    if table not in TABLES:
+        raise KeyError(f"no table {table!r}; tables: {', '.join(TABLES)}")
+    return [c for c in REGISTRY if c.table == table]
+
+
+def network_names(network) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """A compiled network's observables (name -> species) and counters (name -> reaction)."""
+    return dict(network.spec.observables), dict(network.spec.counters)
+
+
+def expand(table: str, observables: Mapping[str, list[str]] | None = None,
+           counters: Mapping[str, str] | None = None) -> list[Column]:
+    """The table's concrete columns for a network's observables and counters, in file order; consecutive
+    pattern entries of one kind are interleaved per name (``cfos_mean``, ``cfos_sd``, ``nfatc1_mean``, ...)."""
+    named = {OBSERVABLE: dict(observables or {}), COUNTER: dict(counters or {})}
+    what = {OBSERVABLE: lambda parts: f"observable `{{name}}` = {' + '.join(parts)}",
+            COUNTER: lambda reaction: f"counter `{{name}}` of reaction `{reaction}`"}
+    entries, columns, i = registry(table), [], 0
+    while i < len(entries):
+        placeholder = entries[i].placeholder
+        if placeholder is None:
+            columns.append(entries[i])
+            i += 1
+            continue
+        group = [entries[i]]
+        while i + len(group) < len(entries) and entries[i + len(group)].placeholder == placeholder:
+            group.append(entries[i + len(group)])
+        for name, detail in named[placeholder].items():
+            label = what[placeholder](detail).format(name=name)
+            columns.extend(replace(c, name=c.name.replace(placeholder, name), meaning=f"{c.meaning}: {label}")
+                           for c in group)
+        i += len(group)
+    names = [c.name for c in columns]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise ValueError(f"{table}: the network's observables or counters give columns the table already has: "
+                         f"{', '.join(duplicated)}")
+    return columns
+
+
+def names(table: str, observables=None, counters=None) -> list[str]:
+    return [c.name for c in expand(table, observables, counters)]
+
+
+def dtypes(table: str, observables=None, counters=None) -> dict:
+    return {c.name: c.pandas_dtype for c in expand(table, observables, counters)}
+
+
+def dictionary(observables=None, counters=None) -> pd.DataFrame:
+    """The data dictionary of a run's tables (``columns.csv``): table, column, dtype, unit, meaning."""
+    return pd.DataFrame([{"table": c.table, "column": c.name, "dtype": c.dtype, "unit": c.unit,
+                          "meaning": c.meaning} for table in TABLES for c in expand(table, observables, counters)],
+                         columns=["table", "column", "dtype", "unit", "meaning"])
+
+
+def markdown_table(table: str, indent: str = "  ") -> str:
+    """The README's table of ``table``'s columns, one row per registry entry."""
+    lines = ["| column | dtype | unit | meaning |", "|---|---|---|---|"]
+    lines += [f"| `{c.name}` | {c.dtype} | {c.unit} | {c.meaning} |" for c in registry(table)]
+    return "\n".join(indent + line for line in lines)
+
+
+if __name__ == "__main__":  # the README's column tables, to paste after changing the registry
+    for name in TABLES:
+        print(f"{name}\n\n{markdown_table(name)}\n")
