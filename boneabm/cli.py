@@ -7,6 +7,7 @@ Exit status: 0 done, 1 the run failed (a bug: its traceback is shown and kept in
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import signal
 import sys
@@ -69,6 +70,10 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--cluster", choices=("slurm", "pbs"),
                        help="start workers as Slurm or PBS jobs through dask-jobqueue (pip install -e '.[cluster]'), "
                        "configured in ~/.config/dask/jobqueue.yaml")
+    sweep.add_argument("--worker-timeout", type=float, default=None, metavar="SECONDS",
+                       help="with --cluster or --scheduler: end the sweep (exit status 2) when no Dask worker has "
+                       "joined for this long while runs wait (default 600; 0 waits indefinitely); a refused job "
+                       "submission ends it at once")
     sweep.add_argument("--resume", action="store_true",
                        help="finish the sweep in DIR: skip complete runs, redo failed and unfinished ones; refused "
                        "if the sweep file now expands differently")
@@ -173,12 +178,21 @@ def _run(args) -> int:
 
 def _sweep(args) -> int:
     from boneabm.sweep import collect, load_sweep, run_index, run_sweep
-    from boneabm.sweep.engine import check_directory
+    from boneabm.sweep.engine import DEFAULT_WORKER_TIMEOUT_S, check_directory
 
     if args.workers is not None and args.workers < 1:
         raise UserError(f"--workers {args.workers}: give 1 or more")
-    if (args.list or args.index is not None or args.collect) and (args.scheduler or args.cluster or args.workers):
-        raise UserError("--list, --index and --collect run nothing on Dask; drop --workers, --scheduler and --cluster")
+    if (args.list or args.index is not None or args.collect) and (args.scheduler or args.cluster or args.workers
+                                                                   or args.worker_timeout is not None):
+        raise UserError("--list, --index and --collect run nothing on Dask; drop --workers, --scheduler, --cluster "
+                        "and --worker-timeout")
+    if args.worker_timeout is not None and not (args.worker_timeout >= 0 and math.isfinite(args.worker_timeout)):
+        raise UserError(f"--worker-timeout {args.worker_timeout:g}: give a number of seconds, 0 or more "
+                        "(0 waits indefinitely)")
+    if args.worker_timeout is not None and not (args.cluster or args.scheduler or args.list or args.index is not None
+                                                or args.collect):
+        raise UserError("--worker-timeout applies to --cluster and --scheduler; the local cluster starts its own "
+                        "workers")
     sweep = load_sweep(resolve(args.sweep, "sweep"))
     out = Path(args.out) if args.out else Path("runs") / sweep.name
     if args.list:
@@ -194,7 +208,9 @@ def _sweep(args) -> int:
         workers = args.workers or (None if args.cluster else os.cpu_count() or 1)
         _say(args, f"boneabm: sweep {sweep.name}: {len(sweep.runs)} runs into {out}/")
         counts = run_sweep(sweep, out, workers=workers, scheduler=args.scheduler, cluster=args.cluster,
-                           resume=args.resume, progress=not args.quiet and sys.stderr.isatty())
+                           resume=args.resume, progress=not args.quiet and sys.stderr.isatty(),
+                           worker_timeout=DEFAULT_WORKER_TIMEOUT_S if args.worker_timeout is None
+                           else args.worker_timeout)
     print(out / "summary.csv")
     unfinished = {status: n for status, n in counts.items() if status != "complete"}
     if unfinished:
