@@ -34,11 +34,20 @@ MANIFEST = "sweep.json"
 
 
 def _manifest(sweep: Sweep) -> dict:
-    return {"sweep": sweep.name, "file": str(sweep.path.resolve()),
+    return {"sweep": sweep.name, "file": str(sweep.path.resolve()), "seed": sweep.seed,
             "runs": [{"run_id": r.run_id, "seed": r.seed, "config_sha256": r.config_sha256} for r in sweep.runs]}
 
 
-def _differences(recorded: list[dict], now: list[dict]) -> list[str]:
+def recorded_seed(out: Path) -> int | None:
+    """The sweep seed recorded in ``out/sweep.json``, if there is one (so a seedless sweep file resumes)."""
+    try:
+        return json.loads((out / MANIFEST).read_text(encoding="utf-8")).get("seed")
+    except (OSError, ValueError):
+        return None
+
+
+def differences(recorded: list[dict], now: list[dict]) -> list[str]:
+    """What changed between two lists of runs (``run_id``, ``seed``, ``config_sha256``), one line each."""
     before, after = {r["run_id"]: r for r in recorded}, {r["run_id"]: r for r in now}
     lines = [f"run {run_id} is new" for run_id in after if run_id not in before]
     lines += [f"run {run_id} is gone" for run_id in before if run_id not in after]
@@ -58,12 +67,18 @@ def check_directory(sweep: Sweep, out: Path, *, must_exist: bool = False) -> Non
             raise UserError(f"{out}: exists and is not a sweep directory; choose another --out")
         return
     recorded = json.loads(manifest_path.read_text(encoding="utf-8"))
-    differences = _differences(recorded["runs"], _manifest(sweep)["runs"])
-    if differences:
-        shown = "\n  ".join(differences[:8]) + (f"\n  ... and {len(differences) - 8} more" if len(differences) > 8
-                                                else "")
+    changed = differences(recorded["runs"], _manifest(sweep)["runs"])
+    if changed:
+        if recorded.get("seed") is not None and recorded["seed"] != sweep.seed:
+            changed.insert(0, f"the sweep seed is {sweep.seed}, not the {recorded['seed']} it started with "
+                              f"(--seed {recorded['seed']} continues it)")
         raise UserError(f"{sweep.path}: expands differently from the sweep that started {out} "
-                        f"({recorded['file']}):\n  {shown}\nuse a new --out for the changed sweep (nothing was run)")
+                        f"({recorded['file']}):\n  {shown_lines(changed)}\n"
+                        "use a new --out for the changed sweep (nothing was run)")
+
+
+def shown_lines(lines: list[str], most: int = 8) -> str:
+    return "\n  ".join(lines[:most]) + (f"\n  ... and {len(lines) - most} more" if len(lines) > most else "")
 
 
 def record_expansion(sweep: Sweep, out: Path) -> None:
