@@ -7,6 +7,7 @@ Exit status: 0 done, 1 the run failed (a bug: its traceback is shown and kept in
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import signal
 import sys
@@ -61,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("sweep", metavar="SWEEP", help="sweep YAML file, or a shipped sweep's name (boneabm examples)")
     sweep.add_argument("--out", metavar="DIR", help="sweep directory (default runs/<sweep name>/); refused if it "
                        "exists, unless --resume, --index or --collect")
+    sweep.add_argument("--seed", type=int, metavar="N",
+                       help="the sweep's seed, from which every run's derives (overrides the file's seed:); without "
+                       "either a fresh one is drawn, printed and recorded in DIR/sweep.json, which --resume and "
+                       "--collect reuse; --index needs one")
     sweep.add_argument("--workers", type=int, metavar="N",
                        help="worker processes, one thread each (default: this machine's CPU count; with --cluster "
                        "the most workers to scale to, default one per run)")
@@ -69,6 +74,10 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--cluster", choices=("slurm", "pbs"),
                        help="start workers as Slurm or PBS jobs through dask-jobqueue (pip install -e '.[cluster]'), "
                        "configured in ~/.config/dask/jobqueue.yaml")
+    sweep.add_argument("--worker-timeout", type=float, default=None, metavar="SECONDS",
+                       help="with --cluster or --scheduler: end the sweep (exit status 2) when no Dask worker has "
+                       "joined for this long while runs wait (default 600; 0 waits indefinitely); a refused job "
+                       "submission ends it at once")
     sweep.add_argument("--resume", action="store_true",
                        help="finish the sweep in DIR: skip complete runs, redo failed and unfinished ones; refused "
                        "if the sweep file now expands differently")
@@ -190,15 +199,38 @@ def _warn_about_uptake(path) -> None:
 
 def _sweep(args) -> int:
     from boneabm.sweep import collect, load_sweep, run_index, run_sweep
-    from boneabm.sweep.engine import check_directory
+    from boneabm.sweep.engine import DEFAULT_WORKER_TIMEOUT_S, check_directory, recorded_seed
+    from boneabm.sweep.spec import read_sweep
 
     if args.workers is not None and args.workers < 1:
         raise UserError(f"--workers {args.workers}: give 1 or more")
-    if (args.list or args.index is not None or args.collect) and (args.scheduler or args.cluster or args.workers):
-        raise UserError("--list, --index and --collect run nothing on Dask; drop --workers, --scheduler and --cluster")
-    sweep = load_sweep(resolve(args.sweep, "sweep"))
-    out = Path(args.out) if args.out else Path("runs") / sweep.name
+    if (args.list or args.index is not None or args.collect) and (args.scheduler or args.cluster or args.workers
+                                                                   or args.worker_timeout is not None):
+        raise UserError("--list, --index and --collect run nothing on Dask; drop --workers, --scheduler, --cluster "
+                        "and --worker-timeout")
+    if args.worker_timeout is not None and not (args.worker_timeout >= 0 and math.isfinite(args.worker_timeout)):
+        raise UserError(f"--worker-timeout {args.worker_timeout:g}: give a number of seconds, 0 or more "
+                        "(0 waits indefinitely)")
+    if args.worker_timeout is not None and not (args.cluster or args.scheduler or args.list or args.index is not None
+                                                or args.collect):
+        raise UserError("--worker-timeout applies to --cluster and --scheduler; the local cluster starts its own "
+                        "workers")
+    path = resolve(args.sweep, "sweep")
+    spec, name = read_sweep(path)
+    out = Path(args.out) if args.out else Path("runs") / name
+    seed, seeded_by = args.seed, "--seed"
+    if seed is None and spec.seed is not None:
+        seed, seeded_by = spec.seed, "the file"
+    if seed is None and (args.resume or args.collect) and recorded_seed(out) is not None:
+        seed, seeded_by = recorded_seed(out), "the directory"
+    if seed is None and args.index is not None:
+        raise UserError(f"--index {args.index}: {path} has no seed:, and every array task must expand the same "
+                        "runs; give the same --seed N to every task, or put seed: N in the sweep file")
+    sweep = load_sweep(path, seed)
     if args.list:
+        if seed is None:
+            print(f"boneabm: {path} has no seed:; these runs use seed {sweep.seed}, drawn fresh for this listing "
+                  f"(--seed {sweep.seed} runs exactly them)", file=sys.stderr)
         sweep.listing().to_csv(sys.stdout, index=False)
         return 0
     signal.signal(signal.SIGTERM, _terminate)
@@ -209,9 +241,21 @@ def _sweep(args) -> int:
         counts = collect(sweep, out)
     else:
         workers = args.workers or (None if args.cluster else os.cpu_count() or 1)
+        if out.exists() and not args.resume:  # refused before any banner (run_sweep would refuse it too)
+            raise UserError(f"--out {out}: already exists; use --resume to finish that sweep, or a new --out")
         _say(args, f"boneabm: sweep {sweep.name}: {len(sweep.runs)} runs into {out}/")
+        if seed is None:
+            _say(args, f"boneabm: sweep seed {sweep.seed} drawn fresh (recorded in {out / 'sweep.json'}; --seed "
+                       f"{sweep.seed} repeats this sweep)")
+        elif seeded_by == "the file" and not args.resume:  # re-running for more replicates would give copies
+            _say(args, f"boneabm: sweep seed {seed} comes from the sweep file, so running it again repeats these runs "
+                       "exactly (give --seed N, or drop seed: to draw one per sweep)")
+        elif seeded_by == "the directory":
+            _say(args, f"boneabm: sweep seed {seed}, as recorded in {out / 'sweep.json'}")
         counts = run_sweep(sweep, out, workers=workers, scheduler=args.scheduler, cluster=args.cluster,
-                           resume=args.resume, progress=not args.quiet and sys.stderr.isatty())
+                           resume=args.resume, progress=not args.quiet and sys.stderr.isatty(),
+                           worker_timeout=DEFAULT_WORKER_TIMEOUT_S if args.worker_timeout is None
+                           else args.worker_timeout)
     print(out / "summary.csv")
     unfinished = {status: n for status, n in counts.items() if status != "complete"}
     if unfinished:
@@ -248,7 +292,10 @@ def _check_sweep(path) -> int:
 
     sweep = load_sweep(path)
     sweep.listing().to_csv(sys.stdout, index=False)
-    print(f"boneabm: valid sweep {sweep.name}: {len(sweep.runs)} runs, every run's experiment valid", file=sys.stderr)
+    seed = (f"seed {sweep.seed}" if sweep.spec.seed is not None else
+            f"no seed: (each sweep draws one; this listing used {sweep.seed})")
+    print(f"boneabm: valid sweep {sweep.name}: {len(sweep.runs)} runs, every run's experiment valid, {seed}",
+          file=sys.stderr)
     return 0
 
 

@@ -35,9 +35,10 @@ def write_sweep(tmp_path):
     """write_sweep(**spec) -> path of a sweep file over the small base experiment (seed 11 unless given)."""
     (tmp_path / "base.yaml").write_text(yaml.safe_dump(BASE))
 
-    def write(name="sweep.yaml", **spec):
+    def write(name="sweep.yaml", **spec):  # seed=None: a sweep file without seed:
         path = tmp_path / name
-        path.write_text(yaml.safe_dump({"sweep": "tiny", "base": "base.yaml", "seed": 11, **spec}, sort_keys=False))
+        content = {"sweep": "tiny", "base": "base.yaml", "seed": 11, **spec}
+        path.write_text(yaml.safe_dump({k: v for k, v in content.items() if v is not None}, sort_keys=False))
         return path
 
     return write
@@ -479,3 +480,167 @@ def test_a_batch_cluster_scales_with_the_work_up_to_workers():
             finally:
                 client.close()
                 cluster.close()
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Sweep seeds: optional in the file, drawn fresh and recorded when absent
+
+
+def test_a_sweep_without_seed_draws_a_fresh_one_and_seed_overrides_the_file(write_sweep):
+    seedless = write_sweep(grid=GRID, seed=None)
+    first, second = load_sweep(seedless), load_sweep(seedless)
+    assert first.seed != second.seed  # two sweeps of the same file are replicates, not copies
+    assert [r.seed for r in first.runs] == [run_seed(first.seed, r.values, r.replicate) for r in first.runs]
+    assert [r.seed for r in load_sweep(seedless, seed=5).runs] == [r.seed for r in load_sweep(seedless, seed=5).runs]
+    pinned = write_sweep(grid=GRID)  # seed: 11 in the file
+    assert load_sweep(pinned).seed == 11
+    assert [r.seed for r in load_sweep(pinned, seed=12).runs] == [run_seed(12, r.values, r.replicate)
+                                                                  for r in load_sweep(pinned).runs]
+
+
+def test_list_of_a_seedless_sweep_says_which_seed_it_used_and_seed_repeats_it(write_sweep, capsys):
+    path = write_sweep(grid=GRID, seed=None)
+    assert main(["sweep", str(path), "--list"]) == 0
+    captured = capsys.readouterr()
+    drawn = int(captured.err.split("these runs use seed ")[1].split(",")[0])
+    assert f"--seed {drawn} runs exactly them" in captured.err
+    assert main(["sweep", str(path), "--list", "--seed", str(drawn)]) == 0
+    again = capsys.readouterr()
+    assert again.out == captured.out and "drawn fresh" not in again.err
+
+
+def test_index_of_a_seedless_sweep_needs_a_seed(write_sweep, tmp_path, capsys):
+    path, out = write_sweep(grid=GRID, seed=None), tmp_path / "array"
+    assert main(["sweep", str(path), "--out", str(out), "--index", "0"]) == 2
+    error = capsys.readouterr().err
+    assert "--index 0" in error and "--seed N" in error and "seed: N" in error and "Traceback" not in error
+    assert not out.exists()
+    assert main(["sweep", str(path), "--out", str(out), "--index", "0", "--seed", "5"]) == 0
+    run = load_sweep(path, seed=5).runs[0]
+    assert json.loads((out / run.run_id / "metadata.json").read_text())["seed"] == run.seed
+    assert json.loads((out / "sweep.json").read_text())["seed"] == 5
+
+
+def test_a_seedless_sweep_records_its_seed_and_resume_and_collect_reuse_it(write_sweep, tmp_path, capsys):
+    path, out = write_sweep(grid={"medium.opg_ng_ml": [0, 100]}, seed=None), tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "1"]) == 0
+    err = capsys.readouterr().err
+    drawn = json.loads((out / "sweep.json").read_text())["seed"]
+    assert f"sweep seed {drawn} drawn fresh" in err and f"--seed {drawn} repeats this sweep" in err
+    expected = {r.run_id: r.seed for r in load_sweep(path, seed=drawn).runs}
+    assert dict(zip(*pd.read_csv(out / "summary.csv")[["run_id", "seed"]].T.values)) == expected
+    before = _bytes(out)
+    # as if interrupted: one run never finished; --resume (no --seed) takes the seed the directory recorded
+    shutil.rmtree(out / "opg_ng_ml=100__rep0")
+    assert main(["sweep", str(path), "--out", str(out), "--resume", "--workers", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "1 of 2 runs already complete" in err and f"sweep seed {drawn}, as recorded in" in err
+    assert _bytes(out) == before
+    assert main(["sweep", str(path), "--out", str(out), "--collect"]) == 0
+    assert _bytes(out) == before
+    # another seed is another sweep: refused, naming the seed that continues it
+    assert main(["sweep", str(path), "--out", str(out), "--resume", "--seed", str(drawn + 1)]) == 2
+    assert f"--seed {drawn} continues it" in capsys.readouterr().err
+    assert _bytes(out) == before
+
+
+def test_a_negative_sweep_seed_is_refused(write_sweep, tmp_path, capsys):
+    assert main(["sweep", str(write_sweep(grid=GRID)), "--out", str(tmp_path / "o"), "--seed", "-3"]) == 2
+    assert "--seed -3: give a whole number from 0 to" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+# ----------------------------------------------------------------------------------------------------------
+# A cluster that cannot give workers ends the sweep (exit 2) instead of waiting for ever
+
+
+def _fake_slurm(tmp_path, sbatch: str | None):
+    """A bin folder holding only ``sbatch`` (the given shell script body; None: no sbatch at all) and a
+    ``scancel``/``squeue`` that log their arguments, and a Dask configuration for a small Slurm queue; returns
+    the environment for a boneabm subprocess and the log of cancelled jobs."""
+    bin_dir, config = tmp_path / "bin", tmp_path / "dask"
+    bin_dir.mkdir()
+    config.mkdir()
+    cancelled = tmp_path / "cancelled.log"
+    scripts = {"scancel": f'echo "$@" >> {cancelled}\n', "squeue": "exit 0\n"}
+    if sbatch is not None:
+        scripts["sbatch"] = sbatch
+    for name, body in scripts.items():
+        (bin_dir / name).write_text("#!/bin/sh\n" + body)
+        (bin_dir / name).chmod(0o755)
+    (config / "jobqueue.yaml").write_text(yaml.safe_dump({"jobqueue": {"slurm": {
+        "cores": 1, "memory": "1GB", "walltime": "00:10:00", "queue": "nope"}}}))
+    # PATH holds the fake commands alone: a real sbatch on this machine must not be found
+    env = {**os.environ, "PATH": str(bin_dir), "DASK_CONFIG": str(config)}
+    return env, cancelled
+
+
+def _sweep_process(args, env, timeout=120):
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "boneabm", "sweep", *args], env=env, capture_output=True,
+                          text=True, timeout=timeout)
+    return done, time.monotonic() - started
+
+
+@pytest.mark.parametrize("sbatch, message", [
+    ('echo "sbatch: error: invalid partition specified: nope" >&2\nexit 1\n',
+     "sbatch: error: invalid partition specified: nope"),
+    (None, "sbatch: command not found"),
+])
+def test_a_refused_job_submission_ends_the_sweep_with_the_batch_systems_message(write_sweep, tmp_path, sbatch,
+                                                                                message):
+    env, cancelled = _fake_slurm(tmp_path, sbatch)
+    path, out = write_sweep(grid=GRID), tmp_path / "out"
+    done, wall = _sweep_process([str(path), "--out", str(out), "--cluster", "slurm"], env)
+    assert done.returncode == 2, done.stderr
+    assert wall < 60
+    assert message in done.stderr and "--cluster slurm" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "no run started; nothing was written" in done.stderr and not out.exists()
+    assert not cancelled.exists()  # no job was submitted, so none to cancel
+
+
+def test_a_refused_submission_on_resume_keeps_the_runs(write_sweep, tmp_path, capsys):
+    env, _ = _fake_slurm(tmp_path, 'echo "sbatch: error: Invalid account" >&2\nexit 1\n')
+    path, out = write_sweep(grid=GRID), tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out), "--index", "0"]) == 0
+    capsys.readouterr()
+    before = sorted(p.name for p in out.iterdir())
+    done, _ = _sweep_process([str(path), "--out", str(out), "--cluster", "slurm", "--resume"], env)
+    assert done.returncode == 2 and "sbatch: error: Invalid account" in done.stderr
+    assert f"no run started; {out} is as it was (--resume continues it)" in done.stderr
+    assert sorted(p.name for p in out.iterdir()) == before
+
+
+def test_jobs_that_never_start_a_worker_end_the_sweep_after_worker_timeout(write_sweep, tmp_path):
+    env, cancelled = _fake_slurm(tmp_path, 'echo "Submitted batch job 123"\n')
+    path, out = write_sweep(grid=GRID), tmp_path / "out"
+    done, wall = _sweep_process([str(path), "--out", str(out), "--cluster", "slurm", "--worker-timeout", "5"], env)
+    assert done.returncode == 2, done.stderr
+    assert 5 <= wall < 60
+    assert "no Dask worker joined within --worker-timeout 5 s" in done.stderr and "Traceback" not in done.stderr
+    assert "123" in cancelled.read_text().split()  # the submitted job was cancelled: nothing stays queued
+    assert not out.exists()
+
+
+def test_a_scheduler_without_workers_ends_the_sweep_after_worker_timeout(write_sweep, tmp_path, capsys):
+    from distributed import LocalCluster
+
+    path, out = write_sweep(grid=GRID), tmp_path / "out"
+    with LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None) as cluster:
+        started = time.monotonic()
+        assert main(["sweep", str(path), "--out", str(out), "--scheduler", cluster.scheduler_address,
+                     "--worker-timeout", "2", "--quiet"]) == 2
+        assert time.monotonic() - started < 30
+    error = capsys.readouterr().err
+    assert f"--scheduler {cluster.scheduler_address}: no Dask worker joined within --worker-timeout 2 s" in error
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "inf"])
+def test_a_bad_worker_timeout_is_refused(write_sweep, tmp_path, capsys, value):
+    out = tmp_path / "out"
+    assert main(["sweep", str(write_sweep(grid=GRID)), "--out", str(out), "--scheduler", "tcp://127.0.0.1:9",
+                 "--worker-timeout", value]) == 2
+    assert f"--worker-timeout {value}: give a number of seconds" in capsys.readouterr().err
+    assert not out.exists()

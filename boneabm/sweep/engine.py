@@ -14,6 +14,8 @@ import logging
 import os
 import shutil
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from tqdm import tqdm
@@ -32,11 +34,20 @@ MANIFEST = "sweep.json"
 
 
 def _manifest(sweep: Sweep) -> dict:
-    return {"sweep": sweep.name, "file": str(sweep.path.resolve()),
+    return {"sweep": sweep.name, "file": str(sweep.path.resolve()), "seed": sweep.seed,
             "runs": [{"run_id": r.run_id, "seed": r.seed, "config_sha256": r.config_sha256} for r in sweep.runs]}
 
 
-def _differences(recorded: list[dict], now: list[dict]) -> list[str]:
+def recorded_seed(out: Path) -> int | None:
+    """The sweep seed recorded in ``out/sweep.json``, if there is one (so a seedless sweep file resumes)."""
+    try:
+        return json.loads((out / MANIFEST).read_text(encoding="utf-8")).get("seed")
+    except (OSError, ValueError):
+        return None
+
+
+def differences(recorded: list[dict], now: list[dict]) -> list[str]:
+    """What changed between two lists of runs (``run_id``, ``seed``, ``config_sha256``), one line each."""
     before, after = {r["run_id"]: r for r in recorded}, {r["run_id"]: r for r in now}
     lines = [f"run {run_id} is new" for run_id in after if run_id not in before]
     lines += [f"run {run_id} is gone" for run_id in before if run_id not in after]
@@ -56,12 +67,18 @@ def check_directory(sweep: Sweep, out: Path, *, must_exist: bool = False) -> Non
             raise UserError(f"{out}: exists and is not a sweep directory; choose another --out")
         return
     recorded = json.loads(manifest_path.read_text(encoding="utf-8"))
-    differences = _differences(recorded["runs"], _manifest(sweep)["runs"])
-    if differences:
-        shown = "\n  ".join(differences[:8]) + (f"\n  ... and {len(differences) - 8} more" if len(differences) > 8
-                                                else "")
+    changed = differences(recorded["runs"], _manifest(sweep)["runs"])
+    if changed:
+        if recorded.get("seed") is not None and recorded["seed"] != sweep.seed:
+            changed.insert(0, f"the sweep seed is {sweep.seed}, not the {recorded['seed']} it started with "
+                              f"(--seed {recorded['seed']} continues it)")
         raise UserError(f"{sweep.path}: expands differently from the sweep that started {out} "
-                        f"({recorded['file']}):\n  {shown}\nuse a new --out for the changed sweep (nothing was run)")
+                        f"({recorded['file']}):\n  {shown_lines(changed)}\n"
+                        "use a new --out for the changed sweep (nothing was run)")
+
+
+def shown_lines(lines: list[str], most: int = 8) -> str:
+    return "\n  ".join(lines[:most]) + (f"\n  ... and {len(lines) - most} more" if len(lines) > most else "")
 
 
 def record_expansion(sweep: Sweep, out: Path) -> None:
@@ -115,6 +132,46 @@ def run_index(sweep: Sweep, out: Path, index: int) -> str:
 # ----------------------------------------------------------------------------------------------------------
 # Many runs on dask.distributed
 
+DEFAULT_WORKER_TIMEOUT_S = 600.0
+
+
+class ClusterUnusable(UserError):
+    """The batch system refused the workers' jobs, or no worker joined in time: bad cluster configuration."""
+
+
+def _submission_error(exc: BaseException, command: str, kind: str) -> str:
+    """The batch system's own words for a failed submission (the command's standard error, or that it is not
+    there), and what to look at."""
+    if isinstance(exc, FileNotFoundError):
+        return (f"{command}: command not found\nrun the sweep where the batch system's commands are on PATH "
+                "(a login node)")
+    text = str(exc)
+    stderr = text.partition("\nstderr:\n")[2].strip()  # dask-jobqueue's _call puts the command's stderr last
+    return (f"{stderr or text.strip()}\ncheck jobqueue.{kind} in your Dask configuration (queue, account, memory, "
+            "walltime; see the README's Sweeps section)")
+
+
+def _recording_submissions(job_class):
+    """``job_class`` (dask-jobqueue's SLURMJob or PBSJob) whose failed submissions are recorded in the class's
+    ``failures`` list for the sweep to report, rather than raised into the cluster's event loop, where
+    distributed only logs them and waits for the missing worker forever."""
+    from distributed.core import Status
+
+    class RecordingJob(job_class):
+        failures: list[str] = []  # a new class, and list, per cluster
+
+        async def start(self):
+            try:
+                await super().start()
+            except Exception as exc:  # noqa: BLE001 - any failure to submit: sbatch missing, refused, unparsable
+                type(self).failures.append(_submission_error(exc, self.submit_command, self.config_name))
+                # raising would only have distributed log a traceback; the sweep sees the failure and closes
+                # the cluster, so the job counts as started (and, with no job id, has nothing to cancel)
+                self.status = Status.running
+
+    RecordingJob.__name__ = RecordingJob.__qualname__ = f"Recording{job_class.__name__}"
+    return RecordingJob
+
 
 def _jobqueue_cluster(kind: str):
     """A dask-jobqueue cluster configured from Dask's own jobqueue configuration, one thread per worker."""
@@ -130,7 +187,8 @@ def _jobqueue_cluster(kind: str):
     prologue = list(dask.config.get(f"jobqueue.{kind}.job-script-prologue", None) or [])
     cluster_class = {"slurm": dask_jobqueue.SLURMCluster, "pbs": dask_jobqueue.PBSCluster}[kind]
     # one single-threaded worker process per core: runs are single-threaded and never share a process
-    return cluster_class(processes=cores, job_script_prologue=[*prologue, "export NUMBA_NUM_THREADS=1"])
+    return cluster_class(processes=cores, job_script_prologue=[*prologue, "export NUMBA_NUM_THREADS=1"],
+                         job_cls=_recording_submissions(cluster_class.job_cls))
 
 
 def _client(workers: int | None, scheduler: str | None, cluster_kind: str | None, n_runs: int):
@@ -154,8 +212,89 @@ def _client(workers: int | None, scheduler: str | None, cluster_kind: str | None
     return Client(cluster), cluster
 
 
+class DaskRuns:
+    """Runs experiments into their run directories on dask.distributed: a local cluster of ``workers``
+    single-threaded processes (default), a running ``scheduler``, or Slurm/PBS jobs (``cluster``).
+
+    A context manager: entering connects (bad --scheduler or --cluster: ``UserError``, nothing started),
+    leaving closes the client and any cluster it started, whatever happened. ``run`` raises
+    ``ClusterUnusable`` when the batch system refuses a job or no worker joins within ``worker_timeout``
+    seconds (None or 0: wait indefinitely; a local cluster always has its workers)."""
+
+    def __init__(self, workers: int | None, scheduler: str | None = None, cluster: str | None = None,
+                 n_runs: int = 1, worker_timeout: float | None = DEFAULT_WORKER_TIMEOUT_S):
+        self.where = f"--scheduler {scheduler}" if scheduler else f"--cluster {cluster}" if cluster else None
+        self.worker_timeout = worker_timeout if self.where else None
+        self.client, self.cluster = _client(workers, scheduler, cluster, n_runs)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        try:
+            self.client.close()
+        finally:
+            if self.cluster is not None:
+                self.cluster.close()
+
+    def _problem(self, idle_since: float) -> str | None:
+        """Why the runs cannot go on: a refused job submission, or no worker for too long."""
+        failures = getattr(getattr(self.cluster, "job_cls", None), "failures", None)
+        if failures:
+            return f"{self.where}: the workers' job could not be submitted: {failures[0]}"
+        if self.worker_timeout and time.monotonic() - idle_since > self.worker_timeout:
+            hint = ("jobs were submitted but none started a Dask worker: see them with squeue or qstat and their "
+                    "output (jobqueue log-directory)" if self.cluster is not None else
+                    "start workers with: dask worker ADDRESS --nthreads 1")
+            return (f"{self.where}: no Dask worker joined within --worker-timeout {self.worker_timeout:g} s; "
+                    f"{hint}; a busy queue may need a longer --worker-timeout (0 waits indefinitely)")
+        return None
+
+    def run(self, tasks: list[tuple[Path, Experiment]], *, progress: bool = False,
+            label: Callable[[Path], str] = lambda path: path.name) -> dict[Path, tuple[str, str | None]]:
+        """Run every (run_dir, experiment) and follow them as they finish, with a progress bar (runs done,
+        failed and running, time left) and one line per failure; return each run directory's status and
+        error."""
+        from distributed import wait
+
+        client = self.client
+        futures = {client.submit(execute_run, experiment, str(run_dir), pure=False,
+                                 key=f"boneabm-{label(run_dir)}-{experiment.seed}"): run_dir
+                   for run_dir, experiment in tasks}
+        results: dict[Path, tuple[str, str | None]] = {}
+        failed, pending, idle_since = 0, set(futures), time.monotonic()
+        with tqdm(total=len(tasks), unit="run", file=sys.stderr, disable=not progress, smoothing=0.1,
+                  bar_format="{l_bar}{bar}| {n}/{total} runs [{elapsed}<{remaining}]{postfix}") as bar:
+            while pending:
+                try:
+                    done, pending = wait(pending, timeout=1, return_when="FIRST_COMPLETED")
+                except TimeoutError:
+                    done = set()
+                for future in done:
+                    try:
+                        status, error = future.result()
+                    except Exception as exc:  # noqa: BLE001 - KilledWorker: the run failed, the others go on
+                        status, error = "failed", f"{type(exc).__name__}: {exc}"
+                    results[futures[future]] = status, error
+                    if status != "complete":
+                        failed += 1
+                        bar.write(f"boneabm: {label(futures[future])} failed: {error}")
+                    bar.update()
+                # workers of an adaptive cluster come and go: count them each time
+                threads = sum(client.nthreads().values()) if progress or self.worker_timeout else 0
+                if threads or not pending:
+                    idle_since = time.monotonic()
+                problem = self._problem(idle_since)
+                if problem:
+                    raise ClusterUnusable(problem)
+                bar.set_postfix_str(f"done {bar.n - failed}, failed {failed}, "
+                                    f"running {min(threads, len(tasks) - bar.n)}", refresh=False)
+        return results
+
+
 def run_sweep(sweep: Sweep, out: Path, *, workers: int | None, scheduler: str | None = None,
-              cluster: str | None = None, resume: bool = False, progress: bool = False) -> dict[str, int]:
+              cluster: str | None = None, resume: bool = False, progress: bool = False,
+              worker_timeout: float | None = DEFAULT_WORKER_TIMEOUT_S) -> dict[str, int]:
     """Run every run not yet complete in ``out`` on a Dask cluster, then collect the tables; return how many
     runs ended in each status."""
     out = out.resolve()  # workers elsewhere need the path as the shared file system names it
@@ -167,39 +306,26 @@ def run_sweep(sweep: Sweep, out: Path, *, workers: int | None, scheduler: str | 
     if skipped:
         print(f"boneabm: {skipped} of {len(sweep.runs)} runs already complete; running {len(todo)}", file=sys.stderr)
     if todo:
-        client, cluster = _client(workers, scheduler, cluster, len(todo))  # bad --cluster/--scheduler: nothing written
+        before = set(out.iterdir()) if out.is_dir() else None
         try:
-            record_expansion(sweep, out)
-            _run_on_dask(client, todo, out, progress)
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            # bad --cluster/--scheduler: refused here, nothing written
+            with DaskRuns(workers, scheduler, cluster, len(todo), worker_timeout) as runs:
+                record_expansion(sweep, out)
+                runs.run([(out / run.run_id, run.experiment) for run in todo], progress=progress)
+        except ClusterUnusable as exc:
+            raise ClusterUnusable(f"{exc}\n{_undo_if_nothing_ran(out, before)}") from None
     return collect(sweep, out)
 
 
-def _run_on_dask(client, todo: list[SweepRun], out: Path, progress: bool) -> None:
-    """Submit every run, then follow them as they finish: a progress bar and one line per failure."""
-    from distributed import as_completed
-
-    runs = {client.submit(execute_run, run.experiment, str(out / run.run_id), key=f"boneabm-{run.run_id}-{run.seed}",
-                          pure=False): run for run in todo}
-    failed = 0
-    with tqdm(total=len(todo), unit="run", file=sys.stderr, disable=not progress, smoothing=0.1,
-              bar_format="{l_bar}{bar}| {n}/{total} runs [{elapsed}<{remaining}]{postfix}") as bar:
-
-        def show() -> None:  # workers of an adaptive cluster come and go: count them each time
-            threads = sum(client.nthreads().values()) if progress else 0
-            bar.set_postfix_str(f"done {bar.n - failed}, failed {failed}, running {min(threads, len(todo) - bar.n)}")
-
-        show()
-        for future in as_completed(runs):
-            try:
-                status, error = future.result()
-            except Exception as exc:  # noqa: BLE001 - KilledWorker: the run failed, the sweep goes on
-                status, error = "failed", f"{type(exc).__name__}: {exc}"
-            if status != "complete":
-                failed += 1
-                bar.write(f"boneabm: {runs[future].run_id} failed: {error}")
-            bar.update()
-            show()
+def _undo_if_nothing_ran(out: Path, before: set[Path] | None) -> str:
+    """Remove what this sweep added to ``out`` (its manifest and listing; ``out`` itself if it made it) when no
+    run began there, so a refused cluster leaves nothing behind; otherwise keep everything, resumable."""
+    added = (set(out.iterdir()) if out.is_dir() else set()) - (before or set())
+    if any(path.name not in (MANIFEST, "runs.csv") for path in added):
+        return f"the runs in {out} stay as they are; --resume finishes the sweep"
+    for path in added:
+        path.unlink()
+    if before is None and out.is_dir():
+        out.rmdir()
+        return "no run started; nothing was written"
+    return f"no run started; {out} is as it was (--resume continues it)"

@@ -3,7 +3,8 @@
     sweep: rankl_opg_dose_response      # name (default: the file's stem); output goes to runs/<name>/
     base: osteoclastogenesis            # the experiment every run starts from: a file relative to this
                                         # one, or a shipped example's name
-    seed: 2026                          # the sweep's seed: every run's seed derives from it
+    seed: 2026                          # optional: every run's seed derives from it; without it a fresh
+                                        # one is drawn per sweep and recorded in its sweep.json
     replicates: 5
     set: ["domain.width_um=1500"]       # overrides every run shares
     grid:                               # every combination of these values ...
@@ -29,6 +30,7 @@ import itertools
 import json
 import math
 import re
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -100,7 +102,8 @@ class SweepSpec(_Spec):
     sweep: str | None = Field(None, pattern=_NAME, max_length=100, description="Sweep name (default: file stem).")
     base: str = Field(description="Experiment every run starts from: a YAML file relative to the sweep file, or a "
                       "shipped example's name (osteoclastogenesis).")
-    seed: int = Field(ge=0, le=MAX_SEED, description="Sweep seed; every run's seed derives from it.")
+    seed: int | None = Field(None, ge=0, le=MAX_SEED, description="Sweep seed; every run's seed derives from it. "
+                             "Without it each sweep draws a fresh one (recorded in its sweep.json).")
     replicates: int = Field(1, ge=1, le=10_000, description="Runs per parameter point, each with its own seed.")
     set: list[str] = Field([], description="dotted.key=value overrides every run shares (as boneabm run --set).")
     grid: dict[str, list[Any]] = Field({}, description="Dotted experiment key -> the values to try.")
@@ -153,6 +156,7 @@ class Sweep:
     path: Path
     spec: SweepSpec
     runs: list[SweepRun]
+    seed: int  # the sweep's seed: the file's, one given instead, or drawn fresh
 
     @property
     def varied(self) -> list[str]:
@@ -229,8 +233,13 @@ def _invalid(path: Path, lines: list[str]) -> UserError:
     return UserError(f"{path}: invalid sweep:\n  " + "\n  ".join(lines))
 
 
-def load_sweep(path: str | Path) -> Sweep:
-    """Read, validate and expand a sweep file; every run's experiment is validated before anything runs."""
+def draw_seed() -> int:
+    """A fresh sweep seed, as a run without a seed draws one."""
+    return secrets.randbelow(2**62)
+
+
+def read_sweep(path: str | Path) -> tuple[SweepSpec, str]:
+    """Read and validate a sweep file without expanding it: its spec and its name."""
     path = Path(path)
     raw = read_yaml(path)
     try:
@@ -245,7 +254,18 @@ def load_sweep(path: str | Path) -> Sweep:
                           "(sample: method, n, ranges)"
             lines.append(f"{key}: {message}" if key else message)
         raise _invalid(path, lines) from None
-    name = spec.sweep or re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem)
+    return spec, spec.sweep or re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem)
+
+
+def load_sweep(path: str | Path, seed: int | None = None) -> Sweep:
+    """Read, validate and expand a sweep file; every run's experiment is validated before anything runs.
+
+    The sweep's seed is ``seed`` if given, else the file's ``seed:``, else a freshly drawn one (``Sweep.seed``)."""
+    path = Path(path)
+    spec, name = read_sweep(path)
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise UserError(f"--seed {seed}: give a whole number from 0 to {MAX_SEED}")
+    seed = seed if seed is not None else spec.seed if spec.seed is not None else draw_seed()
     try:
         base_path = base_experiment(path.parent, spec.base)
         base = load_experiment(base_path, spec.set)
@@ -258,7 +278,7 @@ def load_sweep(path: str | Path) -> Sweep:
             raise _invalid(path, [problem])
 
     grid_points = [dict(zip(spec.grid, combo)) for combo in itertools.product(*spec.grid.values())]
-    samples = _sample_points(spec.sample, spec.seed, base_dict) if spec.sample else [None]
+    samples = _sample_points(spec.sample, seed, base_dict) if spec.sample else [None]
     short = _short_keys(list(spec.grid))
     width = len(str(len(samples) - 1))
     runs, seen = [], {}
@@ -274,15 +294,15 @@ def load_sweep(path: str | Path) -> Sweep:
                     raise _invalid(path, [f"grid values {seen[run_id]} and {values} both give run id {run_id!r}; "
                                           "make them differ in how they print"])
                 seen[run_id] = values
-                seed = run_seed(spec.seed, values, replicate)
-                overrides = [*spec.set, *(_override(key, value) for key, value in values.items()), f"seed={seed}",
-                             f"name={name}"]
+                this_seed = run_seed(seed, values, replicate)
+                overrides = [*spec.set, *(_override(key, value) for key, value in values.items()),
+                             f"seed={this_seed}", f"name={name}"]
                 try:
                     experiment = load_experiment(base_path, overrides)
                 except UserError as exc:
                     raise _invalid(path, [f"run {run_id}: {exc}"]) from None
-                runs.append(SweepRun(len(runs), run_id, seed, replicate, values, experiment))
-    return Sweep(name, path, spec, runs)
+                runs.append(SweepRun(len(runs), run_id, this_seed, replicate, values, experiment))
+    return Sweep(name, path, spec, runs, seed)
 
 
 def _key_problem(base: dict[str, Any], key: str) -> str | None:
