@@ -1,9 +1,9 @@
 """Biology validation: the checks of docs/validation.md that the in vitro assay covers, each against its source.
 
-A ``Validation`` runs panel arms on demand (replicates with consecutive seeds, cached), and each check reads
-the runs' tables and returns a ``Check``: what was measured, what the literature expects, PASS or FAIL, and a
-figure. The tests run the checks on a reduced domain; ``boneabm report`` runs them at full size and writes a
-markdown report.
+A ``Validation`` runs every panel arm (replicates with consecutive seeds) in parallel on the first request,
+each identical experiment once, and each check reads the runs' tables and returns a ``Check``: what was
+measured, what the literature expects, PASS or FAIL, and a figure. The tests run the checks on a reduced
+domain; ``boneabm report`` runs them at full size and writes a markdown report.
 
 Readouts, as an assay reports them: osteoclasts = TRAP⁺ cells with ≥ 3 nuclei on day 5 (mature osteoclasts
 at day 5, docs/references.md#in-vitro-protocols); TRAP⁺ cells counted by nuclei (mononuclear ones plus the
@@ -13,6 +13,10 @@ The criteria, their sources and ambiguities: docs/validation.md.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +24,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from boneabm.api import Run, run
+from boneabm.api import Run, load_run
 from boneabm.catalog import KINDS
-from boneabm.panel import Panel, load_panel
+from boneabm.config import Experiment, with_seed
+from boneabm.errors import UserError
+from boneabm.output import write_atomically
+from boneabm.panel import load_panel
+from boneabm.sweep.collect import run_status
+from boneabm.sweep.engine import DaskRuns, differences, shown_lines
 
 PANELS = KINDS["panel"]
+PANEL_NAMES = ("perturbations", "rankl_dose_response", "opg_titration")  # the panels the checks read
+VALIDATION_MANIFEST = "validation.json"
 REDUCED = ("domain.width_um=1500", "domain.height_um=1500")  # 700 precursors: what CI runs
 READOUT_H, END_H = 120.0, 168.0
 
@@ -40,25 +51,111 @@ class Check:
     figure: Callable | None = field(default=None, repr=False)  # figure(ax) draws the evidence
 
 
+class IncompleteRuns(RuntimeError):
+    """Some of the validation's runs failed; the others are kept and a resume redoes only those."""
+
+
+def content_digest(experiment: Experiment) -> str:
+    """SHA-256 of what a run computes from: the resolved experiment as canonical JSON, without its name."""
+    data = {key: value for key, value in experiment.to_dict().items() if key != "name"}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
 class Validation:
-    """Runs panel arms on demand into ``out`` and keeps their results."""
+    """Every panel arm's runs (``replicates`` per arm, seeds ``seed``, ``seed + 1``, ...), planned up front and
+    run in parallel on the first request, each identical experiment once, into ``out``.
+
+    Arms that resolve to the same experiment (wild type = RANKL 50 ng/mL = OPG 0; no RANKL = RANKL 0) share
+    one run, kept under the first arm that needs it (``perturbations/wild_type/seed1``). ``out/validation.json``
+    records the runs; a later ``Validation`` on the same ``out`` skips the complete ones and refuses runs that
+    now differ (``UserError``)."""
 
     def __init__(self, out: Path, overrides: tuple[str, ...] = (), replicates: int = 1, seed: int = 1,
-                 panels: Path = PANELS):
+                 panels: Path = PANELS, workers: int | None = None, progress: bool = False):
         self.out, self.overrides, self.replicates, self.seed = Path(out), tuple(overrides), replicates, seed
-        self.panels = panels
-        self._panels: dict[str, Panel] = {}
-        self._runs: dict[tuple[str, str], list[Run]] = {}
+        self.panels, self.workers, self.progress = panels, workers, progress
+        self.plan: dict[tuple[str, str], list[str]] = {}  # (panel, arm) -> run id (path under out) per replicate
+        self.experiments: dict[str, Experiment] = {}      # run id -> its experiment, each distinct one once
+        self.digests: dict[str, str] = {}
+        by_digest: dict[str, str] = {}
+        for name in PANEL_NAMES:
+            panel = load_panel(panels / f"{name}.yaml")
+            for arm in panel.arms:
+                experiment = panel.experiment(arm, self.overrides)
+                self.plan[(name, arm)] = []
+                for k in range(replicates):
+                    seeded = with_seed(experiment, seed + k)
+                    digest = content_digest(seeded)
+                    run_id = by_digest.setdefault(digest, f"{name}/{arm}/seed{seed + k}")
+                    if run_id not in self.experiments:
+                        self.experiments[run_id], self.digests[run_id] = seeded, digest
+                    self.plan[(name, arm)].append(run_id)
+        self._loaded: dict[str, Run] = {}
+        self._complete = False
+
+    def shared(self) -> dict[str, str]:
+        """Arms whose runs are another arm's (same experiment): ``panel/arm`` -> the arm that ran them."""
+        return {f"{panel}/{arm}": run_ids[0].rsplit("/", 1)[0] for (panel, arm), run_ids in self.plan.items()
+                if run_ids[0].rsplit("/", 1)[0] != f"{panel}/{arm}"}
+
+    def _manifest(self) -> dict:
+        return {"seed": self.seed, "replicates": self.replicates, "overrides": list(self.overrides),
+                "runs": [{"run_id": run_id, "seed": experiment.seed, "config_sha256": self.digests[run_id]}
+                         for run_id, experiment in self.experiments.items()],
+                "arms": {f"{panel}/{arm}": run_ids for (panel, arm), run_ids in self.plan.items()}}
+
+    def check_directory(self) -> None:
+        """Refuse ``out`` unless it is free, or holds runs of this same plan (seeds and configs). Writes nothing."""
+        path = self.out / VALIDATION_MANIFEST
+        if not path.exists():
+            if self.out.exists() and any(not entry.name.startswith(".") for entry in self.out.iterdir()):
+                raise UserError(f"{self.out}: exists and holds no {VALIDATION_MANIFEST}; choose another directory")
+            return
+        recorded = json.loads(path.read_text(encoding="utf-8"))
+        changed = differences(recorded["runs"], self._manifest()["runs"])
+        if changed:
+            started = (f"seed {recorded['seed']}, {recorded['replicates']} replicate(s), overrides "
+                       f"{' '.join(recorded['overrides']) or 'none'}")
+            raise UserError(f"{self.out}: its runs were started differently ({started}); now:\n  "
+                            f"{shown_lines(changed)}\nuse a new directory, or the options it was started with "
+                            "(nothing was run)")
+
+    def run_all(self) -> None:
+        """Run every distinct run not yet complete in ``out``, in parallel on this machine's cores (or
+        ``workers`` processes). Raises ``IncompleteRuns`` if any failed."""
+        if self._complete:
+            return
+        self.check_directory()
+        todo = [run_id for run_id in self.experiments if run_status(self.out, run_id)[0] != "complete"]
+        n_arms = len(self.plan)
+        print(f"boneabm: {n_arms} arms x {self.replicates} replicate(s) = {n_arms * self.replicates} arm runs, "
+              f"{len(self.experiments)} distinct ({len(self.shared())} arms share another's runs); "
+              f"{len(self.experiments) - len(todo)} already complete", file=sys.stderr)
+        if todo:
+            workers = min(self.workers or os.cpu_count() or 1, len(todo))
+            with DaskRuns(workers, n_runs=len(todo)) as dask_runs:
+                self.out.mkdir(parents=True, exist_ok=True)
+                if not (self.out / VALIDATION_MANIFEST).exists():
+                    write_atomically(self.out / VALIDATION_MANIFEST, json.dumps(self._manifest(), indent=1) + "\n")
+                dask_runs.run([(self.out / run_id, self.experiments[run_id]) for run_id in todo],
+                              progress=self.progress, label=lambda path: str(path.relative_to(self.out)))
+        unfinished = {run_id: run_status(self.out, run_id) for run_id in self.experiments}
+        unfinished = {run_id: status for run_id, status in unfinished.items() if status[0] != "complete"}
+        if unfinished:
+            raise IncompleteRuns(f"{len(unfinished)} of {len(self.experiments)} runs did not complete: "
+                                 + "; ".join(f"{run_id} {status} ({error})" for run_id, (status, error) in
+                                             list(unfinished.items())[:5])
+                                 + f"; the others are kept in {self.out}; resuming redoes only these")
+        self._complete = True
 
     def runs(self, panel: str, arm: str) -> list[Run]:
-        if (panel, arm) not in self._runs:
-            if panel not in self._panels:
-                self._panels[panel] = load_panel(self.panels / f"{panel}.yaml")
-            experiment = self._panels[panel].experiment(arm, self.overrides)
-            self._runs[(panel, arm)] = [
-                run(experiment, seed=self.seed + k, out=self.out / panel / arm / f"seed{self.seed + k}")
-                for k in range(self.replicates)]
-        return self._runs[(panel, arm)]
+        if (panel, arm) not in self.plan:
+            raise KeyError(f"no arm {panel}/{arm}; arms: {', '.join(f'{p}/{a}' for p, a in self.plan)}")
+        self.run_all()
+        for run_id in self.plan[(panel, arm)]:
+            if run_id not in self._loaded:
+                self._loaded[run_id] = load_run(self.out / run_id)
+        return [self._loaded[run_id] for run_id in self.plan[(panel, arm)]]
 
     def arm(self, arm: str) -> list[Run]:
         return self.runs("perturbations", arm)

@@ -46,3 +46,22 @@ def test_the_report_shows_every_check_with_its_verdict_and_figure(panel_runs, tm
         assert f'<a id="{key}"></a>' in text
     assert text.count("**PASS**") + text.count("**FAIL**") == len(validation.CHECKS)
     assert f"of {len(validation.CHECKS)} checks pass" in text
+
+
+def test_report_resume_reuses_every_complete_run_and_writes_the_report(panel_runs, tmp_path, capsys):
+    """`boneabm report --resume` on a directory whose runs are all complete runs nothing: it only writes the
+    report (here on the checks' own runs, which are what --quick --replicates 2 --seed 1 plans)."""
+    from boneabm.cli import main
+
+    panel_runs.run_all()
+    report = tmp_path / "report"
+    report.mkdir()
+    (report / "runs").symlink_to(panel_runs.out, target_is_directory=True)
+    metadata = sorted(panel_runs.out.rglob("metadata.json"))
+    before = {path: path.read_bytes() for path in metadata}
+    assert main(["report", "--out", str(report), "--resume", "--quick", "--replicates", "2", "--seed", "1"]) == 0
+    captured = capsys.readouterr()
+    assert "58 arm runs, 52 distinct (3 arms share another's runs); 52 already complete" in captured.err
+    assert captured.out.strip() == str(report / "report.md")
+    assert f"of {len(validation.CHECKS)} checks pass" in (report / "report.md").read_text()
+    assert len(metadata) == 52 and {path: path.read_bytes() for path in metadata} == before
