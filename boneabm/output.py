@@ -11,6 +11,7 @@ or an exponent (so they read back as floats whatever their values); as parquet, 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import importlib.metadata
 import io
 import json
@@ -412,9 +413,20 @@ def table_path(run_dir: Path, table: str) -> Path | None:
 def run_network_names(run_dir: Path) -> tuple[dict, dict]:
     """The observables and counters of the network a run used, from its ``network.yaml`` (no compilation)."""
     try:
-        data = yaml.safe_load((run_dir / "network.yaml").read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
+        observables, counters = _network_names((run_dir / "network.yaml").read_bytes())
+    except OSError:
         return {}, {}
+    return dict(observables), dict(counters)
+
+
+@functools.lru_cache(maxsize=16)
+def _network_names(text: bytes) -> tuple[dict, dict]:
+    """Parsed once per network content: a sweep's runs carry copies of the same file."""
+    try:
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return {}, {}
+    data = data if isinstance(data, dict) else {}
     return dict(data.get("observables") or {}), dict(data.get("counters") or {})
 
 
