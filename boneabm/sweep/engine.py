@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import sys
 import time
@@ -24,7 +23,7 @@ from boneabm.config import Experiment
 from boneabm.errors import UserError
 from boneabm.output import partial_path, write_atomically
 from boneabm.sweep.collect import collect, run_status
-from boneabm.sweep.spec import Sweep, SweepRun
+from boneabm.sweep.spec import Sweep
 
 MANIFEST = "sweep.json"
 
