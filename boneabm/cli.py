@@ -190,20 +190,22 @@ def _run(args) -> int:
         print(f"boneabm: {exc}", file=sys.stderr)
         return EXIT_FAILED
     print(path)
-    _warn_about_uptake(path)
+    if not args.quiet:
+        _note_uptake(path)
     _say(args, f"boneabm: complete; tables in {path}/, figures with: boneabm plot {path}")
     return 0
 
 
-def _warn_about_uptake(path) -> None:
+def _note_uptake(path) -> None:
     import json
 
     uptake = json.loads((path / "metadata.json").read_text(encoding="utf-8")).get("uptake", {})
     for name, numbers in uptake.items():
         if isinstance(numbers, dict) and numbers["shortfall_molecules"] > 0:
-            print(f"boneabm: warning: the cells consumed {numbers['shortfall_molecules']:.3g} molecules of {name} "
-                  f"that the fields did not hold ({numbers['shortfall_molecules'] / max(numbers['net_molecules'], 1):.2%}"
-                  " of their net uptake); see uptake in metadata.json", file=sys.stderr)
+            share = numbers["shortfall_molecules"] / max(numbers["net_molecules"], 1)
+            print(f"boneabm: note: {share:.1%} of the cells' {name} uptake ({numbers['shortfall_molecules']:.3g} "
+                  "molecules) exceeded what their sites' fluid layers held within a tick and was not taken from "
+                  "the fields; see uptake in metadata.json for what this means", file=sys.stderr)
 
 
 def _sweep(args) -> int:

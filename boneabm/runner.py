@@ -69,12 +69,13 @@ def execute(experiment: Experiment, out: Path | None = None, progress: bool = Fa
 
 
 UPTAKE_NOTE = (
-    "Molecules the cells' networks took up, net of what they released, per factor (molecules). A site's fluid "
-    "layer holds only a few molecules and is refilled from the medium within seconds, so in culture what a "
-    "site lacked within a tick was taken from the medium (from_medium). shortfall counts molecules the "
-    "networks consumed that neither the site nor the medium held: mass the fields did not supply. It is 0 in "
-    "culture until the medium is exhausted; in tissue mode it means uptake outran local supply within a tick "
-    "(shorten time.dt_h).")
+    "Molecules the cells' networks took up, net of what they released, per factor (net_molecules). A site's "
+    "fluid layer holds only a few molecules (about 3 of M-CSF at 30 ng/mL) while its cell takes up tens per "
+    "tick: in culture, exchange with the medium refills the layer within seconds. The fields empty a dry site "
+    "and count what it lacked as shortfall_molecules: molecules the networks consumed that the fields did not "
+    "supply (neither taken from the medium nor from neighbours). In culture it is a small fraction of the "
+    "medium's content per feed; in tissue mode a large shortfall means uptake outran local supply within a "
+    "tick (shorten time.dt_h).")
 
 
 def uptake_summary(fields) -> dict:
@@ -83,7 +84,6 @@ def uptake_summary(fields) -> dict:
              fields.uptake_shortfall_molecules[name] != 0]
     return {"note": UPTAKE_NOTE, **{name: {
         "net_molecules": round(fields.net_uptake_molecules[name], 3),
-        "from_medium_molecules": round(fields.uptake_from_medium_molecules[name], 3),
         "shortfall_molecules": round(fields.uptake_shortfall_molecules[name], 3)} for name in names}}
 
 

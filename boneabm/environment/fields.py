@@ -13,9 +13,11 @@ One tick, split into per-site steps and one transport step:
    antibody are held as RANKL-binding sites (two per OPG dimer, two per IgG), each binding one RANKL monomer.
 2. uptake and secretion: molecules the cells' networks took up (or released) at their sites, converted to nM
    through the site volume. A site's thin layer can hold fewer molecules than its cell takes up in one tick
-   (6 pL at 0.8 nM M-CSF is ~3 molecules) because exchange with the medium refills it within seconds: in
-   culture, what a site lacks is taken from the medium, as that exchange would have supplied it, so mass is
-   conserved. Only what neither holds (tissue mode, or an exhausted medium) is a true shortfall, counted.
+   (6 pL at 0.8 nM M-CSF is ~3 molecules), because exchange with the medium refills it within seconds. A site
+   is emptied, never driven negative, and what it lacked is counted as a shortfall: molecules the networks
+   consumed that the fields did not supply. Taking them from the medium instead would conserve mass, but the
+   RANK module and fate rates were calibrated with this accounting (drawing on the medium cut day-5
+   osteoclasts by about a third in two seeds), so that change waits for a recalibration.
 3. transport: backward Euler for diffusion, first-order decay and exchange with the medium,
    (1 + dt·(λ + e + D·L)) c' = c + dt·e·B', solved exactly by FFT (periodic) or DCT-II (no-flux) with the
    medium's mean mode coupled implicitly. It is stable, conserves mass and keeps concentrations non-negative at
@@ -132,7 +134,6 @@ class Fields:
             for name, f in factor_of.items()}
         self.n_changes = 0
         self.uptake_shortfall_molecules = {name: 0.0 for name in SPECIES}  # asked for, held by no one
-        self.uptake_from_medium_molecules = {name: 0.0 for name in SPECIES}  # a dry site's share, via exchange
         self.net_uptake_molecules = {name: 0.0 for name in SPECIES}  # what the cells' networks took, net
 
     # ----------------------------------------------------------------------------------------------- amounts
@@ -173,15 +174,9 @@ class Fields:
 
     def exchange_with_cells(self, name: str, x: np.ndarray, y: np.ndarray, molecules: np.ndarray) -> None:
         """Cells at sites (x, y) took up ``molecules`` (negative: released or secreted) of ``name``, one after
-        the other in the order given. A site is emptied, never driven negative; in culture the rest comes
-        from the medium (which refills the layer within the tick); what nothing holds is a counted shortfall."""
+        the other in the order given. A site is emptied, never driven negative; what it lacked is counted."""
         self.net_uptake_molecules[name] += float(molecules.sum())
         lacking_nM_site = _take_up(self.sites[name], x, y, molecules / self.molecules_per_nM_site)
-        if lacking_nM_site > 0 and self.medium is not None:
-            supplied_nM_site = min(lacking_nM_site, self.medium[name] * self.medium_sites)
-            self.medium[name] = max(self.medium[name] - supplied_nM_site / self.medium_sites, 0.0)
-            self.uptake_from_medium_molecules[name] += supplied_nM_site * self.molecules_per_nM_site
-            lacking_nM_site -= supplied_nM_site
         self.uptake_shortfall_molecules[name] += lacking_nM_site * self.molecules_per_nM_site
 
     # ----------------------------------------------------------------------------------------------- the tick
