@@ -116,10 +116,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Run the validation panels (boneabm examples lists them) and write DIR/report.md with a figure and "
         "PASS/FAIL per check of docs/validation.md against its published value. The arms run in parallel on a local "
         "Dask cluster, each distinct experiment once (wild type = RANKL 50 = OPG 0, no RANKL = RANKL 0: 26 runs "
-        "per replicate), with a progress bar and time left (on a terminal). On 2 cores --quick took 15 1/2 min "
-        "on a machine shared with other jobs (16 CPU-minutes: about 8 min with both cores free); the full size "
-        "costs about 1.7 times as much per replicate (estimated: about 14 min with 2 free cores). --resume "
-        "finishes an interrupted report.")
+        "per replicate), with a progress bar and time left (on a terminal). On 2 free cores --quick took 4 3/4 min "
+        "(26 runs); the full size costs about 1.7 times as much per run (estimated: about 8 min per replicate). "
+        "--resume finishes an interrupted report.")
     report.add_argument("--out", metavar="DIR", help="report directory, refused if it exists unless --resume "
                         "(default: runs/report/<UTC timestamp>)")
     report.add_argument("--replicates", type=int, default=1, metavar="N", help="runs per arm (default 1)")
