@@ -27,8 +27,10 @@ from statistics import median
 def measure(n_cells: int, hours: float, rankl_ng_ml: float) -> dict:
     import math
 
+    import boneabm.cells.lineage as lineage_module
+    import boneabm.cells.osteoclast.lineage as osteoclast_module
     import boneabm.model as model_module
-    from boneabm.cells.precursor import LineageCell
+    from boneabm.cells.osteoclast.lineage import LineageCell
     from boneabm.config import load_experiment
 
     spacing = 25.0
@@ -58,13 +60,13 @@ def measure(n_cells: int, hours: float, rankl_ng_ml: float) -> dict:
     build_s = time.perf_counter() - start
     model.step()  # warm-up: kernels compiled or loaded from the cache
 
-    setattr(model_module, "advance", timed(model_module.advance, "ssa"))
+    setattr(lineage_module, "advance", timed(lineage_module.advance, "ssa"))
     for name in ("draw_uniforms", "claim_free_neighbours", "split_molecules"):
-        setattr(model_module, name, timed(getattr(model_module, name), "kernels"))
-    model_module.fates.decide = timed(model_module.fates.decide, "kernels")
+        setattr(osteoclast_module, name, timed(getattr(osteoclast_module, name), "kernels"))
+    osteoclast_module.fates.decide = timed(osteoclast_module.fates.decide, "kernels")
     for name in ("die", "divide"):
         setattr(LineageCell, name, timed(getattr(LineageCell, name), "mesa"))
-    setattr(model_module, "move", timed(model_module.move, "mesa"))
+    setattr(osteoclast_module, "move", timed(osteoclast_module.move, "mesa"))
 
     blocks, cell_hours, shares = [], 0.0, []
     ticks_per_block = round(1.0 / experiment.time.dt_h)

@@ -52,6 +52,30 @@ def _parser() -> argparse.ArgumentParser:
                      "(default: runs/<experiment name>/<UTC timestamp>-seed<N>)")
     run.add_argument("--quiet", action="store_true",
                      help="no progress bar or messages; the run directory is still printed on standard output")
+    _checkpoint_options(run)
+
+    resume = commands.add_parser(
+        "resume", help="continue a killed or interrupted run from its last checkpoint",
+        description="Continue an unfinished run (DIR.partial) from its newest checkpoint, in the same directory: "
+        "rows recorded after the checkpoint are dropped and written again, so the finished tables are those of "
+        "an uninterrupted run. metadata.json records the resume.")
+    resume.add_argument("run_dir", metavar="RUN_DIR", help="the run directory (DIR or DIR.partial)")
+    resume.add_argument("--quiet", action="store_true", help="no progress bar or messages")
+
+    fork = commands.add_parser(
+        "fork", help="start a new run from a checkpoint, with other settings from then on",
+        description="Start a new run from a checkpoint's state with settings that can change mid-run: doses, "
+        "knockouts, inhibitors and clamps, the medium and its schedule, ITAM co-stimulation, the duration and "
+        "the recording. Anything that shaped the state (domain, tick, network, cell and field parameters) is "
+        "refused. Without --seed the fork continues the parent's random streams when nothing changes, else "
+        "draws new ones from the parent's seed and the changes. Its tables start at the checkpoint's time.")
+    fork.add_argument("checkpoint", metavar="CHECKPOINT", help="a checkpoint file (RUN_DIR/checkpoints/*.npz)")
+    fork.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=_SET_HELP)
+    fork.add_argument("--seed", type=int, metavar="N", help="the fork's own seed (new random streams)")
+    fork.add_argument("--out", metavar="DIR", help="run directory, refused if it exists "
+                      "(default: runs/<experiment name>/<UTC timestamp>-seed<N>)")
+    fork.add_argument("--quiet", action="store_true", help="no progress bar or messages")
+    _checkpoint_options(fork)
 
     sweep = commands.add_parser(
         "sweep", help="run a parameter sweep on dask.distributed, or one of its runs",
@@ -153,6 +177,66 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _checkpoint_options(parser) -> None:
+    parser.add_argument("--checkpoint-every", type=float, metavar="HOURS",
+                        help="write the model's whole state every HOURS of simulated time (a multiple of "
+                        "time.record_every_h) and at the end, into RUN_DIR/checkpoints/; boneabm resume continues "
+                        "from the last one, boneabm fork branches from any")
+    parser.add_argument("--keep", type=int, metavar="K", help="keep only the newest K checkpoints (default: all)")
+
+
+def _checkpointing(args):
+    from boneabm.runner import Checkpointing
+
+    if args.checkpoint_every is None:
+        if args.keep is not None:
+            raise UserError("--keep needs --checkpoint-every HOURS")
+        return None
+    return Checkpointing(args.checkpoint_every, args.keep)
+
+
+def _finished(args, run) -> int:
+    """Run ``run()`` (a runner call returning the final directory) and report as ``boneabm run`` does."""
+    from boneabm.runner import RunFailed
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        path = run()
+    except RunFailed as exc:
+        traceback.print_exception(exc.__cause__, file=sys.stderr)
+        print(f"boneabm: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(path)
+    if not args.quiet:
+        _note_uptake(path)
+    _say(args, f"boneabm: complete; tables in {path}/, figures with: boneabm plot {path}")
+    return 0
+
+
+def _resume(args) -> int:
+    from boneabm.runner import resume
+
+    return _finished(args, lambda: resume(Path(args.run_dir), progress=not args.quiet and sys.stderr.isatty(),
+                                          command=sys.argv))
+
+
+def _fork(args) -> int:
+    from boneabm.output import refuse_existing
+    from boneabm.runner import fork, plan_fork
+
+    checkpointing = _checkpointing(args)
+    _, experiment, record = plan_fork(Path(args.checkpoint), args.overrides, args.seed)  # refusals first
+    if args.out:
+        refuse_existing(Path(args.out))
+    changes = ", ".join(f"{k}={v!r}" for k, v in record["changes"].items()) or "no changes"
+    _say(args, f"boneabm: fork of {args.checkpoint} at {record['time_h']:g} h ({changes}); seed "
+               f"{experiment.seed}: {record['seed_source']}")
+    return _finished(args, lambda: fork(Path(args.checkpoint), args.overrides, args.seed,
+                                        Path(args.out) if args.out else None,
+                                        progress=not args.quiet and sys.stderr.isatty(), command=sys.argv,
+                                        checkpointing=checkpointing))
+
+
 def _say(args, message: str) -> None:
     if not getattr(args, "quiet", False):
         print(message, file=sys.stderr)
@@ -164,16 +248,17 @@ def _terminate(signum, frame):
 
 def _run(args) -> int:
     from boneabm.output import default_run_dir, refuse_existing
-    from boneabm.runner import RunFailed, execute
+    from boneabm.runner import execute
 
+    checkpointing = _checkpointing(args)
     experiment = load_experiment(resolve(args.config, "experiment"), args.overrides)
     seeded_by = ("--seed" if args.seed is not None else "the config" if experiment.seed is not None
                  else "drawn fresh")
     experiment = with_seed(experiment, args.seed)
     out = Path(args.out) if args.out else default_run_dir(experiment)
     refuse_existing(out)  # before any banner: a refused run prints nothing but the refusal
-    # a scheduler's SIGTERM ends the run like Ctrl-C: recorded as interrupted, left at DIR.partial
-    signal.signal(signal.SIGTERM, _terminate)
+    if checkpointing is not None:
+        checkpointing.validate(experiment)
     if seeded_by == "the config":  # a user running again for replicates would get copies: say so
         _say(args, f"boneabm: seed {experiment.seed} comes from the config, so every run of it repeats this one "
                    "exactly (give --seed N, or drop seed: to draw one per run)")
@@ -182,17 +267,9 @@ def _run(args) -> int:
                    f"{experiment.seed} repeats this run)")
     _say(args, f"boneabm: {experiment.name}: seed {experiment.seed}, {experiment.n_plated} precursors, "
                f"{experiment.time.duration_h:g} h in ticks of {experiment.time.dt_h:g} h")
-    try:
-        path = execute(experiment, out, progress=not args.quiet and sys.stderr.isatty(), command=sys.argv)
-    except RunFailed as exc:
-        traceback.print_exception(exc.__cause__, file=sys.stderr)
-        print(f"boneabm: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    print(path)
-    if not args.quiet:
-        _note_uptake(path)
-    _say(args, f"boneabm: complete; tables in {path}/, figures with: boneabm plot {path}")
-    return 0
+    # a scheduler's SIGTERM ends the run like Ctrl-C: recorded as interrupted, left at DIR.partial
+    return _finished(args, lambda: execute(experiment, out, progress=not args.quiet and sys.stderr.isatty(),
+                                           command=sys.argv, checkpointing=checkpointing))
 
 
 def _note_uptake(path) -> None:
@@ -414,7 +491,7 @@ def _plot(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"run": _run, "sweep": _sweep, "check": _check, "network": _network, "report": _report,
+        return {"run": _run, "resume": _resume, "fork": _fork, "sweep": _sweep, "check": _check, "network": _network, "report": _report,
                 "docs": _docs, "examples": _examples, "plot": _plot}[args.command](args)
     except UserError as exc:
         print(f"boneabm: error: {exc}", file=sys.stderr)

@@ -587,11 +587,13 @@ def _check_signaling(signaling: SignalingConfig) -> list[str]:
             resolve(value)
         except UserError as exc:
             lines.append(f"signaling.{key} = {value!r}: {str(exc).split(': ', 1)[1]}")
-    supplied = {"rankl_nM", "mcsf_nM", "itam_ligand"}
-    unknown = [name for name in network.inputs if name not in supplied]
-    if unknown:
-        lines.append(f"signaling.network = {signaling.network!r}: inputs {unknown} are not supplied by the model; "
-                     f"it supplies {', '.join(sorted(supplied))}")
+    from boneabm.cells.contract import ContractError, bind
+    from boneabm.cells.osteoclast.contract import CONTRACT
+
+    try:
+        bind(network, CONTRACT)
+    except ContractError as exc:
+        lines.append(f"signaling.network = {signaling.network!r}: {exc}")
     return lines
 
 

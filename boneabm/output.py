@@ -29,7 +29,6 @@ import yaml
 
 from boneabm import __version__
 from boneabm import columns as registry
-from boneabm.cells.osteoclast import MODE_NAMES, stages
 from boneabm.config import Experiment
 from boneabm.environment.fields import ANTIBODY_DA
 from boneabm.units import MCSF_HOMODIMER_DA, OPG_DIMER_DA, RANKL_MONOMER_DA, nM_to_ng_ml
@@ -90,6 +89,29 @@ def write_atomically(path: Path, text: str) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
+
+
+def read_metadata(run_dir: Path) -> dict:
+    try:
+        return json.loads((run_dir / "metadata.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{run_dir}: not a readable boneabm run directory (metadata.json: {exc})") from None
+
+
+def truncate_tables(run_dir: Path, time_h: float) -> None:
+    """Drop the rows of the appended tables (timeseries, cells, events: CSV) recorded after ``time_h``, and a
+    last line a kill cut short; what a run wrote up to its checkpoint stays byte for byte."""
+    for table in ("timeseries", "cells", "events"):
+        path = run_dir / f"{table}.csv"
+        data = path.read_bytes()
+        end = data.find(b"\n") + 1  # the header
+        for line in data[end:].splitlines(keepends=True):
+            if not line.endswith(b"\n") or float(line.split(b",", 1)[0]) > time_h + 1e-9:
+                break
+            end += len(line)
+        if end < len(data):
+            with open(path, "r+b") as handle:
+                handle.truncate(end)
 
 
 def utc_now() -> dt.datetime:
@@ -179,6 +201,25 @@ class RunDirectory:
         write_atomically(self.path / "columns.csv",
                          registry.dictionary(*registry.network_names(network)).to_csv(index=False))
 
+    @classmethod
+    def reopen(cls, partial: Path, final: Path, command: list[str] | None, **resume) -> "RunDirectory":
+        """Own an unfinished run's directory again to continue it; its metadata records the resume."""
+        directory = cls.__new__(cls)
+        directory.final, directory.path = final, partial
+        directory.metadata = read_metadata(partial)
+        directory.started = utc_now()
+        resumes = directory.metadata.get("resumes") or []
+        resumes.append({"started_utc": directory.started.isoformat(timespec="seconds"), "command": command,
+                        "stopped_as": directory.metadata.get("status"), **resume, **environment()})
+        directory.metadata.update(status="running", error=None, ended_utc=None, resumes=resumes)
+        directory._write_metadata()
+        return directory
+
+    def note(self, **items) -> None:
+        """Add ``items`` to metadata.json now."""
+        self.metadata.update(items)
+        self._write_metadata()
+
     def _write_metadata(self) -> None:
         write_atomically(self.path / "metadata.json", json.dumps(self.metadata, indent=2) + "\n")
 
@@ -225,7 +266,8 @@ class TableWriter:
     can be read) or parquet (rows buffered into row groups of ``PARQUET_ROW_GROUP_ROWS``; the file is
     readable once closed: at the end, or when the run fails or is interrupted)."""
 
-    def __init__(self, directory: Path, table: str, columns: list[registry.Column], fmt: str = "csv"):
+    def __init__(self, directory: Path, table: str, columns: list[registry.Column], fmt: str = "csv",
+                 append: bool = False):
         if fmt not in FORMATS:
             raise ValueError(f"output format {fmt!r}: expected one of {', '.join(FORMATS)}")
         self.columns, self.format = columns, fmt
@@ -234,7 +276,10 @@ class TableWriter:
         self._buffered = 0
         self._writer = None
         if fmt == "csv":
-            self.path.write_text(",".join(c.name for c in columns) + "\n", encoding="utf-8")
+            if not append:
+                self.path.write_text(",".join(c.name for c in columns) + "\n", encoding="utf-8")
+        elif append:
+            raise ValueError("a parquet table cannot be appended to once closed")
         else:
             import pyarrow as pa
             import pyarrow.parquet as pq
@@ -267,23 +312,6 @@ class TableWriter:
             self._writer = None
 
 
-def osteoclast_rows(model) -> list[dict]:
-    """Every osteoclast that formed: its record, completed from the arrays if alive, its bone from the maps."""
-    pop, rows = model.population, []
-    living = {int(pop.cell_id[r]): r for r in pop.rows}
-    for osteoclast_id, record in sorted(model.osteoclast_records.items()):
-        row = living.get(osteoclast_id) if record["fate"] == "alive" else None
-        mineral, collagen = model.bone.removed_by.get(osteoclast_id, (0.0, 0.0))
-        rows.append({
-            "osteoclast_id": osteoclast_id, "formed_h": record["formed_h"], "died_h": record["died_h"],
-            "fate": record["fate"],
-            "max_nuclei": int(pop.max_nuclei[row]) if row is not None else record["max_nuclei"],
-            "resorbed_um3": float(mineral), "collagen_removed_um3": float(collagen),
-            "distance_um": float(pop.distance_um[row]) if row is not None else record["distance_um"],
-        })
-    return rows
-
-
 def observables(model, rows: np.ndarray) -> dict[str, np.ndarray]:
     """Each network observable (a sum of species) for the cells in ``rows``."""
     molecules = model.population.molecules
@@ -293,7 +321,8 @@ def observables(model, rows: np.ndarray) -> dict[str, np.ndarray]:
 class Recorder:
     """Copies the model's arrays into the run's tables (``fmt``: ``csv`` or ``parquet``)."""
 
-    def __init__(self, directory: Path, network, fmt: str = "csv"):
+    def __init__(self, directory: Path, network, fmt: str = "csv", append: bool = False):
+        """``append``: continue the tables a resumed run wrote up to its checkpoint."""
         self.directory, self.format = directory, fmt
         names = registry.network_names(network)
         self.columns = {table: registry.expand(table, *names) for table in registry.TABLES}
@@ -301,30 +330,14 @@ class Recorder:
         self.cells_columns = [c.name for c in self.columns["cells"]]
         self.tables: dict[str, TableWriter] = {}
         for table in ("timeseries", "cells", "events"):
-            self.tables[table] = TableWriter(directory, table, self.columns[table], fmt)
+            self.tables[table] = TableWriter(directory, table, self.columns[table], fmt, append)
         self._events: list[tuple] = []  # written with each timeseries row, a snapshot and at the end
 
     def record(self, model) -> None:
-        pop = model.population
-        rows = pop.rows
-        nuclei, committed = pop.nuclei[rows], pop.committed[rows]
-        n_precursors = int(np.count_nonzero(~committed & (nuclei == 1)))
-        osteoclast = nuclei >= model.experiment.osteoclasts.min_nuclei
-        domain = model.experiment.domain
         fields = model.fields
         row = {
             "time_h": model.time_h,
-            "n_cells": rows.size,
-            "n_precursors": n_precursors,
-            "precursors_per_cm2": n_precursors / domain.area_cm2,
-            "n_trap_mononuclear": int(np.count_nonzero(committed & (nuclei == 1))),
-            "n_multinucleated": int(np.count_nonzero(nuclei > 1)),
-            "n_osteoclasts": int(np.count_nonzero(osteoclast)),
-            "nuclei_in_osteoclasts": int(nuclei[osteoclast].sum()),
-            "confluence": rows.size / (domain.shape[0] * domain.shape[1]),
-            "divisions_total": model.divisions_total,
-            "deaths_total": model.deaths_total,
-            "fusions_total": model.fusions_total,
+            **model.osteoclasts.counts(),
             **{column: nM_to_ng_ml(sum(fields.sites[name].mean() / fields.binding_sites.get(name, 1)
                                        for name in species), weight)
                for column, (species, weight) in FIELD_COLUMNS.items()},
@@ -355,9 +368,7 @@ class Recorder:
             "cell_id": pop.cell_id[rows],
             "x_um": (pop.x[rows] + 0.5) * spacing,
             "y_um": (pop.y[rows] + 0.5) * spacing,
-            "state": stages(pop.nuclei[rows], pop.committed[rows], model.experiment.osteoclasts.min_nuclei),
-            "nuclei": pop.nuclei[rows],
-            "resorption_mode": np.where(pop.nuclei[rows] > 1, MODE_NAMES[pop.mode[rows]], "none"),
+            **model.osteoclasts.cell_states(rows),
             "generation": pop.generation[rows],
             "born_h": pop.born_h[rows],
             "mcsf_ng_ml": nM_to_ng_ml(model.fields.sites["mcsf"][pop.x[rows], pop.y[rows]], MCSF_HOMODIMER_DA),
@@ -384,8 +395,9 @@ class Recorder:
     def finish(self, model) -> None:
         """The final depth maps (resorbed pixels only, long format) and one row per osteoclast that formed;
         then every table is closed."""
+        osteoclasts = model.osteoclasts.osteoclast_rows(model.bone)
         for table, frame in (("bone", pd.DataFrame(model.bone.depth_table(), columns=BONE_CSV_COLUMNS)),
-                             ("osteoclasts", pd.DataFrame(osteoclast_rows(model), columns=OSTEOCLAST_COLUMNS))):
+                             ("osteoclasts", pd.DataFrame(osteoclasts, columns=OSTEOCLAST_COLUMNS))):
             self.tables[table] = TableWriter(self.directory, table, self.columns[table], self.format)
             self.tables[table].append(frame)
         self.close()

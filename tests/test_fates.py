@@ -1,4 +1,4 @@
-"""The per-tick fate rules (boneabm/cells/fates.py), checked cell by cell with chosen uniforms.
+"""The per-tick fate rules (boneabm/cells/osteoclast/fates.py), checked cell by cell with chosen uniforms.
 
 Each rule fires when its uniform falls below 1 - exp(-rate·dt), so placing a cell's uniform just below or just
 above that probability tells exactly whether the kernel applied the rate the biology says:
@@ -12,7 +12,7 @@ above that probability tells exactly whether the kernel applied the rate the bio
 import numpy as np
 import pytest
 
-from boneabm.cells import fates
+from boneabm.cells.osteoclast import fates
 from boneabm.catalog import find
 from boneabm.config import load_experiment
 

@@ -10,8 +10,8 @@ Tolerances come from the exact per-tick branching process the model implements, 
 import numpy as np
 import pytest
 
-from boneabm.cells.fates import death_rate_per_h, division_rate_per_h, precursor_parameters, probability
-from boneabm.cells.precursor import hop_rate_per_h
+from boneabm.cells.osteoclast.fates import death_rate_per_h, division_rate_per_h, precursor_parameters, probability
+from boneabm.cells.motility import hop_rate_per_h
 from boneabm.config import load_experiment
 from boneabm.model import BoneModel
 
@@ -112,7 +112,7 @@ def test_sparse_cells_random_walk_with_the_configured_diffusivity():
     a = experiment.domain.grid_spacing_um
     squared = (dx**2 + dy**2) * a**2
     msd, sem = squared.mean(), squared.std(ddof=1) / np.sqrt(squared.size)
-    p_hop = float(probability(hop_rate_per_h(experiment.precursors, a), experiment.time.dt_h))
+    p_hop = float(probability(hop_rate_per_h(experiment.precursors.motility_um2_per_h, a), experiment.time.dt_h))
     expected = 100 * p_hop * 1.5 * a**2  # ticks × hop probability × mean squared Moore hop
     assert abs(msd - expected) < 4 * sem
     # and that is the configured diffusivity, MSD = 4 D t, up to the per-tick discretisation (< 2 %)

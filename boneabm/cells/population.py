@@ -1,43 +1,50 @@
-"""The structure-of-arrays store of every living cell.
+"""The structure-of-arrays store of one lineage's living cells.
 
-Each cell's numbers live in model-owned arrays, one row per cell; the Mesa agent holds its row. Kernels and the
-recorder read whole columns; agents are touched only for the rare, discrete things (birth, death, movement).
-Rows of dead cells are reused, so row order means nothing: everything random is drawn from per-cell streams
-keyed by the cell's id, and output is sorted by id.
+Each cell's numbers live in arrays, one row per cell; the Mesa agent holds its row. Kernels and the recorder
+read whole columns; agents are touched only for the rare, discrete things (birth, death, movement). Rows of dead
+cells are reused, so row order means nothing: everything random is drawn from per-cell streams keyed by the
+cell's id, and output is sorted by id.
+
+The store keeps what every cell has (id, site, birth, nuclei, its random stream, the molecules and counters of
+its lineage's network); a lineage adds its own columns with their values at birth.
 """
+
+from __future__ import annotations
 
 import numpy as np
 
 from boneabm.rng import seed_streams
 
-# column name -> (dtype, trailing shape); the network's species and counters add two matrices
-COLUMNS = {
-    "cell_id": (np.int64, ()),
-    "x": (np.int64, ()),  # grid site, along the width
-    "y": (np.int64, ()),  # grid site, along the height
-    "born_h": (np.float64, ()),
-    "generation": (np.int64, ()),  # divisions since plating
-    "nuclei": (np.int64, ()),
-    "max_nuclei": (np.int64, ()),
-    "committed": (np.bool_, ()),  # TRAP⁺: a pre-osteoclast that no longer divides (irreversible)
-    "mode": (np.int64, ()),  # multinucleated cells: 0 new, 1 migrating, 2 resorbing a pit, 3 a trench
-    "formed_h": (np.float64, ()),  # when it reached the nuclei of an osteoclast; NaN before
-    "distance_um": (np.float64, ()),  # path moved while multinucleated
-    "alive": (np.bool_, ()),
-    "rng_state": (np.uint64, (4,)),  # xoshiro256** state
-    "agent": (object, ()),
+# column name -> (dtype, trailing shape, value at birth); the network's species and counters add two matrices
+SHARED_COLUMNS = {
+    "cell_id": (np.int64, (), 0),
+    "x": (np.int64, (), 0),  # grid site, along the width
+    "y": (np.int64, (), 0),  # grid site, along the height
+    "born_h": (np.float64, (), 0.0),
+    "generation": (np.int64, (), 0),  # divisions since plating
+    # nuclei set a cell's cytoplasmic volume in its network (a fused cell pools its partners'), so every
+    # lineage has them: 1 for a mononuclear cell
+    "nuclei": (np.int64, (), 1),
+    "alive": (np.bool_, (), False),
+    "rng_state": (np.uint64, (4,), 0),  # xoshiro256** state
+    "agent": (object, (), None),
 }
+_NOT_STATE = ("agent",)  # rebuilt from the other columns when a model is restored
 
 
 class Population:
-    def __init__(self, run_seed: int, capacity: int = 1024, n_species: int = 0, n_counters: int = 0):
+    def __init__(self, run_seed: int, capacity: int = 1024, n_species: int = 0, n_counters: int = 0,
+                 lineage_columns: dict[str, tuple] | None = None):
         self.run_seed = np.uint64(run_seed)
         self._capacity = max(int(capacity), 16)
-        columns = {**COLUMNS,
-                   "molecules": (np.int64, (n_species,)),  # molecule counts of the signaling network
-                   "counters": (np.int64, (n_counters,))}  # firings of counted reactions since birth
+        self._birth_values = {name: value for name, (_, _, value) in
+                              {**SHARED_COLUMNS, **(lineage_columns or {})}.items()}
+        columns = {**SHARED_COLUMNS, **(lineage_columns or {}),
+                   "molecules": (np.int64, (n_species,), 0),  # molecule counts of the signaling network
+                   "counters": (np.int64, (n_counters,), 0)}  # firings of counted reactions since birth
+        self._birth_values.update(molecules=0, counters=0)
         self._columns = {name: np.zeros((self._capacity, *shape), dtype=dtype)
-                         for name, (dtype, shape) in columns.items()}
+                         for name, (dtype, shape, _) in columns.items()}
         self._n_used = 0  # rows [0, _n_used) have been handed out at least once
         self._free: list[int] = []
 
@@ -69,7 +76,8 @@ class Population:
         self._capacity = capacity
 
     def add(self, agent, x: int, y: int, born_h: float, generation: int) -> int:
-        """Give ``agent`` a row with a fresh random stream seeded from (run seed, its unique_id)."""
+        """Give ``agent`` a row with its columns at their birth values and a fresh random stream seeded from
+        (run seed, its unique_id)."""
         if self._free:
             row = self._free.pop()
         else:
@@ -77,20 +85,14 @@ class Population:
             row = self._n_used
             self._n_used += 1
         c = self._columns
+        for name, value in self._birth_values.items():
+            c[name][row] = value
         c["cell_id"][row] = agent.unique_id
         c["x"][row], c["y"][row] = x, y
         c["born_h"][row] = born_h
         c["generation"][row] = generation
-        c["nuclei"][row] = 1
-        c["max_nuclei"][row] = 1
-        c["committed"][row] = False
-        c["mode"][row] = 0
-        c["formed_h"][row] = np.nan
-        c["distance_um"][row] = 0.0
         c["alive"][row] = True
         c["agent"][row] = agent
-        c["molecules"][row] = 0
-        c["counters"][row] = 0
         seed_streams(self.run_seed, c["cell_id"][row : row + 1], c["rng_state"], np.array([row]))
         return row
 
@@ -99,3 +101,34 @@ class Population:
         self._columns["alive"][row] = False
         self._columns["agent"][row] = None
         self._free.append(row)
+
+    def reseed(self, run_seed: int) -> None:
+        """New random streams for every living cell and every cell born from now on, from (``run_seed``, id):
+        a fork with a seed of its own."""
+        self.run_seed = np.uint64(run_seed)
+        rows = self.rows
+        seed_streams(self.run_seed, self._columns["cell_id"][rows], self._columns["rng_state"], rows)
+
+    # ----------------------------------------------------------------------------------------------- state
+    def state(self) -> tuple[dict[str, np.ndarray], dict]:
+        """The used rows of every column (agents excepted) and the bookkeeping that decides future rows."""
+        arrays = {name: column[: self._n_used].copy() for name, column in self._columns.items()
+                  if name not in _NOT_STATE}
+        return arrays, {"run_seed": int(self.run_seed), "n_used": self._n_used, "free": list(self._free)}
+
+    def restore(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
+        """Take the columns and bookkeeping of ``state``; agents are attached by the lineage afterwards."""
+        missing = set(self._columns) - set(arrays) - set(_NOT_STATE)
+        if missing:
+            raise ValueError(f"population state lacks columns {sorted(missing)}")
+        n_used = int(meta["n_used"])
+        self._grow(n_used)
+        for name, values in arrays.items():
+            column = self._columns[name]
+            if values.shape[1:] != column.shape[1:]:
+                raise ValueError(f"population column {name}: shape {values.shape[1:]} where the network needs "
+                                 f"{column.shape[1:]}")
+            column[:n_used] = values
+        self._n_used = n_used
+        self._free = [int(r) for r in meta["free"]]
+        self.run_seed = np.uint64(meta["run_seed"])

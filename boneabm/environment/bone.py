@@ -25,6 +25,10 @@ from boneabm.config import BoneConfig, DomainConfig
 RESORBED_DEPTH_UM = 0.05  # a pixel counts as resorbed once this much mineral is gone: below, noise of the scan
 
 
+def _nothing_removed() -> np.ndarray:
+    return np.zeros(2)
+
+
 class Bone:
     def __init__(self, config: BoneConfig, domain: DomainConfig):
         self.config = config
@@ -33,7 +37,21 @@ class Bone:
         self.periodic = domain.periodic
         self.mineral_depth_um = np.zeros(self.shape)
         self.collagen_depth_um = np.zeros(self.shape)
-        self.removed_by = defaultdict(lambda: np.zeros(2))  # osteoclast id -> (mineral, collagen) µm³
+        self.removed_by = defaultdict(_nothing_removed)  # osteoclast id -> (mineral, collagen) µm³
+
+    def state(self) -> tuple[dict[str, np.ndarray], dict]:
+        ids = np.array(sorted(self.removed_by), dtype=np.int64)
+        removed = np.array([self.removed_by[i] for i in ids.tolist()], dtype=np.float64).reshape(-1, 2)
+        return {"mineral_depth_um": self.mineral_depth_um.copy(), "collagen_depth_um": self.collagen_depth_um.copy(),
+                "removed_by_id": ids, "removed_um3": removed}, {}
+
+    def restore(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
+        for name in ("mineral_depth_um", "collagen_depth_um"):
+            if arrays[name].shape != self.shape:
+                raise ValueError(f"bone.{name}: shape {arrays[name].shape}, the slice is {self.shape}")
+            setattr(self, name, arrays[name].astype(np.float64, copy=True))
+        self.removed_by = defaultdict(_nothing_removed, {
+            int(i): amounts.copy() for i, amounts in zip(arrays["removed_by_id"], arrays["removed_um3"])})
 
     @property
     def pixel_area_um2(self) -> float:

@@ -136,6 +136,23 @@ class Fields:
         self.uptake_shortfall_molecules = {name: 0.0 for name in SPECIES}  # asked for, held by no one
         self.net_uptake_molecules = {name: 0.0 for name in SPECIES}  # what the cells' networks took, net
 
+    # ----------------------------------------------------------------------------------------------- state
+    def state(self) -> tuple[dict[str, np.ndarray], dict]:
+        return ({name: values.copy() for name, values in self.sites.items()},
+                {"medium": self.medium, "n_changes": self.n_changes,
+                 "uptake_shortfall_molecules": self.uptake_shortfall_molecules,
+                 "net_uptake_molecules": self.net_uptake_molecules})
+
+    def restore(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
+        for name in self.sites:
+            if arrays[name].shape != self.shape:
+                raise ValueError(f"fields.{name}: shape {arrays[name].shape}, the domain is {self.shape}")
+            self.sites[name] = arrays[name].astype(np.float64, copy=True)
+        self.medium = None if meta["medium"] is None else {k: float(v) for k, v in meta["medium"].items()}
+        self.n_changes = int(meta["n_changes"])
+        self.uptake_shortfall_molecules = {k: float(v) for k, v in meta["uptake_shortfall_molecules"].items()}
+        self.net_uptake_molecules = {k: float(v) for k, v in meta["net_uptake_molecules"].items()}
+
     # ----------------------------------------------------------------------------------------------- amounts
     @property
     def molecules_per_nM_site(self) -> float:

@@ -111,6 +111,9 @@ class NetworkSpec(_Strict):
     inhibitors: dict[str, InhibitorSpec] = {}
     observables: dict[str, list[str]] = {}
     counters: dict[str, str] = {}
+    roles: dict[str, str] = Field(
+        {}, description="What a lineage reads or supplies, bound to this network's names: role -> species "
+        "(or input). The lineages' contracts list their roles (boneabm network FILE shows them).")
     reference_inputs: dict[str, float] = Field(
         {}, description="The condition the network is calibrated for; a short simulation there orders the "
         "kernel's reaction search by firing frequency (speed only: results are exact in any order).")
@@ -163,6 +166,10 @@ class Network:
     observables: dict[str, list[int]]
     counters: dict[str, int]  # name -> reaction index whose firings are counted per cell
     source: str = ""
+
+    @property
+    def roles(self) -> dict[str, str]:
+        return dict(self.spec.roles)
 
     @property
     def n_species(self) -> int:
@@ -406,6 +413,9 @@ def compile_network(spec: NetworkSpec, source: str = "network") -> Network:
             problems.append(f"reference_inputs: {name} = {value} is negative")
     if spec.reference_inputs and set(spec.reference_inputs) != set(inputs):
         problems.append(f"reference_inputs: give every input ({', '.join(inputs)})")
+    for role, name in spec.roles.items():
+        if name not in s_index and name not in i_index:
+            problems.append(f"role {role}: {name!r} is neither a species nor an input of the network")
     for name, reaction in spec.counters.items():
         if reaction not in names:
             problems.append(f"counter {name}: unknown reaction {reaction!r}")

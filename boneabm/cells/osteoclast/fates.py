@@ -141,7 +141,8 @@ def decide(u, rows, mcsf_ng_ml, rankl_ng_ml, nuclei, molecules, stage_columns, c
            precursor_hops_per_h, grid_spacing_um, p, q):
     """One tick's fates for the cells in population ``rows``: ``u``, ``mcsf_ng_ml`` and ``rankl_ng_ml`` are
     per listed cell; ``nuclei``, ``molecules``, ``committed`` and ``mode`` are population columns, the last two
-    updated in place; ``stage_columns`` are the molecule columns of TRAP, c-Fos, DC-STAMP and OC-STAMP.
+    updated in place; ``stage_columns`` are the molecule columns of the roles commitment_marker, arrest_signal,
+    fusion_gene_1 and fusion_gene_2 (TRAP, c-Fos, DC-STAMP and OC-STAMP in the built-in network).
     Returns per listed cell (dies, divides, hops, fusion drive).
 
     A cell that dies does nothing else; a dividing cell does not also hop; only committed survivors drive

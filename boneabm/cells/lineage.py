@@ -1,0 +1,112 @@
+"""What every lineage has: a population on the grid, a network bound to the lineage's contract, the
+perturbations acting on it, and the signaling step that advances every cell's network by one tick.
+
+A lineage subclass adds its contract, its own columns, its agent class and what its cells do each tick
+(``fates``, ``act_on_bone``) and what it reports (``timeseries_row``, ``snapshot_columns``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from boneabm.cells.agent import Cell
+from boneabm.cells.contract import Contract, bind
+from boneabm.cells.population import Population
+from boneabm.signaling.perturbations import Perturbation, PerturbationSchedule
+from boneabm.signaling.ssa import advance
+
+
+class Lineage:
+    name: str = ""
+    contract: Contract
+    agent_class: type[Cell] = Cell
+    columns: dict[str, tuple] = {}  # the lineage's own population columns: name -> (dtype, shape, birth value)
+
+    def __init__(self, model, network, perturbations: list[Perturbation], config_inputs: dict[str, float],
+                 capacity: int):
+        self.model = model
+        self.network = network
+        self.binding = bind(network, self.contract)
+        self.perturbations = PerturbationSchedule(network, perturbations)
+        self.effect = self.perturbations.at(0.0)
+        self.config_inputs = config_inputs  # input role -> value, for inputs that do not come from a field
+        self.population = Population(model.experiment.seed, capacity, network.n_species, len(network.counters),
+                                     self.columns)
+        self.divisions_total = 0
+        self.deaths_total = 0
+        self.ssa_events_total = 0
+        self.cell_hours = 0.0
+        self.ssa_events_by_reaction = np.zeros(network.n_reactions, dtype=np.int64)
+        self.counter_totals = np.zeros(len(network.counters), dtype=np.int64)
+
+    def plate(self, sites: list) -> None:
+        """New cells of generation 0 on ``sites``, their molecules drawn from the network's initial rules."""
+        cells = [self.agent_class(self, site, born_h=self.model.time_h, generation=0) for site in sites]
+        rows = np.array([cell.row for cell in cells], dtype=np.int64)
+        self.population.molecules[rows] = self.network.draw_initial(len(cells), self.model.rng)
+
+    def apply_schedule(self, start_h: float) -> None:
+        self.effect = self.perturbations.at(start_h)
+
+    def signal(self, fields, dt_h: float) -> None:
+        """Advance every living cell's network by ``dt_h`` with the inputs at its site; what the cells took up
+        (or released) leaves (or enters) the fields at their sites."""
+        pop, network = self.population, self.network
+        rows = pop.rows
+        n = rows.size
+        if n == 0:
+            return
+        self.effect.apply_clamps(pop.molecules, rows)
+        events = np.zeros(n, dtype=np.int64)
+        fired = np.zeros((n, network.n_reactions), dtype=np.int64)
+        consumed = np.zeros((n, len(network.inputs)))
+        x, y = pop.x[rows], pop.y[rows]
+        advance(pop.molecules, pop.rng_state, rows, pop.nuclei[rows].astype(np.float64), self.inputs(fields, x, y),
+                dt_h, self.effect.rate_scale, self.effect.clamped, network.arrays, events, fired, consumed)
+        self.ssa_events_total += int(events.sum())
+        self.cell_hours += n * dt_h
+        self.ssa_events_by_reaction += fired.sum(axis=0)
+        counted = fired[:, list(network.counters.values())]
+        pop.counters[rows] += counted
+        self.counter_totals += counted.sum(axis=0)
+        for i, role in enumerate(self.binding.inputs):
+            field = self.contract.inputs[role].field
+            if field is not None:
+                fields.exchange_with_cells(field, x, y, consumed[:, i])
+
+    def inputs(self, fields, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """What each cell's network reads, one column per network input: a field's value at its site, or a
+        value from the config."""
+        columns = []
+        for role in self.binding.inputs:
+            field = self.contract.inputs[role].field
+            columns.append(fields.sites[field][x, y] if field is not None else np.full(x.size, self.config_inputs[role]))
+        return np.ascontiguousarray(np.column_stack(columns), dtype=np.float64)
+
+    def fates(self, dt_h: float) -> None:
+        raise NotImplementedError
+
+    def act_on_bone(self, bone, dt_h: float) -> None:
+        """What the lineage's cells do to the bone in one tick (nothing, unless the lineage says)."""
+
+    # ----------------------------------------------------------------------------------------------- state
+    _TOTALS = ("divisions_total", "deaths_total", "ssa_events_total", "cell_hours")
+    _TOTAL_ARRAYS = ("ssa_events_by_reaction", "counter_totals")
+
+    def state(self) -> tuple[dict[str, np.ndarray], dict]:
+        arrays, meta = self.population.state()
+        arrays = {f"population/{name}": values for name, values in arrays.items()}
+        arrays.update({name: getattr(self, name).copy() for name in self._TOTAL_ARRAYS})
+        return arrays, {"population": meta, **{name: getattr(self, name) for name in self._TOTALS}}
+
+    def restore(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
+        """Take a ``state``; the agents of the living cells are rebuilt on their sites."""
+        self.population.restore({name.removeprefix("population/"): values for name, values in arrays.items()
+                                 if name.startswith("population/")}, meta["population"])
+        for name in self._TOTAL_ARRAYS:
+            getattr(self, name)[:] = arrays[name]
+        for name in self._TOTALS:
+            setattr(self, name, meta[name])
+        pop = self.population
+        for row in pop.rows:
+            self.agent_class.attach(self, int(row), self.model.site_cells[pop.x[row], pop.y[row]])

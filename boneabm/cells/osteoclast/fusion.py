@@ -1,0 +1,64 @@
+"""Fusion: which fusion-competent neighbours fuse in a tick, and which partner survives."""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+_DX = np.array([-1, -1, -1, 0, 0, 1, 1, 1], dtype=np.int64)
+_DY = np.array([-1, 0, 1, -1, 1, -1, 0, 1], dtype=np.int64)
+
+
+def survivor_first(nuclei_a: int, id_a: int, nuclei_b: int, id_b: int) -> bool:
+    """Whether partner a survives a fusion with b: the one with more nuclei (the older, lower id on a tie)
+    keeps its id and random stream."""
+    return (-nuclei_a, id_a) <= (-nuclei_b, id_b)
+
+
+@nb.njit(cache=True)
+def choose_fusions(site_row, x, y, order, rank, drive, u_fuse, u_partner, rate_dt, periodic):
+    """Pairs of fusion-competent neighbours that fuse this tick.
+
+    ``order`` lists competent rows by their per-cell priority draw; ``rank[row]`` is a row's place in it (-1 if
+    not competent). Each unordered pair is considered once, by its earlier member: that cell fuses with some
+    later, still-free competent neighbour j with probability 1 - exp(-rate·dt·Σ_j drive_i·drive_j), the partner
+    drawn in proportion to drive_i·drive_j. A cell fuses at most once per tick. Returns (first, second) rows.
+    """
+    nx, ny = site_row.shape
+    taken = np.zeros(rank.shape[0], dtype=np.bool_)
+    first = np.empty(order.shape[0], dtype=np.int64)
+    second = np.empty(order.shape[0], dtype=np.int64)
+    weights = np.empty(8)
+    partners = np.empty(8, dtype=np.int64)
+    n_pairs = 0
+    for k in range(order.shape[0]):
+        i = order[k]
+        if taken[i]:
+            continue
+        total, count = 0.0, 0
+        for o in range(8):
+            ax, ay = x[i] + _DX[o], y[i] + _DY[o]
+            if periodic:
+                ax, ay = (ax + nx) % nx, (ay + ny) % ny
+            elif ax < 0 or ax >= nx or ay < 0 or ay >= ny:
+                continue
+            j = site_row[ax, ay]
+            if j < 0 or rank[j] <= k or taken[j]:
+                continue
+            weights[count] = drive[i] * drive[j]
+            partners[count] = j
+            total += weights[count]
+            count += 1
+        if count == 0 or u_fuse[k] >= -np.expm1(-rate_dt * total):
+            continue
+        target = u_partner[k] * total
+        pick, acc = 0, weights[0]
+        while acc <= target and pick < count - 1:
+            pick += 1
+            acc += weights[pick]
+        j = partners[pick]
+        taken[i] = True
+        taken[j] = True
+        first[n_pairs], second[n_pairs] = i, j
+        n_pairs += 1
+    return first[:n_pairs], second[:n_pairs]

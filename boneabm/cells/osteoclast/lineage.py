@@ -1,0 +1,237 @@
+"""The osteoclast lineage in the model: plating, one tick of fates (death, division, hops, fusion) and of
+resorption, the records of the osteoclasts that formed, and what the lineage reports to the tables."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from boneabm.cells.agent import Cell
+from boneabm.cells.lineage import Lineage
+from boneabm.cells.motility import hop_rate_per_h, move
+from boneabm.cells.osteoclast import fates
+from boneabm.cells.osteoclast.contract import CONTRACT
+from boneabm.cells.osteoclast.fusion import choose_fusions, survivor_first
+from boneabm.cells.osteoclast.resorption import footprint_radius_um, resorption_um3_per_h
+from boneabm.cells.osteoclast.stages import MODE_NAMES, stages
+from boneabm.cells.placement import claim_free_neighbours
+from boneabm.rng import draw_uniforms
+from boneabm.signaling.ssa import split_molecules
+from boneabm.units import MCSF_HOMODIMER_DA, RANKL_MONOMER_DA, nM_to_ng_ml
+
+
+class LineageCell(Cell):
+    """A cell of the osteoclast lineage, from bone-marrow macrophage to multinucleated osteoclast."""
+
+    def absorb(self, other: "LineageCell") -> None:
+        """Fuse ``other`` into this cell: the cytoplasm is pooled (molecules, nuclei, hence volume, and
+        counters add up); ``other`` leaves the grid and the model."""
+        pop = self.lineage.population
+        for column in ("molecules", "counters", "nuclei"):
+            getattr(pop, column)[self.row] += getattr(pop, column)[other.row]
+        pop.committed[self.row] = True
+        pop.max_nuclei[self.row] = max(pop.max_nuclei[self.row], pop.nuclei[self.row])
+        other.die()
+
+
+class OsteoclastLineage(Lineage):
+    name = "osteoclast"
+    contract = CONTRACT
+    agent_class = LineageCell
+    columns = {
+        "max_nuclei": (np.int64, (), 1),
+        "committed": (np.bool_, (), False),  # TRAP⁺: a pre-osteoclast that no longer divides (irreversible)
+        "mode": (np.int64, (), fates.NEW),  # multinucleated cells: 0 new, 1 migrating, 2 pit, 3 trench
+        "formed_h": (np.float64, (), np.nan),  # when it reached the nuclei of an osteoclast; NaN before
+        "distance_um": (np.float64, (), 0.0),  # path moved while multinucleated
+    }
+
+    def __init__(self, model, network):
+        experiment = model.experiment
+        super().__init__(model, network, experiment.signaling.perturbations(),
+                         {"itam_ligand": experiment.signaling.itam_ligand}, capacity=2 * experiment.n_plated)
+        self.hop_rate_per_h = hop_rate_per_h(experiment.precursors.motility_um2_per_h,
+                                             experiment.domain.grid_spacing_um)
+        self.precursor_parameters = fates.precursor_parameters(experiment.precursors)
+        self.osteoclast_parameters = fates.osteoclast_parameters(experiment.osteoclasts)
+        self.stage_columns = self.binding.columns("commitment_marker", "arrest_signal", "fusion_gene_1",
+                                                  "fusion_gene_2")
+        self.function_columns = self.binding.columns("acid_phosphatase", "collagenase", "proton_pump",
+                                                     "sealing_integrin")
+        self.fusions_total = 0
+        # osteoclast id -> formed_h, died_h, fate; the rest is read from the arrays and the bone at the end
+        self.records: dict[int, dict] = {}
+
+    # ----------------------------------------------------------------------------------------------- fates
+    def fates(self, dt_h: float) -> None:
+        """Death, division into a free neighbouring site (molecules shared binomially), fusion of competent
+        neighbours and a random-walk hop, for every living cell."""
+        model, pop = self.model, self.population
+        rows = pop.rows
+        if rows.size == 0:
+            return
+        u = draw_uniforms(pop.rng_state, rows, fates.N_UNIFORMS)
+        x, y = pop.x[rows], pop.y[rows]
+        sites = model.fields.sites
+        dies, divides, hops, drive = fates.decide(
+            u, rows, nM_to_ng_ml(sites["mcsf"][x, y], MCSF_HOMODIMER_DA),
+            nM_to_ng_ml(sites["rankl"][x, y], RANKL_MONOMER_DA), pop.nuclei, pop.molecules,
+            self.stage_columns, pop.committed, pop.mode, dt_h, self.hop_rate_per_h,
+            model.experiment.domain.grid_spacing_um, self.precursor_parameters, self.osteoclast_parameters)
+
+        for row in rows[dies]:
+            model.events.append((model.time_h, "death", int(pop.cell_id[row]), None, int(pop.nuclei[row]),
+                                 int(pop.generation[row]), model.time_h - float(pop.born_h[row])))
+            self._close_record(row, "apoptosis")
+            pop.agent[row].die()
+        self.deaths_total += int(dies.sum())
+
+        mothers, daughters = [], []
+        dividing, tx, ty = self._claim_sites(rows[divides], u[divides], vacate=False)
+        for row, site in zip(dividing, model.site_cells[tx, ty]):
+            mother = pop.agent[row]
+            daughter = mother.divide(site)
+            mothers.append(row)
+            daughters.append(daughter.row)
+            model.events.append((model.time_h, "division", mother.unique_id, daughter.unique_id,
+                                 int(pop.nuclei[row]), int(pop.generation[row]), np.nan))
+        if mothers:
+            split_molecules(pop.molecules, pop.rng_state, np.array(mothers), np.array(daughters),
+                            self.effect.clamped)
+            self.divisions_total += len(mothers)
+
+        fusing = drive > 0
+        self._fuse(rows[fusing], drive[fusing], u[fusing], dt_h)
+
+        alive = pop.alive[rows]
+        moving, mx, my = self._claim_sites(rows[hops & alive], u[hops & alive], vacate=True)
+        step_um = move(pop, model, moving, mx, my)
+        pop.distance_um[moving] += np.where(pop.nuclei[moving] > 1, step_um, 0.0)
+
+    def _fuse(self, rows: np.ndarray, drive: np.ndarray, u: np.ndarray, dt_h: float) -> None:
+        """Fusion-competent neighbours fuse; the survivor keeps its id and random stream."""
+        if rows.size < 2:
+            return
+        model, pop, q = self.model, self.population, self.model.experiment.osteoclasts
+        order = np.argsort(u[:, fates.U_ORDER], kind="stable")
+        rank = np.full(pop.alive.shape[0], -1, dtype=np.int64)
+        rank[rows[order]] = np.arange(rows.size)
+        drive_of_row = np.zeros(pop.alive.shape[0])
+        drive_of_row[rows] = drive
+        site_row = np.full(model.experiment.domain.shape, -1, dtype=np.int64)  # only competent cells are partners
+        site_row[pop.x[rows], pop.y[rows]] = rows
+        first, second = choose_fusions(site_row, pop.x, pop.y, rows[order], rank, drive_of_row,
+                                       u[order, fates.U_FUSE], u[order, fates.U_PARTNER],
+                                       q.fusion_rate_per_h * dt_h, model.experiment.domain.periodic)
+        for a, b in zip(first, second):
+            keep_a = survivor_first(pop.nuclei[a], pop.cell_id[a], pop.nuclei[b], pop.cell_id[b])
+            survivor, absorbed = (a, b) if keep_a else (b, a)
+            self._close_record(absorbed, "fused")
+            model.events.append((model.time_h, "fusion", int(pop.cell_id[survivor]), int(pop.cell_id[absorbed]),
+                                 int(pop.nuclei[survivor] + pop.nuclei[absorbed]), int(pop.generation[survivor]),
+                                 np.nan))
+            pop.agent[survivor].absorb(pop.agent[absorbed])
+            if pop.nuclei[survivor] >= q.min_nuclei and np.isnan(pop.formed_h[survivor]):
+                pop.formed_h[survivor] = model.time_h
+                self.records[int(pop.cell_id[survivor])] = {"formed_h": model.time_h, "died_h": np.nan,
+                                                            "fate": "alive"}
+        self.fusions_total += len(first)
+
+    def _close_record(self, row: int, fate: str) -> None:
+        record = self.records.get(int(self.population.cell_id[row]))
+        if record is not None:
+            record.update(died_h=self.model.time_h, fate=fate, max_nuclei=int(self.population.max_nuclei[row]),
+                          distance_um=float(self.population.distance_um[row]))
+
+    def _claim_sites(self, rows: np.ndarray, u: np.ndarray, vacate: bool):
+        """Rows of the cells in ``rows`` that find a free neighbouring site, in the order of their per-cell
+        draws (contact inhibition and crowding in one rule), and the sites' x and y."""
+        model = self.model
+        order = np.argsort(u[:, fates.U_ORDER], kind="stable")
+        tx, ty = claim_free_neighbours(
+            model.grid.empty.data.copy(), self.population.x[rows], self.population.y[rows], order,
+            u[:, fates.U_SITE], model.experiment.domain.periodic, vacate)
+        found = tx >= 0
+        return rows[order[found]], tx[found], ty[found]
+
+    # ----------------------------------------------------------------------------------------------- bone
+    def act_on_bone(self, bone, dt_h: float) -> None:
+        """Osteoclasts in a pit or on a trench remove bone under their footprint."""
+        pop, q = self.population, self.model.experiment.osteoclasts
+        rows = pop.rows
+        mode = pop.mode[rows]
+        rows = rows[((mode == fates.PIT) | (mode == fates.TRENCH)) & (pop.nuclei[rows] >= q.min_nuclei)]
+        if rows.size == 0:
+            return
+        molecules = pop.molecules[rows]
+        nuclei = pop.nuclei[rows].astype(np.float64)
+        mineral, collagen = resorption_um3_per_h(nuclei, *(molecules[:, c] for c in self.function_columns), q)
+        speed = np.where(pop.mode[rows] == fates.TRENCH, q.trench_rate_factor, 1.0) * dt_h
+        radius = footprint_radius_um(nuclei, q)
+        spacing = self.model.experiment.domain.grid_spacing_um
+        bone.resorb_many(pop.cell_id[rows], (pop.x[rows] + 0.5) * spacing, (pop.y[rows] + 0.5) * spacing,
+                         radius, mineral * speed, collagen * speed)
+
+    # ----------------------------------------------------------------------------------------------- reports
+    def counts(self) -> dict[str, int | float]:
+        """The lineage's part of a timeseries row (columns in boneabm/columns.py)."""
+        pop, experiment = self.population, self.model.experiment
+        rows = pop.rows
+        nuclei, committed = pop.nuclei[rows], pop.committed[rows]
+        n_precursors = int(np.count_nonzero(~committed & (nuclei == 1)))
+        osteoclast = nuclei >= experiment.osteoclasts.min_nuclei
+        domain = experiment.domain
+        return {
+            "n_cells": rows.size,
+            "n_precursors": n_precursors,
+            "precursors_per_cm2": n_precursors / domain.area_cm2,
+            "n_trap_mononuclear": int(np.count_nonzero(committed & (nuclei == 1))),
+            "n_multinucleated": int(np.count_nonzero(nuclei > 1)),
+            "n_osteoclasts": int(np.count_nonzero(osteoclast)),
+            "nuclei_in_osteoclasts": int(nuclei[osteoclast].sum()),
+            "confluence": rows.size / (domain.shape[0] * domain.shape[1]),
+            "divisions_total": self.divisions_total,
+            "deaths_total": self.deaths_total,
+            "fusions_total": self.fusions_total,
+        }
+
+    def cell_states(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """The lineage's columns of the cells table for ``rows``."""
+        pop = self.population
+        return {
+            "state": stages(pop.nuclei[rows], pop.committed[rows], self.model.experiment.osteoclasts.min_nuclei),
+            "nuclei": pop.nuclei[rows],
+            "resorption_mode": np.where(pop.nuclei[rows] > 1, MODE_NAMES[pop.mode[rows]], "none"),
+        }
+
+    def osteoclast_rows(self, bone) -> list[dict]:
+        """Every osteoclast that formed: its record, completed from the arrays if alive, its bone from the maps."""
+        pop, rows = self.population, []
+        living = {int(pop.cell_id[r]): r for r in pop.rows}
+        for osteoclast_id, record in sorted(self.records.items()):
+            row = living.get(osteoclast_id) if record["fate"] == "alive" else None
+            mineral, collagen = bone.removed_by.get(osteoclast_id, (0.0, 0.0))
+            rows.append({
+                "osteoclast_id": osteoclast_id, "formed_h": record["formed_h"], "died_h": record["died_h"],
+                "fate": record["fate"],
+                "max_nuclei": int(pop.max_nuclei[row]) if row is not None else record["max_nuclei"],
+                "resorbed_um3": float(mineral), "collagen_removed_um3": float(collagen),
+                "distance_um": float(pop.distance_um[row]) if row is not None else record["distance_um"],
+            })
+        return rows
+
+    # ----------------------------------------------------------------------------------------------- state
+    def state(self) -> tuple[dict[str, np.ndarray], dict]:
+        arrays, meta = super().state()
+        records = [[osteoclast_id, r["formed_h"], None if np.isnan(r["died_h"]) else r["died_h"], r["fate"],
+                    r.get("max_nuclei"), r.get("distance_um")] for osteoclast_id, r in sorted(self.records.items())]
+        return arrays, {**meta, "fusions_total": self.fusions_total, "records": records}
+
+    def restore(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
+        super().restore(arrays, meta)
+        self.fusions_total = meta["fusions_total"]
+        self.records = {}
+        for osteoclast_id, formed_h, died_h, fate, max_nuclei, distance_um in meta["records"]:
+            record = {"formed_h": formed_h, "died_h": np.nan if died_h is None else died_h, "fate": fate}
+            if fate != "alive":
+                record.update(max_nuclei=max_nuclei, distance_um=distance_um)
+            self.records[int(osteoclast_id)] = record
