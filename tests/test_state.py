@@ -1,0 +1,243 @@
+"""The model's state as data: checkpoints, resume and fork continue a run exactly, and refuse what they cannot.
+
+The culture is small (20 x 20 sites) with RANKL, so that by 24 h cells have committed and by 48 h they fuse:
+every part of the state (molecules, random streams, fields, bone, osteoclast records) is exercised.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from boneabm.cli import main
+from boneabm.config import load_experiment
+from boneabm.model import BoneModel
+from boneabm.runner import Checkpointing, checkpoints_in, execute, fork_seed
+from boneabm.state import load, save
+from conftest import SMALL, merged
+
+CULTURE = merged(SMALL, {"name": "culture", "time": {"duration_h": 48, "record_every_h": 2, "snapshot_every_h": 12},
+                         "medium": {"rankl_ng_ml": 100},
+                         # binucleated cells count as osteoclasts, so records and resorption start within 48 h
+                         "osteoclasts": {"min_nuclei": 2}})
+APPENDED = ("timeseries", "cells", "events")
+TABLES = APPENDED + ("osteoclasts", "bone")
+
+
+def csv_bytes(run_dir: Path) -> dict[str, bytes]:
+    return {table: (run_dir / f"{table}.csv").read_bytes() for table in TABLES}
+
+
+@pytest.fixture(scope="module")
+def experiment():
+    return load_experiment(data=CULTURE)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, experiment):
+    """The uninterrupted run, written without checkpoints."""
+    return execute(experiment, tmp_path_factory.mktemp("reference") / "run")
+
+
+@pytest.fixture(scope="module")
+def checkpointed(tmp_path_factory, experiment):
+    return execute(experiment, tmp_path_factory.mktemp("checkpointed") / "run", checkpointing=Checkpointing(12))
+
+
+def test_the_state_round_trips_and_the_restored_model_continues_exactly(tmp_path, experiment):
+    straight = BoneModel(experiment)
+    for _ in range(240):
+        straight.step()
+    path = save(straight.state(), tmp_path / "state.npz")
+    restored = BoneModel.from_state(load(path))
+    assert restored.population.n_alive == straight.population.n_alive and restored.time_h == straight.time_h
+    assert {a.unique_id for a in restored.agents} == {a.unique_id for a in straight.agents}
+    assert not restored.grid.empty.data[restored.population.x[restored.population.rows],
+                                        restored.population.y[restored.population.rows]].any()
+    for _ in range(240):
+        straight.step()
+        restored.step()
+    a, b = straight.state(), restored.state()
+    assert a.arrays.keys() == b.arrays.keys()
+    for name in a.arrays:
+        assert np.array_equal(a.arrays[name], b.arrays[name], equal_nan=True), name
+    assert json.dumps(a.meta) == json.dumps(b.meta)
+    # fusion, records and resorption were exercised
+    assert straight.fusions_total > 0 and straight.osteoclast_records and straight.bone.removed_by
+
+
+def test_checkpointing_changes_no_table_and_writes_one_file_per_interval_and_at_the_end(reference, checkpointed):
+    assert csv_bytes(checkpointed) == csv_bytes(reference)
+    names = [p.name for p in checkpoints_in(checkpointed)]
+    assert names == ["checkpoint-000012.000h.npz", "checkpoint-000024.000h.npz", "checkpoint-000036.000h.npz",
+                     "checkpoint-000048.000h.npz"]
+    metadata = json.loads((checkpointed / "metadata.json").read_text())
+    assert metadata["checkpoints"] == {"every_h": 12.0, "keep": None}
+
+
+def test_keep_holds_only_the_newest_checkpoints(tmp_path, experiment):
+    run = execute(experiment.model_copy(update={"time": experiment.time.model_copy(update={"duration_h": 12})}),
+                  tmp_path / "run", checkpointing=Checkpointing(4, keep=2))
+    assert [p.name for p in checkpoints_in(run)] == ["checkpoint-000008.000h.npz", "checkpoint-000012.000h.npz"]
+
+
+def _start(config: Path, out: Path, threads: int) -> subprocess.Popen:
+    env = {**os.environ, "NUMBA_NUM_THREADS": str(threads)}
+    return subprocess.Popen([sys.executable, "-m", "boneabm", "run", str(config), "--out", str(out),
+                             "--checkpoint-every", "12", "--quiet"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+
+
+def test_a_run_killed_with_sigkill_resumes_into_the_tables_of_an_uninterrupted_run(tmp_path, reference):
+    """Killed on 2 numba threads after its 24-h checkpoint, resumed on 1: rows written after the checkpoint are
+    dropped and written again, byte for byte."""
+    config = tmp_path / "culture.yaml"
+    config.write_text(yaml.safe_dump(CULTURE))
+    out = tmp_path / "run"
+    process = _start(config, out, threads=2)
+    partial = Path(f"{out}.partial")
+    deadline = time.monotonic() + 600
+    while not (partial / "checkpoints" / "checkpoint-000024.000h.npz").exists():
+        assert process.poll() is None and time.monotonic() < deadline, process.stderr.read() if process.stderr else ""
+        time.sleep(0.05)
+    time.sleep(0.2)  # let it write rows past the checkpoint, perhaps half a line
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert json.loads((partial / "metadata.json").read_text())["status"] == "running"  # killed: never "complete"
+    env = {**os.environ, "NUMBA_NUM_THREADS": "1"}
+    resumed = subprocess.run([sys.executable, "-m", "boneabm", "resume", str(partial), "--quiet"], env=env,
+                             capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.stdout.strip() == str(out) and not partial.exists()
+    assert csv_bytes(out) == csv_bytes(reference)
+    metadata = json.loads((out / "metadata.json").read_text())
+    assert metadata["status"] == "complete" and metadata["resumes"][0]["stopped_as"] == "running"
+    assert metadata["resumes"][0]["resumed_at_h"] >= 24
+
+
+def test_a_fork_without_changes_continues_as_the_parent(tmp_path, reference, checkpointed):
+    checkpoint = checkpoints_in(checkpointed)[1]  # 24 h
+    assert main(["fork", str(checkpoint), "--out", str(tmp_path / "fork"), "--quiet"]) == 0
+    metadata = json.loads((tmp_path / "fork" / "metadata.json").read_text())
+    assert metadata["forked_from"]["changes"] == {} and metadata["seed"] == 7
+    for table in APPENDED:
+        parent = pd.read_csv(reference / f"{table}.csv")
+        # the fork starts with the state at 24 h (events of the tick ending there belong to the parent)
+        later = parent[parent.time_h > 24] if table == "events" else parent[parent.time_h >= 24]
+        assert pd.read_csv(tmp_path / "fork" / f"{table}.csv").equals(later.reset_index(drop=True)), table
+    for table in ("osteoclasts", "bone"):
+        assert (tmp_path / "fork" / f"{table}.csv").read_bytes() == (reference / f"{table}.csv").read_bytes()
+
+
+def test_a_fork_with_changes_draws_new_streams_from_the_parent_seed_and_the_changes(tmp_path, checkpointed):
+    checkpoint = checkpoints_in(checkpointed)[1]
+    changes = ["--set", "medium.rankl_ng_ml=0", "--set", "time.duration_h=30"]
+    assert main(["fork", str(checkpoint), *changes, "--out", str(tmp_path / "a"), "--quiet"]) == 0
+    assert main(["fork", str(checkpoint), *changes, "--out", str(tmp_path / "b"), "--quiet"]) == 0
+    record = json.loads((tmp_path / "a" / "metadata.json").read_text())["forked_from"]
+    assert record["changes"] == {"medium.rankl_ng_ml": 0, "time.duration_h": 30}
+    assert record["seed"] == fork_seed(7, record["changes"]) != 7
+    assert csv_bytes(tmp_path / "a") == csv_bytes(tmp_path / "b")  # stable: the same fork twice is the same run
+    assert pd.read_csv(tmp_path / "a" / "timeseries.csv").time_h.tolist()[::3] == [24.0, 30.0]
+    # --seed N gives streams of its own
+    assert main(["fork", str(checkpoint), "--seed", "99", "--out", str(tmp_path / "c"), "--quiet"]) == 0
+    assert json.loads((tmp_path / "c" / "metadata.json").read_text())["forked_from"]["seed_source"] == "--seed"
+
+
+@pytest.mark.parametrize("change, named", [
+    ("domain.width_um=600", "domain.width_um"),
+    ("signaling.network=rank", None),  # unchanged: the same network is no change
+    ("time.dt_h=0.05", "time.dt_h"),
+    ("osteoclasts.fusion_rate_per_h=1", "osteoclasts.fusion_rate_per_h"),
+    ("time.duration_h=20", "time.duration_h = 20 must be later than the checkpoint's time"),
+])
+def test_a_fork_refuses_what_cannot_change_mid_run(tmp_path, checkpointed, capsys, change, named):
+    checkpoint = checkpoints_in(checkpointed)[1]
+    code = main(["fork", str(checkpoint), "--set", change, "--set", "time.duration_h=26" if named is None else
+                 "name=x", "--out", str(tmp_path / "fork"), "--quiet"])
+    if named is None:
+        assert code == 0
+        return
+    assert code == 2 and named in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
+def _corrupt(path: Path, how: str, tmp_path: Path) -> Path:
+    bad = tmp_path / f"{how}.npz"
+    data = path.read_bytes()
+    if how == "truncated":
+        bad.write_bytes(data[: len(data) // 2])
+    elif how == "garbage":
+        bad.write_bytes(b"not a checkpoint at all")
+    else:  # another version: rewrite meta.json inside the archive
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+        meta = json.loads(arrays.pop("meta.json").tobytes())
+        meta["version"] = 999
+        arrays["meta.json"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+        np.savez(bad, **arrays)
+    return bad
+
+
+@pytest.mark.parametrize("how, says", [("truncated", "truncated or corrupted"), ("garbage", "truncated or corrupted"),
+                                       ("version", "version 999")])
+def test_a_bad_checkpoint_is_refused_naming_the_file(tmp_path, checkpointed, capsys, how, says):
+    bad = _corrupt(checkpoints_in(checkpointed)[0], how, tmp_path)
+    assert main(["fork", str(bad), "--out", str(tmp_path / "fork"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and says in err and "Traceback" not in err
+    assert not (tmp_path / "fork").exists() and not (tmp_path / "fork.partial").exists()
+
+
+def test_resume_refuses_a_checkpoint_from_another_network_and_what_cannot_be_resumed(tmp_path, checkpointed,
+                                                                                     capsys):
+    # a complete run: nothing to resume
+    assert main(["resume", str(checkpointed)]) == 2
+    assert "complete; nothing to resume" in capsys.readouterr().err
+    # an unfinished copy whose network.yaml is not the checkpoint's
+    partial = tmp_path / "copy.partial"
+    partial.mkdir()
+    for name in ("config.yaml", "metadata.json", "timeseries.csv", "cells.csv", "events.csv"):
+        (partial / name).write_bytes((checkpointed / name).read_bytes())
+    network = yaml.safe_load((checkpointed / "network.yaml").read_text())
+    network["parameters"]["k_rankl_on"]["value"] *= 2
+    (partial / "network.yaml").write_text(yaml.safe_dump(network))
+    before = {p: p.read_bytes() for p in partial.iterdir()}
+    assert main(["resume", str(partial)]) == 2
+    assert "no checkpoint to resume from" in capsys.readouterr().err
+    (partial / "checkpoints").mkdir()
+    (partial / "checkpoints" / checkpoints_in(checkpointed)[1].name).write_bytes(
+        checkpoints_in(checkpointed)[1].read_bytes())
+    assert main(["resume", str(partial)]) == 2
+    err = capsys.readouterr().err
+    assert "different network" in err and "checkpoint-000024.000h.npz" in err
+    assert {p: p.read_bytes() for p in partial.iterdir() if p.is_file()} == before  # nothing written
+
+
+def test_checkpoint_interval_must_fall_on_recorded_rows(tmp_path, small_yaml, capsys):
+    out = tmp_path / "run"
+    assert main(["run", str(small_yaml()), "--out", str(out), "--checkpoint-every", "1.5"]) == 2
+    err = capsys.readouterr().err
+    assert "--checkpoint-every 1.5" in err and "record_every_h" in err
+    assert main(["run", str(small_yaml()), "--out", str(out), "--keep", "2"]) == 2
+    assert "--keep needs --checkpoint-every" in capsys.readouterr().err
+    assert not out.exists() and not Path(f"{out}.partial").exists()
+
+
+def test_a_checkpoint_is_one_npz_that_numpy_reads_without_pickle(checkpointed):
+    path = checkpoints_in(checkpointed)[0]
+    with zipfile.ZipFile(path) as archive:
+        assert "meta.json.npy" in archive.namelist()
+    state = load(path)
+    assert state.meta["format"] == "boneabm-checkpoint" and state.time_h == 12.0
+    assert state.arrays["lineage/osteoclast/population/rng_state"].dtype == np.uint64
+    assert state.meta["networks"]["osteoclast"]["search_order"]  # the order travels with the state
