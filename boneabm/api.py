@@ -14,7 +14,7 @@ from boneabm.config import Experiment, load_experiment, with_seed
 from boneabm.errors import UserError
 from boneabm.columns import TABLES, expand
 from boneabm.output import PARTIAL_SUFFIX, empty_table, partial_path, read_table, run_network_names, table_path
-from boneabm.runner import execute
+from boneabm import runner
 
 
 @dataclass(frozen=True)
@@ -43,12 +43,14 @@ class Run:
 
 
 def run(config: str | Path | dict | Experiment, seed: int | None = None, out: str | Path | None = None,
-        overrides: list[str] | tuple[str, ...] = (), progress: bool = False) -> Run:
+        overrides: list[str] | tuple[str, ...] = (), progress: bool = False,
+        checkpoint_every_h: float | None = None, keep: int | None = None) -> Run:
     """Run an experiment (a YAML path, a mapping or an ``Experiment``) and return its tables.
 
     ``seed`` overrides the config's seed (a fresh one is drawn if neither gives one); ``out`` is the run
     directory (default ``runs/<name>/<UTC timestamp>-seed<N>``); ``overrides`` are ``dotted.key=value``
-    strings as for ``boneabm run --set``.
+    strings as for ``boneabm run --set``; ``checkpoint_every_h`` (and ``keep``) as ``--checkpoint-every``
+    (and ``--keep``).
     """
     if isinstance(config, Experiment):
         config = config.to_dict()
@@ -56,7 +58,24 @@ def run(config: str | Path | dict | Experiment, seed: int | None = None, out: st
         experiment = load_experiment(data=config, overrides=overrides)
     else:
         experiment = load_experiment(config, overrides=overrides)
-    return load_run(execute(with_seed(experiment, seed), out=out, progress=progress))
+    checkpointing = runner.Checkpointing(checkpoint_every_h, keep) if checkpoint_every_h is not None else None
+    return load_run(runner.execute(with_seed(experiment, seed), out=out, progress=progress,
+                                   checkpointing=checkpointing))
+
+
+def resume(run_dir: str | Path, progress: bool = False) -> Run:
+    """Continue a killed or interrupted run from its last checkpoint (as ``boneabm resume``)."""
+    return load_run(runner.resume(Path(run_dir), progress=progress))
+
+
+def fork(checkpoint: str | Path, overrides: list[str] | tuple[str, ...] = (), seed: int | None = None,
+         out: str | Path | None = None, progress: bool = False, checkpoint_every_h: float | None = None,
+         keep: int | None = None) -> Run:
+    """Start a new run from a checkpoint with ``dotted.key=value`` changes that can happen mid-run (as
+    ``boneabm fork``); its tables start at the checkpoint's time."""
+    checkpointing = runner.Checkpointing(checkpoint_every_h, keep) if checkpoint_every_h is not None else None
+    return load_run(runner.fork(Path(checkpoint), overrides, seed, Path(out) if out is not None else None,
+                                progress=progress, checkpointing=checkpointing))
 
 
 def load_run(run_dir: str | Path) -> Run:

@@ -236,11 +236,12 @@ def fork_seed(parent_seed: int, changes: dict) -> int:
     return int(hashlib.sha256(text.encode()).hexdigest()[:16], 16) % 2**62
 
 
-def plan_fork(checkpoint: Path, overrides: list[str] | tuple[str, ...] = (), seed: int | None = None
-              ) -> tuple[state.ModelState, Experiment, dict]:
-    """Read ``checkpoint`` and the fork's experiment; refuse a change that cannot happen mid-run. Returns the
-    state, the experiment (seed fixed) and what the fork's metadata records."""
-    saved = state.load(checkpoint)
+def plan_fork(checkpoint: Path, overrides: list[str] | tuple[str, ...] = (), seed: int | None = None,
+              saved: state.ModelState | None = None) -> tuple[state.ModelState, Experiment, dict]:
+    """Read ``checkpoint`` (unless ``saved`` holds it already) and the fork's experiment; refuse a change that
+    cannot happen mid-run. Returns the state, the experiment (seed fixed) and what the fork's metadata
+    records."""
+    saved = saved or state.load(checkpoint)
     parent = validate(saved.meta["experiment"], str(checkpoint))
     data = apply_overrides(parent.to_dict(), overrides)
     data.pop("seed", None)
@@ -268,6 +269,13 @@ def fork(checkpoint: Path, overrides: list[str] | tuple[str, ...] = (), seed: in
     """Start a new run from ``checkpoint`` with ``overrides`` applied; its tables start with the state at the
     checkpoint's time. Returns the final path."""
     saved, experiment, record = plan_fork(checkpoint, overrides, seed)
+    return continue_fork(saved, experiment, record, out, progress, command, checkpointing)
+
+
+def continue_fork(saved: state.ModelState, experiment: Experiment, record: dict, out: Path | None = None,
+                  progress: bool = False, command: list[str] | None = None,
+                  checkpointing: Checkpointing | None = None) -> Path:
+    """Run a fork that ``plan_fork`` planned into ``out``; returns the final path."""
     if checkpointing is not None:
         checkpointing.validate(experiment)
     directory = RunDirectory(Path(out) if out is not None else default_run_dir(experiment), experiment, command)

@@ -241,3 +241,44 @@ def test_a_checkpoint_is_one_npz_that_numpy_reads_without_pickle(checkpointed):
     assert state.meta["format"] == "boneabm-checkpoint" and state.time_h == 12.0
     assert state.arrays["lineage/osteoclast/population/rng_state"].dtype == np.uint64
     assert state.meta["networks"]["osteoclast"]["search_order"]  # the order travels with the state
+
+
+def test_a_sweep_from_a_checkpoint_forks_every_arm_from_one_state(tmp_path, checkpointed, capsys):
+    """A culture forked at 24 h into arms (here ITAM co-stimulation on and off): every run starts from the same
+    state, with its own seed; a key that cannot change mid-run is refused for the whole sweep."""
+    checkpoint = checkpoints_in(checkpointed)[1]
+    sweep = tmp_path / "arms.yaml"
+    sweep.write_text(yaml.safe_dump({"from": str(checkpoint), "seed": 5, "set": ["time.duration_h=28"],
+                                     "grid": {"signaling.itam_ligand": [0.0, 1.0]}}))
+    out = tmp_path / "sweep"
+    for index in (0, 1):
+        assert main(["sweep", str(sweep), "--out", str(out), "--index", str(index), "--quiet"]) == 0
+    runs = sorted(p for p in out.iterdir() if p.is_dir())
+    assert len(runs) == 2
+    seeds = set()
+    for run in runs:
+        metadata = json.loads((run / "metadata.json").read_text())
+        assert metadata["status"] == "complete" and metadata["forked_from"]["checkpoint"] == str(checkpoint.resolve())
+        seeds.add(metadata["seed"])
+        first = pd.read_csv(run / "timeseries.csv").iloc[0]
+        parent = pd.read_csv(checkpointed / "timeseries.csv").set_index("time_h").loc[24.0]
+        assert first.time_h == 24.0 and first.n_cells == parent.n_cells  # the same state at the fork
+    assert len(seeds) == 2
+    sweep.write_text(yaml.safe_dump({"from": str(checkpoint), "seed": 5, "grid": {"domain.width_um": [400, 600]}}))
+    assert main(["sweep", str(sweep), "--out", str(tmp_path / "refused"), "--list"]) == 2
+    assert "domain.width_um" in capsys.readouterr().err and not (tmp_path / "refused").exists()
+
+
+def test_the_api_forks_with_a_dose_that_acts_from_its_time(tmp_path, checkpointed):
+    """OPG-Fc dosed at 26 h in a fork taken at 24 h: nothing changes before the dose; after it, OPG (100 ng/mL,
+    ≈ 1.8 nM of RANKL sites) takes up about a third of the 5 nM RANKL (Luan 2012: each OPG chain binds one
+    RANKL)."""
+    import boneabm
+
+    arm = boneabm.fork(checkpoints_in(checkpointed)[1], ["doses=[{drug: opg_fc, ng_ml: 100, at_h: 26}]",
+                                                         "time.duration_h=30"], out=tmp_path / "opg")
+    series = arm.timeseries.set_index("time_h")
+    assert (series.opg_free_ng_ml.loc[:26] == 0).all() and (series.opg_free_ng_ml.loc[28:] > 0).all()
+    rankl = series.rankl_free_ng_ml
+    assert (rankl.loc[28:] < 0.8 * rankl.loc[26]).all() and (rankl.loc[28:] > 0.5 * rankl.loc[26]).all()
+    assert arm.metadata["forked_from"]["changes"]["doses"][0]["drug"] == "opg_fc"

@@ -94,18 +94,24 @@ def record_expansion(sweep: Sweep, out: Path) -> None:
 # One run: what a worker executes
 
 
-def execute_run(experiment: Experiment, run_dir: str) -> tuple[str, str | None]:
-    """Run one (validated) experiment into ``run_dir``; return ``("complete", None)`` or ``("failed", error)``.
+def execute_run(experiment: Experiment, run_dir: str, fork_from: dict | None = None) -> tuple[str, str | None]:
+    """Run one (validated) experiment into ``run_dir``, from the start or (``fork_from``: a fork's record, as
+    ``runner.plan_fork`` gives it) from a checkpoint; return ``("complete", None)`` or ``("failed", error)``.
 
     Everything a run can raise is caught here, so a failure is a result, never a lost worker."""
-    from boneabm.runner import RunFailed, execute
+    from boneabm import state
+    from boneabm.runner import RunFailed, continue_fork, execute
 
     path = Path(run_dir)
     partial = partial_path(path)
     if partial.is_dir():  # an earlier attempt: failed, interrupted, or its worker died
         shutil.rmtree(partial)
     try:
-        execute(experiment, path, command=["boneabm", "sweep"])
+        if fork_from is None:
+            execute(experiment, path, command=["boneabm", "sweep"])
+        else:
+            continue_fork(state.load(fork_from["checkpoint"]), experiment, fork_from, path,
+                          command=["boneabm", "sweep"])
     except RunFailed as exc:
         return "failed", f"{type(exc.__cause__).__name__}: {exc.__cause__}"
     except Exception as exc:  # noqa: BLE001 - a run's failure must not end the sweep
@@ -123,7 +129,7 @@ def run_index(sweep: Sweep, out: Path, index: int) -> str:
     if run_status(out, run.run_id)[0] == "complete":
         print(f"boneabm: {run.run_id} is already complete", file=sys.stderr)
         return "complete"
-    status, error = execute_run(run.experiment, str(out / run.run_id))
+    status, error = execute_run(run.experiment, str(out / run.run_id), run.fork_from)
     print(f"boneabm: {run.run_id}: {status}" + (f" ({error})" if error else ""), file=sys.stderr)
     return status
 
@@ -249,17 +255,17 @@ class DaskRuns:
                     f"{hint}; a busy queue may need a longer --worker-timeout (0 waits indefinitely)")
         return None
 
-    def run(self, tasks: list[tuple[Path, Experiment]], *, progress: bool = False,
+    def run(self, tasks: list[tuple], *, progress: bool = False,
             label: Callable[[Path], str] = lambda path: path.name) -> dict[Path, tuple[str, str | None]]:
-        """Run every (run_dir, experiment) and follow them as they finish, with a progress bar (runs done,
-        failed and running, time left) and one line per failure; return each run directory's status and
-        error."""
+        """Run every (run_dir, experiment[, fork record]) and follow them as they finish, with a progress bar
+        (runs done, failed and running, time left) and one line per failure; return each run directory's
+        status and error."""
         from distributed import wait
 
         client = self.client
-        futures = {client.submit(execute_run, experiment, str(run_dir), pure=False,
+        futures = {client.submit(execute_run, experiment, str(run_dir), *fork_from, pure=False,
                                  key=f"boneabm-{label(run_dir)}-{experiment.seed}"): run_dir
-                   for run_dir, experiment in tasks}
+                   for run_dir, experiment, *fork_from in tasks}
         results: dict[Path, tuple[str, str | None]] = {}
         failed, pending, idle_since = 0, set(futures), time.monotonic()
         with tqdm(total=len(tasks), unit="run", file=sys.stderr, disable=not progress, smoothing=0.1,
@@ -310,7 +316,7 @@ def run_sweep(sweep: Sweep, out: Path, *, workers: int | None, scheduler: str | 
             # bad --cluster/--scheduler: refused here, nothing written
             with DaskRuns(workers, scheduler, cluster, len(todo), worker_timeout) as runs:
                 record_expansion(sweep, out)
-                runs.run([(out / run.run_id, run.experiment) for run in todo], progress=progress)
+                runs.run([(out / run.run_id, run.experiment, run.fork_from) for run in todo], progress=progress)
         except ClusterUnusable as exc:
             raise ClusterUnusable(f"{exc}\n{_undo_if_nothing_ran(out, before)}") from None
     return collect(sweep, out)

@@ -3,6 +3,9 @@
     sweep: rankl_opg_dose_response      # name (default: the file's stem); output goes to runs/<name>/
     base: osteoclastogenesis            # the experiment every run starts from: a file relative to this
                                         # one, or a shipped example's name
+    # from: runs/culture/checkpoints/checkpoint-000072.000h.npz
+                                        # instead of base: every run forks from this state (settings that
+                                        # cannot change mid-run are refused, as for boneabm fork)
     seed: 2026                          # optional: every run's seed derives from it; without it a fresh
                                         # one is drawn per sweep and recorded in its sweep.json
     replicates: 5
@@ -49,7 +52,7 @@ _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class RangeSpec(_Spec):
@@ -100,8 +103,10 @@ class SampleSpec(_Spec):
 
 class SweepSpec(_Spec):
     sweep: str | None = Field(None, pattern=_NAME, max_length=100, description="Sweep name (default: file stem).")
-    base: str = Field(description="Experiment every run starts from: a YAML file relative to the sweep file, or a "
-                      "shipped example's name (osteoclastogenesis).")
+    base: str | None = Field(None, description="Experiment every run starts from: a YAML file relative to the "
+                             "sweep file, or a shipped example's name (osteoclastogenesis).")
+    from_checkpoint: str | None = Field(None, alias="from", description="Instead of base: a checkpoint (relative "
+                                        "to the sweep file) every run forks from, as boneabm fork does.")
     seed: int | None = Field(None, ge=0, le=MAX_SEED, description="Sweep seed; every run's seed derives from it. "
                              "Without it each sweep draws a fresh one (recorded in its sweep.json).")
     replicates: int = Field(1, ge=1, le=10_000, description="Runs per parameter point, each with its own seed.")
@@ -120,6 +125,12 @@ class SweepSpec(_Spec):
             if len({json.dumps(v, sort_keys=True) for v in values}) < len(values):
                 raise ValueError(f"{key}: a value is listed twice in {values!r}")
         return grid
+
+    @model_validator(mode="after")
+    def _one_start(self):
+        if (self.base is None) == (self.from_checkpoint is None):
+            raise ValueError("give base (an experiment) or from (a checkpoint), one of the two")
+        return self
 
     @model_validator(mode="after")
     def _each_key_varied_once(self):
@@ -144,6 +155,7 @@ class SweepRun:
     replicate: int
     values: dict[str, Any]  # dotted key -> value, in the sweep file's order (grid keys, then sampled keys)
     experiment: Experiment
+    fork_from: dict | None = None  # a sweep ``from:`` a checkpoint: the fork's record (runner.plan_fork)
 
     @property
     def config_sha256(self) -> str:
@@ -250,7 +262,7 @@ def read_sweep(path: str | Path) -> tuple[SweepSpec, str]:
             key = ".".join(str(p) for p in error["loc"])
             message = error["msg"].removeprefix("Value error, ")
             if error["type"] == "extra_forbidden":
-                message = "unknown key; allowed: sweep, base, seed, replicates, set, grid, sample " \
+                message = "unknown key; allowed: sweep, base, from, seed, replicates, set, grid, sample " \
                           "(sample: method, n, ranges)"
             lines.append(f"{key}: {message}" if key else message)
         raise _invalid(path, lines) from None
@@ -266,11 +278,31 @@ def load_sweep(path: str | Path, seed: int | None = None) -> Sweep:
     if seed is not None and not 0 <= seed <= MAX_SEED:
         raise UserError(f"--seed {seed}: give a whole number from 0 to {MAX_SEED}")
     seed = seed if seed is not None else spec.seed if spec.seed is not None else draw_seed()
-    try:
-        base_path = base_experiment(path.parent, spec.base)
-        base = load_experiment(base_path, spec.set)
-    except UserError as exc:
-        raise _invalid(path, [f"base = {spec.base!r} with set: {exc}"]) from None
+    if spec.from_checkpoint is not None:
+        from boneabm import state
+        from boneabm.runner import plan_fork
+
+        checkpoint = (path.parent / spec.from_checkpoint).resolve()
+        try:
+            saved = state.load(checkpoint)
+            base = plan_fork(checkpoint, spec.set, seed=0, saved=saved)[1]
+        except UserError as exc:
+            raise _invalid(path, [f"from = {spec.from_checkpoint!r} with set: {exc}"]) from None
+
+        def make(overrides: list[str], run_id: str) -> tuple[Experiment, dict | None]:
+            *changes, seed_override, _ = overrides
+            _, experiment, record = plan_fork(checkpoint, [*changes, f"name={name}"],
+                                              int(seed_override.partition("=")[2]), saved)
+            return experiment, record
+    else:
+        try:
+            base_path = base_experiment(path.parent, spec.base)
+            base = load_experiment(base_path, spec.set)
+        except UserError as exc:
+            raise _invalid(path, [f"base = {spec.base!r} with set: {exc}"]) from None
+
+        def make(overrides: list[str], run_id: str) -> tuple[Experiment, dict | None]:
+            return load_experiment(base_path, overrides), None
     base_dict = base.to_dict()
     for key in [*spec.grid, *(spec.sample.ranges if spec.sample else {})]:
         problem = _key_problem(base_dict, key)
@@ -298,10 +330,10 @@ def load_sweep(path: str | Path, seed: int | None = None) -> Sweep:
                 overrides = [*spec.set, *(_override(key, value) for key, value in values.items()),
                              f"seed={this_seed}", f"name={name}"]
                 try:
-                    experiment = load_experiment(base_path, overrides)
+                    experiment, fork_from = make(overrides, run_id)
                 except UserError as exc:
                     raise _invalid(path, [f"run {run_id}: {exc}"]) from None
-                runs.append(SweepRun(len(runs), run_id, this_seed, replicate, values, experiment))
+                runs.append(SweepRun(len(runs), run_id, this_seed, replicate, values, experiment, fork_from))
     return Sweep(name, path, spec, runs, seed)
 
 
