@@ -73,7 +73,8 @@ The recorder copies arrays after the tick at the recording and snapshot interval
 
 Precursors are plated uniformly at random at the plating density on free sites, with molecule counts drawn
 from the network's initial distributions (the state of an M-CSF-fed macrophage). Fields start at the fresh
-medium's concentrations; the bone slice is intact.
+medium's concentrations; the bone slice is intact. A resumed or forked run starts instead from a checkpoint:
+the whole state of a model at a recorded time (every cell's molecules and random stream, fields, bone, records).
 
 ## 6. Input data
 
@@ -82,6 +83,9 @@ None beyond the experiment file: medium composition and changes, doses, perturba
 ## 7. Submodels
 
 - *RANK signaling network*: the species and reactions below (`boneabm network` prints the same).
+- *Contract*: the osteoclast lineage reads its network through roles the network binds to its own species
+  (commitment marker TRAP, arrest signal c-Fos, fusion genes DC-STAMP and OC-STAMP, TRAP, v-ATPase d2,
+  integrin β3 and cathepsin K for resorption) and supplies the inputs `rankl_nM`, `mcsf_nM` and `itam_ligand`.
 - *Fates*: precursor division and death rates are Hill functions of M-CSF; committed cells' death falls with
   RANKL and M-CSF; fusion competence requires DC-STAMP and OC-STAMP per nucleus above threshold, the fusion rate
   of a pair grows with both partners' fusion genes; the survivor of a fusion is the partner with more nuclei.

@@ -49,7 +49,7 @@ class Bone:
         for name in ("mineral_depth_um", "collagen_depth_um"):
             if arrays[name].shape != self.shape:
                 raise ValueError(f"bone.{name}: shape {arrays[name].shape}, the slice is {self.shape}")
-            setattr(self, name, arrays[name].astype(np.float64, copy=True))
+            setattr(self, name, arrays[name].astype(np.float64, copy=False))  # state() copied already
         self.removed_by = defaultdict(_nothing_removed, {
             int(i): amounts.copy() for i, amounts in zip(arrays["removed_by_id"], arrays["removed_um3"])})
 

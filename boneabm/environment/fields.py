@@ -147,7 +147,7 @@ class Fields:
         for name in self.sites:
             if arrays[name].shape != self.shape:
                 raise ValueError(f"fields.{name}: shape {arrays[name].shape}, the domain is {self.shape}")
-            self.sites[name] = arrays[name].astype(np.float64, copy=True)
+            self.sites[name] = arrays[name].astype(np.float64, copy=False)  # state() copied already
         self.medium = None if meta["medium"] is None else {k: float(v) for k, v in meta["medium"].items()}
         self.n_changes = int(meta["n_changes"])
         self.uptake_shortfall_molecules = {k: float(v) for k, v in meta["uptake_shortfall_molecules"].items()}
