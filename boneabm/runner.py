@@ -21,7 +21,7 @@ from boneabm.errors import UserError
 from boneabm.model import BoneModel
 from boneabm.output import (PARTIAL_SUFFIX, Recorder, RunDirectory, default_run_dir, partial_path, read_metadata,
                             truncate_tables)
-from boneabm.signaling.network import load_network
+from boneabm.signaling.network import load_network, network_path
 
 
 class RunFailed(Exception):
@@ -205,7 +205,7 @@ def _same_network(saved: state.ModelState, network_file: Path, checkpoint: Path)
     digest = state.spec_digest(network.spec.model_dump(mode="json"))
     if digest != saved.meta["networks"]["osteoclast"]["digest"]:
         raise state.CheckpointError(f"checkpoint {checkpoint}: written with a different network than "
-                                    f"{network_file}; nothing was written")
+                                    f"{network_file} (changed since?); nothing was written")
 
 
 # ------------------------------------------------------------------------------------------------- fork
@@ -243,6 +243,8 @@ def plan_fork(checkpoint: Path, overrides: list[str] | tuple[str, ...] = (), see
     records."""
     saved = saved or state.load(checkpoint)
     parent = validate(saved.meta["experiment"], str(checkpoint))
+    # the fork runs the checkpoint's network and its directory holds the file named by the config: they must agree
+    _same_network(saved, network_path(parent.signaling.network), checkpoint)
     data = apply_overrides(parent.to_dict(), overrides)
     data.pop("seed", None)
     before, after = _flat({k: v for k, v in parent.to_dict().items() if k != "seed"}), _flat(data)

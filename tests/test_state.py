@@ -282,3 +282,16 @@ def test_the_api_forks_with_a_dose_that_acts_from_its_time(tmp_path, checkpointe
     rankl = series.rankl_free_ng_ml
     assert (rankl.loc[28:] < 0.8 * rankl.loc[26]).all() and (rankl.loc[28:] > 0.5 * rankl.loc[26]).all()
     assert arm.metadata["forked_from"]["changes"]["doses"][0]["drug"] == "opg_fc"
+
+
+def test_a_fork_refuses_a_checkpoint_whose_network_file_has_changed(tmp_path, small_yaml, capsys):
+    network = yaml.safe_load((Path(__file__).parent.parent / "boneabm/signaling/networks/rank.yaml").read_text())
+    (tmp_path / "net.yaml").write_text(yaml.safe_dump(network, sort_keys=False))
+    config = small_yaml(signaling={"network": str(tmp_path / "net.yaml")}, time={"duration_h": 2})
+    assert main(["run", str(config), "--out", str(tmp_path / "run"), "--checkpoint-every", "1", "--quiet"]) == 0
+    network["parameters"]["k_rankl_on"]["value"] *= 2
+    (tmp_path / "net.yaml").write_text(yaml.safe_dump(network, sort_keys=False))
+    checkpoint = checkpoints_in(tmp_path / "run")[0]
+    assert main(["fork", str(checkpoint), "--set", "time.duration_h=3", "--out", str(tmp_path / "fork")]) == 2
+    err = capsys.readouterr().err
+    assert "different network" in err and str(checkpoint) in err and not (tmp_path / "fork").exists()
