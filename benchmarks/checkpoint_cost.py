@@ -51,7 +51,7 @@ def measure(n_cells: int, repeats: int) -> dict:
             times["restore"].append(time.perf_counter() - start)
             assert restored.population.n_alive == model.population.n_alive
             start = time.perf_counter()
-            BoneModel(experiment, model.network, plate=False)
+            BoneModel(experiment, {"osteoclast": model.network}, plate=False)
             times["build"].append(time.perf_counter() - start)
         size_mb = path.stat().st_size / 1e6
     return {"cells": model.population.n_alive, "size_mb": size_mb,

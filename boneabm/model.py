@@ -23,11 +23,15 @@ from boneabm.config import Experiment
 from boneabm.environment.bone import Bone
 from boneabm.environment.fields import Fields
 from boneabm.signaling.network import Network, load_network, network_from_dict
-from boneabm.state import ModelState, spec_digest
+from boneabm.state import CheckpointError, ModelState, spec_digest
 
 
 class BoneModel(mesa.Model):
-    def __init__(self, experiment: Experiment, network: Network | None = None, plate: bool = True):
+    LINEAGES = (OsteoclastLineage,)  # the lineages on the surface, in the order each tick step runs them
+
+    def __init__(self, experiment: Experiment, networks: dict[str, Network] | None = None, plate: bool = True):
+        """``networks``: a lineage's network by lineage name, instead of the one its config names;
+        ``plate``: place the initial cells (a model restored from a state places its own)."""
         if experiment.seed is None:
             raise ValueError("BoneModel needs an experiment with its seed fixed (config.with_seed)")
         super().__init__(rng=experiment.seed)
@@ -42,15 +46,16 @@ class BoneModel(mesa.Model):
             self.site_cells[cell.coordinate] = cell
         self.fields = Fields(experiment)
         self.bone = Bone(experiment.bone, experiment.domain)
-        self.osteoclasts = OsteoclastLineage(self, network or load_network(experiment.signaling.network))
-        self.lineages = {lineage.name: lineage for lineage in (self.osteoclasts,)}
+        networks = networks or {}
+        self.lineages = {kind.name: kind(self, networks.get(kind.name) or load_network(kind.network_file(experiment)))
+                         for kind in self.LINEAGES}
+        self.osteoclasts = self.lineages["osteoclast"]
         # (time_h, event, cell_id, partner_id or None, nuclei, generation, age_h or NaN): the columns of
         # events.csv (boneabm/columns.py); the recorder takes them after each tick
         self.events: list[tuple[float, str, int, int | None, int, int, float]] = []
         if plate:
-            width, height = experiment.domain.shape
-            sites = self.site_cells.ravel()[self.rng.choice(width * height, size=experiment.n_plated, replace=False)]
-            self.osteoclasts.plate(list(sites))
+            for lineage in self.lineages.values():
+                lineage.plate_initial()
 
     def step(self) -> None:
         start_h = (self.steps - 1) * self.dt_h  # Mesa counts this tick already
@@ -110,13 +115,18 @@ class BoneModel(mesa.Model):
         from boneabm.config import validate
 
         experiment = experiment or validate(state.meta["experiment"], "checkpoint")
-        saved = state.meta["networks"]["osteoclast"]
-        network = network_from_dict(saved["spec"], saved["source"])
-        # the saved search order: the same reactions fire for the same random numbers, whatever this process
-        # would have computed
-        network = dataclasses.replace(network, arrays=network.arrays._replace(
-            search_order=np.asarray(saved["search_order"], dtype=np.int64)))
-        model = cls(experiment, network, plate=False)
+        saved_lineages, lineages = list(state.meta["networks"]), [kind.name for kind in cls.LINEAGES]
+        if saved_lineages != lineages:
+            raise CheckpointError(f"checkpoint of a model with lineages {saved_lineages}; {cls.__name__} has "
+                                  f"{lineages}")
+        networks = {}
+        for name, saved in state.meta["networks"].items():
+            network = network_from_dict(saved["spec"], saved["source"])
+            # the saved search order: the same reactions fire for the same random numbers, whatever this
+            # process would have computed
+            networks[name] = dataclasses.replace(network, arrays=network.arrays._replace(
+                search_order=np.asarray(saved["search_order"], dtype=np.int64)))
+        model = cls(experiment, networks, plate=False)
         model.fields.restore(*state.part("fields"))
         model.bone.restore(*state.part("bone"))
         for name, lineage in model.lineages.items():

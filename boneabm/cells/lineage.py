@@ -39,6 +39,21 @@ class Lineage:
         self.ssa_events_by_reaction = np.zeros(network.n_reactions, dtype=np.int64)
         self.counter_totals = np.zeros(len(network.counters), dtype=np.int64)
 
+    @classmethod
+    def network_file(cls, experiment) -> str:
+        """The network the experiment gives this lineage (a built-in name or a path)."""
+        raise NotImplementedError
+
+    def plate_initial(self) -> None:
+        """Place the lineage's cells at t = 0 (none, unless the lineage says)."""
+
+    def free_sites(self, n_cells: int) -> list:
+        """``n_cells`` free grid sites drawn at random from the model's generator."""
+        free = np.flatnonzero(self.model.grid.empty.data.ravel())
+        if n_cells > free.size:
+            raise ValueError(f"{self.name}: {n_cells} cells to place, {free.size} free sites")
+        return list(self.model.site_cells.ravel()[self.model.rng.choice(free, size=n_cells, replace=False)])
+
     def plate(self, sites: list) -> None:
         """New cells of generation 0 on ``sites``, their molecules drawn from the network's initial rules."""
         cells = [self.agent_class(self, site, born_h=self.model.time_h, generation=0) for site in sites]

@@ -61,6 +61,14 @@ class OsteoclastLineage(Lineage):
         # osteoclast id -> formed_h, died_h, fate; the rest is read from the arrays and the bone at the end
         self.records: dict[int, dict] = {}
 
+    @classmethod
+    def network_file(cls, experiment) -> str:
+        return experiment.signaling.network
+
+    def plate_initial(self) -> None:
+        """Bone-marrow macrophages at the plating density, uniformly at random on free sites."""
+        self.plate(self.free_sites(self.model.experiment.n_plated))
+
     # ----------------------------------------------------------------------------------------------- fates
     def fates(self, dt_h: float) -> None:
         """Death, division into a free neighbouring site (molecules shared binomially), fusion of competent
