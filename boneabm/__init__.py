@@ -8,7 +8,7 @@ Notebook use::
     again = boneabm.load_run(result.path)
 """
 
-__version__ = "0.1.0"
+from boneabm.version import __version__
 
 __all__ = ["Run", "load_run", "run", "__version__"]
 

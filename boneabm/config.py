@@ -1,4 +1,4 @@
-"""The experiment schema: pydantic models of one experiment, YAML loading and ``--set`` overrides.
+"""The experiment schema: pydantic models of one experiment, their validation and loading an experiment.
 
 Every field carries its unit in its name and, in its description, a source or the word "calibrated". The
 schema is validated once here; the model trusts it. Unknown keys are refused (with a did-you-mean), every
@@ -7,18 +7,17 @@ number is range-checked, and the resolved config (defaults filled in, seed drawn
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import secrets
-import typing
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from boneabm.errors import UserError
+from boneabm.errors import UserError, validation_lines
+from boneabm.yamlio import apply_overrides, read_yaml
 
 MAX_SEED = 2**63 - 1
 MAX_SITES = 4_000_000  # 2000 x 2000 sites: beyond this the Mesa grid alone needs several GB
@@ -451,117 +450,12 @@ class Experiment(_Section):
 # Loading
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A YAML loader that refuses a key given twice in one mapping instead of keeping the last silently."""
-
-
-def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: dict[Any, Any] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"key {key!r} is given twice", key_node.start_mark)
-        seen[key] = True
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
-
-
-def read_yaml(path: str | Path) -> dict[str, Any]:
-    """Read a YAML mapping from ``path``; every failure is a ``UserError`` naming the file."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise UserError(f"{path}: is a directory, expected a YAML file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: cannot be read ({exc})") from None
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as exc:
-        raise UserError(f"{path}: not valid YAML: {exc}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise UserError(f"{path}: expected a mapping of keys to values at the top, got {type(data).__name__}")
-    return data
-
-
-def parse_override(text: str) -> tuple[list[str], Any]:
-    """Split ``dotted.key=value``; the value is read as YAML (``30``, ``1e-3``, ``null``, ``[1, 2]``)."""
-    key, sep, raw = text.partition("=")
-    parts = key.strip().split(".")
-    if not sep or not all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", p) for p in parts):
-        raise UserError(f"--set {text!r}: expected dotted.key=value, e.g. --set medium.mcsf_ng_ml=30")
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else None
-    except yaml.YAMLError as exc:
-        raise UserError(f"--set {text!r}: the value is not valid YAML ({exc})") from None
-    return parts, value
-
-
-def apply_overrides(data: dict[str, Any], overrides: list[str] | tuple[str, ...]) -> dict[str, Any]:
-    """Return a copy of ``data`` with each ``dotted.key=value`` set, creating sections as needed."""
-    import copy
-
-    data = copy.deepcopy(data)
-    for text in overrides:
-        parts, value = parse_override(text)
-        node = data
-        for i, part in enumerate(parts[:-1]):
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
-                raise UserError(
-                    f"--set {text!r}: {'.'.join(parts[: i + 1])} = {child!r} is a value, not a section")
-            node = child
-        node[parts[-1]] = value
-    return data
-
-
-def _section_fields(loc: tuple) -> list[str]:
-    """The field names allowed at ``loc`` (the path of an unknown key's parent)."""
-    model: type[BaseModel] | None = Experiment
-    for part in loc:
-        if isinstance(part, int):  # an item of a list section
-            continue
-        field = model.model_fields.get(part) if model else None
-        annotation = field.annotation if field else None
-        if typing.get_origin(annotation) is list:
-            annotation = typing.get_args(annotation)[0]
-        model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
-    return list(model.model_fields) if model else []
-
-
-def _describe(error: dict) -> str:
-    loc = tuple(error["loc"])
-    key = ".".join(str(p) for p in loc)
-    if error["type"] == "extra_forbidden":
-        allowed = _section_fields(loc[:-1])
-        # a key given without its unit (``mcsf`` for ``mcsf_ng_ml``) is the commonest slip; then typos
-        close = [name for name in allowed if name.startswith(f"{loc[-1]}_")][:1] or difflib.get_close_matches(
-            str(loc[-1]), allowed, n=1, cutoff=0.6)
-        hint = f" (did you mean {'.'.join([*map(str, loc[:-1]), close[0]])!r}?)" if close else ""
-        return f"{key}: unknown key{hint}; allowed here: {', '.join(allowed)}"
-    message = error["msg"].removeprefix("Value error, ")
-    if not loc:  # a whole-experiment check: its message names its keys
-        return message
-    if error["type"] == "model_attributes_type":
-        return f"{key} = {error['input']!r}: expected a section (a mapping of keys to values)"
-    if error["type"] in ("value_error", "assertion_error"):
-        return message if message.startswith(key.split(".")[0]) else f"{key}: {message}"
-    return f"{key} = {error['input']!r}: {message}"
-
-
 def validate(data: dict[str, Any], source: str = "config") -> Experiment:
     """Validate a raw mapping into an ``Experiment``; every problem is reported at once as a ``UserError``."""
     try:
         experiment = Experiment.model_validate(data)
     except ValidationError as exc:
-        lines = [_describe(e) for e in exc.errors(include_url=False)]
+        lines = validation_lines(exc.errors(include_url=False), Experiment)
         raise UserError(f"{source}: invalid experiment:\n  " + "\n  ".join(lines)) from None
     lines = _check_signaling(experiment.signaling)
     if lines:

@@ -23,8 +23,9 @@ from typing import Literal, NamedTuple
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from boneabm.errors import UserError
+from boneabm.errors import UserError, did_you_mean, validation_lines
 from boneabm.signaling.units import DIMENSIONLESS, UnitError, parse_unit
+from boneabm.yamlio import read_yaml
 
 NETWORKS_DIR = Path(__file__).resolve().parent / "networks"
 MOLECULES_PER_NM_PER_PL = 602.214076  # 1 nM in 1 pL
@@ -229,11 +230,7 @@ class Network:
 
 
 def _suggest(name: str, known: set[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.6)
-    hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
-    return f"{hint}; known: {', '.join(sorted(known))}"
+    return f"{did_you_mean(name, sorted(known), n=3)}; known: {', '.join(sorted(known))}"
 
 
 def _modifier_kind(law: str, on_input: bool) -> int:
@@ -448,9 +445,9 @@ def compile_network(spec: NetworkSpec, source: str = "network") -> Network:
                    counters={k: names.index(v) for k, v in spec.counters.items()},
                    source=source)
     if spec.reference_inputs:
-        from boneabm.signaling.simulate import firing_frequency_order
+        from boneabm.signaling.search_order import search_order  # cached: no solver run once known
 
-        order = firing_frequency_order(network, spec.reference_inputs)
+        order = search_order(network)
         network = dataclasses.replace(network, arrays=arrays._replace(search_order=order))
     return network
 
@@ -480,8 +477,6 @@ def load_network(name_or_path: str | Path = "rank") -> Network:
     Compiled networks are kept per file version (path, modification time, size): validating an experiment and
     building its model load the file once.
     """
-    from boneabm.config import read_yaml
-
     path = network_path(name_or_path).resolve()
     stat = path.stat()
     key = (str(path), stat.st_mtime_ns, stat.st_size)
@@ -495,6 +490,6 @@ def network_from_dict(data: dict, source: str = "network") -> Network:
     try:
         spec = NetworkSpec.model_validate(data)
     except ValidationError as exc:
-        lines = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)]
+        lines = validation_lines(exc.errors(include_url=False), NetworkSpec)
         raise NetworkError(f"{source}: invalid network:\n  " + "\n  ".join(lines)) from None
     return compile_network(spec, source)
