@@ -28,10 +28,23 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _ticks(value_h: float, dt_h: float) -> int | None:
-    """How many ticks make ``value_h``, or None when it is not a whole number of ticks."""
+def _ticks(value_h: float, dt_h: float, least: int = 1) -> int | None:
+    """How many ticks make ``value_h``, or None when it is not a whole number of ticks (at least ``least``).
+
+    The model acts on ticks only, so a time between two ticks would be silently moved to one of them; a
+    relative tolerance of 1e-9 lets through what decimal fractions of hours become as floats (0.3 / 0.1)."""
     n = round(value_h / dt_h)
-    return n if n >= 1 and math.isclose(n * dt_h, value_h, rel_tol=1e-9, abs_tol=1e-12) else None
+    return n if n >= least and math.isclose(n * dt_h, value_h, rel_tol=1e-9, abs_tol=1e-12) else None
+
+
+def _tick_problem(key: str, value_h: float | None, dt_h: float, least: int = 1) -> str | None:
+    """Why ``key = value_h`` is not a whole number (>= ``least``) of ticks, with the nearest that are, or None."""
+    if value_h is None or _ticks(value_h, dt_h, least) is not None:
+        return None
+    below = max(math.floor(value_h / dt_h), least)
+    above = max(math.ceil(value_h / dt_h), below + 1)
+    return (f"{key} = {value_h!r}: not a whole number of ticks (time.dt_h = {dt_h!r}); use a multiple of "
+            f"{dt_h:.12g} h such as {below * dt_h:.12g} or {above * dt_h:.12g}")
 
 
 class TimeConfig(_Section):
@@ -45,11 +58,10 @@ class TimeConfig(_Section):
 
     @model_validator(mode="after")
     def _whole_ticks(self) -> TimeConfig:
-        for key in ("duration_h", "record_every_h", "snapshot_every_h"):
-            value = getattr(self, key)
-            if _ticks(value, self.dt_h) is None:
-                raise ValueError(
-                    f"time.{key} = {value!r} must be a whole multiple (>= 1) of time.dt_h = {self.dt_h!r}")
+        problems = [_tick_problem(f"time.{key}", getattr(self, key), self.dt_h)
+                    for key in ("duration_h", "record_every_h", "snapshot_every_h")]
+        if any(problems):
+            raise ValueError("\n  ".join(p for p in problems if p))
         return self
 
     @property
@@ -411,11 +423,19 @@ class Experiment(_Section):
         return self
 
     @model_validator(mode="after")
-    def _medium_changes_on_ticks(self) -> Experiment:
-        every = self.medium.change_every_h
-        if every is not None and _ticks(every, self.time.dt_h) is None:
-            raise ValueError(
-                f"medium.change_every_h = {every!r} must be a whole multiple of time.dt_h = {self.time.dt_h!r}")
+    def _times_on_ticks(self) -> Experiment:
+        """Medium changes, doses and perturbation windows fall on ticks: the model acts only there."""
+        dt_h = self.time.dt_h
+        times = [("medium.change_every_h", self.medium.change_every_h, 1)]
+        for i, dose in enumerate(self.doses):
+            times += [(f"doses[{i}].at_h", dose.at_h, 0), (f"doses[{i}].every_h", dose.every_h, 1)]
+        for family in ("knockouts", "inhibitors", "clamps"):
+            for i, window in enumerate(getattr(self.signaling, family)):
+                times += [(f"signaling.{family}[{i}].start_h", window.start_h, 0),
+                          (f"signaling.{family}[{i}].stop_h", window.stop_h, 1)]
+        problems = [_tick_problem(key, value, dt_h, least) for key, value, least in times]
+        if any(problems):
+            raise ValueError("\n  ".join(p for p in problems if p))
         return self
 
     @model_validator(mode="after")
