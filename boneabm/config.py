@@ -48,13 +48,15 @@ def _tick_problem(key: str, value_h: float | None, dt_h: float, least: int = 1) 
 
 
 class TimeConfig(_Section):
-    duration_h: float = Field(168.0, gt=0, le=24 * 365 * 10, description="Simulated time, h (168 h = 7 days).")
+    duration_h: float = Field(
+        168.0, gt=0, le=24 * 365 * 10, description="Simulated time, h (168 h = 7 days); whole ticks.")
     dt_h: float = Field(
         0.1, gt=0, le=24,
         description="Tick length, h. Fates are drawn once per tick as probabilities 1 - exp(-rate*dt_h); "
         "keep rate*dt_h small (the default 0.1 h gives <0.5 % per tick for every default rate).")
-    record_every_h: float = Field(1.0, gt=0, description="Interval between rows of timeseries.csv, h.")
-    snapshot_every_h: float = Field(24.0, gt=0, description="Interval between per-cell snapshots in cells.csv, h.")
+    record_every_h: float = Field(1.0, gt=0, description="Interval between rows of timeseries.csv, h; whole ticks.")
+    snapshot_every_h: float = Field(
+        24.0, gt=0, description="Interval between per-cell snapshots in cells.csv, h; whole ticks.")
 
     @model_validator(mode="after")
     def _whole_ticks(self) -> TimeConfig:
@@ -136,7 +138,7 @@ class MediumConfig(_Section):
     change_every_h: float | None = Field(
         48.0, gt=0,
         description="Interval between full medium changes, h (protocols feed every 2-3 days, "
-        "docs/references.md#in-vitro-protocols); null for never. A change restores every factor to its "
+        "docs/references.md#in-vitro-protocols); whole ticks; null for never. A change restores every factor to its "
         "fresh-medium level.")
 
 
@@ -204,8 +206,9 @@ class DoseConfig(_Section):
         description="anti_rankl_antibody sequesters RANKL (denosumab-like); opg_fc adds OPG (AMGN-0007-like).")
     ng_ml: float = Field(gt=0, le=1e6, description="Concentration added to the medium (culture) or to every "
                          "site (tissue), ng/mL.")
-    at_h: float = Field(ge=0, description="Time of the (first) dose, h.")
-    every_h: float | None = Field(None, gt=0, description="Interval of repeated doses, h; null for one dose.")
+    at_h: float = Field(ge=0, description="Time of the (first) dose, h; whole ticks.")
+    every_h: float | None = Field(None, gt=0, description="Interval of repeated doses, h (whole ticks); null for one "
+                                  "dose.")
 
 
 class BoneConfig(_Section):
@@ -328,8 +331,9 @@ class OsteoclastConfig(_Section):
 
 
 class _Window(_Section):
-    start_h: float = Field(0.0, ge=0, description="When it starts, h.")
-    stop_h: float | None = Field(None, gt=0, description="When it stops (a wash-out), h; null for never.")
+    start_h: float = Field(0.0, ge=0, description="When it starts, h; whole ticks.")
+    stop_h: float | None = Field(None, gt=0, description="When it stops (a wash-out), h (whole ticks); "
+                                   "null for never.")
 
     @model_validator(mode="after")
     def _ordered(self):
