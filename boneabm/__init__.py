@@ -9,7 +9,7 @@ Notebook use::
     arm = boneabm.fork("runs/.../checkpoints/checkpoint-000072.000h.npz", ["doses=[{drug: opg_fc, ng_ml: 100, at_h: 72}]"])
 """
 
-__version__ = "0.1.0"
+from boneabm.version import __version__
 
 __all__ = ["Run", "fork", "load_run", "resume", "run", "__version__"]
 

@@ -14,7 +14,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from boneabm import __version__
+from boneabm.version import __version__
 from boneabm.catalog import resolve
 from boneabm.config import load_experiment, with_seed
 from boneabm.errors import UserError
@@ -356,7 +356,7 @@ def _sweep(args) -> int:
 
 
 def _check(args) -> int:
-    from boneabm.config import read_yaml
+    from boneabm.yamlio import read_yaml
 
     path = resolve(args.config)
     data = read_yaml(path)
@@ -465,6 +465,7 @@ def _report(args) -> int:
 
 def _docs(args) -> int:
     from boneabm.docs import checkout_model_md, generate
+    from boneabm.files import write_atomically
 
     if args.out == "-":
         sys.stdout.write(generate())
@@ -475,7 +476,7 @@ def _docs(args) -> int:
                         "refresh; give --out FILE (or --out - for standard output)")
     if not path.parent.is_dir():
         raise UserError(f"--out {path}: {path.parent} is not a directory (nothing was written)")
-    path.write_text(generate(), encoding="utf-8")
+    write_atomically(path, generate())
     print(path)
     return 0
 

@@ -1,4 +1,4 @@
-"""The experiment schema: pydantic models of one experiment, YAML loading and ``--set`` overrides.
+"""The experiment schema: pydantic models of one experiment, their validation and loading an experiment.
 
 Every field carries its unit in its name and, in its description, a source or the word "calibrated". The
 schema is validated once here; the model trusts it. Unknown keys are refused (with a did-you-mean), every
@@ -7,18 +7,17 @@ number is range-checked, and the resolved config (defaults filled in, seed drawn
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import secrets
-import typing
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from boneabm.errors import UserError
+from boneabm.errors import UserError, validation_lines
+from boneabm.yamlio import apply_overrides, read_yaml
 
 MAX_SEED = 2**63 - 1
 MAX_SITES = 4_000_000  # 2000 x 2000 sites: beyond this the Mesa grid alone needs several GB
@@ -29,28 +28,42 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _ticks(value_h: float, dt_h: float) -> int | None:
-    """How many ticks make ``value_h``, or None when it is not a whole number of ticks."""
+def _ticks(value_h: float, dt_h: float, least: int = 1) -> int | None:
+    """How many ticks make ``value_h``, or None when it is not a whole number of ticks (at least ``least``).
+
+    The model acts on ticks only, so a time between two ticks would be silently moved to one of them; a
+    relative tolerance of 1e-9 lets through what decimal fractions of hours become as floats (0.3 / 0.1)."""
     n = round(value_h / dt_h)
-    return n if n >= 1 and math.isclose(n * dt_h, value_h, rel_tol=1e-9, abs_tol=1e-12) else None
+    return n if n >= least and math.isclose(n * dt_h, value_h, rel_tol=1e-9, abs_tol=1e-12) else None
+
+
+def _tick_problem(key: str, value_h: float | None, dt_h: float, least: int = 1) -> str | None:
+    """Why ``key = value_h`` is not a whole number (>= ``least``) of ticks, with the nearest that are, or None."""
+    if value_h is None or _ticks(value_h, dt_h, least) is not None:
+        return None
+    below = max(math.floor(value_h / dt_h), least)
+    above = max(math.ceil(value_h / dt_h), below + 1)
+    return (f"{key} = {value_h!r}: not a whole number of ticks (time.dt_h = {dt_h!r}); use a multiple of "
+            f"{dt_h:.12g} h such as {below * dt_h:.12g} or {above * dt_h:.12g}")
 
 
 class TimeConfig(_Section):
-    duration_h: float = Field(168.0, gt=0, le=24 * 365 * 10, description="Simulated time, h (168 h = 7 days).")
+    duration_h: float = Field(
+        168.0, gt=0, le=24 * 365 * 10, description="Simulated time, h (168 h = 7 days); whole ticks.")
     dt_h: float = Field(
         0.1, gt=0, le=24,
         description="Tick length, h. Fates are drawn once per tick as probabilities 1 - exp(-rate*dt_h); "
         "keep rate*dt_h small (the default 0.1 h gives <0.5 % per tick for every default rate).")
-    record_every_h: float = Field(1.0, gt=0, description="Interval between rows of timeseries.csv, h.")
-    snapshot_every_h: float = Field(24.0, gt=0, description="Interval between per-cell snapshots in cells.csv, h.")
+    record_every_h: float = Field(1.0, gt=0, description="Interval between rows of timeseries.csv, h; whole ticks.")
+    snapshot_every_h: float = Field(
+        24.0, gt=0, description="Interval between per-cell snapshots in cells.csv, h; whole ticks.")
 
     @model_validator(mode="after")
     def _whole_ticks(self) -> TimeConfig:
-        for key in ("duration_h", "record_every_h", "snapshot_every_h"):
-            value = getattr(self, key)
-            if _ticks(value, self.dt_h) is None:
-                raise ValueError(
-                    f"time.{key} = {value!r} must be a whole multiple (>= 1) of time.dt_h = {self.dt_h!r}")
+        problems = [_tick_problem(f"time.{key}", getattr(self, key), self.dt_h)
+                    for key in ("duration_h", "record_every_h", "snapshot_every_h")]
+        if any(problems):
+            raise ValueError("\n  ".join(p for p in problems if p))
         return self
 
     @property
@@ -125,7 +138,7 @@ class MediumConfig(_Section):
     change_every_h: float | None = Field(
         48.0, gt=0,
         description="Interval between full medium changes, h (protocols feed every 2-3 days, "
-        "docs/references.md#in-vitro-protocols); null for never. A change restores every factor to its "
+        "docs/references.md#in-vitro-protocols); whole ticks; null for never. A change restores every factor to its "
         "fresh-medium level.")
 
 
@@ -193,8 +206,9 @@ class DoseConfig(_Section):
         description="anti_rankl_antibody sequesters RANKL (denosumab-like); opg_fc adds OPG (AMGN-0007-like).")
     ng_ml: float = Field(gt=0, le=1e6, description="Concentration added to the medium (culture) or to every "
                          "site (tissue), ng/mL.")
-    at_h: float = Field(ge=0, description="Time of the (first) dose, h.")
-    every_h: float | None = Field(None, gt=0, description="Interval of repeated doses, h; null for one dose.")
+    at_h: float = Field(ge=0, description="Time of the (first) dose, h; whole ticks.")
+    every_h: float | None = Field(None, gt=0, description="Interval of repeated doses, h (whole ticks); null for one "
+                                  "dose.")
 
 
 class BoneConfig(_Section):
@@ -317,8 +331,9 @@ class OsteoclastConfig(_Section):
 
 
 class _Window(_Section):
-    start_h: float = Field(0.0, ge=0, description="When it starts, h.")
-    stop_h: float | None = Field(None, gt=0, description="When it stops (a wash-out), h; null for never.")
+    start_h: float = Field(0.0, ge=0, description="When it starts, h; whole ticks.")
+    stop_h: float | None = Field(None, gt=0, description="When it stops (a wash-out), h (whole ticks); "
+                                   "null for never.")
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -412,11 +427,19 @@ class Experiment(_Section):
         return self
 
     @model_validator(mode="after")
-    def _medium_changes_on_ticks(self) -> Experiment:
-        every = self.medium.change_every_h
-        if every is not None and _ticks(every, self.time.dt_h) is None:
-            raise ValueError(
-                f"medium.change_every_h = {every!r} must be a whole multiple of time.dt_h = {self.time.dt_h!r}")
+    def _times_on_ticks(self) -> Experiment:
+        """Medium changes, doses and perturbation windows fall on ticks: the model acts only there."""
+        dt_h = self.time.dt_h
+        times = [("medium.change_every_h", self.medium.change_every_h, 1)]
+        for i, dose in enumerate(self.doses):
+            times += [(f"doses[{i}].at_h", dose.at_h, 0), (f"doses[{i}].every_h", dose.every_h, 1)]
+        for family in ("knockouts", "inhibitors", "clamps"):
+            for i, window in enumerate(getattr(self.signaling, family)):
+                times += [(f"signaling.{family}[{i}].start_h", window.start_h, 0),
+                          (f"signaling.{family}[{i}].stop_h", window.stop_h, 1)]
+        problems = [_tick_problem(key, value, dt_h, least) for key, value, least in times]
+        if any(problems):
+            raise ValueError("\n  ".join(p for p in problems if p))
         return self
 
     @model_validator(mode="after")
@@ -451,117 +474,12 @@ class Experiment(_Section):
 # Loading
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A YAML loader that refuses a key given twice in one mapping instead of keeping the last silently."""
-
-
-def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: dict[Any, Any] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"key {key!r} is given twice", key_node.start_mark)
-        seen[key] = True
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
-
-
-def read_yaml(path: str | Path) -> dict[str, Any]:
-    """Read a YAML mapping from ``path``; every failure is a ``UserError`` naming the file."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise UserError(f"{path}: is a directory, expected a YAML file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: cannot be read ({exc})") from None
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as exc:
-        raise UserError(f"{path}: not valid YAML: {exc}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise UserError(f"{path}: expected a mapping of keys to values at the top, got {type(data).__name__}")
-    return data
-
-
-def parse_override(text: str) -> tuple[list[str], Any]:
-    """Split ``dotted.key=value``; the value is read as YAML (``30``, ``1e-3``, ``null``, ``[1, 2]``)."""
-    key, sep, raw = text.partition("=")
-    parts = key.strip().split(".")
-    if not sep or not all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", p) for p in parts):
-        raise UserError(f"--set {text!r}: expected dotted.key=value, e.g. --set medium.mcsf_ng_ml=30")
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else None
-    except yaml.YAMLError as exc:
-        raise UserError(f"--set {text!r}: the value is not valid YAML ({exc})") from None
-    return parts, value
-
-
-def apply_overrides(data: dict[str, Any], overrides: list[str] | tuple[str, ...]) -> dict[str, Any]:
-    """Return a copy of ``data`` with each ``dotted.key=value`` set, creating sections as needed."""
-    import copy
-
-    data = copy.deepcopy(data)
-    for text in overrides:
-        parts, value = parse_override(text)
-        node = data
-        for i, part in enumerate(parts[:-1]):
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
-                raise UserError(
-                    f"--set {text!r}: {'.'.join(parts[: i + 1])} = {child!r} is a value, not a section")
-            node = child
-        node[parts[-1]] = value
-    return data
-
-
-def _section_fields(loc: tuple) -> list[str]:
-    """The field names allowed at ``loc`` (the path of an unknown key's parent)."""
-    model: type[BaseModel] | None = Experiment
-    for part in loc:
-        if isinstance(part, int):  # an item of a list section
-            continue
-        field = model.model_fields.get(part) if model else None
-        annotation = field.annotation if field else None
-        if typing.get_origin(annotation) is list:
-            annotation = typing.get_args(annotation)[0]
-        model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
-    return list(model.model_fields) if model else []
-
-
-def _describe(error: dict) -> str:
-    loc = tuple(error["loc"])
-    key = ".".join(str(p) for p in loc)
-    if error["type"] == "extra_forbidden":
-        allowed = _section_fields(loc[:-1])
-        # a key given without its unit (``mcsf`` for ``mcsf_ng_ml``) is the commonest slip; then typos
-        close = [name for name in allowed if name.startswith(f"{loc[-1]}_")][:1] or difflib.get_close_matches(
-            str(loc[-1]), allowed, n=1, cutoff=0.6)
-        hint = f" (did you mean {'.'.join([*map(str, loc[:-1]), close[0]])!r}?)" if close else ""
-        return f"{key}: unknown key{hint}; allowed here: {', '.join(allowed)}"
-    message = error["msg"].removeprefix("Value error, ")
-    if not loc:  # a whole-experiment check: its message names its keys
-        return message
-    if error["type"] == "model_attributes_type":
-        return f"{key} = {error['input']!r}: expected a section (a mapping of keys to values)"
-    if error["type"] in ("value_error", "assertion_error"):
-        return message if message.startswith(key.split(".")[0]) else f"{key}: {message}"
-    return f"{key} = {error['input']!r}: {message}"
-
-
 def validate(data: dict[str, Any], source: str = "config") -> Experiment:
     """Validate a raw mapping into an ``Experiment``; every problem is reported at once as a ``UserError``."""
     try:
         experiment = Experiment.model_validate(data)
     except ValidationError as exc:
-        lines = [_describe(e) for e in exc.errors(include_url=False)]
+        lines = validation_lines(exc.errors(include_url=False), Experiment)
         raise UserError(f"{source}: invalid experiment:\n  " + "\n  ".join(lines)) from None
     lines = _check_signaling(experiment.signaling)
     if lines:

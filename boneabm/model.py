@@ -11,13 +11,11 @@ Events are stamped with the tick's end time. The recorder reads the model after 
 of (lineages, fields, bone, counters) is data: ``boneabm.state`` saves and restores it.
 """
 
-import dataclasses
-
 import mesa
 import numpy as np
 from mesa.discrete_space import OrthogonalMooreGrid
 
-from boneabm import __version__
+from boneabm.version import __version__
 from boneabm.cells.osteoclast.lineage import OsteoclastLineage
 from boneabm.config import Experiment
 from boneabm.environment.bone import Bone
@@ -119,13 +117,10 @@ class BoneModel(mesa.Model):
         if saved_lineages != lineages:
             raise CheckpointError(f"checkpoint of a model with lineages {saved_lineages}; {cls.__name__} has "
                                   f"{lineages}")
-        networks = {}
-        for name, saved in state.meta["networks"].items():
-            network = network_from_dict(saved["spec"], saved["source"])
-            # the saved search order: the same reactions fire for the same random numbers, whatever this
-            # process would have computed
-            networks[name] = dataclasses.replace(network, arrays=network.arrays._replace(
-                search_order=np.asarray(saved["search_order"], dtype=np.int64)))
+        # each network with its saved search order: the same reactions fire for the same random numbers,
+        # whatever this process would have computed
+        networks = {name: network_from_dict(saved["spec"], saved["source"], saved["search_order"])
+                    for name, saved in state.meta["networks"].items()}
         model = cls(experiment, networks, plate=False)
         model.fields.restore(*state.part("fields"))
         model.bone.restore(*state.part("bone"))

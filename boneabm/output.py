@@ -27,12 +27,13 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from boneabm import __version__
+from boneabm.version import __version__
 from boneabm import columns as registry
 from boneabm.config import Experiment
 from boneabm.environment.fields import ANTIBODY_DA
 from boneabm.units import MCSF_HOMODIMER_DA, OPG_DIMER_DA, RANKL_MONOMER_DA, nM_to_ng_ml
 from boneabm.errors import UserError
+from boneabm.files import write_atomically
 from boneabm.signaling.network import load_network, network_path
 
 SCHEMA_VERSION = 2  # 2: events' value split into nuclei, generation and age_h; columns.csv; parquet
@@ -81,14 +82,6 @@ def cells_columns(network) -> list[str]:
 
 _PACKAGES = ["mesa", "numpy", "numba", "llvmlite", "pandas", "scipy", "pydantic", "PyYAML", "tqdm", "matplotlib",
              "dask", "distributed"]
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file of this process, so a reader (or a concurrent
-    writer of the same content) never sees half a file."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
 
 
 def read_metadata(run_dir: Path) -> dict:

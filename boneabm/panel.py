@@ -17,8 +17,9 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from boneabm.catalog import base_experiment
-from boneabm.config import Experiment, load_experiment, read_yaml
-from boneabm.errors import UserError
+from boneabm.config import Experiment, load_experiment
+from boneabm.errors import UserError, validation_lines
+from boneabm.yamlio import read_yaml
 
 
 class _PanelSpec(BaseModel):
@@ -47,7 +48,7 @@ def load_panel(path: str | Path) -> Panel:
     try:
         spec = _PanelSpec.model_validate(read_yaml(path))
     except ValidationError as exc:
-        lines = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)]
+        lines = validation_lines(exc.errors(include_url=False), _PanelSpec)
         raise UserError(f"{path}: invalid panel:\n  " + "\n  ".join(lines)) from None
     panel = Panel(spec.panel, base_experiment(path.parent, spec.base), dict(spec.arms))
     for arm in panel.arms:  # every arm must be a valid experiment before anything runs

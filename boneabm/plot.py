@@ -6,7 +6,7 @@ reader never sees half a PNG.
 
 from __future__ import annotations
 
-import os
+import io
 from pathlib import Path
 
 import matplotlib
@@ -17,15 +17,16 @@ import numpy as np  # noqa: E402
 
 from boneabm.api import load_run  # noqa: E402
 from boneabm.errors import UserError  # noqa: E402
+from boneabm.files import write_atomically  # noqa: E402
 
 FIGURES = ("population.png", "factors.png", "cells.png", "bone.png")
 
 
 def _save(fig, path: Path) -> None:
-    temporary = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(temporary, dpi=120, bbox_inches="tight")
+    image = io.BytesIO()
+    fig.savefig(image, format="png", dpi=120, bbox_inches="tight")
     plt.close(fig)
-    os.replace(temporary, path)
+    write_atomically(path, image.getvalue())
 
 
 def plot_run(run_dir: str | Path) -> list[Path]:

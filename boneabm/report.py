@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 
@@ -11,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from boneabm.errors import UserError  # noqa: E402
+from boneabm.files import write_atomically  # noqa: E402
 from boneabm.output import utc_now  # noqa: E402
 from boneabm.validation import CHECKS, REDUCED, VALIDATION_MANIFEST, Validation  # noqa: E402
 
@@ -54,8 +56,10 @@ def write_report(out: Path, validation: Validation, scale: str) -> Path:
         fig, ax = plt.subplots(figsize=(5.5, 3.6), layout="constrained")
         result.figure(ax)
         ax.set_title(result.title, fontsize=9)
-        fig.savefig(figures / f"{result.key}.png", dpi=110)
+        image = io.BytesIO()
+        fig.savefig(image, format="png", dpi=110)
         plt.close(fig)
+        write_atomically(figures / f"{result.key}.png", image.getvalue())
         results.append(result)
     passed = sum(r.passed for r in results)
     lines = [
@@ -77,5 +81,5 @@ def write_report(out: Path, validation: Validation, scale: str) -> Path:
                   f"- expected: {r.expected}", f"- measured: {r.measured}", "",
                   f"![{r.key}](figures/{r.key}.png)", ""]
     path = out / "report.md"
-    path.write_text("\n".join(lines), encoding="utf-8")
+    write_atomically(path, "\n".join(lines))
     return path

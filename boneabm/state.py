@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from boneabm.errors import UserError
+from boneabm.files import atomic_binary
 
 FORMAT = "boneabm-checkpoint"
 VERSION = 1
@@ -62,12 +62,8 @@ def save(state: ModelState, path: Path) -> Path:
     payload = {name: np.ascontiguousarray(values) for name, values in state.arrays.items()}
     # key order is meaning here (a network's species order is its columns' order): never sorted
     payload[_META] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as handle:
+    with atomic_binary(path, durable=True) as handle:
         np.savez(handle, **payload)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
     return path
 
 

@@ -28,7 +28,7 @@ from boneabm.api import Run, load_run
 from boneabm.catalog import KINDS
 from boneabm.config import Experiment, with_seed
 from boneabm.errors import UserError
-from boneabm.output import write_atomically
+from boneabm.files import write_atomically
 from boneabm.panel import load_panel
 from boneabm.sweep.collect import run_status
 from boneabm.sweep.engine import DaskRuns, differences, shown_lines

@@ -1,4 +1,5 @@
 import copy
+import os
 
 import pytest
 
@@ -21,6 +22,18 @@ def merged(base: dict, changes: dict) -> dict:
         else:
             out[key] = value
     return out
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_cache_dir(tmp_path_factory):
+    """The suite (and the processes it starts) caches into a folder of its own, never the user's cache."""
+    before = os.environ.get("BONEABM_CACHE_DIR")
+    os.environ["BONEABM_CACHE_DIR"] = str(tmp_path_factory.mktemp("boneabm-cache"))
+    yield
+    if before is None:
+        os.environ.pop("BONEABM_CACHE_DIR", None)
+    else:
+        os.environ["BONEABM_CACHE_DIR"] = before
 
 
 @pytest.fixture

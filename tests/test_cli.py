@@ -100,6 +100,9 @@ def test_an_existing_out_directory_is_refused_and_left_untouched(tmp_path, small
     (["--set", "time.dt_h=abc"], "time.dt_h = 'abc'"),
     (["--seed", "-4"], "seed = -4"),
     (["--set", "nonsense"], "expected dotted.key=value"),
+    (["--set", "doses=[{drug: opg_fc, ng_ml: 100, at_h: 24, every_h: 0.13}]"],
+     "doses[0].every_h = 0.13: not a whole number of ticks (time.dt_h = 0.1); use a multiple of 0.1 h such as "
+     "0.1 or 0.2"),
 ])
 def test_bad_input_exits_2_with_one_message_and_writes_nothing(tmp_path, small_yaml, capsys, monkeypatch, args,
                                                                  says):
@@ -109,6 +112,18 @@ def test_bad_input_exits_2_with_one_message_and_writes_nothing(tmp_path, small_y
     assert main(["run", str(config), *args]) == 2
     err = capsys.readouterr().err
     assert says in err and "Traceback" not in err
+    assert tree(tmp_path) == before
+
+
+def test_a_perturbation_window_between_ticks_is_refused_and_nothing_written(tmp_path, small_yaml, capsys):
+    """A 0.03-0.07 h inhibitor would fall between two 0.1 h ticks and never act: refused, not rounded."""
+    config = small_yaml(signaling={"inhibitors": [
+        {"target": "calcineurin_inhibitor", "start_h": 0.03, "stop_h": 0.07}]})
+    before = tree(tmp_path)
+    assert main(["run", str(config), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "signaling.inhibitors[0].start_h = 0.03: not a whole number of ticks (time.dt_h = 0.1)" in err
+    assert "signaling.inhibitors[0].stop_h = 0.07" in err and "Traceback" not in err
     assert tree(tmp_path) == before
 
 

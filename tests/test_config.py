@@ -68,10 +68,49 @@ def test_all_errors_are_reported_at_once():
     assert "medium.mcsf_ng_ml" in message and "medium.rankl_ng_ml" in message and "seed = -5" in message
 
 
-def test_intervals_must_be_whole_ticks():
-    assert "time.record_every_h = 0.25 must be a whole multiple" in error_of(
-        data={"time": {"dt_h": 0.1, "record_every_h": 0.25}})
-    assert "medium.change_every_h = 47.95" in error_of(data={"medium": {"change_every_h": 47.95}})
+def test_time_keys_must_be_whole_ticks():
+    message = error_of(data={"time": {"dt_h": 0.1, "duration_h": 24.05, "record_every_h": 0.25,
+                                      "snapshot_every_h": 0.05}})
+    assert ("time.record_every_h = 0.25: not a whole number of ticks (time.dt_h = 0.1); use a multiple of 0.1 h "
+            "such as 0.2 or 0.3") in message
+    assert "time.duration_h = 24.05: not a whole number" in message and "such as 24 or 24.1" in message
+    assert "time.snapshot_every_h = 0.05: not a whole number" in message and "such as 0.1 or 0.2" in message
+    # decimal fractions of an hour that floats cannot hold exactly are whole ticks all the same
+    assert load_experiment(data={"time": {"dt_h": 0.1, "duration_h": 0.3, "record_every_h": 0.3,
+                                          "snapshot_every_h": 0.3}}).time.n_ticks == 3
+
+
+def test_medium_changes_must_be_whole_ticks():
+    assert ("medium.change_every_h = 47.95: not a whole number of ticks (time.dt_h = 0.1); use a multiple of "
+            "0.1 h such as 47.9 or 48") in error_of(data={"medium": {"change_every_h": 47.95}})
+    coarse = {"dt_h": 0.25, "duration_h": 24, "record_every_h": 1, "snapshot_every_h": 24}
+    assert ("medium.change_every_h = 0.6: not a whole number of ticks (time.dt_h = 0.25); use a multiple of 0.25 h "
+            "such as 0.5 or 0.75") in error_of(data={"time": coarse, "medium": {"change_every_h": 0.6}})
+
+
+def test_dose_times_must_be_whole_ticks():
+    message = error_of(data={"doses": [{"drug": "opg_fc", "ng_ml": 100, "at_h": 24, "every_h": 24},
+                                       {"drug": "opg_fc", "ng_ml": 100, "at_h": 0.05, "every_h": 0.13}]})
+    assert ("doses[1].every_h = 0.13: not a whole number of ticks (time.dt_h = 0.1); use a multiple of 0.1 h such "
+            "as 0.1 or 0.2") in message
+    assert "doses[1].at_h = 0.05: not a whole number of ticks" in message and "such as 0 or 0.1" in message
+    assert "doses[0]" not in message
+    dose = {"drug": "opg_fc", "ng_ml": 100, "at_h": 0, "every_h": 0.3}  # a dose at t = 0 is on a tick
+    assert load_experiment(data={"doses": [dose]}).doses[0].every_h == 0.3
+
+
+@pytest.mark.parametrize("family, entry", [
+    ("knockouts", {"gene": "Tyrobp"}),
+    ("inhibitors", {"target": "calcineurin_inhibitor"}),
+    ("clamps", {"species": "NFATc1", "molecules": 5}),
+])
+def test_perturbation_windows_must_be_whole_ticks(family, entry):
+    message = error_of(data={"signaling": {family: [{**entry, "start_h": 0.03, "stop_h": 0.07}]}})
+    assert (f"signaling.{family}[0].start_h = 0.03: not a whole number of ticks (time.dt_h = 0.1); use a multiple "
+            "of 0.1 h such as 0 or 0.1") in message
+    assert f"signaling.{family}[0].stop_h = 0.07: not a whole number of ticks" in message
+    window = {**entry, "start_h": 0.1, "stop_h": 48}
+    assert load_experiment(data={"signaling": {family: [window]}}).signaling.perturbations()[0].start_h == 0.1
 
 
 def test_domain_must_hold_whole_sites():

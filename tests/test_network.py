@@ -90,7 +90,7 @@ def test_every_parameter_needs_a_source():
 
 
 def test_unknown_keys_are_refused():
-    with pytest.raises(NetworkError, match="Extra inputs"):
+    with pytest.raises(NetworkError, match=r"speceis: unknown key \(did you mean 'species'\?\); allowed here: "):
         network_from_dict({**GOOD, "speceis": {}})
 
 

@@ -134,7 +134,10 @@ def test_gene_lists_can_be_swept_and_read_well(write_sweep):
      "a log range needs low > 0"),
     ({"grid": {"medium.rankl_ng_ml": [10, -5]}}, "run rankl_ng_ml=-5__rep0:"),
     ({"grid": GRID, "set": ["medium.opg_ng_ml=3"]}, "medium.opg_ng_ml: both fixed in set and varied"),
-    ({"grid": GRID, "replicates": 0}, "replicates: Input should be greater than or equal to 1"),
+    ({"grid": GRID, "replicates": 0}, "replicates = 0: Input should be greater than or equal to 1"),
+    ({"grid": {"medium.change_every_h": [48, 47.95]}},  # one arm off the ticks: refused before any run starts
+     "medium.change_every_h = 47.95: not a whole number of ticks (time.dt_h = 0.1); use a multiple of 0.1 h such "
+     "as 47.9 or 48"),
 ])
 def test_bad_sweep_files_are_refused_before_anything_runs(write_sweep, tmp_path, capsys, spec, message):
     path = write_sweep(**spec)

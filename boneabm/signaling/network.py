@@ -23,8 +23,9 @@ from typing import Literal, NamedTuple
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from boneabm.errors import UserError
+from boneabm.errors import UserError, did_you_mean, validation_lines
 from boneabm.signaling.units import DIMENSIONLESS, UnitError, parse_unit
+from boneabm.yamlio import read_yaml
 
 NETWORKS_DIR = Path(__file__).resolve().parent / "networks"
 MOLECULES_PER_NM_PER_PL = 602.214076  # 1 nM in 1 pL
@@ -236,19 +237,16 @@ class Network:
 
 
 def _suggest(name: str, known: set[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.6)
-    hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
-    return f"{hint}; known: {', '.join(sorted(known))}"
+    return f"{did_you_mean(name, sorted(known), n=3)}; known: {', '.join(sorted(known))}"
 
 
 def _modifier_kind(law: str, on_input: bool) -> int:
     return {"linear": 0, "hill": 1, "repression": 2}[law] + (3 if on_input else 0)
 
 
-def compile_network(spec: NetworkSpec, source: str = "network") -> Network:
-    """Validate the network's references and units and build the kernel's arrays."""
+def compile_network(spec: NetworkSpec, source: str = "network", search_order: list[int] | None = None) -> Network:
+    """Validate the network's references and units and build the kernel's arrays; ``search_order`` is a known
+    order of the reaction search (a checkpoint's), else it is found (or read from the cache)."""
     problems: list[str] = []
     species = list(spec.species)
     inputs = list(spec.inputs)
@@ -457,11 +455,15 @@ def compile_network(spec: NetworkSpec, source: str = "network") -> Network:
                    observables={k: [s_index[s] for s in v] for k, v in spec.observables.items()},
                    counters={k: names.index(v) for k, v in spec.counters.items()},
                    source=source)
-    if spec.reference_inputs:
-        from boneabm.signaling.simulate import firing_frequency_order
+    if search_order is not None:
+        if sorted(search_order) != list(range(n_r)):
+            raise NetworkError(f"{source}: search order {search_order} is not an order of its {n_r} reactions")
+        network = dataclasses.replace(network, arrays=arrays._replace(
+            search_order=np.asarray(search_order, dtype=np.int64)))
+    elif spec.reference_inputs:
+        from boneabm.signaling.search_order import search_order as find_order  # cached: no solver run once known
 
-        order = firing_frequency_order(network, spec.reference_inputs)
-        network = dataclasses.replace(network, arrays=arrays._replace(search_order=order))
+        network = dataclasses.replace(network, arrays=arrays._replace(search_order=find_order(network)))
     return network
 
 
@@ -490,8 +492,6 @@ def load_network(name_or_path: str | Path = "rank") -> Network:
     Compiled networks are kept per file version (path, modification time, size): validating an experiment and
     building its model load the file once.
     """
-    from boneabm.config import read_yaml
-
     path = network_path(name_or_path).resolve()
     stat = path.stat()
     key = (str(path), stat.st_mtime_ns, stat.st_size)
@@ -500,11 +500,11 @@ def load_network(name_or_path: str | Path = "rank") -> Network:
     return _LOADED[key]
 
 
-def network_from_dict(data: dict, source: str = "network") -> Network:
-    """Compile a network given as a mapping (tests, notebooks)."""
+def network_from_dict(data: dict, source: str = "network", search_order: list[int] | None = None) -> Network:
+    """Compile a network given as a mapping (tests, notebooks, checkpoints)."""
     try:
         spec = NetworkSpec.model_validate(data)
     except ValidationError as exc:
-        lines = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)]
+        lines = validation_lines(exc.errors(include_url=False), NetworkSpec)
         raise NetworkError(f"{source}: invalid network:\n  " + "\n  ".join(lines)) from None
-    return compile_network(spec, source)
+    return compile_network(spec, source, search_order)

@@ -9,10 +9,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from boneabm.signaling.network import Network
+if TYPE_CHECKING:  # only named in annotations: network.py reaches this module through the solver
+    from boneabm.signaling.network import Network
 
 
 @dataclass(frozen=True)

@@ -11,15 +11,18 @@ of a counted reaction so far); ``frame.attrs["events"]`` holds the events fired 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from boneabm.errors import UserError
 from boneabm.rng import seed_streams
-from boneabm.signaling.network import Network
 from boneabm.signaling.perturbations import Perturbation, PerturbationSchedule
 from boneabm.signaling.ssa import advance
+
+if TYPE_CHECKING:  # only named in annotations: network.py runs this module's solver to order its search
+    from boneabm.signaling.network import Network
 
 
 class CellBatch:

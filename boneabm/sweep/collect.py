@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from boneabm.columns import expand
+from boneabm.files import write_atomically
 from boneabm.output import (FLOAT_FORMAT, PARQUET_COMPRESSION, partial_path, read_table, run_network_names,
-                            table_path, write_atomically)
+                            table_path)
 from boneabm.sweep.spec import Sweep, SweepRun, value_label
 
 SUMMARY_COLUMNS = ["run_id", "status", "seed", "replicate"]  # then the varied keys, error, then the metrics
@@ -88,9 +89,7 @@ def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
     sink = pa.BufferOutputStream()
     table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
     pq.write_table(table, sink, compression=PARQUET_COMPRESSION)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(sink.getvalue().to_pybytes())
-    os.replace(temporary, path)
+    write_atomically(path, sink.getvalue().to_pybytes())
 
 
 def collect(sweep: Sweep, out: Path) -> dict[str, int]:

@@ -21,7 +21,8 @@ from tqdm import tqdm
 
 from boneabm.config import Experiment
 from boneabm.errors import UserError
-from boneabm.output import partial_path, write_atomically
+from boneabm.files import write_atomically
+from boneabm.output import partial_path
 from boneabm.sweep.collect import collect, run_status
 from boneabm.sweep.spec import Sweep
 

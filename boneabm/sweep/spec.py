@@ -43,9 +43,10 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from scipy.stats import qmc
 
-from boneabm.config import MAX_SEED, Experiment, load_experiment, read_yaml
 from boneabm.catalog import base_experiment
-from boneabm.errors import UserError
+from boneabm.config import MAX_SEED, Experiment, load_experiment
+from boneabm.errors import UserError, did_you_mean, validation_lines
+from boneabm.yamlio import read_yaml
 
 _DOTTED = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -257,15 +258,7 @@ def read_sweep(path: str | Path) -> tuple[SweepSpec, str]:
     try:
         spec = SweepSpec.model_validate(raw)
     except ValidationError as exc:
-        lines = []
-        for error in exc.errors(include_url=False):
-            key = ".".join(str(p) for p in error["loc"])
-            message = error["msg"].removeprefix("Value error, ")
-            if error["type"] == "extra_forbidden":
-                message = "unknown key; allowed: sweep, base, from, seed, replicates, set, grid, sample " \
-                          "(sample: method, n, ranges)"
-            lines.append(f"{key}: {message}" if key else message)
-        raise _invalid(path, lines) from None
+        raise _invalid(path, validation_lines(exc.errors(include_url=False), SweepSpec)) from None
     return spec, spec.sweep or re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem)
 
 
@@ -339,8 +332,6 @@ def load_sweep(path: str | Path, seed: int | None = None) -> Sweep:
 
 def _key_problem(base: dict[str, Any], key: str) -> str | None:
     """Why ``key`` is not a value of the experiment (with a did-you-mean), or None."""
-    import difflib
-
     node: Any = base
     parts = key.split(".")
     for i, part in enumerate(parts):
@@ -348,9 +339,7 @@ def _key_problem(base: dict[str, Any], key: str) -> str | None:
             return f"{key}: {'.'.join(parts[:i])} is a value, not a section"
         if part not in node:
             allowed = list(node)
-            close = [n for n in allowed if n.startswith(f"{part}_")][:1] or difflib.get_close_matches(
-                part, allowed, n=1, cutoff=0.6)
-            hint = f" (did you mean {'.'.join([*parts[:i], close[0]])!r}?)" if close else ""
+            hint = did_you_mean(part, allowed, prefix="".join(f"{p}." for p in parts[:i]))
             where = f" in {'.'.join(parts[:i])}" if i else ""
             return f"{key}: the experiment has no key {part!r}{where}{hint}; allowed: {', '.join(allowed)}"
         node = node[part]
