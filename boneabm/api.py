@@ -14,7 +14,7 @@ from boneabm.config import Experiment, load_experiment, with_seed
 from boneabm.errors import UserError
 from boneabm.columns import TABLES, expand
 from boneabm.output import PARTIAL_SUFFIX, empty_table, partial_path, read_table, run_network_names, table_path
-from boneabm import runner
+from boneabm import continuation, runner
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def run(config: str | Path | dict | Experiment, seed: int | None = None, out: st
 
 def resume(run_dir: str | Path, progress: bool = False) -> Run:
     """Continue a killed or interrupted run from its last checkpoint (as ``boneabm resume``)."""
-    return load_run(runner.resume(Path(run_dir), progress=progress))
+    return load_run(continuation.resume(Path(run_dir), progress=progress))
 
 
 def fork(checkpoint: str | Path, overrides: list[str] | tuple[str, ...] = (), seed: int | None = None,
@@ -74,8 +74,8 @@ def fork(checkpoint: str | Path, overrides: list[str] | tuple[str, ...] = (), se
     """Start a new run from a checkpoint with ``dotted.key=value`` changes that can happen mid-run (as
     ``boneabm fork``); its tables start at the checkpoint's time."""
     checkpointing = runner.Checkpointing(checkpoint_every_h, keep) if checkpoint_every_h is not None else None
-    return load_run(runner.fork(Path(checkpoint), overrides, seed, Path(out) if out is not None else None,
-                                progress=progress, checkpointing=checkpointing))
+    return load_run(continuation.fork(Path(checkpoint), overrides, seed, Path(out) if out is not None else None,
+                                      progress=progress, checkpointing=checkpointing))
 
 
 def load_run(run_dir: str | Path) -> Run:

@@ -214,7 +214,7 @@ def _finished(args, run) -> int:
 
 
 def _resume(args) -> int:
-    from boneabm.runner import resume
+    from boneabm.continuation import resume
 
     return _finished(args, lambda: resume(Path(args.run_dir), progress=not args.quiet and sys.stderr.isatty(),
                                           command=sys.argv))
@@ -222,7 +222,7 @@ def _resume(args) -> int:
 
 def _fork(args) -> int:
     from boneabm.output import refuse_existing
-    from boneabm.runner import fork, plan_fork
+    from boneabm.continuation import fork, plan_fork
 
     checkpointing = _checkpointing(args)
     _, experiment, record = plan_fork(Path(args.checkpoint), args.overrides, args.seed)  # refusals first

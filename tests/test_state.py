@@ -21,7 +21,8 @@ import yaml
 from boneabm.cli import main
 from boneabm.config import load_experiment
 from boneabm.model import BoneModel
-from boneabm.runner import Checkpointing, checkpoints_in, execute, fork_seed
+from boneabm.continuation import fork_seed
+from boneabm.runner import Checkpointing, checkpoints_in, execute
 from boneabm.state import load, save
 from conftest import SMALL, merged
 
@@ -228,6 +229,9 @@ def test_checkpoint_interval_must_fall_on_recorded_rows(tmp_path, small_yaml, ca
     assert main(["run", str(small_yaml()), "--out", str(out), "--checkpoint-every", "1.5"]) == 2
     err = capsys.readouterr().err
     assert "--checkpoint-every 1.5" in err and "record_every_h" in err
+    for bad in ("0", "-12", "inf", "nan"):
+        assert main(["run", str(small_yaml()), "--out", str(out), "--checkpoint-every", bad]) == 2
+        assert f"--checkpoint-every {bad}" in capsys.readouterr().err
     assert main(["run", str(small_yaml()), "--out", str(out), "--keep", "2"]) == 2
     assert "--keep needs --checkpoint-every" in capsys.readouterr().err
     assert not out.exists() and not Path(f"{out}.partial").exists()

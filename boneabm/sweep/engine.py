@@ -97,11 +97,12 @@ def record_expansion(sweep: Sweep, out: Path) -> None:
 
 def execute_run(experiment: Experiment, run_dir: str, fork_from: dict | None = None) -> tuple[str, str | None]:
     """Run one (validated) experiment into ``run_dir``, from the start or (``fork_from``: a fork's record, as
-    ``runner.plan_fork`` gives it) from a checkpoint; return ``("complete", None)`` or ``("failed", error)``.
+    ``continuation.plan_fork`` gives it) from a checkpoint; return ``("complete", None)`` or ``("failed", error)``.
 
     Everything a run can raise is caught here, so a failure is a result, never a lost worker."""
     from boneabm import state
-    from boneabm.runner import RunFailed, continue_fork, execute
+    from boneabm.continuation import continue_fork
+    from boneabm.runner import RunFailed, execute
 
     path = Path(run_dir)
     partial = partial_path(path)

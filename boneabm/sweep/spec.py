@@ -156,7 +156,7 @@ class SweepRun:
     replicate: int
     values: dict[str, Any]  # dotted key -> value, in the sweep file's order (grid keys, then sampled keys)
     experiment: Experiment
-    fork_from: dict | None = None  # a sweep ``from:`` a checkpoint: the fork's record (runner.plan_fork)
+    fork_from: dict | None = None  # a sweep ``from:`` a checkpoint: the fork's record (continuation.plan_fork)
 
     @property
     def config_sha256(self) -> str:
@@ -273,7 +273,7 @@ def load_sweep(path: str | Path, seed: int | None = None) -> Sweep:
     seed = seed if seed is not None else spec.seed if spec.seed is not None else draw_seed()
     if spec.from_checkpoint is not None:
         from boneabm import state
-        from boneabm.runner import plan_fork
+        from boneabm.continuation import plan_fork
 
         checkpoint = (path.parent / spec.from_checkpoint).resolve()
         try:
