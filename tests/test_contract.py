@@ -104,3 +104,9 @@ def test_the_builtin_network_binds_every_role_to_the_species_the_biology_names()
     assert named == {"commitment_marker": "TRAP", "arrest_signal": "cFos", "fusion_gene_1": "DC_STAMP",
                      "fusion_gene_2": "OC_STAMP", "acid_phosphatase": "TRAP", "proton_pump": "Atp6v0d2",
                      "sealing_integrin": "Itgb3", "collagenase": "CtsK"}
+
+
+def test_boneabm_network_prints_the_roles_a_network_binds(capsys):
+    assert main(["network", "rank", "--format", "markdown"]) == 0
+    out = capsys.readouterr().out
+    assert "## Roles" in out and "- commitment_marker: TRAP" in out and "- collagenase: CtsK" in out

@@ -106,6 +106,9 @@ def describe(network: Network, fmt: str = "text", width: int = 100) -> str:
     if network.genes:
         parts += ["", heading("Genes (knockout names)"), ""] + [
             f"{bullet}{k}: {', '.join(v)}" for k, v in network.genes.items()]
+    if network.roles:
+        parts += ["", heading("Roles (what a lineage reads, bound to this network's names)"), ""] + [
+            f"{bullet}{role}: {name}" for role, name in network.roles.items()]
     if fmt == "text":  # list items wrap too, indented under their text
         parts = [textwrap.fill(p, width, subsequent_indent="    ") if p.startswith(bullet) else p for p in parts]
     return "\n".join(parts) + "\n"
