@@ -355,7 +355,9 @@ class InhibitorConfig(_Window):
 
 class ClampConfig(_Window):
     species: str = Field(description="A species held fixed (overexpression, a constitutively active form).")
-    molecules: int = Field(ge=0, description="The count it is held at, molecules (in the network's scaling).")
+    molecules: int = Field(ge=0, description="The count it is held at per nucleus, molecules (in the network's "
+                           "scaling): the transgene is in every nucleus, so a fused cell holds it times its nuclei "
+                           "(the same concentration).")
 
 
 class SignalingConfig(_Section):

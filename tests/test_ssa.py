@@ -182,6 +182,10 @@ def test_inhibitor_window_stops_and_restarts_a_reaction_and_a_clamp_holds_a_coun
     assert at[3.0] > at[2.0] + 5  # synthesis back after wash-out
     clamped = simulate(BIRTH_DEATH, 20, [0.5, 5.0], seed=6, perturbations=[Perturbation("clamp", "A", 33)])
     assert (clamped["A"] == 33).all()
+    # a clamp is per nucleus, like every reading: a cell of three nuclei holds three times the count (the
+    # transgene is in every nucleus), not the concentration of a third
+    fused = simulate(BIRTH_DEATH, 20, [0.5, 5.0], seed=6, volume=3.0, perturbations=[Perturbation("clamp", "A", 33)])
+    assert (fused["A"] == 99).all()
 
 
 def test_knockout_zeroes_a_species_and_its_synthesis():

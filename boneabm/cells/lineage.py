@@ -71,7 +71,7 @@ class Lineage:
         n = rows.size
         if n == 0:
             return
-        self.effect.apply_clamps(pop.molecules, rows)
+        self.effect.apply_clamps(pop.molecules, rows, pop.nuclei[rows])
         events = np.zeros(n, dtype=np.int64)
         fired = np.zeros((n, network.n_reactions), dtype=np.int64)
         consumed = np.zeros((n, len(network.inputs)))

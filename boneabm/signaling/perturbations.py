@@ -3,7 +3,8 @@
 - A knockout removes a gene (or one species): its species are held at zero and the reactions that make them
   from anything else are switched off.
 - An inhibitor multiplies the named reactions (or a named inhibitor's reactions) by its remaining activity.
-- A clamp holds a species at a fixed count (an overexpressed or constitutively active form).
+- A clamp holds a species at a fixed count per nucleus (an overexpressed or constitutively active form: the
+  transgene is in every nucleus, so a fused cell of n nuclei holds n times the count, the same concentration).
 """
 
 from __future__ import annotations
@@ -35,12 +36,14 @@ class Effect:
 
     rate_scale: np.ndarray  # [R]
     clamped: np.ndarray  # [S] bool
-    clamp_values: np.ndarray  # [S] molecules, where clamped
+    clamp_values: np.ndarray  # [S] molecules per nucleus, where clamped
 
-    def apply_clamps(self, X: np.ndarray, rows: np.ndarray) -> None:
+    def apply_clamps(self, X: np.ndarray, rows: np.ndarray, volume: np.ndarray) -> None:
+        """Hold the clamped species of the cells in ``rows`` at their values times each cell's ``volume`` (its
+        nuclei), to the nearest molecule."""
         species = np.flatnonzero(self.clamped)
         if species.size and rows.size:
-            X[np.ix_(rows, species)] = self.clamp_values[species]
+            X[np.ix_(rows, species)] = np.rint(np.outer(volume, self.clamp_values[species])).astype(X.dtype)
 
 
 class PerturbationSchedule:

@@ -43,7 +43,7 @@ class CellBatch:
 
     def step(self, dt_h: float, inputs: np.ndarray, volume: np.ndarray, effect) -> None:
         n = self.rows.size
-        effect.apply_clamps(self.X, self.rows)
+        effect.apply_clamps(self.X, self.rows, volume)
         events = np.zeros(n, dtype=np.int64)
         fired = np.zeros((n, self.network.n_reactions), dtype=np.int64)
         consumed = np.zeros((n, len(self.network.inputs)))
