@@ -134,6 +134,9 @@ def _parser() -> argparse.ArgumentParser:
                          "the tables docs/model.md shows; csv: one table (give --table) for pandas or a sheet")
     network.add_argument("--table", choices=("species", "parameters", "reactions"),
                          help="print only this table")
+    network.add_argument("--path", action="store_true",
+                         help="print only the network file's path (a built-in network's, inside the installed "
+                         "package: copy it to make your own)")
 
     report = commands.add_parser(
         "report", help="run the biology validation panels and write a markdown report",
@@ -426,6 +429,9 @@ def _network(args) -> int:
     if args.format == "csv" and args.table is None:
         raise UserError("--format csv prints one table: add --table species, parameters or reactions")
     network = load_network(args.file)
+    if args.path:
+        print(network.path)
+        return 0
     width = shutil.get_terminal_size((100, 24)).columns
     if args.table is None:
         sys.stdout.write(describe(network, args.format, width))

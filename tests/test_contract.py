@@ -110,3 +110,10 @@ def test_boneabm_network_prints_the_roles_a_network_binds(capsys):
     assert main(["network", "rank", "--format", "markdown"]) == 0
     out = capsys.readouterr().out
     assert "## Roles" in out and "- commitment_marker: TRAP" in out and "- collagenase: CtsK" in out
+
+
+def test_a_built_in_network_file_can_be_found_to_copy(capsys):
+    assert main(["network", "rank", "--path"]) == 0
+    printed = Path(capsys.readouterr().out.strip())
+    assert printed == load_network("rank").path == network_path("rank").resolve()
+    assert yaml.safe_load(printed.read_text())["name"] == load_network("rank").spec.name

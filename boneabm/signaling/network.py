@@ -169,6 +169,12 @@ class Network:
     source: str = ""
 
     @property
+    def path(self) -> Path | None:
+        """The file the network was loaded from (a built-in one inside the installed package), or None."""
+        path = Path(self.source)
+        return path if path.is_file() else None
+
+    @property
     def roles(self) -> dict[str, str]:
         return dict(self.spec.roles)
 
