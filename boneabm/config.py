@@ -209,6 +209,30 @@ class DoseConfig(_Section):
     at_h: float = Field(ge=0, description="Time of the (first) dose, h; whole ticks.")
     every_h: float | None = Field(None, gt=0, description="Interval of repeated doses, h (whole ticks); null for one "
                                   "dose.")
+    count: int | None = Field(None, ge=1, description="Number of doses given every every_h; null for no limit.")
+    stop_h: float | None = Field(None, gt=0, description="No dose at or after this time, h (whole ticks): with "
+                                 "every_h, a treatment window; null for none.")
+
+    @model_validator(mode="after")
+    def _repeats(self) -> DoseConfig:
+        if self.count is not None and self.count > 1 and self.every_h is None:
+            raise ValueError(f"count = {self.count} doses need every_h, the interval between them")
+        if self.stop_h is not None and self.stop_h <= self.at_h:
+            raise ValueError(f"stop_h = {self.stop_h!r} must come after at_h = {self.at_h!r}")
+        return self
+
+    def due(self, tick: int, dt_h: float) -> bool:
+        """Whether a dose is given at the start of tick ``tick`` (times are whole ticks, checked on loading)."""
+        first = round(self.at_h / dt_h)
+        if tick < first or (self.stop_h is not None and tick >= round(self.stop_h / dt_h)):
+            return False
+        if tick == first:
+            return True
+        if self.every_h is None:
+            return False
+        every = round(self.every_h / dt_h)
+        given = (tick - first) // every  # doses before this one
+        return (tick - first) % every == 0 and (self.count is None or given < self.count)
 
 
 class BoneConfig(_Section):
@@ -434,7 +458,8 @@ class Experiment(_Section):
         dt_h = self.time.dt_h
         times = [("medium.change_every_h", self.medium.change_every_h, 1)]
         for i, dose in enumerate(self.doses):
-            times += [(f"doses[{i}].at_h", dose.at_h, 0), (f"doses[{i}].every_h", dose.every_h, 1)]
+            times += [(f"doses[{i}].at_h", dose.at_h, 0), (f"doses[{i}].every_h", dose.every_h, 1),
+                      (f"doses[{i}].stop_h", dose.stop_h, 1)]
         for family in ("knockouts", "inhibitors", "clamps"):
             for i, window in enumerate(getattr(self.signaling, family)):
                 times += [(f"signaling.{family}[{i}].start_h", window.start_h, 0),

@@ -73,8 +73,7 @@ class BoneModel(mesa.Model):
         if every_h is not None and tick > 0 and tick % round(every_h / self.dt_h) == 0:
             self.fields.change_medium()
         for dose in self.experiment.doses:
-            first, every = round(dose.at_h / self.dt_h), dose.every_h and round(dose.every_h / self.dt_h)
-            if tick == first or (every and tick > first and (tick - first) % every == 0):
+            if dose.due(tick, self.dt_h):
                 self.fields.dose(dose.drug, dose.ng_ml)
         for lineage in self.lineages.values():
             lineage.apply_schedule(start_h)
