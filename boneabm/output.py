@@ -202,9 +202,12 @@ class RunDirectory:
         directory.metadata = read_metadata(partial)
         directory.started = utc_now()
         resumes = directory.metadata.get("resumes") or []
+        here = environment()
         resumes.append({"started_utc": directory.started.isoformat(timespec="seconds"), "command": command,
-                        "stopped_as": directory.metadata.get("status"), **resume, **environment()})
-        directory.metadata.update(status="running", error=None, ended_utc=None, resumes=resumes)
+                        "stopped_as": directory.metadata.get("status"), **resume, **here})
+        # host and pid name the process writing the directory now (a second resume checks it has stopped)
+        directory.metadata.update(status="running", error=None, ended_utc=None, resumes=resumes,
+                                  host=here["host"], pid=here["pid"])
         directory._write_metadata()
         return directory
 
