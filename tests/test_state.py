@@ -299,3 +299,22 @@ def test_a_fork_refuses_a_checkpoint_whose_network_file_has_changed(tmp_path, sm
     assert main(["fork", str(checkpoint), "--set", "time.duration_h=3", "--out", str(tmp_path / "fork")]) == 2
     err = capsys.readouterr().err
     assert "different network" in err and str(checkpoint) in err and not (tmp_path / "fork").exists()
+
+
+def test_resume_refuses_a_run_whose_process_is_still_alive(tmp_path, checkpointed, capsys):
+    import platform
+
+    partial = tmp_path / "live.partial"
+    partial.mkdir()
+    for name in ("config.yaml", "network.yaml", "timeseries.csv", "cells.csv", "events.csv"):
+        (partial / name).write_bytes((checkpointed / name).read_bytes())
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        metadata = {**json.loads((checkpointed / "metadata.json").read_text()), "status": "running",
+                    "host": platform.node(), "pid": sleeper.pid}
+        (partial / "metadata.json").write_text(json.dumps(metadata))
+        assert main(["resume", str(partial)]) == 2
+        assert f"still running (process {sleeper.pid}" in capsys.readouterr().err
+    finally:
+        sleeper.kill()
+        sleeper.wait()
