@@ -21,6 +21,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+pytestmark = pytest.mark.slow  # builds a wheel and a venv; numba compiles the installed copy afresh (≈ 1-1½ min)
+
 
 def tracked_package_files() -> list[str]:
     """The package's files as git tracks them (what a clone has), caches and editor files aside."""

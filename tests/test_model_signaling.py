@@ -17,19 +17,25 @@ ASSAY = {"seed": 5, "medium": {"mcsf_ng_ml": 30, "rankl_ng_ml": 50},
          "domain": {"width_um": 1000, "height_um": 1000}, "time": {"duration_h": 72, "snapshot_every_h": 24}}
 
 
-def test_default_assay_stays_within_the_event_budget_and_counts_are_deterministic(tmp_path):
+@pytest.fixture(scope="module")
+def assay_twice(tmp_path_factory):
+    """ASSAY run twice with the same seed: one run for the observables, the pair for determinism."""
+    folder = tmp_path_factory.mktemp("assay")
+    return boneabm.run(ASSAY, out=folder / "a"), boneabm.run(ASSAY, out=folder / "b")
+
+
+def test_default_assay_stays_within_the_event_budget_and_counts_are_deterministic(assay_twice):
     """Issue budget: about 1,500 SSA events per cell-hour on average in the in vitro assay (M-CSF 30 + RANKL
     50 ng/mL, docs/references.md#in-vitro-protocols). Counts are exact at a fixed seed."""
-    first = boneabm.run(ASSAY, out=tmp_path / "a")
-    second = boneabm.run(ASSAY, out=tmp_path / "b")
+    first, second = assay_twice
     ssa = first.metadata["ssa"]
     assert 100 < ssa["events_per_cell_hour"] < 1500
     assert ssa["events_total"] == second.metadata["ssa"]["events_total"]
     assert first.timeseries["ssa_events_total"].iloc[-1] == ssa["events_total"]
 
 
-def test_cells_and_timeseries_carry_the_observables(tmp_path):
-    result = boneabm.run(ASSAY, out=tmp_path / "r")
+def test_cells_and_timeseries_carry_the_observables(assay_twice):
+    result = assay_twice[0]
     cells, ts = result.cells, result.timeseries.set_index("time_h")
     for name in ["nfkb_nuclear", "nfatc1_nuclear", "fusion_genes", "function_genes", "ca_spikes"]:
         assert name in cells.columns

@@ -180,6 +180,7 @@ def distributed(tmp_path_factory):
     return sweep, folder, outcomes
 
 
+@pytest.mark.slow  # the distributed fixture: a sweep on a 1- and a 2-worker local cluster
 def test_one_and_two_workers_give_byte_identical_tables(distributed):
     sweep, folder, outcomes = distributed
     assert outcomes[1] == outcomes[2] == {"complete": 4}
@@ -188,6 +189,7 @@ def test_one_and_two_workers_give_byte_identical_tables(distributed):
         assert _bytes(folder / "w1" / run.run_id, TABLES) == _bytes(folder / "w2" / run.run_id, TABLES)
 
 
+@pytest.mark.slow  # the distributed fixture: a sweep on a 1- and a 2-worker local cluster
 def test_two_workers_are_two_single_threaded_processes(distributed):
     sweep, folder, _ = distributed
     metadata = [json.loads((folder / "w2" / r.run_id / "metadata.json").read_text()) for r in sweep.runs]
@@ -197,6 +199,7 @@ def test_two_workers_are_two_single_threaded_processes(distributed):
     assert {m["status"] for m in metadata} == {"complete"}
 
 
+@pytest.mark.slow  # the distributed fixture: a sweep on a 1- and a 2-worker local cluster
 def test_the_summary_has_a_row_per_run_with_final_max_and_time_of_max(distributed):
     sweep, folder, _ = distributed
     summary = pd.read_csv(folder / "w1" / "summary.csv")
@@ -216,6 +219,7 @@ def test_the_summary_has_a_row_per_run_with_final_max_and_time_of_max(distribute
     assert free[1000] < 0.2 * free[0]
 
 
+@pytest.mark.slow  # the distributed fixture: a sweep on a 1- and a 2-worker local cluster
 def test_the_combined_timeseries_is_every_run_labelled(distributed):
     sweep, folder, _ = distributed
     combined = pd.read_csv(folder / "w1" / "timeseries.csv")
@@ -277,6 +281,7 @@ def test_a_parquet_sweep_collects_its_time_series_as_parquet(write_sweep, tmp_pa
     assert (out / "timeseries.parquet").read_bytes() == before
 
 
+@pytest.mark.slow  # the distributed fixture: a sweep on a 1- and a 2-worker local cluster
 def test_index_runs_write_what_the_distributed_sweep_wrote_and_collect_gives_its_summary(distributed, tmp_path,
                                                                                          capsys):
     sweep, folder, _ = distributed
@@ -292,6 +297,7 @@ def test_index_runs_write_what_the_distributed_sweep_wrote_and_collect_gives_its
     assert main(["sweep", str(sweep.path), "--out", str(out), "--index", "4"]) == 2
 
 
+@pytest.mark.slow  # the distributed fixture: a sweep on a 1- and a 2-worker local cluster
 def test_collect_reports_missing_runs_and_exits_1(distributed, tmp_path, capsys):
     sweep, _, _ = distributed
     out = tmp_path / "array"
@@ -303,6 +309,7 @@ def test_collect_reports_missing_runs_and_exits_1(distributed, tmp_path, capsys)
     assert len(pd.read_csv(out / "timeseries.csv").run_id.unique()) == 1
 
 
+@pytest.mark.slow  # the distributed fixture: a sweep on a 1- and a 2-worker local cluster
 def test_an_existing_directory_is_refused_without_resume(distributed, capsys):
     sweep, folder, _ = distributed
     before = _bytes(folder / "w1")
@@ -311,6 +318,7 @@ def test_an_existing_directory_is_refused_without_resume(distributed, capsys):
     assert _bytes(folder / "w1") == before
 
 
+@pytest.mark.slow  # the distributed fixture: a sweep on a 1- and a 2-worker local cluster
 def test_resume_refuses_a_sweep_that_now_expands_differently(distributed, tmp_path, capsys):
     sweep, folder, _ = distributed
     out = tmp_path / "copy"
@@ -326,6 +334,7 @@ def test_resume_refuses_a_sweep_that_now_expands_differently(distributed, tmp_pa
     assert main(["sweep", str(other), "--out", str(out), "--collect"]) == 2
 
 
+@pytest.mark.slow  # two local Dask clusters
 def test_a_failing_run_is_isolated_recorded_and_redone_by_resume(write_sweep, tmp_path, capsys):
     """A run whose network file vanished after the sweep was checked fails in its worker; the others
     finish, the summary says which failed and why, the command exits 1, and --resume redoes only it."""
@@ -351,6 +360,7 @@ def test_a_failing_run_is_isolated_recorded_and_redone_by_resume(write_sweep, tm
     assert not (out / "network=custom_network.yaml__rep0.partial").exists()
 
 
+@pytest.mark.slow  # two sweeps in subprocesses
 def test_a_sweep_killed_midway_and_resumed_ends_as_if_never_interrupted(distributed, tmp_path):
     """SIGKILL to the whole sweep (as a scheduler's hard kill does) leaves complete runs and one in .partial;
     --resume finishes it with tables identical to the uninterrupted sweep."""
@@ -376,6 +386,7 @@ def test_a_sweep_killed_midway_and_resumed_ends_as_if_never_interrupted(distribu
     assert not list(out.glob("*.partial"))
 
 
+@pytest.mark.slow  # a second cluster and a sweep on it
 def test_a_running_scheduler_is_used_when_given(distributed, tmp_path):
     from distributed import LocalCluster
 
@@ -388,6 +399,7 @@ def test_a_running_scheduler_is_used_when_given(distributed, tmp_path):
     assert _bytes(out) == _bytes(folder / "w1")
 
 
+@pytest.mark.slow  # dask's fixed 10-s connect timeout
 def test_an_unreachable_scheduler_is_bad_input(write_sweep, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["sweep", str(write_sweep(grid=GRID)), "--out", str(out), "--scheduler", "tcp://127.0.0.1:9"]) == 2
@@ -426,6 +438,7 @@ def test_a_cluster_without_its_configuration_or_extra_is_bad_input(write_sweep, 
     assert "pip install -e '.[cluster]'" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # the distributed fixture: a sweep on a 1- and a 2-worker local cluster
 def test_the_readme_dose_response_snippet_runs_on_a_sweep(distributed, tmp_path, monkeypatch):
     """The README's pandas lines plot a dose-response from a sweep's tables as written."""
     import re
@@ -524,6 +537,7 @@ def test_index_of_a_seedless_sweep_needs_a_seed(write_sweep, tmp_path, capsys):
     assert json.loads((out / "sweep.json").read_text())["seed"] == 5
 
 
+@pytest.mark.slow  # two local Dask clusters
 def test_a_seedless_sweep_records_its_seed_and_resume_and_collect_reuse_it(write_sweep, tmp_path, capsys):
     path, out = write_sweep(grid={"medium.opg_ng_ml": [0, 100]}, seed=None), tmp_path / "out"
     assert main(["sweep", str(path), "--out", str(out), "--workers", "1"]) == 0
@@ -585,6 +599,7 @@ def _sweep_process(args, env, timeout=120):
     return done, time.monotonic() - started
 
 
+@pytest.mark.slow  # a sweep subprocess per case
 @pytest.mark.parametrize("sbatch, message", [
     ('echo "sbatch: error: invalid partition specified: nope" >&2\nexit 1\n',
      "sbatch: error: invalid partition specified: nope"),
@@ -603,6 +618,7 @@ def test_a_refused_job_submission_ends_the_sweep_with_the_batch_systems_message(
     assert not cancelled.exists()  # no job was submitted, so none to cancel
 
 
+@pytest.mark.slow  # a sweep subprocess
 def test_a_refused_submission_on_resume_keeps_the_runs(write_sweep, tmp_path, capsys):
     env, _ = _fake_slurm(tmp_path, 'echo "sbatch: error: Invalid account" >&2\nexit 1\n')
     path, out = write_sweep(grid=GRID), tmp_path / "out"
@@ -615,6 +631,7 @@ def test_a_refused_submission_on_resume_keeps_the_runs(write_sweep, tmp_path, ca
     assert sorted(p.name for p in out.iterdir()) == before
 
 
+@pytest.mark.slow  # waits out a 5-s worker timeout in a subprocess
 def test_jobs_that_never_start_a_worker_end_the_sweep_after_worker_timeout(write_sweep, tmp_path):
     env, cancelled = _fake_slurm(tmp_path, 'echo "Submitted batch job 123"\n')
     path, out = write_sweep(grid=GRID), tmp_path / "out"
