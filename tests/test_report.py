@@ -59,6 +59,7 @@ def test_the_shipped_panels_plan_each_distinct_experiment_once():
     assert validation.plan[("rankl_dose_response", "rankl_100")] != validation.plan[("perturbations", "wild_type")]
 
 
+@pytest.mark.slow  # the tiny fixture and resumes start local Dask clusters
 def test_identical_arms_share_one_run_directory_and_results(tiny):
     out, validation = tiny.out, tiny
     assert _run_dirs(out) == ["opg_titration/opg_100/seed1", "opg_titration/opg_100/seed2",
@@ -77,6 +78,7 @@ def test_identical_arms_share_one_run_directory_and_results(tiny):
         "perturbations/wild_type"]
 
 
+@pytest.mark.slow  # the tiny fixture and resumes start local Dask clusters
 def test_a_resumed_validation_runs_only_what_is_not_complete(tiny, panels, tmp_path, capsys):
     out = tmp_path / "runs"
     shutil.copytree(tiny.out, out)
@@ -98,6 +100,7 @@ def test_a_resumed_validation_runs_only_what_is_not_complete(tiny, panels, tmp_p
     assert again.runs("perturbations", "no_rankl")[0].metadata["status"] == "complete"
 
 
+@pytest.mark.slow  # the tiny fixture and resumes start local Dask clusters
 def test_a_directory_of_differently_planned_runs_is_refused(tiny, panels):
     listing = _run_dirs(tiny.out)
     with pytest.raises(UserError, match=r"started differently \(seed 1, 2 replicate\(s\), overrides none\)"):
@@ -109,6 +112,7 @@ def test_a_directory_of_differently_planned_runs_is_refused(tiny, panels):
     assert _run_dirs(tiny.out) == listing
 
 
+@pytest.mark.slow  # the tiny fixture and resumes start local Dask clusters
 def test_the_report_command_refuses_a_directory_it_cannot_finish(tiny, tmp_path, capsys):
     report = tmp_path / "report"
     shutil.copytree(tiny.out, report / "runs")  # runs of another plan than --quick's
