@@ -136,10 +136,25 @@ def drive(directory: RunDirectory, start, progress: bool, record_start: bool,
         raise
     except Exception as exc:
         _close_quietly(recorder)
+        if _caused_by_interrupt(exc):
+            directory.fail("interrupted", "interrupted by the user (SIGINT) or a termination signal")
+            raise KeyboardInterrupt from exc
         directory.fail("failed", "".join(traceback.format_exception(exc)))
         raise RunFailed(directory.path, exc) from exc
     return directory.complete(n_ticks=model.experiment.time.n_ticks, final_cells=model.population.n_alive,
                               ssa=ssa_summary(model), uptake=uptake_summary(model.fields))
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    """Whether a Ctrl-C or SIGTERM surfaced as another exception: one arriving inside numba's loading of a
+    cached kernel comes out as a SystemError whose context is the KeyboardInterrupt."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 UPTAKE_NOTE = (

@@ -318,3 +318,20 @@ def test_resume_refuses_a_run_whose_process_is_still_alive(tmp_path, checkpointe
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+def test_an_interrupt_that_surfaces_as_another_error_still_marks_the_run_interrupted(tmp_path, small, monkeypatch):
+    """A Ctrl-C arriving inside numba's loading of a cached kernel surfaces as a SystemError whose context is
+    the KeyboardInterrupt: the run is interrupted, not failed."""
+    from boneabm.model import BoneModel as Model
+
+    def interrupted_inside_numba(self):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise SystemError("<function _numba_unpickle> returned a result with an exception set")
+
+    monkeypatch.setattr(Model, "step", interrupted_inside_numba)
+    with pytest.raises(KeyboardInterrupt):
+        execute(small(), tmp_path / "run")
+    assert json.loads((tmp_path / "run.partial" / "metadata.json").read_text())["status"] == "interrupted"
