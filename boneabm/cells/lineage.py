@@ -1,8 +1,9 @@
 """What every lineage has: a population on the grid, a network bound to the lineage's contract, the
 perturbations acting on it, and the signaling step that advances every cell's network by one tick.
 
-A lineage subclass adds its contract, its own columns, its agent class and what its cells do each tick
-(``fates``, ``act_on_bone``) and what it reports (``timeseries_row``, ``snapshot_columns``).
+A lineage subclass adds its contract, its own columns, its agent class, its network file and initial cells
+(``network_file``, ``plate_initial``) and what its cells do each tick (``fates``, ``act_on_bone``); what it
+reports to the tables is its own (the osteoclast lineage's ``counts``, ``cell_states``, ``osteoclast_rows``).
 """
 
 from __future__ import annotations
