@@ -59,18 +59,21 @@ def test_isomerisation_is_binomial():
     assert (frame["A"] + frame["B"] == total).all()  # conservation, event by event
 
 
-def test_reversible_dimerisation_matches_its_exact_stationary_distribution():
-    # 2 M <-> D, rate law k_on [M]^2 (propensity k_on/(s v) * m (m - 1)) and k_off [D]
+@pytest.mark.parametrize("convention, pairs", [("rate_law", 1.0), ("per_pair", 0.5)])
+def test_reversible_dimerisation_matches_its_exact_stationary_distribution(convention, pairs):
+    # 2 M <-> D, with k_on the rate law's constant (k_on [M]^2: propensity k_on/(s v) * m (m - 1)) or the
+    # stochastic constant per distinct pair (propensity k_on/(s v) * m (m - 1) / 2), and k_off [D]
     n, total, scale = 3000, 40, 10.0
     dim = net({"M": total, "D": 0}, {"k_on": (0.5, "1/(nM*h)"), "k_off": (2, "1/h")},
               [{"name": "on", "reactants": {"M": 2}, "products": {"D": 1}, "k": "k_on"},
-               {"name": "off", "reactants": {"D": 1}, "products": {"M": 2}, "k": "k_off"}], scale=scale)
+               {"name": "off", "reactants": {"D": 1}, "products": {"M": 2}, "k": "k_off"}], scale=scale,
+              dimer_propensity=convention)
     frame = simulate(dim, n, [20.0], seed=5)
     # detailed balance: pi(d + 1) / pi(d) = a_on(m) / a_off(d + 1), m = total - 2 d
     weights = [1.0]
     for d in range(total // 2):
         m = total - 2 * d
-        weights.append(weights[-1] * (0.5 / scale) * m * (m - 1) / (2.0 * (d + 1)))
+        weights.append(weights[-1] * pairs * (0.5 / scale) * m * (m - 1) / (2.0 * (d + 1)))
     p = np.array(weights) / sum(weights)
     d_values = np.arange(p.size)
     mean, var = (p * d_values).sum(), (p * d_values**2).sum() - (p * d_values).sum() ** 2

@@ -115,6 +115,11 @@ class NetworkSpec(_Strict):
     roles: dict[str, str] = Field(
         {}, description="What a lineage reads or supplies, bound to this network's names: role -> species "
         "(or input). The lineages' contracts list their roles (boneabm network FILE shows them).")
+    dimer_propensity: Literal["rate_law", "per_pair"] = Field(
+        "rate_law", description="How k of a reactant with stoichiometry 2 (2 A -> ...) is read. rate_law: k is the "
+        "constant of the rate law k·[A]² (SBML's kinetic law, the ODE's), so the propensity is k·a·(a - 1) in "
+        "molecules. per_pair: k is Gillespie's stochastic constant per distinct pair, so the propensity is "
+        "k·a·(a - 1)/2. Say which when translating a published model: they differ by a factor of 2.")
     reference_inputs: dict[str, float] = Field(
         {}, description="The condition the network is calibrated for; a short simulation there orders the "
         "kernel's reaction search by firing frequency (speed only: results are exact in any order).")
@@ -356,6 +361,8 @@ def compile_network(spec: NetworkSpec, source: str = "network", search_order: li
                 f"{order} reactant(s), {len(linear_species)} linear species modifier(s) and {input_conc} nM "
                 f"input(s); expected a unit like {conc}")
             continue
+        if spec.dimer_propensity == "per_pair" and 2 in r.reactants.values():
+            factor /= 2  # a·(a - 1)/2 distinct pairs
         rate_constant.append(spec.parameters[r.k].value * k_unit.factor * factor)
         volume_exponent.append(float(e))
 
