@@ -58,9 +58,8 @@ def run(config: str | Path | dict | Experiment, seed: int | None = None, out: st
         experiment = load_experiment(data=config, overrides=overrides)
     else:
         experiment = load_experiment(config, overrides=overrides)
-    checkpointing = runner.Checkpointing(checkpoint_every_h, keep) if checkpoint_every_h is not None else None
     return load_run(runner.execute(with_seed(experiment, seed), out=out, progress=progress,
-                                   checkpointing=checkpointing))
+                                   checkpointing=runner.checkpointing(checkpoint_every_h, keep)))
 
 
 def resume(run_dir: str | Path, progress: bool = False) -> Run:
@@ -73,9 +72,9 @@ def fork(checkpoint: str | Path, overrides: list[str] | tuple[str, ...] = (), se
          keep: int | None = None) -> Run:
     """Start a new run from a checkpoint with ``dotted.key=value`` changes that can happen mid-run (as
     ``boneabm fork``); its tables start at the checkpoint's time."""
-    checkpointing = runner.Checkpointing(checkpoint_every_h, keep) if checkpoint_every_h is not None else None
     return load_run(continuation.fork(Path(checkpoint), overrides, seed, Path(out) if out is not None else None,
-                                      progress=progress, checkpointing=checkpointing))
+                                      progress=progress,
+                                      checkpointing=runner.checkpointing(checkpoint_every_h, keep)))
 
 
 def load_run(run_dir: str | Path) -> Run:

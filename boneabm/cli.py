@@ -189,13 +189,9 @@ def _checkpoint_options(parser) -> None:
 
 
 def _checkpointing(args):
-    from boneabm.runner import Checkpointing
+    from boneabm.runner import checkpointing
 
-    if args.checkpoint_every is None:
-        if args.keep is not None:
-            raise UserError("--keep needs --checkpoint-every HOURS")
-        return None
-    return Checkpointing(args.checkpoint_every, args.keep)
+    return checkpointing(args.checkpoint_every, args.keep)
 
 
 def _finished(args, run) -> int:

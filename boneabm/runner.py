@@ -53,6 +53,15 @@ class Checkpointing:
         return {"every_h": self.every_h, "keep": self.keep}
 
 
+def checkpointing(every_h: float | None, keep: int | None = None) -> Checkpointing | None:
+    """What ``--checkpoint-every`` and ``--keep`` (or the API's ``checkpoint_every_h`` and ``keep``) ask for."""
+    if every_h is None:
+        if keep is not None:
+            raise UserError("--keep needs --checkpoint-every HOURS")
+        return None
+    return Checkpointing(every_h, keep)
+
+
 def checkpoint_path(run_dir: Path, time_h: float) -> Path:
     """``RUN_DIR/checkpoints/checkpoint-000024.000h.npz``: names sort as times do."""
     return run_dir / CHECKPOINTS / f"checkpoint-{time_h:010.3f}h.npz"

@@ -335,3 +335,27 @@ def test_an_interrupt_that_surfaces_as_another_error_still_marks_the_run_interru
     with pytest.raises(KeyboardInterrupt):
         execute(small(), tmp_path / "run")
     assert json.loads((tmp_path / "run.partial" / "metadata.json").read_text())["status"] == "interrupted"
+
+
+def test_the_api_writes_checkpoints_and_resumes_an_interrupted_run(tmp_path):
+    """boneabm.run(..., checkpoint_every_h) and boneabm.resume: a copy of a finished run, stopped after its
+    2-h checkpoint (its last checkpoint removed, marked interrupted), resumes into the same tables."""
+    import shutil
+
+    import boneabm
+    from boneabm.errors import UserError
+
+    config = merged(CULTURE, {"time": {"duration_h": 4, "record_every_h": 1}})
+    first = boneabm.run(config, out=tmp_path / "run", checkpoint_every_h=2)
+    assert [p.name for p in checkpoints_in(first.path)] == ["checkpoint-000002.000h.npz",
+                                                           "checkpoint-000004.000h.npz"]
+    with pytest.raises(UserError, match="--keep needs --checkpoint-every"):
+        boneabm.run(config, out=tmp_path / "other", keep=1)
+    stopped = tmp_path / "stopped.partial"
+    shutil.copytree(first.path, stopped)
+    checkpoints_in(stopped)[-1].unlink()
+    metadata = json.loads((stopped / "metadata.json").read_text())
+    (stopped / "metadata.json").write_text(json.dumps({**metadata, "status": "interrupted"}))
+    resumed = boneabm.resume(stopped)
+    assert resumed.complete and resumed.metadata["resumes"][0]["resumed_at_h"] == 2.0
+    assert csv_bytes(resumed.path) == csv_bytes(first.path)
