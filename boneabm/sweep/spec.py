@@ -282,10 +282,8 @@ def load_sweep(path: str | Path, seed: int | None = None) -> Sweep:
         except UserError as exc:
             raise _invalid(path, [f"from = {spec.from_checkpoint!r} with set: {exc}"]) from None
 
-        def make(overrides: list[str], run_id: str) -> tuple[Experiment, dict | None]:
-            *changes, seed_override, _ = overrides
-            _, experiment, record = plan_fork(checkpoint, [*changes, f"name={name}"],
-                                              int(seed_override.partition("=")[2]), saved)
+        def make(overrides: list[str], seed: int) -> tuple[Experiment, dict | None]:
+            _, experiment, record = plan_fork(checkpoint, [*overrides, f"name={name}"], seed, saved)
             return experiment, record
     else:
         try:
@@ -294,8 +292,8 @@ def load_sweep(path: str | Path, seed: int | None = None) -> Sweep:
         except UserError as exc:
             raise _invalid(path, [f"base = {spec.base!r} with set: {exc}"]) from None
 
-        def make(overrides: list[str], run_id: str) -> tuple[Experiment, dict | None]:
-            return load_experiment(base_path, overrides), None
+        def make(overrides: list[str], seed: int) -> tuple[Experiment, dict | None]:
+            return load_experiment(base_path, [*overrides, f"seed={seed}", f"name={name}"]), None
     base_dict = base.to_dict()
     for key in [*spec.grid, *(spec.sample.ranges if spec.sample else {})]:
         problem = _key_problem(base_dict, key)
@@ -320,10 +318,9 @@ def load_sweep(path: str | Path, seed: int | None = None) -> Sweep:
                                           "make them differ in how they print"])
                 seen[run_id] = values
                 this_seed = run_seed(seed, values, replicate)
-                overrides = [*spec.set, *(_override(key, value) for key, value in values.items()),
-                             f"seed={this_seed}", f"name={name}"]
+                overrides = [*spec.set, *(_override(key, value) for key, value in values.items())]
                 try:
-                    experiment, fork_from = make(overrides, run_id)
+                    experiment, fork_from = make(overrides, this_seed)
                 except UserError as exc:
                     raise _invalid(path, [f"run {run_id}: {exc}"]) from None
                 runs.append(SweepRun(len(runs), run_id, this_seed, replicate, values, experiment, fork_from))
