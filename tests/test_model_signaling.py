@@ -1,12 +1,10 @@
 """RANK signaling inside the agent model: wiring, event budget, reproducibility across threads, tick length."""
 
-import hashlib
 import os
 import subprocess
 import sys
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import boneabm

@@ -4,7 +4,6 @@ reproducibility across threads and cell order, binomial division and perturbatio
 Tolerances are 4 standard errors of the statistic at the stated number of cells.
 """
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -42,6 +41,35 @@ def test_birth_death_is_poisson_at_steady_state_and_follows_its_transient():
     # variance of a sample variance of a Poisson(20): (mu4 - sigma^4 (n-3)/(n-1)) / n, mu4 = 20 (1 + 3 * 20)
     se_var = np.sqrt((20 * 61 - 400 * (n - 3) / (n - 1)) / n)
     assert abs(late.var() - 20) < 4 * se_var
+
+
+@pytest.mark.parametrize("partner, fraction", [(0, 0.25), (30, 0.25 + 0.75 * 0.75), (None, None)])
+def test_a_basal_fraction_makes_a_partner_cooperating_not_required(partner, fraction):
+    """syn = k·(b + (1 - b)·hill(P; K, 1)) with P clamped: A is Poisson with that mean. b = 0.25, K = 10 molecules:
+    without P a quarter of the rate, with P = 30 a quarter plus three quarters of 0.75; the input form too."""
+    n = 3000
+    on_input = fraction is None
+    modifier = ({"input": "u", "law": "hill", "K": "K_u", "n": "n1", "basal": "b"} if on_input else
+                {"species": "P", "law": "hill", "K": "K_p", "n": "n1", "basal": "b"})
+    network = net({"A": 0, "P": 0}, {"k_syn": (40, "molecules/h"), "k_deg": (1, "1/h"), "K_p": (1.0, "nM"),
+                                     "K_u": (2.0, "nM"), "n1": (1, "1"), "b": (0.25, "1")},
+                  [{"name": "syn", "products": {"A": 1}, "k": "k_syn", "modifiers": [modifier]},
+                   {"name": "deg", "reactants": {"A": 1}, "k": "k_deg"}],
+                  inputs={"u": {"unit": "nM"}} if on_input else None)
+    if on_input:
+        frame = simulate(network, n, [20.0], seed=3, inputs={"u": 2.0})  # u = K: half the Hill factor
+        fraction = 0.25 + 0.75 * 0.5
+    else:
+        frame = simulate(network, n, [20.0], seed=3, perturbations=[Perturbation("clamp", "P", partner)])
+    mean = 40 * fraction
+    assert abs(frame["A"].mean() - mean) < 4 * np.sqrt(mean / n)
+
+
+def test_a_basal_fraction_outside_zero_to_one_is_refused():
+    with pytest.raises(Exception, match="basal fraction b must be a dimensionless number in"):
+        net({"A": 0, "P": 0}, {"k_syn": (40, "molecules/h"), "K_p": (1.0, "nM"), "n1": (1, "1"), "b": (1.5, "1")},
+            [{"name": "syn", "products": {"A": 1}, "k": "k_syn",
+              "modifiers": [{"species": "P", "law": "hill", "K": "K_p", "n": "n1", "basal": "b"}]}])
 
 
 def test_isomerisation_is_binomial():

@@ -20,7 +20,7 @@ from boneabm.api import load_run as boneabm_load
 from boneabm.catalog import KINDS
 from boneabm.cli import main
 from boneabm.signaling.network import network_path
-from boneabm.sweep import collect, load_sweep, run_index, run_sweep
+from boneabm.sweep import collect, load_sweep, run_sweep
 from boneabm.sweep.spec import run_seed
 
 from conftest import SMALL, merged

@@ -37,7 +37,8 @@ def reaction_table(network: Network) -> pd.DataFrame:
         for m in r.modifiers:
             target = m.species or f"[{m.input}]"
             factors.append(target if m.law == "linear" else f"{'hill' if m.law == 'hill' else 'rep'}"
-                                                            f"({target}; {m.K}, {m.n})")
+                                                            f"({target}; {m.K}, {m.n}"
+                                                            + (f"; basal {m.basal})" if m.basal else ")"))
         exchange = f"takes {r.consumes}" if r.consumes else (f"gives {r.releases}" if r.releases else "")
         rows.append({"reaction": r.name, "equation": f"{_side(r.reactants)} -> {_side(r.products)}",
                      "exchange": exchange, "rate": " · ".join(factors)})  # the long column last: it wraps
@@ -45,7 +46,8 @@ def reaction_table(network: Network) -> pd.DataFrame:
 
 
 TABLES = {"species": species_table, "parameters": parameter_table, "reactions": reaction_table}
-RATE_LEGEND = "rate: hill(x; K, n) = x^n/(K^n + x^n), rep(x; K, n) = K^n/(K^n + x^n)"
+RATE_LEGEND = ("rate: hill(x; K, n) = x^n/(K^n + x^n), rep(x; K, n) = K^n/(K^n + x^n); with basal b: "
+               "b + (1 - b)·hill (or rep)")
 
 
 def text_table(frame: pd.DataFrame, width: int = 100) -> str:

@@ -7,7 +7,9 @@ reactions. A reaction's propensity is
     a = k · Π_reactants mass action · Π_modifiers f(modifier) · rate factor
 
 with modifiers linear (a catalyst or an input, not consumed), Hill activation x^n/(K^n + x^n) or Hill
-repression K^n/(K^n + x^n). Units are converted on loading to molecules and hours: a concentration of a
+repression K^n/(K^n + x^n). A Hill modifier with a ``basal`` fraction b is b + (1 - b)·(its Hill factor): a
+cooperating partner that raises a rate without being required for it (an activator's partner on a promoter that
+the main activator can also drive alone; a repressor that leaves a leak). Units are converted on loading to molecules and hours: a concentration of a
 species becomes molecules through its module's ``molecules_per_nM``; a reaction's constant is scaled by the
 cell's volume to the power 1 - (reactant order) - (linear species modifiers), so a fused cell twice as large
 makes zero-order products twice as fast and meets a bimolecular partner half as often.
@@ -70,6 +72,9 @@ class ModifierSpec(_Strict):
     law: Literal["linear", "hill", "repression"]
     K: str | None = None
     n: str | None = None
+    basal: str | None = Field(
+        None, description="A dimensionless parameter b in [0, 1): the factor is b + (1 - b)·(Hill factor), so the "
+        "reaction keeps the fraction b of its rate without the activator (or under full repression).")
 
     @model_validator(mode="after")
     def _one_target(self) -> ModifierSpec:
@@ -79,6 +84,8 @@ class ModifierSpec(_Strict):
             raise ValueError(f"a {self.law} modifier needs K and n parameters")
         if self.law == "linear" and (self.K is not None or self.n is not None):
             raise ValueError("a linear modifier takes no K or n")
+        if self.law == "linear" and self.basal is not None:
+            raise ValueError("a linear modifier takes no basal fraction")
         return self
 
 
@@ -145,6 +152,7 @@ class KernelArrays(NamedTuple):
     modifier_index: np.ndarray  # species or input index
     modifier_K: np.ndarray  # molecules at unit volume (species) or input units
     modifier_n: np.ndarray
+    modifier_basal: np.ndarray  # fraction b of a Hill modifier's factor that needs no modifier (0: a plain Hill)
     change_ptr: np.ndarray  # [R+1]
     change_species: np.ndarray
     change_delta: np.ndarray
@@ -283,7 +291,7 @@ def compile_network(spec: NetworkSpec, source: str = "network", search_order: li
 
     rate_constant, volume_exponent = [], []
     reactant_ptr, reactant_species, reactant_order = [0], [], []
-    modifier_ptr, modifier_kind, modifier_index, modifier_K, modifier_n = [0], [], [], [], []
+    modifier_ptr, modifier_kind, modifier_index, modifier_K, modifier_n, modifier_basal = [0], [], [], [], [], []
     change_ptr, change_species, change_delta = [0], [], []
     consumed_input, consumed_molecules = [], []
 
@@ -309,7 +317,7 @@ def compile_network(spec: NetworkSpec, source: str = "network", search_order: li
             if m.input is not None and m.input not in i_index:
                 problems.append(f"{where}: unknown input {m.input!r}; inputs: {', '.join(inputs) or 'none'}")
                 bad = True
-        for p in [r.k] + [x for m in r.modifiers for x in (m.K, m.n) if x is not None]:
+        for p in [r.k] + [x for m in r.modifiers for x in (m.K, m.n, m.basal) if x is not None]:
             if p not in spec.parameters:
                 problems.append(f"{where}: missing parameter {p!r}")
                 bad = True
@@ -375,6 +383,10 @@ def compile_network(spec: NetworkSpec, source: str = "network", search_order: li
             on_input = m.input is not None
             modifier_kind.append(_modifier_kind(m.law, on_input))
             modifier_index.append(i_index[m.input] if on_input else s_index[m.species])
+            modifier_basal.append(spec.parameters[m.basal].value if m.basal is not None else 0.0)
+            if m.basal is not None and (units[m.basal] != DIMENSIONLESS
+                                        or not 0 <= spec.parameters[m.basal].value < 1):
+                problems.append(f"{where}: basal fraction {m.basal} must be a dimensionless number in [0, 1)")
             if m.law == "linear":
                 modifier_K.append(0.0)
                 modifier_n.append(1.0)
@@ -458,6 +470,7 @@ def compile_network(spec: NetworkSpec, source: str = "network", search_order: li
     arrays = KernelArrays(
         f64(rate_constant), f64(volume_exponent), i64(reactant_ptr), i64(reactant_species), i64(reactant_order),
         i64(modifier_ptr), i64(modifier_kind), i64(modifier_index), f64(modifier_K), f64(modifier_n),
+        f64(modifier_basal),
         i64(change_ptr), i64(change_species), i64(change_delta), i64(dependents_ptr), i64(dependents),
         i64(consumed_input), f64(consumed_molecules), np.arange(n_r, dtype=np.int64),
         i64(species_modifier_end), i64(simple_species))

@@ -57,22 +57,23 @@ def _propensity(j, x, base, Kn, n_int, net):
             a *= c
         else:
             cn = _power(c, net.modifier_n[m], n_int[m])
-            if kind == 1:
-                a *= cn / (Kn[m] + cn)
-            else:
-                a *= Kn[m] / (Kn[m] + cn)
+            f = cn / (Kn[m] + cn) if kind == 1 else Kn[m] / (Kn[m] + cn)
+            b = net.modifier_basal[m]
+            a *= f if b == 0.0 else b + (1.0 - b) * f
     return a
 
 
 @nb.njit(cache=True, inline="always", error_model="numpy")
-def _input_factor(kind, value, K, n, n_int):
+def _input_factor(kind, value, K, n, n_int, basal):
     if kind == 3:
         return value
     vn = _power(value, n, n_int)
     Kn = _power(K, n, n_int)
     if kind == 4:
-        return vn / (Kn + vn) if Kn + vn > 0.0 else 0.0
-    return Kn / (Kn + vn)
+        f = vn / (Kn + vn) if Kn + vn > 0.0 else 0.0
+    else:
+        f = Kn / (Kn + vn)
+    return basal + (1.0 - basal) * f
 
 
 @nb.njit(cache=True, parallel=True, error_model="numpy")
@@ -124,7 +125,7 @@ def _advance_cell(x, rng_state, row, vol, inputs, dt_h, base_unit, Kn_unit, clam
             b *= vol ** net.volume_exponent[j]
         for m in range(net.species_modifier_end[j], net.modifier_ptr[j + 1]):
             b *= _input_factor(net.modifier_kind[m], inputs[net.modifier_index[m]], net.modifier_K[m],
-                               net.modifier_n[m], n_int[m])
+                               net.modifier_n[m], n_int[m], net.modifier_basal[m])
         base[j] = b
     a0 = 0.0
     for j in range(n_reactions):
