@@ -384,6 +384,24 @@ class ClampConfig(_Window):
                            "(the same concentration).")
 
 
+class PulseConfig(_Window):
+    species: str = Field(description="The species each pulse holds, e.g. CaN_a (active calcineurin): a Ca²⁺ pulse "
+                         "applied from outside keeps calcineurin active while Ca²⁺ is high (Tomida et al. 2003).")
+    molecules: int = Field(ge=0, description="The count it is held at during a pulse, per nucleus, molecules (in the "
+                           "network's scaling; in rank, one spontaneous spike makes 3 CaN_a).")
+    period_min: float = Field(gt=0, description="Time from one pulse's start to the next, min (need not be whole "
+                              "ticks: the signaling step is split at every pulse edge).")
+    duration_min: float = Field(gt=0, description="How long each pulse holds the species, min; shorter than "
+                                "period_min. Between pulses the network takes the species back.")
+
+    @model_validator(mode="after")
+    def _shorter_than_period(self):
+        if self.duration_min >= self.period_min:
+            raise ValueError(f"duration_min = {self.duration_min!r} must be shorter than period_min = "
+                             f"{self.period_min!r} (a pulse that never ends is a clamp: use clamps)")
+        return self
+
+
 class SignalingConfig(_Section):
     network: str = Field(
         "rank", description="A built-in network (rank) or a network YAML file, relative to the experiment file.")
@@ -395,6 +413,9 @@ class SignalingConfig(_Section):
         [], description="Genes removed (a gene name alone means from t = 0, for good).")
     inhibitors: list[InhibitorConfig] = Field([], description="Drugs or blocks acting on reactions.")
     clamps: list[ClampConfig] = Field([], description="Species held at a fixed count.")
+    pulses: list[PulseConfig] = Field(
+        [], description="Pulse trains: a species held at a count during pulses of duration_min every period_min, "
+        "from start_h to stop_h (external Ca²⁺ pulses, as in Tomida et al. 2003).")
 
     def perturbations(self) -> list:
         from boneabm.signaling.perturbations import Perturbation
@@ -402,7 +423,9 @@ class SignalingConfig(_Section):
         return ([Perturbation("knockout", k.gene, 0.0, k.start_h, k.stop_h) for k in self.knockouts]
                 + [Perturbation("inhibitor", i.target, i.remaining_activity, i.start_h, i.stop_h)
                    for i in self.inhibitors]
-                + [Perturbation("clamp", c.species, float(c.molecules), c.start_h, c.stop_h) for c in self.clamps])
+                + [Perturbation("clamp", c.species, float(c.molecules), c.start_h, c.stop_h) for c in self.clamps]
+                + [Perturbation("pulse", p.species, float(p.molecules), p.start_h, p.stop_h, p.period_min / 60,
+                                p.duration_min / 60) for p in self.pulses])
 
     @model_validator(mode="before")
     @classmethod
@@ -460,7 +483,7 @@ class Experiment(_Section):
         for i, dose in enumerate(self.doses):
             times += [(f"doses[{i}].at_h", dose.at_h, 0), (f"doses[{i}].every_h", dose.every_h, 1),
                       (f"doses[{i}].stop_h", dose.stop_h, 1)]
-        for family in ("knockouts", "inhibitors", "clamps"):
+        for family in ("knockouts", "inhibitors", "clamps", "pulses"):
             for i, window in enumerate(getattr(self.signaling, family)):
                 times += [(f"signaling.{family}[{i}].start_h", window.start_h, 0),
                           (f"signaling.{family}[{i}].stop_h", window.stop_h, 1)]
@@ -527,6 +550,7 @@ def _check_signaling(signaling: SignalingConfig) -> list[str]:
     checks += [(f"inhibitors[{i}].target", x.target, network.resolve_inhibitor)
                for i, x in enumerate(signaling.inhibitors)]
     checks += [(f"clamps[{i}].species", c.species, network.resolve_gene) for i, c in enumerate(signaling.clamps)]
+    checks += [(f"pulses[{i}].species", p.species, network.resolve_gene) for i, p in enumerate(signaling.pulses)]
     for key, value, resolve in checks:
         try:
             resolve(value)

@@ -93,6 +93,19 @@ None beyond the experiment file: medium composition and changes, doses, perturba
   (½ + ½ Hill(TRAP)), twice as fast along trenches; collagen = mineral × Hill(cathepsin K); footprint radius
   ∝ √nuclei.
 - *Fields*: see README "The model".
+
+## 8. Which mechanism produces which behaviour
+
+| behaviour | mechanism that produces it (not a rule that imposes it) |
+|---|---|
+| NFATc1 amplification from about 24 h | RGS10, induced by c-Fos, accumulates slowly and licenses Ca²⁺ spikes; spikes make calcineurin, which feeds NFATc1's self-promoter (with AP-1) through the shuttle |
+| nuclear NFATc1 decodes spike frequency and duty cycle | the three-state shuttle of Tomida 2003: calcineurin, active only during a spike, dephosphorylates NFATc1; the dephosphorylated form is re-phosphorylated over minutes, so successive spikes add up before import (tests/test_nfat_decoding.py) |
+| no osteoclasts without c-Fos, rescue by active NFATc1 | c-Fos is a factor of NFATc1's self-promoter (no amplification without it); on the targets AP-1 only cooperates (`basal` fraction), so nuclear NFATc1 alone induces DC-STAMP, OC-STAMP, TRAP, cathepsin K (Matsuo 2004) |
+| knockouts and inhibitors | removing a gene's species and their synthesis, or scaling reactions: each phenotype follows from where the gene sits in the network |
+| a calcineurin inhibitor spares NF-κB | it scales only the dephosphorylation of NFATc1; NF-κB lies upstream |
+| RANKL dose-response saturating near 100 ng/mL | RANK occupancy (K_D 2 nM) and fast TRAF6 cycling that keeps the signal graded; OPG and antibody sequester RANKL in the fields |
+| precursors die without M-CSF, proliferate with it | division and survival rates follow the M-CSF at the cell's site; cells take M-CSF up from the medium |
+| peak of osteoclasts on days 4-6 and decline | precursors leave the cycle as c-Fos rises, commit (TRAP⁺), fuse and die faster once multinucleated; calibrated rates (`multinucleated_death_factor`, `division_arrest_cfos_molecules`) — not yet a mechanism |
 """
 
 

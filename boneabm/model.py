@@ -60,7 +60,7 @@ class BoneModel(mesa.Model):
         self.time_h = self.steps * self.dt_h
         self._apply_schedule(start_h)
         for lineage in self.lineages.values():
-            lineage.signal(self.fields, self.dt_h)
+            lineage.signal(self.fields, start_h, self.dt_h)
         self.fields.step()
         for lineage in self.lineages.values():
             lineage.fates(self.dt_h)

@@ -64,22 +64,28 @@ class Lineage:
     def apply_schedule(self, start_h: float) -> None:
         self.effect = self.perturbations.at(start_h)
 
-    def signal(self, fields, dt_h: float) -> None:
-        """Advance every living cell's network by ``dt_h`` with the inputs at its site; what the cells took up
-        (or released) leaves (or enters) the fields at their sites."""
+    def signal(self, fields, start_h: float, dt_h: float) -> None:
+        """Advance every living cell's network from ``start_h`` by ``dt_h`` with the inputs at its site (split
+        where a perturbation switches within the tick, as pulses do); what the cells took up (or released)
+        leaves (or enters) the fields at their sites."""
         pop, network = self.population, self.network
         rows = pop.rows
         n = rows.size
         if n == 0:
             return
-        self.effect.apply_clamps(pop.molecules, rows, pop.nuclei[rows])
-        events = np.zeros(n, dtype=np.int64)
         fired = np.zeros((n, network.n_reactions), dtype=np.int64)
         consumed = np.zeros((n, len(network.inputs)))
         x, y = pop.x[rows], pop.y[rows]
-        advance(pop.molecules, pop.rng_state, rows, pop.nuclei[rows].astype(np.float64), self.inputs(fields, x, y),
-                dt_h, self.effect.rate_scale, self.effect.clamped, network.arrays, events, fired, consumed)
-        self.ssa_events_total += int(events.sum())
+        nuclei, inputs = pop.nuclei[rows], self.inputs(fields, x, y)
+        pieces = self.perturbations.segments(start_h, start_h + dt_h)
+        for piece_start_h, piece_end_h in pieces:
+            effect = self.perturbations.at(piece_start_h)
+            effect.apply_clamps(pop.molecules, rows, nuclei)
+            events = np.zeros(n, dtype=np.int64)
+            advance(pop.molecules, pop.rng_state, rows, nuclei.astype(np.float64), inputs,
+                    dt_h if len(pieces) == 1 else piece_end_h - piece_start_h, effect.rate_scale, effect.clamped, network.arrays, events, fired,
+                    consumed)
+            self.ssa_events_total += int(events.sum())
         self.cell_hours += n * dt_h
         self.ssa_events_by_reaction += fired.sum(axis=0)
         counted = fired[:, list(network.counters.values())]

@@ -46,8 +46,8 @@ def reaction_table(network: Network) -> pd.DataFrame:
 
 
 TABLES = {"species": species_table, "parameters": parameter_table, "reactions": reaction_table}
-RATE_LEGEND = ("rate: hill(x; K, n) = x^n/(K^n + x^n), rep(x; K, n) = K^n/(K^n + x^n); with basal b: "
-               "b + (1 - b)·hill (or rep)")
+RATE_LEGEND = ("rate: hill(x; K, n) = x^n/(K^n + x^n), rep(x; K, n) = K^n/(K^n + x^n);\n"
+               "with basal b: b + (1 - b)·hill (or rep)")
 
 
 def text_table(frame: pd.DataFrame, width: int = 100) -> str:

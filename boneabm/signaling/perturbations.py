@@ -5,6 +5,9 @@
 - An inhibitor multiplies the named reactions (or a named inhibitor's reactions) by its remaining activity.
 - A clamp holds a species at a fixed count per nucleus (an overexpressed or constitutively active form: the
   transgene is in every nucleus, so a fused cell of n nuclei holds n times the count, the same concentration).
+- A pulse train clamps a species during pulses of a given duration repeating with a given period, and leaves
+  it to the network in between (Ca²⁺ pulses applied from outside hold calcineurin active while Ca²⁺ is high,
+  Tomida et al. 2003). The signaling step is split at every pulse edge, so pulses shorter than a tick are exact.
 """
 
 from __future__ import annotations
@@ -20,14 +23,33 @@ if TYPE_CHECKING:  # only named in annotations: network.py reaches this module t
 
 @dataclass(frozen=True)
 class Perturbation:
-    kind: str  # "knockout", "inhibitor" or "clamp"
-    target: str  # gene or species; inhibitor or reaction; species
-    value: float = 0.0  # inhibitor: remaining activity (0..1); clamp: molecules
+    kind: str  # "knockout", "inhibitor", "clamp" or "pulse"
+    target: str  # gene or species; inhibitor or reaction; species; species
+    value: float = 0.0  # inhibitor: remaining activity (0..1); clamp and pulse: molecules per nucleus
     start_h: float = 0.0
     stop_h: float | None = None
+    period_h: float | None = None  # pulse: from one pulse's start to the next
+    duration_h: float | None = None  # pulse: how long each pulse holds its species
 
     def active(self, time_h: float) -> bool:
-        return self.start_h <= time_h and (self.stop_h is None or time_h < self.stop_h)
+        in_window = self.start_h <= time_h and (self.stop_h is None or time_h < self.stop_h)
+        if not in_window or self.kind != "pulse":
+            return in_window
+        return time_h - self.start_h - self._pulse_index(time_h) * self.period_h < self.duration_h - 1e-9
+
+    def _pulse_index(self, time_h: float) -> int:
+        return int(np.floor((time_h - self.start_h) / self.period_h + 1e-9))
+
+    def edges(self, from_h: float, to_h: float) -> list[float]:
+        """Times in (from_h, to_h) at which this perturbation switches on or off."""
+        times = [self.start_h] + ([self.stop_h] if self.stop_h is not None else [])
+        if self.kind == "pulse":
+            first = max(0, self._pulse_index(max(from_h, self.start_h)))
+            last = self._pulse_index(to_h)
+            for k in range(first, last + 1):
+                times += [self.start_h + k * self.period_h, self.start_h + k * self.period_h + self.duration_h]
+        ends = to_h if self.stop_h is None else min(to_h, self.stop_h)
+        return sorted({t for t in times if from_h < t < to_h and (t <= ends or t == self.stop_h)})
 
 
 @dataclass(frozen=True)
@@ -59,7 +81,7 @@ class PerturbationSchedule:
                 self._resolved.append((p, species, network.synthesis_reactions(species)))
             elif p.kind == "inhibitor":
                 self._resolved.append((p, [], network.resolve_inhibitor(p.target)))
-            elif p.kind == "clamp":
+            elif p.kind in ("clamp", "pulse"):
                 self._resolved.append((p, network.resolve_gene(p.target), []))
             else:
                 raise ValueError(f"unknown perturbation kind {p.kind!r}")
@@ -86,8 +108,12 @@ class PerturbationSchedule:
             self._cache[key] = Effect(rate_scale, clamped, values)
         return self._cache[key]
 
-    def change_times(self) -> list[float]:
-        """Times at which some perturbation starts or stops."""
-        times = {p.start_h for p in self.perturbations} | {p.stop_h for p in self.perturbations
-                                                            if p.stop_h is not None}
-        return sorted(times)
+    def edges(self, from_h: float, to_h: float) -> list[float]:
+        """Times in (from_h, to_h) at which some perturbation switches on or off: a signaling step over that
+        interval is split there."""
+        return sorted({t for p in self.perturbations for t in p.edges(from_h, to_h)})
+
+    def segments(self, from_h: float, to_h: float) -> list[tuple[float, float]]:
+        """(start, end) pieces of [from_h, to_h] over which no perturbation switches."""
+        cuts = [from_h, *self.edges(from_h, to_h), to_h]
+        return [(a, b) for a, b in zip(cuts, cuts[1:]) if b - a > 1e-12]

@@ -97,7 +97,7 @@ def simulate(network: Network, n_cells: int, times_h: Sequence[float],
     U = input_matrix(network, inputs, n_cells)
     V = np.broadcast_to(np.asarray(volume, dtype=float), (n_cells,)).copy()
     schedule = PerturbationSchedule(network, perturbations)
-    stops = sorted(set(times.tolist()) | {t for t in schedule.change_times() if 0 < t < times[-1]})
+    stops = sorted(set(times.tolist()) | set(schedule.edges(0.0, times[-1])))
     frames, now = [], 0.0
     for stop in stops:
         while stop - now > 1e-12:
