@@ -180,7 +180,7 @@ def test_plot_writes_figures_and_replaces_only_its_own(tmp_path, small_yaml, cap
 @pytest.mark.parametrize("command, options", [
     ("run", ["--set", "--seed", "--out", "--quiet"]), ("check", ["--set"]), ("plot", ["RUN_DIR"]),
     ("sweep", ["--seed", "--worker-timeout", "--resume", "--index", "--cluster"]),
-    ("report", ["--workers", "--resume", "--quick", "min"])])
+    ("report", ["--workers", "--resume", "--quick", "--seeds", "min"])])
 def test_help_explains_every_option(command, options, capsys):
     with pytest.raises(SystemExit) as info:
         main([command, "--help"])
