@@ -17,9 +17,13 @@ from boneabm.output import PARTIAL_SUFFIX, empty_table, partial_path, read_table
 from boneabm import continuation, runner
 
 
+# tables a run of an older schema version does not have
+_LATER_TABLES = {2: ("osteoclast_days",)}
+
+
 @dataclass(frozen=True)
 class Run:
-    """A run directory's contents: resolved config, metadata and its five tables, each with the dtypes of
+    """A run directory's contents: resolved config, metadata and its six tables, each with the dtypes of
     ``boneabm.columns`` (the run's ``columns.csv``), whether written as CSV or parquet."""
 
     path: Path
@@ -29,6 +33,7 @@ class Run:
     cells: pd.DataFrame
     events: pd.DataFrame
     osteoclasts: pd.DataFrame
+    osteoclast_days: pd.DataFrame
     bone: pd.DataFrame
 
     @property
@@ -82,7 +87,8 @@ def load_run(run_dir: str | Path) -> Run:
 
     Of an unfinished run it loads what is there: tables not written yet (``osteoclasts`` and ``bone`` come at
     the end) are empty DataFrames with the documented columns and dtypes, and ``Run.status`` says how it
-    stopped. A finished run missing a table is an error.
+    stopped. A finished run missing a table is an error, except a table its boneabm did not write yet
+    (``osteoclast_days`` before schema version 3), which is empty.
     """
     path = Path(run_dir)
     if not path.is_dir():
@@ -99,7 +105,7 @@ def load_run(run_dir: str | Path) -> Run:
     for table in TABLES:
         columns = expand(table, *names)
         file = table_path(path, table)
-        if file is None and complete:
+        if file is None and complete and table not in _LATER_TABLES.get(metadata.get("schema_version"), ()):
             raise UserError(f"{path}: not a boneabm run directory ({table}.csv or {table}.parquet is missing)")
         tables[table] = empty_table(columns) if file is None else read_table(file, columns, complete)
     return Run(path=path, config=config, metadata=metadata, **tables)

@@ -145,17 +145,22 @@ def _parser() -> argparse.ArgumentParser:
         "Dask cluster, each distinct experiment once (wild type = RANKL 50 = OPG 0, no RANKL = RANKL 0: 26 runs "
         "per replicate), with a progress bar and time left (on a terminal). On 2 free cores --quick took 4 3/4 min "
         "(26 runs); the full size costs about 1.7 times as much per run (estimated: about 8 min per replicate). "
-        "--resume finishes an interrupted report.")
+        "--seeds evaluates every check on each of several seeds (their runs together in one pool) and passes a "
+        "check only if it passes on all of them. --resume finishes an interrupted report.")
     report.add_argument("--out", metavar="DIR", help="report directory, refused if it exists unless --resume "
                         "(default: runs/report/<UTC timestamp>)")
     report.add_argument("--replicates", type=int, default=1, metavar="N", help="runs per arm (default 1)")
-    report.add_argument("--seed", type=int, default=1, metavar="N", help="seed of the first replicate (default 1)")
+    report.add_argument("--seed", type=int, metavar="N", help="seed of the first replicate (default 1)")
+    report.add_argument("--seeds", metavar="SEEDS",
+                        help="several seeds, as a range (1-5), a list (1,3,7) or both (1-3,7): every check is "
+                        "evaluated on each seed's runs (each seed's --replicates from it on) and passes only if it "
+                        "passes on every seed; the report shows how many passed and each seed's values")
     report.add_argument("--quick", action="store_true", help="reduced domain (1.5 x 1.5 mm), as in the tests")
     report.add_argument("--workers", type=int, metavar="N",
                         help="worker processes, one run each at a time (default: this machine's CPU count)")
     report.add_argument("--resume", action="store_true",
                         help="finish the report in DIR (after an interruption or failed runs): skip complete runs; "
-                        "refused if DIR's runs were started with another --seed, --replicates or --quick")
+                        "refused if DIR's runs were started with other --seed/--seeds, --replicates or --quick")
 
     docs = commands.add_parser(
         "docs", help="write the ODD model description with generated parameter tables",
@@ -442,9 +447,13 @@ def _network(args) -> int:
 
 def _report(args) -> int:
     from boneabm.output import utc_now
-    from boneabm.report import run_report
+    from boneabm.report import parse_seeds, run_report
     from boneabm.validation import IncompleteRuns
 
+    if args.seed is not None and args.seeds is not None:
+        raise UserError(f"--seed {args.seed} and --seeds {args.seeds}: give one; --seed N runs one seed, --seeds "
+                        "several (a range 1-5, a list 1,3,7, or both)")
+    seed = parse_seeds(args.seeds) if args.seeds is not None else 1 if args.seed is None else args.seed
     if args.replicates < 1:
         raise UserError(f"--replicates {args.replicates}: give 1 or more")
     if args.workers is not None and args.workers < 1:
@@ -455,7 +464,7 @@ def _report(args) -> int:
     args.out = str(out)  # for the message if interrupted
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        path = run_report(out, replicates=args.replicates, quick=args.quick, seed=args.seed, workers=args.workers,
+        path = run_report(out, replicates=args.replicates, quick=args.quick, seed=seed, workers=args.workers,
                           resume=args.resume, progress=sys.stderr.isatty())
     except IncompleteRuns as exc:
         print(f"boneabm: {exc}; boneabm report --resume --out {out} (with the same options) redoes them",

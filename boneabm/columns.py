@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-TABLES = ("timeseries", "cells", "events", "osteoclasts", "bone")
+TABLES = ("timeseries", "cells", "events", "osteoclasts", "osteoclast_days", "bone")
 OBSERVABLE, COUNTER = "<observable>", "<counter>"
 
 STATES = ("precursor", "preosteoclast", "multinucleated", "osteoclast")
@@ -138,6 +138,22 @@ REGISTRY: list[Column] = [
         ("resorbed_um3", "float64", "µm³", "mineral it removed, measured from the depth maps it changed"),
         ("collagen_removed_um3", "float64", "µm³", "collagen it removed"),
         ("distance_um", "float64", "µm", "path moved while multinucleated"),
+    ]),
+    *_table("osteoclast_days", [
+        ("osteoclast_id", "int64", "–", "its cell id, as in `osteoclasts.csv`"),
+        ("day", "int64", "day", "day of the run, floor(t / 24 h): a tick from t0 to t1 counts in the day of t0, "
+                                "the bone removed in the tick it formed in in the day of `formed_h`"),
+        ("alive_h", "float64", "h", "time that day as an osteoclast, in whole ticks; summed over its days, "
+                                    "`died_h` − `formed_h` (or the end − `formed_h`)"),
+        ("nuclei", "int64", "nuclei", "nuclei at the end of the day, or at its last tick before it died or fused"),
+        ("max_nuclei", "int64", "nuclei", "the most nuclei it had that day"),
+        ("resorbed_um3", "float64", "µm³", "mineral it removed that day, as the bone recorded it (summed over its "
+                                           "days: `resorbed_um3` of `osteoclasts.csv`)"),
+        ("collagen_removed_um3", "float64", "µm³", "collagen it removed that day (summed: `collagen_removed_um3`)"),
+        ("pit_h", "float64", "h", "time that day resorbing in a pit (`resorption_mode` `pit`)"),
+        ("trench_h", "float64", "h", "time that day resorbing along a trench (`trench`)"),
+        ("migrating_h", "float64", "h", "time that day migrating, not resorbing (`migrating`); `alive_h` "
+                                          "beyond the three modes: ticks before its first mode"),
     ]),
     *_table("bone", [
         ("x_um", "float64", "µm", "pixel centre, along the width"),

@@ -67,7 +67,8 @@ The recorder copies arrays after the tick at the recording and snapshot interval
 - *Interaction*: through the fields (uptake), crowding, fusion.
 - *Stochasticity*: every molecular event (exact SSA), every fate (per-cell streams), initial counts (Poisson or
   gamma per species), plating positions.
-- *Observation*: `timeseries.csv`, `cells.csv`, `events.csv`, `osteoclasts.csv`, `bone.csv`.
+- *Observation*: `timeseries.csv`, `cells.csv`, `events.csv`, `osteoclasts.csv`,
+  `osteoclast_days.csv`, `bone.csv`.
 
 ## 5. Initialization
 

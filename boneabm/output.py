@@ -36,7 +36,8 @@ from boneabm.errors import UserError
 from boneabm.files import write_atomically
 from boneabm.signaling.network import load_network, network_path
 
-SCHEMA_VERSION = 2  # 2: events' value split into nuclei, generation and age_h; columns.csv; parquet
+SCHEMA_VERSION = 3  # 2: events' value split into nuclei, generation and age_h; columns.csv; parquet;
+#                    3: osteoclast_days
 PARTIAL_SUFFIX = ".partial"
 FORMATS = ("csv", "parquet")
 PARQUET_ROW_GROUP_ROWS = 65_536  # rows buffered before a row group is written (a whole snapshot stays one)
@@ -69,6 +70,7 @@ TIMESERIES_COLUMNS = _fixed("timeseries")  # then <counter>_total, <observable>_
 CELLS_COLUMNS = _fixed("cells")  # then one column per network observable (molecules) and counter
 EVENTS_COLUMNS = _fixed("events")
 OSTEOCLAST_COLUMNS = _fixed("osteoclasts")
+OSTEOCLAST_DAY_COLUMNS = _fixed("osteoclast_days")
 BONE_CSV_COLUMNS = _fixed("bone")
 
 
@@ -389,11 +391,13 @@ class Recorder:
             self._events.clear()
 
     def finish(self, model) -> None:
-        """The final depth maps (resorbed pixels only, long format) and one row per osteoclast that formed;
-        then every table is closed."""
-        osteoclasts = model.osteoclasts.osteoclast_rows(model.bone)
-        for table, frame in (("bone", pd.DataFrame(model.bone.depth_table(), columns=BONE_CSV_COLUMNS)),
-                             ("osteoclasts", pd.DataFrame(osteoclasts, columns=OSTEOCLAST_COLUMNS))):
+        """The final depth maps (resorbed pixels only, long format), one row per osteoclast that formed and one
+        per osteoclast and day it lived; then every table is closed."""
+        lineage = model.osteoclasts
+        for table, frame in (
+                ("bone", pd.DataFrame(model.bone.depth_table(), columns=BONE_CSV_COLUMNS)),
+                ("osteoclasts", pd.DataFrame(lineage.osteoclast_rows(model.bone), columns=OSTEOCLAST_COLUMNS)),
+                ("osteoclast_days", pd.DataFrame(lineage.osteoclast_day_rows(), columns=OSTEOCLAST_DAY_COLUMNS))):
             self.tables[table] = TableWriter(self.directory, table, self.columns[table], self.format)
             self.tables[table].append(frame)
         self.close()

@@ -1,8 +1,9 @@
 """Biology validation: the checks of docs/validation.md that the in vitro assay covers, each against its source.
 
-A ``Validation`` runs every panel arm (replicates with consecutive seeds) in parallel on the first request,
-each identical experiment once, and each check reads the runs' tables and returns a ``Check``: what was
-measured, what the literature expects, PASS or FAIL, and a figure. The tests run the checks on a reduced
+A ``Validation`` runs every panel arm (replicates with consecutive seeds, for one seed or several) in parallel
+on the first request, each identical experiment once, and each check reads the runs of one seed
+(``Validation.for_seed``) and returns a ``Check``: what was measured, what the literature expects, PASS or
+FAIL, and a figure. The tests run the checks on a reduced
 domain; ``boneabm report`` runs them at full size and writes a markdown report.
 
 Readouts, as an assay reports them: osteoclasts = TRAP⁺ cells with ≥ 3 nuclei on day 5 (mature osteoclasts
@@ -17,7 +18,7 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,20 +62,31 @@ def content_digest(experiment: Experiment) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
+def seeds_text(seeds: Sequence[int]) -> str:
+    """``seed 1`` or ``seeds 1, 2, 3``: how messages and the report name a validation's seeds."""
+    return f"seed {seeds[0]}" if len(seeds) == 1 else f"seeds {', '.join(map(str, seeds))}"
+
+
 class Validation:
     """Every panel arm's runs (``replicates`` per arm, seeds ``seed``, ``seed + 1``, ...), planned up front and
-    run in parallel on the first request, each identical experiment once, into ``out``.
+    run in parallel on the first request, each identical experiment once, into ``out``. ``seed`` may be several
+    seeds: each is a validation of its own (its replicates from it on, read through ``for_seed``), and all their
+    runs are planned and run together, an experiment two seeds share once.
 
     Arms that resolve to the same experiment (wild type = RANKL 50 ng/mL = OPG 0; no RANKL = RANKL 0) share
     one run, kept under the first arm that needs it (``perturbations/wild_type/seed1``). ``out/validation.json``
     records the runs; a later ``Validation`` on the same ``out`` skips the complete ones and refuses runs that
     now differ (``UserError``)."""
 
-    def __init__(self, out: Path, overrides: tuple[str, ...] = (), replicates: int = 1, seed: int = 1,
-                 panels: Path = PANELS, workers: int | None = None, progress: bool = False):
-        self.out, self.overrides, self.replicates, self.seed = Path(out), tuple(overrides), replicates, seed
+    def __init__(self, out: Path, overrides: tuple[str, ...] = (), replicates: int = 1,
+                 seed: int | Sequence[int] = 1, panels: Path = PANELS, workers: int | None = None,
+                 progress: bool = False):
+        self.out, self.overrides, self.replicates = Path(out), tuple(overrides), replicates
+        self.seeds = (seed,) if isinstance(seed, int) else tuple(seed)
+        self.seed = self.seeds[0]
         self.panels, self.workers, self.progress = panels, workers, progress
-        self.plan: dict[tuple[str, str], list[str]] = {}  # (panel, arm) -> run id (path under out) per replicate
+        # seed -> (panel, arm) -> run id (path under out) per replicate
+        self.plans: dict[int, dict[tuple[str, str], list[str]]] = {s: {} for s in self.seeds}
         self.experiments: dict[str, Experiment] = {}      # run id -> its experiment, each distinct one once
         self.digests: dict[str, str] = {}
         by_digest: dict[str, str] = {}
@@ -82,14 +94,16 @@ class Validation:
             panel = load_panel(panels / f"{name}.yaml")
             for arm in panel.arms:
                 experiment = panel.experiment(arm, self.overrides)
-                self.plan[(name, arm)] = []
-                for k in range(replicates):
-                    seeded = with_seed(experiment, seed + k)
-                    digest = content_digest(seeded)
-                    run_id = by_digest.setdefault(digest, f"{name}/{arm}/seed{seed + k}")
-                    if run_id not in self.experiments:
-                        self.experiments[run_id], self.digests[run_id] = seeded, digest
-                    self.plan[(name, arm)].append(run_id)
+                for first in self.seeds:
+                    self.plans[first][(name, arm)] = []
+                    for k in range(replicates):
+                        seeded = with_seed(experiment, first + k)
+                        digest = content_digest(seeded)
+                        run_id = by_digest.setdefault(digest, f"{name}/{arm}/seed{first + k}")
+                        if run_id not in self.experiments:
+                            self.experiments[run_id], self.digests[run_id] = seeded, digest
+                        self.plans[first][(name, arm)].append(run_id)
+        self.plan = self.plans[self.seed]  # the first seed's, which runs() and arm() read unless told a seed
         self._loaded: dict[str, Run] = {}
         self._complete = False
 
@@ -99,10 +113,12 @@ class Validation:
                 if run_ids[0].rsplit("/", 1)[0] != f"{panel}/{arm}"}
 
     def _manifest(self) -> dict:
-        return {"seed": self.seed, "replicates": self.replicates, "overrides": list(self.overrides),
+        return {"seed": self.seed, "seeds": list(self.seeds), "replicates": self.replicates,
+                "overrides": list(self.overrides),
                 "runs": [{"run_id": run_id, "seed": experiment.seed, "config_sha256": self.digests[run_id]}
                          for run_id, experiment in self.experiments.items()],
-                "arms": {f"{panel}/{arm}": run_ids for (panel, arm), run_ids in self.plan.items()}}
+                "arms": {f"{panel}/{arm}": [run_id for s in self.seeds for run_id in self.plans[s][(panel, arm)]]
+                         for panel, arm in self.plan}}
 
     def check_directory(self) -> None:
         """Refuse ``out`` unless it is free, or holds runs of this same plan (seeds and configs). Writes nothing."""
@@ -114,8 +130,8 @@ class Validation:
         recorded = json.loads(path.read_text(encoding="utf-8"))
         changed = differences(recorded["runs"], self._manifest()["runs"])
         if changed:
-            started = (f"seed {recorded['seed']}, {recorded['replicates']} replicate(s), overrides "
-                       f"{' '.join(recorded['overrides']) or 'none'}")
+            started = (f"{seeds_text(recorded.get('seeds') or [recorded['seed']])}, {recorded['replicates']} "
+                       f"replicate(s), overrides {' '.join(recorded['overrides']) or 'none'}")
             raise UserError(f"{self.out}: its runs were started differently ({started}); now:\n  "
                             f"{shown_lines(changed)}\nuse a new directory, or the options it was started with "
                             "(nothing was run)")
@@ -127,8 +143,10 @@ class Validation:
             return
         self.check_directory()
         todo = [run_id for run_id in self.experiments if run_status(self.out, run_id)[0] != "complete"]
-        n_arms = len(self.plan)
-        print(f"boneabm: {n_arms} arms x {self.replicates} replicate(s) = {n_arms * self.replicates} arm runs, "
+        n_arms, n_seeds = len(self.plan), len(self.seeds)
+        print(f"boneabm: {n_arms} arms x {self.replicates} replicate(s)"
+              + (f" x {n_seeds} seeds" if n_seeds > 1 else "")
+              + f" = {n_arms * self.replicates * n_seeds} arm runs, "
               f"{len(self.experiments)} distinct ({len(self.shared())} arms share another's runs); "
               f"{len(self.experiments) - len(todo)} already complete", file=sys.stderr)
         if todo:
@@ -148,14 +166,41 @@ class Validation:
                                  + f"; the others are kept in {self.out}; resuming redoes only these")
         self._complete = True
 
-    def runs(self, panel: str, arm: str) -> list[Run]:
+    def runs(self, panel: str, arm: str, seed: int | None = None) -> list[Run]:
+        """The arm's replicates of ``seed`` (default: the first seed)."""
         if (panel, arm) not in self.plan:
             raise KeyError(f"no arm {panel}/{arm}; arms: {', '.join(f'{p}/{a}' for p, a in self.plan)}")
+        run_ids = self.plans[self.seed if seed is None else seed][(panel, arm)]
         self.run_all()
-        for run_id in self.plan[(panel, arm)]:
+        for run_id in run_ids:
             if run_id not in self._loaded:
                 self._loaded[run_id] = load_run(self.out / run_id)
-        return [self._loaded[run_id] for run_id in self.plan[(panel, arm)]]
+        return [self._loaded[run_id] for run_id in run_ids]
+
+    def arm(self, arm: str) -> list[Run]:
+        return self.runs("perturbations", arm)
+
+    def for_seed(self, seed: int) -> "SeedRuns":
+        """What a check reads for one of the seeds."""
+        if seed not in self.plans:
+            raise KeyError(f"no seed {seed}; {seeds_text(self.seeds)}")
+        return SeedRuns(self, seed)
+
+
+@dataclass(frozen=True)
+class SeedRuns:
+    """One seed's runs of a ``Validation``, read as a check reads a validation (``runs``, ``arm``,
+    ``replicates``)."""
+
+    validation: Validation
+    seed: int
+
+    @property
+    def replicates(self) -> int:
+        return self.validation.replicates
+
+    def runs(self, panel: str, arm: str) -> list[Run]:
+        return self.validation.runs(panel, arm, self.seed)
 
     def arm(self, arm: str) -> list[Run]:
         return self.runs("perturbations", arm)

@@ -31,7 +31,7 @@ CULTURE = merged(SMALL, {"name": "culture", "time": {"duration_h": 48, "record_e
                          # binucleated cells count as osteoclasts, so records and resorption start within 48 h
                          "osteoclasts": {"min_nuclei": 2}})
 APPENDED = ("timeseries", "cells", "events")
-TABLES = APPENDED + ("osteoclasts", "bone")
+TABLES = APPENDED + ("osteoclasts", "osteoclast_days", "bone")
 
 
 def csv_bytes(run_dir: Path) -> dict[str, bytes]:
@@ -74,6 +74,12 @@ def test_the_state_round_trips_and_the_restored_model_continues_exactly(tmp_path
     assert json.dumps(a.meta) == json.dumps(b.meta)
     # fusion, records and resorption were exercised
     assert straight.fusions_total > 0 and straight.osteoclast_records and straight.bone.removed_by
+    # each osteoclast's days hold, to float rounding, what the bone booked to it
+    days = pd.DataFrame(straight.osteoclasts.osteoclast_day_rows()).groupby("osteoclast_id")
+    removed = straight.bone.removed_by
+    assert set(days.groups) == set(straight.osteoclast_records) and set(removed) <= set(days.groups)
+    for osteoclast_id, booked in days[["resorbed_um3", "collagen_removed_um3"]].sum().iterrows():
+        np.testing.assert_allclose(booked.to_numpy(), removed.get(osteoclast_id, np.zeros(2)), rtol=1e-13)
 
 
 def test_checkpointing_changes_no_table_and_writes_one_file_per_interval_and_at_the_end(reference, checkpointed):
@@ -135,7 +141,7 @@ def test_a_fork_without_changes_continues_as_the_parent(tmp_path, reference, che
         # the fork starts with the state at 24 h (events of the tick ending there belong to the parent)
         later = parent[parent.time_h > 24] if table == "events" else parent[parent.time_h >= 24]
         assert pd.read_csv(tmp_path / "fork" / f"{table}.csv").equals(later.reset_index(drop=True)), table
-    for table in ("osteoclasts", "bone"):
+    for table in ("osteoclasts", "osteoclast_days", "bone"):
         assert (tmp_path / "fork" / f"{table}.csv").read_bytes() == (reference / f"{table}.csv").read_bytes()
 
 
@@ -358,4 +364,45 @@ def test_the_api_writes_checkpoints_and_resumes_an_interrupted_run(tmp_path):
     (stopped / "metadata.json").write_text(json.dumps({**metadata, "status": "interrupted"}))
     resumed = boneabm.resume(stopped)
     assert resumed.complete and resumed.metadata["resumes"][0]["resumed_at_h"] == 2.0
+    assert csv_bytes(resumed.path) == csv_bytes(first.path)
+
+
+def test_osteoclast_days_add_up_to_each_osteoclast_and_a_resume_from_mid_day_writes_the_same(tmp_path):
+    """Three days of fast fusion: osteoclasts that live over midnight and grow. Each one's days add up to its
+    life and, to float rounding, to the bone osteoclasts.csv books to it; a run resumed from its 36-h checkpoint
+    (days open in the middle) writes the same osteoclast_days.csv as the uninterrupted run."""
+    import shutil
+
+    import boneabm
+
+    config = merged(CULTURE, {"time": {"duration_h": 72}, "osteoclasts": {"fusion_rate_per_h": 6}})
+    first = boneabm.run(config, out=tmp_path / "run", checkpoint_every_h=12)
+    osteoclasts, days = first.osteoclasts.set_index("osteoclast_id"), first.osteoclast_days
+    assert not days.duplicated(["osteoclast_id", "day"]).any()
+    assert (days.groupby("osteoclast_id").size() > 1).sum() >= 2  # some lived over midnight
+    assert (days.groupby("osteoclast_id").max_nuclei.nunique() > 1).any()  # some grew from one day to the next
+    totals = days.groupby("osteoclast_id")[["alive_h", "resorbed_um3", "collagen_removed_um3"]].sum()
+    assert list(totals.index) == list(osteoclasts.index)
+    life_h = osteoclasts.died_h.fillna(72.0) - osteoclasts.formed_h
+    np.testing.assert_allclose(totals.alive_h, life_h, rtol=0, atol=1e-9)
+    for column in ("resorbed_um3", "collagen_removed_um3"):  # each written with 10 significant digits
+        np.testing.assert_allclose(totals[column], osteoclasts[column], rtol=1e-9, atol=1e-9)
+    assert totals.resorbed_um3.sum() > 0
+    np.testing.assert_allclose(osteoclasts.resorbed_um3.sum(), first.timeseries.resorbed_volume_um3.iloc[-1],
+                               rtol=1e-9)
+    assert (days.alive_h <= 24 + 1e-9).all() and (days.nuclei <= days.max_nuclei).all()
+    assert (days.pit_h + days.trench_h + days.migrating_h <= days.alive_h + 1e-9).all()
+    assert (days.day == (days.day.groupby(days.osteoclast_id).transform("min")
+                         + days.groupby("osteoclast_id").cumcount())).all()  # consecutive days
+    last = days.groupby("osteoclast_id").last()
+    assert (last.max_nuclei <= osteoclasts.max_nuclei).all()
+
+    stopped = tmp_path / "stopped.partial"
+    shutil.copytree(first.path, stopped)
+    for checkpoint in checkpoints_in(stopped)[3:]:  # 48, 60 and 72 h: resumed from 36 h
+        checkpoint.unlink()
+    metadata = json.loads((stopped / "metadata.json").read_text())
+    (stopped / "metadata.json").write_text(json.dumps({**metadata, "status": "interrupted"}))
+    resumed = boneabm.resume(stopped)
+    assert resumed.metadata["resumes"][0]["resumed_at_h"] == 36.0
     assert csv_bytes(resumed.path) == csv_bytes(first.path)

@@ -27,7 +27,7 @@ from conftest import SMALL, merged
 
 # every run: a 20 x 20 site culture with RANKL for 24 h (about a second)
 BASE = merged(SMALL, {"time": {"duration_h": 24}, "medium": {"rankl_ng_ml": 50}})
-TABLES = ("timeseries.csv", "cells.csv", "events.csv", "osteoclasts.csv", "bone.csv")
+TABLES = ("timeseries.csv", "cells.csv", "events.csv", "osteoclasts.csv", "osteoclast_days.csv", "bone.csv")
 
 
 @pytest.fixture

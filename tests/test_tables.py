@@ -204,7 +204,7 @@ def test_load_run_loads_what_an_interrupted_run_wrote(tmp_path, small, monkeypat
     last = run.timeseries.iloc[-1]
     assert (upto.get("division", 0), upto.get("death", 0)) == (last.divisions_total, last.deaths_total) != (0, 0)
     assert run.events.time_h.max() <= 24.5 + 1e-9
-    for table in ("osteoclasts", "bone"):
+    for table in ("osteoclasts", "osteoclast_days", "bone"):
         frame = getattr(run, table)
         assert frame.empty and dtypes(frame) == documented(table), table
     assert (tmp_path / "r.partial" / "columns.csv").is_file()
@@ -222,6 +222,16 @@ def test_a_complete_run_loads_as_complete_and_a_missing_table_is_an_error(assay,
     (copy / "bone.csv").unlink()
     with pytest.raises(UserError, match="bone.csv or bone.parquet is missing"):
         boneabm.load_run(copy)
+    (copy / "bone.csv").write_bytes((folder / "csv" / "bone.csv").read_bytes())
+    (copy / "osteoclast_days.csv").unlink()
+    with pytest.raises(UserError, match="osteoclast_days.csv or osteoclast_days.parquet is missing"):
+        boneabm.load_run(copy)
+    # a run of schema version 2 had no osteoclast_days table: it loads, with the table empty
+    metadata = json.loads((copy / "metadata.json").read_text())
+    (copy / "metadata.json").write_text(json.dumps({**metadata, "schema_version": 2}))
+    old = boneabm.load_run(copy)
+    assert old.osteoclast_days.empty and dtypes(old.osteoclast_days) == documented("osteoclast_days")
+    pd.testing.assert_frame_equal(old.osteoclasts, runs["csv"].osteoclasts)
 
 
 def test_a_killed_runs_cut_off_csv_line_is_dropped_and_its_unclosed_parquet_read_as_empty(assay, tmp_path):
@@ -234,7 +244,7 @@ def test_a_killed_runs_cut_off_csv_line_is_dropped_and_its_unclosed_parquet_read
         shutil.copytree(folder / fmt, killed)
         metadata = json.loads((killed / "metadata.json").read_text())
         (killed / "metadata.json").write_text(json.dumps({**metadata, "status": "running"}))
-        for table in ("osteoclasts", "bone"):
+        for table in ("osteoclasts", "osteoclast_days", "bone"):
             (killed / f"{table}.{fmt}").unlink()
         cells = (killed / f"cells.{fmt}").read_bytes()
         (killed / f"cells.{fmt}").write_bytes(cells[:-25])

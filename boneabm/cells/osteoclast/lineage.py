@@ -10,6 +10,7 @@ from boneabm.cells.lineage import Lineage
 from boneabm.cells.motility import hop_rate_per_h, move
 from boneabm.cells.osteoclast import fates
 from boneabm.cells.osteoclast.contract import CONTRACT
+from boneabm.cells.osteoclast.days import COLUMNS as DAY_COLUMNS, OsteoclastDays
 from boneabm.cells.osteoclast.fusion import choose_fusions, survivor_first
 from boneabm.cells.osteoclast.resorption import footprint_radius_um, resorption_um3_per_h
 from boneabm.cells.osteoclast.stages import MODE_NAMES, stages
@@ -43,6 +44,7 @@ class OsteoclastLineage(Lineage):
         "mode": (np.int64, (), fates.NEW),  # multinucleated cells: 0 new, 1 migrating, 2 pit, 3 trench
         "formed_h": (np.float64, (), np.nan),  # when it reached the nuclei of an osteoclast; NaN before
         "distance_um": (np.float64, (), 0.0),  # path moved while multinucleated
+        **DAY_COLUMNS,  # the day each osteoclast is booking (days.py)
     }
 
     def __init__(self, model, network):
@@ -60,6 +62,7 @@ class OsteoclastLineage(Lineage):
         self.fusions_total = 0
         # osteoclast id -> formed_h, died_h, fate; the rest is read from the arrays and the bone at the end
         self.records: dict[int, dict] = {}
+        self.days = OsteoclastDays(self.population)
 
     @classmethod
     def network_file(cls, experiment) -> str:
@@ -145,6 +148,7 @@ class OsteoclastLineage(Lineage):
         self.fusions_total += len(first)
 
     def _close_record(self, row: int, fate: str) -> None:
+        self.days.end(row, self.model.time_h, self.model.dt_h)
         record = self.records.get(int(self.population.cell_id[row]))
         if record is not None:
             record.update(died_h=self.model.time_h, fate=fate, max_nuclei=int(self.population.max_nuclei[row]),
@@ -163,21 +167,29 @@ class OsteoclastLineage(Lineage):
 
     # ----------------------------------------------------------------------------------------------- bone
     def act_on_bone(self, bone, dt_h: float) -> None:
-        """Osteoclasts in a pit or on a trench remove bone under their footprint."""
+        """Osteoclasts in a pit or on a trench remove bone under their footprint; every osteoclast's day books
+        the tick, with the bone removed under it."""
+        resorbing, removed_um3 = self._resorb(bone, dt_h)
+        pop = self.population
+        rows = pop.rows
+        self.days.book(rows[~np.isnan(pop.formed_h[rows])], self.model.time_h, dt_h, resorbing, removed_um3)
+
+    def _resorb(self, bone, dt_h: float) -> tuple[np.ndarray, np.ndarray]:
+        """The rows that resorbed and the (mineral, collagen) µm³ the bone recorded under each."""
         pop, q = self.population, self.model.experiment.osteoclasts
         rows = pop.rows
         mode = pop.mode[rows]
         rows = rows[((mode == fates.PIT) | (mode == fates.TRENCH)) & (pop.nuclei[rows] >= q.min_nuclei)]
         if rows.size == 0:
-            return
+            return rows, np.zeros((0, 2))
         molecules = pop.molecules[rows]
         nuclei = pop.nuclei[rows].astype(np.float64)
         mineral, collagen = resorption_um3_per_h(nuclei, *(molecules[:, c] for c in self.function_columns), q)
         speed = np.where(pop.mode[rows] == fates.TRENCH, q.trench_rate_factor, 1.0) * dt_h
         radius = footprint_radius_um(nuclei, q)
         spacing = self.model.experiment.domain.grid_spacing_um
-        bone.resorb_many(pop.cell_id[rows], (pop.x[rows] + 0.5) * spacing, (pop.y[rows] + 0.5) * spacing,
-                         radius, mineral * speed, collagen * speed)
+        return rows, bone.resorb_many(pop.cell_id[rows], (pop.x[rows] + 0.5) * spacing,
+                                      (pop.y[rows] + 0.5) * spacing, radius, mineral * speed, collagen * speed)
 
     # ----------------------------------------------------------------------------------------------- reports
     def counts(self) -> dict[str, int | float]:
@@ -227,15 +239,21 @@ class OsteoclastLineage(Lineage):
             })
         return rows
 
+    def osteoclast_day_rows(self) -> dict[str, np.ndarray]:
+        """Every osteoclast's days (osteoclast_days.csv), the open days of the living included."""
+        return self.days.table(self.model.dt_h)
+
     # ----------------------------------------------------------------------------------------------- state
     def state(self) -> tuple[dict[str, np.ndarray], dict]:
         arrays, meta = super().state()
+        arrays.update(self.days.state())
         records = [[osteoclast_id, r["formed_h"], None if np.isnan(r["died_h"]) else r["died_h"], r["fate"],
                     r.get("max_nuclei"), r.get("distance_um")] for osteoclast_id, r in sorted(self.records.items())]
         return arrays, {**meta, "fusions_total": self.fusions_total, "records": records}
 
     def restore(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
         super().restore(arrays, meta)
+        self.days.restore(arrays)
         self.fusions_total = meta["fusions_total"]
         self.records = {}
         for osteoclast_id, formed_h, died_h, fate, max_nuclei, distance_um in meta["records"]:
