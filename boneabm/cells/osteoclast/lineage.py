@@ -11,7 +11,7 @@ from boneabm.cells.motility import hop_rate_per_h, move
 from boneabm.cells.osteoclast import fates
 from boneabm.cells.osteoclast.contract import CONTRACT
 from boneabm.cells.osteoclast.fusion import choose_fusions, survivor_first
-from boneabm.cells.osteoclast.resorption import footprint_radius_um, resorption_um3_per_h
+from boneabm.cells.osteoclast.resorption import resorption
 from boneabm.cells.osteoclast.stages import MODE_NAMES, stages
 from boneabm.cells.placement import claim_free_neighbours
 from boneabm.rng import draw_uniforms
@@ -163,7 +163,8 @@ class OsteoclastLineage(Lineage):
 
     # ----------------------------------------------------------------------------------------------- bone
     def act_on_bone(self, bone, dt_h: float) -> None:
-        """Osteoclasts in a pit or on a trench remove bone under their footprint."""
+        """Osteoclasts in a pit or on a trench remove bone under their footprint (sealing zone); migrating ones
+        have taken their sealing zone apart and resorb nothing."""
         pop, q = self.population, self.model.experiment.osteoclasts
         rows = pop.rows
         mode = pop.mode[rows]
@@ -172,9 +173,8 @@ class OsteoclastLineage(Lineage):
             return
         molecules = pop.molecules[rows]
         nuclei = pop.nuclei[rows].astype(np.float64)
-        mineral, collagen = resorption_um3_per_h(nuclei, *(molecules[:, c] for c in self.function_columns), q)
+        mineral, collagen, radius = resorption(nuclei, *(molecules[:, c] for c in self.function_columns), q)
         speed = np.where(pop.mode[rows] == fates.TRENCH, q.trench_rate_factor, 1.0) * dt_h
-        radius = footprint_radius_um(nuclei, q)
         spacing = self.model.experiment.domain.grid_spacing_um
         bone.resorb_many(pop.cell_id[rows], (pop.x[rows] + 0.5) * spacing, (pop.y[rows] + 0.5) * spacing,
                          radius, mineral * speed, collagen * speed)
