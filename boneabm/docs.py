@@ -98,7 +98,7 @@ None beyond the experiment file: medium composition and changes, doses, perturba
     β3 per nucleus) (β3⁻/⁻ osteoclasts seal poorly, McHugh 2000). The enclosed area is the lacuna: the
     footprint on the bone (radius √(area/π)) and the ruffled border over it. Its perimeter, 2√(π·area), grows
     as nuclei^(1/3).
-  - *Acid*: the pumps (V-ATPase, read from Atp6v0d2 ∝ per nucleus × nuclei) work only in the ruffled border;
+  - *Acid*: the pumps (V-ATPase, read from the cell's Atp6v0d2, per nucleus × nuclei) work only in the ruffled border;
     the H⁺ flux per µm² is 1.6e6/s × d/(d + 0.2) at d Atp6v0d2 per µm² of border, × (½ + ½ Hill(TRAP per
     nucleus)) (TRAP⁻/⁻ resorbs less, Hayman 1996). Mineral µm³/h = H⁺/h ÷ 9.1e9 H⁺/µm³: Ca10(PO4)6(OH)2 +
     14 H⁺ → 10 Ca²⁺ + 6 H2PO4⁻ + 2 H2O at the lacuna's pH ≈ 4.7 (Silver 1988), and 432 mg Ca per cm³ of
@@ -109,8 +109,8 @@ None beyond the experiment file: medium composition and changes, doses, perturba
 
   Which mechanism gives which behaviour:
   - *Larger osteoclasts resorb more, but less per nucleus* (Piper 1992): pumps grow as nuclei, the ruffled
-    border only as nuclei^(2/3), so the pump density rises and the flux per µm² saturates; the rate grows with
-    the sealing zone, ≈ nuclei^(2/3), not with the nuclei.
+    border only as nuclei^(2/3), so the pump density rises and the flux per µm² saturates; the rate grows
+    between nuclei^(2/3) (the sealing zone) and nuclei (the pumps), nearer the former the larger the cell.
   - *A mid-sized osteoclast removes a few hundred µm³/h* (Kanehisa & Heersche 1988): calibrated by the maximal
     flux (a 10-nuclei cell in a pit ≈ 390 µm³/h); check 11 measures it from the bone.
   - *No Atp6v0d2, no demineralisation, hence no collagen either*: collagen is digested only where the acid
