@@ -322,8 +322,8 @@ class OsteoclastConfig(_Section):
         0.5, gt=0, le=1,
         description="Share of the spread area the sealing zone (actin ring) encloses at full integrin β3, 1: "
         "the resorption lacuna and the ruffled border over it, and the footprint resorbed on the bone. "
-        "Calibrated (a ring at 70 % of the cell's radius; a 4-nuclei cell seals ≈ 600 µm², a 10-nuclei one "
-        "≈ 1100 µm²).")
+        "Calibrated (a ring at 70 % of the cell's radius; with wild-type integrin β3 a 4-nuclei cell seals "
+        "≈ 600 µm², a 10-nuclei one ≈ 1100 µm²).")
     function_gene_half_molecules: float = Field(
         10.0, gt=0,
         description="Integrin β3 per nucleus for half the sealing-zone area (β3⁻/⁻ osteoclasts spread and seal "
