@@ -322,7 +322,7 @@ def like_wild_type(v: Validation, arm: str, tolerance: float = 0.3) -> bool:
     wt_runs, ko_runs = v.arm("wild_type"), v.arm(arm)
     wt, ko = osteoclasts(wt_runs), osteoclasts(ko_runs)
     noise_sd = np.sqrt(wt / len(wt_runs) + ko / len(ko_runs))
-    return abs(ko - wt) <= max(tolerance * wt, 3 * noise_sd)
+    return bool(abs(ko - wt) <= max(tolerance * wt, 3 * noise_sd))
 
 
 def _relative(v: Validation, arm: str) -> float:
