@@ -15,8 +15,10 @@ from boneabm.cells.motility import hop_rate_per_h
 from boneabm.config import load_experiment
 from boneabm.model import BoneModel
 
-# M-CSF held at its medium level: the cells' uptake reaction blocked
-STATIC_MCSF = {"signaling": {"inhibitors": [{"target": "mcsf_uptake"}]}}
+# The CSF-1R signal held at 10 bound receptors per cell (as at ≈ 30 ng/mL M-CSF), so every precursor divides
+# and dies at constant rates: the exact branching process below
+BOUND_CSF1R = 10
+STATIC_MCSF = {"signaling": {"clamps": [{"species": "CSF1R_M", "molecules": BOUND_CSF1R}]}}
 
 
 def run(model: BoneModel, hours: float) -> BoneModel:
@@ -58,8 +60,8 @@ def test_with_mcsf_sparse_precursors_expand_at_the_rate_mcsf_sets():
     n0 = model.population.n_alive
     run(model, 24)
     p, dt = precursor_parameters(experiment.precursors), experiment.time.dt_h
-    mean, sd = branching_mean_sd(n0, float(probability(death_rate_per_h(30.0, p), dt)),
-                                 float(probability(division_rate_per_h(30.0, 0.0, p), dt)), 240)
+    mean, sd = branching_mean_sd(n0, float(probability(death_rate_per_h(BOUND_CSF1R, p), dt)),
+                                 float(probability(division_rate_per_h(BOUND_CSF1R, 0.0, p), dt)), 240)
     assert 1.8 < mean / n0 < 2.0  # doubling in about a day
     assert abs(model.population.n_alive - mean) < 4 * sd
 
@@ -166,3 +168,39 @@ def test_mesa_grid_agents_and_arrays_agree_through_births_deaths_and_moves():
     # ids are never reused: every id ever handed out is distinct and counted
     assert len({a.unique_id for a in agents}) == len(agents)
     assert model.agent_id_counter - 1 == experiment.n_plated + model.divisions_total
+
+
+def test_the_precursor_pool_follows_m_csf_through_the_receptor_signal():
+    """Tushinski et al. 1982; Tushinski & Stanley 1985: BMMs survive on low CSF-1 and proliferate in proportion
+    to it. Sparse cultures (no contact limits) for 72 h at 1, 3 and 30 ng/mL: the mean bound CSF-1R per cell
+    and the number of cells both rise with M-CSF; at 1 ng/mL the culture survives but barely expands."""
+    counts, bound = {}, {}
+    for mcsf in (1, 3, 30):
+        model = run(BoneModel(load_experiment(data={
+            "seed": 8, "medium": {"mcsf_ng_ml": mcsf}, "domain": {"width_um": 3000, "height_um": 3000},
+            "precursors": {"plating_density_per_cm2": 4000}})), 72)
+        pop = model.population
+        counts[mcsf] = pop.n_alive
+        bound[mcsf] = pop.molecules[pop.rows][:, model.network.species_index("CSF1R_M")].mean()
+    n0 = round(4000 * 0.09)  # 360 cells plated on 0.09 cm²
+    assert bound[1] < bound[3] < bound[30]
+    # Poisson-like spread of a few hundred cells: sd < 40, so 4 sd ≈ 160 separates the arms
+    assert counts[1] + 160 < counts[3] + 80 < counts[30]
+    assert 0.5 * n0 < counts[1] < 2 * n0 and counts[30] > 4 * n0
+
+
+def test_a_dense_culture_takes_its_m_csf_from_its_neighbours_and_signals_less():
+    """M-CSF consumption by CSF-1R internalisation (Tushinski et al. 1982): per cell, the bound receptor is lower
+    in a confluent culture than in a sparse one fed the same medium, by the depletion of the medium between
+    changes (no medium change here for 60 h)."""
+    bound = {}
+    for density in (4000, 1.6e5):
+        model = run(BoneModel(load_experiment(data={
+            "seed": 8, "medium": {"change_every_h": None}, "domain": {"width_um": 1000, "height_um": 1000},
+            "precursors": {"plating_density_per_cm2": density, **FROZEN}})), 60)
+        pop = model.population
+        bound[density] = (pop.molecules[pop.rows][:, model.network.species_index("CSF1R_M")].mean(),
+                          model.fields.medium["mcsf"] / model.fields.fresh["mcsf"])
+    sparse, dense = bound[4000], bound[1.6e5]
+    assert dense[1] < 0.6 < 0.95 < sparse[1]  # the confluent culture ate into its medium, the sparse one did not
+    assert dense[0] < 0.8 * sparse[0]
