@@ -308,18 +308,48 @@ class OsteoclastConfig(_Section):
     min_nuclei: int = Field(
         3, ge=2, le=10,
         description="Nuclei that make an osteoclast (TRAP⁺, ≥ 3 nuclei, docs/references.md#in-vitro-protocols).")
-    resorption_um3_per_h_per_nucleus: float = Field(
-        40.0, ge=0,
-        description="Mineral resorbed per nucleus at full function-gene expression, µm³/h (single osteoclasts "
-        "43-1225, mean 390 µm³/h, Kanehisa & Heersche 1988 Bone 9:73, for ~10 nuclei). Calibrated.")
+    spread_area_one_nucleus_um2: float = Field(
+        625.0, gt=0,
+        description="Area a one-nucleus cell of the lineage covers, µm²: the spread area of a bone-marrow "
+        "macrophage, the same as a grid site (domain.grid_spacing_um). Calibrated.")
+    spread_area_nuclei_exponent: float = Field(
+        2 / 3, ge=0, le=1,
+        description="Spread area ∝ nuclei^this, 1: each fusion partner brings its cytoplasm, so the volume grows "
+        "with the nuclei; a cell that keeps its shape as it grows spreads over volume^(2/3), a flat one of fixed "
+        "height over volume^1. Calibrated (2/3): larger osteoclasts resorb more but less per nucleus (Piper, "
+        "Boyde & Jones 1992 Anat Embryol 186:291, chick osteoclasts on dentine); the area-nuclei relation itself "
+        "is not taken from a measurement (docs/references.md#resorption-per-osteoclast).")
+    sealing_zone_area_fraction: float = Field(
+        0.5, gt=0, le=1,
+        description="Share of the spread area the sealing zone (actin ring) encloses at full integrin β3, 1: "
+        "the resorption lacuna and the ruffled border over it, and the footprint resorbed on the bone. "
+        "Calibrated (a ring at 70 % of the cell's radius; with wild-type integrin β3 a 4-nuclei cell seals "
+        "≈ 600 µm², a 10-nuclei one ≈ 1100 µm²).")
     function_gene_half_molecules: float = Field(
         10.0, gt=0,
-        description="TRAP, cathepsin K, Atp6v0d2, integrin β3 per nucleus for half their effect on resorption. "
+        description="Integrin β3 per nucleus for half the sealing-zone area (β3⁻/⁻ osteoclasts spread and seal "
+        "poorly, McHugh et al. 2000 J Clin Invest 105:433), and TRAP per nucleus for half its effect on the "
+        "proton flux (TRAP⁻/⁻: mild osteopetrosis, Hayman et al. 1996 Development 122:3151), molecules. "
         "Calibrated.")
-    footprint_radius_um_per_sqrt_nucleus: float = Field(
-        10.0, gt=0,
-        description="Footprint radius / √nuclei, µm: the sealing zone's area grows with the nuclei (a "
-        "10-nuclei osteoclast resorbs under a ~60 µm disk). Calibrated.")
+    pump_half_density_per_um2: float = Field(
+        0.2, gt=0,
+        description="Atp6v0d2 (network molecules, standing for the cell's osteoclast V-ATPase) per µm² of "
+        "ruffled border for half the maximal proton flux, 1/µm²: the pumps work only in the ruffled border, so "
+        "the flux saturates with their density there (Blair et al. 1989 Science 245:855). Calibrated: "
+        "wild-type osteoclasts run at ≈ 50-60 % of the maximal flux, larger ones nearer it.")
+    proton_flux_per_um2_per_s: float = Field(
+        1.6e6, ge=0,
+        description="H⁺ secreted per s per µm² of sealed ruffled border at saturating pumps, 1/(s·µm²) (≈ 270 "
+        "pmol/(cm²·s); the ruffled border's folds count in it). Calibrated so that a 10-nuclei osteoclast in a "
+        "pit demineralises ≈ 390 µm³/h, the mean of single osteoclasts (43-1225 µm³/h, Kanehisa & Heersche "
+        "1988 Bone 9:73); bone costs ≈ 9.1e9 H⁺ per µm³ (boneabm/cells/osteoclast/resorption.py).")
+    collagen_um3_per_h_per_cathepsin_k: float = Field(
+        3.0, ge=0,
+        description="Collagen digested per hour per cathepsin K (network molecule) of the cell, µm³ of bone "
+        "per h: secretion into the lacuna in proportion to the cell's content. The bone caps it at what the "
+        "acid has exposed; without cathepsin K the collagen stays (Saftig et al. 1998 PNAS 95:13453). "
+        "Calibrated: a wild-type osteoclast can digest 2-3 times what it demineralises, so its collagen keeps "
+        "up with the mineral.")
     migrating_to_resorbing_per_h: float = Field(
         0.5, ge=0, description="Rate at which a migrating osteoclast settles to resorb, 1/h. Calibrated.")
     trench_fraction: float = Field(

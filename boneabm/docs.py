@@ -90,9 +90,40 @@ None beyond the experiment file: medium composition and changes, doses, perturba
 - *Fates*: precursor division and death rates are Hill functions of M-CSF; committed cells' death falls with
   RANKL and M-CSF; fusion competence requires DC-STAMP and OC-STAMP per nucleus above threshold, the fusion rate
   of a pair grows with both partners' fusion genes; the survivor of a fusion is the partner with more nuclei.
-- *Resorption*: mineral µm³/h = rate per nucleus × nuclei × Hill(integrin β3) × Hill(Atp6v0d2) ×
-  (½ + ½ Hill(TRAP)), twice as fast along trenches; collagen = mineral × Hill(cathepsin K); footprint radius
-  ∝ √nuclei.
+- *Resorption* (`boneabm/cells/osteoclast/resorption.py`; parameters in `osteoclasts.*`, sources in
+  docs/references.md#resorption-per-osteoclast). An osteoclast resorbs only in a pit or a trench: a migrating
+  one has taken its sealing zone apart (Kanehisa & Heersche 1988 saw no resorption while cells moved).
+  - *Size*: the nuclei bring their cytoplasm, so volume ∝ nuclei; the cell spreads over
+    625 µm² × nuclei^(2/3), the area of a cell that keeps its shape as it grows (the exponent is a choice).
+  - *Sealing zone*: the actin ring that integrin αvβ3 organises encloses half the spread area × Hill(integrin
+    β3 per nucleus) (β3⁻/⁻ osteoclasts seal poorly, McHugh 2000). The enclosed area is the lacuna: the
+    footprint on the bone (radius √(area/π)) and the ruffled border over it. Its perimeter, 2√(π·area), grows
+    as nuclei^(1/3).
+  - *Acid*: the pumps (V-ATPase, read from the cell's Atp6v0d2, per nucleus × nuclei) work only in the ruffled border;
+    the H⁺ flux per µm² is 1.6e6/s × d/(d + 0.2) at d Atp6v0d2 per µm² of border, × (½ + ½ Hill(TRAP per
+    nucleus)) (TRAP⁻/⁻ resorbs less, Hayman 1996). Mineral µm³/h = H⁺/h ÷ 9.1e9 H⁺/µm³: Ca10(PO4)6(OH)2 +
+    14 H⁺ → 10 Ca²⁺ + 6 H2PO4⁻ + 2 H2O at the lacuna's pH ≈ 4.7 (Silver 1988), and 432 mg Ca per cm³ of
+    cortical bone (1.92 g/cm³, 22.5 % Ca; Woodard & White 1986).
+  - *Collagen*: cathepsin K digests 3 µm³/h per molecule of the cell's content, but never deeper than the
+    mineral is gone (the bone keeps both depths per pixel).
+  - Trenches erode `trench_rate_factor` (2×) as fast as pits (Søe & Delaissé 2017).
+
+  Which mechanism gives which behaviour:
+  - *Larger osteoclasts resorb more, but less per nucleus* (Piper 1992): pumps grow as nuclei, the ruffled
+    border only as nuclei^(2/3), so the pump density rises and the flux per µm² saturates; the rate grows
+    between nuclei^(2/3) (the sealing zone) and nuclei (the pumps), nearer the former the larger the cell.
+  - *A mid-sized osteoclast removes a few hundred µm³/h* (Kanehisa & Heersche 1988): calibrated by the maximal
+    flux (a 10-nuclei cell in a pit ≈ 390 µm³/h); check 11 measures it from the bone.
+  - *No Atp6v0d2, no demineralisation, hence no collagen either*: collagen is digested only where the acid
+    has exposed it. *No integrin β3, no sealing zone, no resorption.*
+  - *Cathepsin K loss leaves demineralised collagen* (Saftig 1998, check 12): the acid still dissolves the
+    mineral; wild-type cells have 2-3 times the cathepsin K their acid needs, so they leave little behind.
+  - *More pumps under the same sealing zone add less and less*: only a larger sealing zone (more spreading,
+    more integrin) raises the ceiling.
+  - *Fusion knockouts resorb nothing* (check 10): only cells with ≥ `min_nuclei` resorb.
+  - Known limits: Atp6v0d2 stands for the whole osteoclast V-ATPase, though d2⁻/⁻ cells keep their
+    V-ATPase activity and fail mostly in fusion (Lee 2006); the ruffled border is taken as the whole sealed
+    area; the spread-area law is not taken from a measured area-nuclei relation.
 - *Fields*: see README "The model".
 
 ## 8. Which mechanism produces which behaviour

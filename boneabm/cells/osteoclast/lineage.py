@@ -12,7 +12,7 @@ from boneabm.cells.osteoclast import fates
 from boneabm.cells.osteoclast.contract import CONTRACT
 from boneabm.cells.osteoclast.days import COLUMNS as DAY_COLUMNS, OsteoclastDays
 from boneabm.cells.osteoclast.fusion import choose_fusions, survivor_first
-from boneabm.cells.osteoclast.resorption import footprint_radius_um, resorption_um3_per_h
+from boneabm.cells.osteoclast.resorption import resorption
 from boneabm.cells.osteoclast.stages import MODE_NAMES, stages
 from boneabm.cells.placement import claim_free_neighbours
 from boneabm.rng import draw_uniforms
@@ -175,7 +175,9 @@ class OsteoclastLineage(Lineage):
         self.days.book(rows[~np.isnan(pop.formed_h[rows])], self.model.time_h, dt_h, resorbing, removed_um3)
 
     def _resorb(self, bone, dt_h: float) -> tuple[np.ndarray, np.ndarray]:
-        """The rows that resorbed and the (mineral, collagen) µm³ the bone recorded under each."""
+        """The rows that resorbed and the (mineral, collagen) µm³ the bone recorded under each: osteoclasts in a
+        pit or on a trench remove bone under their footprint (sealing zone); migrating ones have taken their
+        sealing zone apart and resorb nothing."""
         pop, q = self.population, self.model.experiment.osteoclasts
         rows = pop.rows
         mode = pop.mode[rows]
@@ -184,9 +186,8 @@ class OsteoclastLineage(Lineage):
             return rows, np.zeros((0, 2))
         molecules = pop.molecules[rows]
         nuclei = pop.nuclei[rows].astype(np.float64)
-        mineral, collagen = resorption_um3_per_h(nuclei, *(molecules[:, c] for c in self.function_columns), q)
+        mineral, collagen, radius = resorption(nuclei, *(molecules[:, c] for c in self.function_columns), q)
         speed = np.where(pop.mode[rows] == fates.TRENCH, q.trench_rate_factor, 1.0) * dt_h
-        radius = footprint_radius_um(nuclei, q)
         spacing = self.model.experiment.domain.grid_spacing_um
         return rows, bone.resorb_many(pop.cell_id[rows], (pop.x[rows] + 0.5) * spacing,
                                       (pop.y[rows] + 0.5) * spacing, radius, mineral * speed, collagen * speed)
