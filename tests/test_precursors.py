@@ -36,7 +36,9 @@ def test_without_mcsf_the_culture_dies_out_over_days():
     survive = np.exp(-p.death_rate_no_mcsf_per_h * 48)  # exact: per-tick survival exp(-d*dt), 480 ticks
     mean, sd = n0 * survive, np.sqrt(n0 * survive * (1 - survive))
     assert abs(model.population.n_alive - mean) < 4 * sd
-    assert model.divisions_total == 0  # no M-CSF, no proliferation
+    # no M-CSF, no proliferation: only cells whose bound CSF-1R (≈ 9 per cell, internalised within about 15 min)
+    # still signals in the first hour divide
+    assert model.divisions_total < 0.02 * n0
     run(model, 120)  # day 7
     assert model.population.n_alive < 0.02 * n0  # expected 0.6 %
 
@@ -192,15 +194,17 @@ def test_the_precursor_pool_follows_m_csf_through_the_receptor_signal():
 def test_a_dense_culture_takes_its_m_csf_from_its_neighbours_and_signals_less():
     """M-CSF consumption by CSF-1R internalisation (Tushinski et al. 1982): per cell, the bound receptor is lower
     in a confluent culture than in a sparse one fed the same medium, by the depletion of the medium between
-    changes (no medium change here for 60 h)."""
+    changes (no medium change here for 96 h). 1,000 sparse cells and 1,600 confluent ones: the means of a
+    Poisson-like count near 9 differ by more than 4 standard errors (≈ 0.1 each)."""
     bound = {}
-    for density in (4000, 1.6e5):
+    for density, width_um in ((4000, 5000), (1.6e5, 1000)):
         model = run(BoneModel(load_experiment(data={
-            "seed": 8, "medium": {"change_every_h": None}, "domain": {"width_um": 1000, "height_um": 1000},
-            "precursors": {"plating_density_per_cm2": density, **FROZEN}})), 60)
+            "seed": 8, "medium": {"change_every_h": None}, "domain": {"width_um": width_um, "height_um": width_um},
+            "precursors": {"plating_density_per_cm2": density, **FROZEN}})), 96)
         pop = model.population
-        bound[density] = (pop.molecules[pop.rows][:, model.network.species_index("CSF1R_M")].mean(),
+        counts = pop.molecules[pop.rows][:, model.network.species_index("CSF1R_M")]
+        bound[density] = (counts.mean(), counts.std() / np.sqrt(counts.size),
                           model.fields.medium["mcsf"] / model.fields.fresh["mcsf"])
     sparse, dense = bound[4000], bound[1.6e5]
-    assert dense[1] < 0.6 < 0.95 < sparse[1]  # the confluent culture ate into its medium, the sparse one did not
-    assert dense[0] < 0.8 * sparse[0]
+    assert dense[2] < 0.7 and sparse[2] > 0.95  # the confluent culture ate into its medium, the sparse one did not
+    assert sparse[0] - dense[0] > 4 * np.hypot(sparse[1], dense[1])
