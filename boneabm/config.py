@@ -259,11 +259,12 @@ class PrecursorConfig(_Section):
         0.035, ge=0, le=10,
         description="Division rate in saturating M-CSF, 1/h (doubling ≈ 20 h; BMMs cycle in about a day in "
         "CSF-1, Tushinski & Stanley 1985 J Cell Physiol 122:221). Calibrated.")
-    division_mcsf_ec50_ng_ml: float = Field(
-        5.0, gt=0,
-        description="M-CSF giving half the maximal division rate, ng/mL. Proliferation needs more CSF-1 than "
-        "survival (Tushinski et al. 1982 Cell 28:71). Calibrated.")
-    division_hill_n: float = Field(1.0, gt=0, le=10, description="Hill coefficient of division on M-CSF, 1.")
+    division_csf1r_half_molecules: float = Field(
+        1.6, gt=0,
+        description="M-CSF-bound CSF-1R per nucleus (network molecules, the role mitogenic_signal) giving half the "
+        "maximal division rate: the receptor's ERK signal drives the cycle. Proliferation needs more CSF-1 than "
+        "survival (Tushinski et al. 1982 Cell 28:71). Calibrated: 1.6 keeps the division rate at 30 ng/mL M-CSF "
+        "at 86 % of its maximum, as before the receptor was modelled.")
     division_arrest_cfos_molecules: float = Field(
         0.75, gt=0,
         description="c-Fos per nucleus (network molecules) that halves division: RANKL withdraws precursors from "
@@ -278,11 +279,11 @@ class PrecursorConfig(_Section):
         description="Apoptosis rate without M-CSF, 1/h (half-life ≈ 23 h: BMMs die within 1-3 days of CSF-1 "
         "withdrawal, Tushinski et al. 1982 Cell 28:71; op/op precursors fail, "
         "docs/references.md#knockout-and-inhibitor-phenotypes). Calibrated.")
-    survival_mcsf_ec50_ng_ml: float = Field(
-        0.5, gt=0,
-        description="M-CSF at which the death rate is halfway between its no-M-CSF and basal values, ng/mL. "
-        "Low CSF-1 keeps macrophages alive without proliferation (Tushinski et al. 1982). Calibrated.")
-    survival_hill_n: float = Field(1.0, gt=0, le=10, description="Hill coefficient of survival on M-CSF, 1.")
+    survival_csf1r_half_molecules: float = Field(
+        0.3, gt=0,
+        description="M-CSF-bound CSF-1R per nucleus (network molecules) at which the death rate is halfway between "
+        "its no-M-CSF and basal values: the receptor's PI3K/Akt survival signal. Low CSF-1 keeps macrophages "
+        "alive without proliferation (Tushinski et al. 1982). Calibrated (half survival near 0.3 ng/mL).")
     motility_um2_per_h: float = Field(
         300.0, ge=0,
         description="Random-walk diffusivity of a precursor on an empty surface, µm²/h (≈ 1 µm/min with a "

@@ -85,10 +85,11 @@ None beyond the experiment file: medium composition and changes, doses, perturba
 
 - *RANK signaling network*: the species and reactions below (`boneabm network` prints the same).
 - *Contract*: the osteoclast lineage reads its network through roles the network binds to its own species
-  (commitment marker TRAP, arrest signal c-Fos, fusion genes DC-STAMP and OC-STAMP, TRAP, v-ATPase d2,
-  integrin β3 and cathepsin K for resorption) and supplies the inputs `rankl_nM`, `mcsf_nM` and `itam_ligand`.
-- *Fates*: precursor division and death rates are Hill functions of M-CSF; committed cells' death falls with
-  RANKL and M-CSF; fusion competence requires DC-STAMP and OC-STAMP per nucleus above threshold, the fusion rate
+  (mitogenic signal M-CSF-bound CSF-1R, commitment marker TRAP, arrest signal c-Fos, fusion genes DC-STAMP
+  and OC-STAMP, TRAP, v-ATPase d2, integrin β3 and cathepsin K for resorption) and supplies the inputs
+  `rankl_nM`, `mcsf_nM` and `itam_ligand`.
+- *Fates*: precursor division and death rates are Hill functions of the cell's M-CSF-bound CSF-1R, division
+  also falling with c-Fos; committed cells' death falls with RANKL and M-CSF; fusion competence requires DC-STAMP and OC-STAMP per nucleus above threshold, the fusion rate
   of a pair grows with both partners' fusion genes; the survivor of a fusion is the partner with more nuclei.
 - *Resorption* (`boneabm/cells/osteoclast/resorption.py`; parameters in `osteoclasts.*`, sources in
   docs/references.md#resorption-per-osteoclast). An osteoclast resorbs only in a pit or a trench: a migrating
@@ -136,7 +137,7 @@ None beyond the experiment file: medium composition and changes, doses, perturba
 | knockouts and inhibitors | removing a gene's species and their synthesis, or scaling reactions: each phenotype follows from where the gene sits in the network |
 | a calcineurin inhibitor spares NF-κB | it scales only the dephosphorylation of NFATc1; NF-κB lies upstream |
 | RANKL dose-response saturating near 100 ng/mL | RANK occupancy (K_D 2 nM) and fast TRAF6 cycling that keeps the signal graded; OPG and antibody sequester RANKL in the fields |
-| precursors die without M-CSF, proliferate with it | division and survival rates follow the M-CSF at the cell's site; cells take M-CSF up from the medium |
+| precursors die without M-CSF, proliferate with it; a dense culture grows more slowly | division and survival rates follow the cell's own M-CSF-bound CSF-1R; binding takes M-CSF from the medium and the bound receptor is internalised with it, so neighbours share a depleting supply and each cell's signal falls as the culture fills (tests/test_precursors.py) |
 | peak of osteoclasts on days 4-6 and decline | precursors leave the cycle as c-Fos rises, commit (TRAP⁺), fuse and die faster once multinucleated; calibrated rates (`multinucleated_death_factor`, `division_arrest_cfos_molecules`) — not yet a mechanism |
 """
 

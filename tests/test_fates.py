@@ -22,18 +22,18 @@ DT, HOPS_PER_H, SPACING = E.time.dt_h, 1.28, E.domain.grid_spacing_um
 BELOW, ABOVE = 1 - 1e-9, 1 + 1e-9
 
 
-def kernel(u, mcsf, rankl, nuclei, trap, cfos, dcstamp, ocstamp, committed, mode):
+def kernel(u, mcsf, rankl, nuclei, trap, cfos, dcstamp, ocstamp, csf1r, committed, mode):
     """The kernel on a population whose rows are the cells given (per-cell arrays); returns its outputs and
     the updated committed and mode columns."""
     rows = np.arange(u.shape[0])
-    molecules = np.column_stack([trap, cfos, dcstamp, ocstamp]).astype(np.int64)
+    molecules = np.column_stack([trap, cfos, dcstamp, ocstamp, csf1r]).astype(np.int64)
     committed, mode = committed.copy(), mode.copy()
-    out = fates.decide(u, rows, mcsf, rankl, nuclei, molecules, np.arange(4), committed, mode, DT, HOPS_PER_H,
+    out = fates.decide(u, rows, mcsf, rankl, nuclei, molecules, np.arange(5), committed, mode, DT, HOPS_PER_H,
                        SPACING, P, Q)
     return [*out, committed, mode]
 
 
-def decide(n=1, u=None, mcsf=30.0, rankl=50.0, nuclei=1, trap=0, cfos=0, dcstamp=0, ocstamp=0,
+def decide(n=1, u=None, mcsf=30.0, rankl=50.0, nuclei=1, trap=0, cfos=0, dcstamp=0, ocstamp=0, csf1r=10,
            committed=False, mode=fates.NEW):
     """Run the kernel on ``n`` identical cells; ``u`` overrides columns: {column: value or array}."""
     uniforms = np.full((n, fates.N_UNIFORMS), 0.999999)  # by default nothing happens
@@ -41,7 +41,8 @@ def decide(n=1, u=None, mcsf=30.0, rankl=50.0, nuclei=1, trap=0, cfos=0, dcstamp
         uniforms[:, column] = value
     col = lambda v, dtype: np.full(n, v, dtype=dtype)  # noqa: E731
     out = kernel(uniforms, col(mcsf, float), col(rankl, float), col(nuclei, np.int64), col(trap, np.int64),
-                 col(cfos, np.int64), col(dcstamp, np.int64), col(ocstamp, np.int64), col(committed, np.bool_),
+                 col(cfos, np.int64), col(dcstamp, np.int64), col(ocstamp, np.int64), col(csf1r, np.int64),
+                 col(committed, np.bool_),
                  col(mode, np.int64))
     return dict(zip(("dies", "divides", "hops", "drive", "committed", "mode"), out))
 
@@ -51,16 +52,18 @@ def p(rate_per_h):
 
 
 def test_division_fires_at_exactly_its_probability_and_c_fos_halves_it():
-    full = fates.division_rate_per_h(30.0, 0.0, P)
-    assert full == pytest.approx(P.division_rate_max_per_h * 30 / (30 + P.division_mcsf_ec50_ng_ml))
+    full = fates.division_rate_per_h(10.0, 0.0, P)  # 10 M-CSF-bound CSF-1R, the default decide()'s
+    assert full == pytest.approx(P.division_rate_max_per_h * 10 / (10 + P.division_csf1r_half_molecules))
     assert decide(u={fates.U_DIVIDE: p(full) * BELOW})["divides"][0]
     assert not decide(u={fates.U_DIVIDE: p(full) * ABOVE})["divides"][0]
-    arrested = fates.division_rate_per_h(30.0, P.division_arrest_cfos_molecules, P)
+    arrested = fates.division_rate_per_h(10.0, P.division_arrest_cfos_molecules, P)
     assert arrested == pytest.approx(full / 2)
     # c-Fos is read per nucleus (the constant is 0.75: 3 molecules over 4 nuclei)
     assert P.division_arrest_cfos_molecules == 0.75
-    assert decide(u={fates.U_DIVIDE: p(arrested) * BELOW}, cfos=3, nuclei=4)["divides"][0]
-    assert not decide(u={fates.U_DIVIDE: p(arrested) * ABOVE}, cfos=3, nuclei=4)["divides"][0]
+    assert decide(u={fates.U_DIVIDE: p(arrested) * BELOW}, cfos=3, csf1r=40, nuclei=4)["divides"][0]
+    assert not decide(u={fates.U_DIVIDE: p(arrested) * ABOVE}, cfos=3, csf1r=40, nuclei=4)["divides"][0]
+    # the receptor signal is read per nucleus too, and without it a precursor does not divide
+    assert not decide(u={fates.U_DIVIDE: 0.0}, csf1r=0)["divides"][0]
 
 
 def test_trap_positive_cells_commit_for_good_and_never_divide():
@@ -81,8 +84,8 @@ def test_committed_cells_survive_on_rankl_and_mcsf_and_multinucleated_ones_die_f
     for nuclei, rate in ((1, supported), (3, supported * Q.multinucleated_death_factor)):
         assert decide(u={fates.U_DEATH: p(rate) * BELOW}, committed=True, nuclei=nuclei)["dies"][0]
         assert not decide(u={fates.U_DEATH: p(rate) * ABOVE}, committed=True, nuclei=nuclei)["dies"][0]
-    # precursors follow the M-CSF survival rule instead
-    precursor = fates.death_rate_per_h(30.0, P)
+    # precursors follow their CSF-1R survival signal instead
+    precursor = fates.death_rate_per_h(10.0, P)
     assert decide(u={fates.U_DEATH: p(precursor) * BELOW})["dies"][0]
     assert not decide(u={fates.U_DEATH: p(precursor) * ABOVE})["dies"][0]
 
@@ -140,12 +143,13 @@ def test_cells_are_decided_independently_of_their_neighbours_in_the_batch():
     u = rng.random((500, fates.N_UNIFORMS))
     args = dict(mcsf=rng.uniform(0, 30, 500), rankl=rng.uniform(0, 100, 500),
                 nuclei=rng.integers(1, 4, 500), trap=rng.integers(0, 8, 500), cfos=rng.integers(0, 3, 500),
-                dcstamp=rng.integers(0, 40, 500), ocstamp=rng.integers(0, 40, 500),
+                dcstamp=rng.integers(0, 40, 500), ocstamp=rng.integers(0, 40, 500), csf1r=rng.integers(0, 20, 500),
                 committed=rng.random(500) < 0.5, mode=rng.integers(0, 4, 500))
 
     def run(order):
         return kernel(u[order], *(args[name][order] for name in ("mcsf", "rankl", "nuclei", "trap", "cfos",
-                                                                 "dcstamp", "ocstamp", "committed", "mode")))
+                                                                 "dcstamp", "ocstamp", "csf1r", "committed",
+                                                                 "mode")))
 
     order = rng.permutation(500)
     forward, shuffled = run(np.arange(500)), run(order)

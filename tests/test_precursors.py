@@ -15,8 +15,10 @@ from boneabm.cells.motility import hop_rate_per_h
 from boneabm.config import load_experiment
 from boneabm.model import BoneModel
 
-# M-CSF held at its medium level: the cells' uptake reaction blocked
-STATIC_MCSF = {"signaling": {"inhibitors": [{"target": "mcsf_uptake"}]}}
+# The CSF-1R signal held at 10 bound receptors per cell (as at ≈ 30 ng/mL M-CSF), so every precursor divides
+# and dies at constant rates: the exact branching process below
+BOUND_CSF1R = 10
+STATIC_MCSF = {"signaling": {"clamps": [{"species": "CSF1R_M", "molecules": BOUND_CSF1R}]}}
 
 
 def run(model: BoneModel, hours: float) -> BoneModel:
@@ -34,7 +36,9 @@ def test_without_mcsf_the_culture_dies_out_over_days():
     survive = np.exp(-p.death_rate_no_mcsf_per_h * 48)  # exact: per-tick survival exp(-d*dt), 480 ticks
     mean, sd = n0 * survive, np.sqrt(n0 * survive * (1 - survive))
     assert abs(model.population.n_alive - mean) < 4 * sd
-    assert model.divisions_total == 0  # no M-CSF, no proliferation
+    # no M-CSF, no proliferation: only cells whose bound CSF-1R (≈ 9 per cell, internalised within about 15 min)
+    # still signals in the first hour divide
+    assert model.divisions_total < 0.02 * n0
     run(model, 120)  # day 7
     assert model.population.n_alive < 0.02 * n0  # expected 0.6 %
 
@@ -58,8 +62,8 @@ def test_with_mcsf_sparse_precursors_expand_at_the_rate_mcsf_sets():
     n0 = model.population.n_alive
     run(model, 24)
     p, dt = precursor_parameters(experiment.precursors), experiment.time.dt_h
-    mean, sd = branching_mean_sd(n0, float(probability(death_rate_per_h(30.0, p), dt)),
-                                 float(probability(division_rate_per_h(30.0, 0.0, p), dt)), 240)
+    mean, sd = branching_mean_sd(n0, float(probability(death_rate_per_h(BOUND_CSF1R, p), dt)),
+                                 float(probability(division_rate_per_h(BOUND_CSF1R, 0.0, p), dt)), 240)
     assert 1.8 < mean / n0 < 2.0  # doubling in about a day
     assert abs(model.population.n_alive - mean) < 4 * sd
 
@@ -166,3 +170,41 @@ def test_mesa_grid_agents_and_arrays_agree_through_births_deaths_and_moves():
     # ids are never reused: every id ever handed out is distinct and counted
     assert len({a.unique_id for a in agents}) == len(agents)
     assert model.agent_id_counter - 1 == experiment.n_plated + model.divisions_total
+
+
+def test_the_precursor_pool_follows_m_csf_through_the_receptor_signal():
+    """Tushinski et al. 1982; Tushinski & Stanley 1985: BMMs survive on low CSF-1 and proliferate in proportion
+    to it. Sparse cultures (no contact limits) for 72 h at 1, 3 and 30 ng/mL: the mean bound CSF-1R per cell
+    and the number of cells both rise with M-CSF; at 1 ng/mL the culture survives but barely expands."""
+    counts, bound = {}, {}
+    for mcsf in (1, 3, 30):
+        model = run(BoneModel(load_experiment(data={
+            "seed": 8, "medium": {"mcsf_ng_ml": mcsf}, "domain": {"width_um": 3000, "height_um": 3000},
+            "precursors": {"plating_density_per_cm2": 4000}})), 72)
+        pop = model.population
+        counts[mcsf] = pop.n_alive
+        bound[mcsf] = pop.molecules[pop.rows][:, model.network.species_index("CSF1R_M")].mean()
+    n0 = round(4000 * 0.09)  # 360 cells plated on 0.09 cm²
+    assert bound[1] < bound[3] < bound[30]
+    # Poisson-like spread of a few hundred cells: sd < 40, so 4 sd ≈ 160 separates the arms
+    assert counts[1] + 160 < counts[3] + 80 < counts[30]
+    assert 0.5 * n0 < counts[1] < 2 * n0 and counts[30] > 4 * n0
+
+
+def test_a_dense_culture_takes_its_m_csf_from_its_neighbours_and_signals_less():
+    """M-CSF consumption by CSF-1R internalisation (Tushinski et al. 1982): per cell, the bound receptor is lower
+    in a confluent culture than in a sparse one fed the same medium, by the depletion of the medium between
+    changes (no medium change here for 96 h). 1,000 sparse cells and 1,600 confluent ones: the means of a
+    Poisson-like count near 9 differ by more than 4 standard errors (≈ 0.1 each)."""
+    bound = {}
+    for density, width_um in ((4000, 5000), (1.6e5, 1000)):
+        model = run(BoneModel(load_experiment(data={
+            "seed": 8, "medium": {"change_every_h": None}, "domain": {"width_um": width_um, "height_um": width_um},
+            "precursors": {"plating_density_per_cm2": density, **FROZEN}})), 96)
+        pop = model.population
+        counts = pop.molecules[pop.rows][:, model.network.species_index("CSF1R_M")]
+        bound[density] = (counts.mean(), counts.std() / np.sqrt(counts.size),
+                          model.fields.medium["mcsf"] / model.fields.fresh["mcsf"])
+    sparse, dense = bound[4000], bound[1.6e5]
+    assert dense[2] < 0.7 and sparse[2] > 0.95  # the confluent culture ate into its medium, the sparse one did not
+    assert sparse[0] - dense[0] > 4 * np.hypot(sparse[1], dense[1])

@@ -5,6 +5,8 @@ from boneabm.cells.contract import Contract, SuppliedInput
 CONTRACT = Contract(
     lineage="osteoclast",
     roles={
+        "mitogenic_signal": "count per nucleus of activated growth-factor receptor (M-CSF-bound CSF-1R) that drives "
+                            "a precursor's proliferation and survival",
         "commitment_marker": "count per nucleus that marks a committed TRAP⁺ pre-osteoclast",
         "arrest_signal": "count per nucleus that withdraws a precursor from the cell cycle (c-Fos)",
         "fusion_gene_1": "first master fusogen (DC-STAMP); fusion needs both",

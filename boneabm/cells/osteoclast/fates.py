@@ -2,8 +2,9 @@
 factors at its site and its molecule counts: the rates as small functions of one cell, and the kernel that
 applies them to every living cell.
 
-Precursors live, divide and die by M-CSF and wander by a random walk; RANKL signaling withdraws them from the
-cycle through c-Fos. TRAP⁺ cells commit for good: they stop dividing, and their survival rests on RANKL and
+Precursors live, divide and die by their M-CSF-bound CSF-1R (so by the M-CSF they take up from the medium,
+which their neighbours share) and wander by a random walk; RANKL signaling withdraws them from the cycle
+through c-Fos. TRAP⁺ cells commit for good: they stop dividing, and their survival rests on RANKL and
 M-CSF together. Committed cells with enough DC-STAMP and OC-STAMP drive fusion. Multinucleated cells cycle
 between migrating and resorbing a pit (in place) or a trench (while moving). Molecule counts are read per
 nucleus, so a fused cell is judged by its concentrations.
@@ -30,13 +31,11 @@ N_UNIFORMS = 9
 
 class PrecursorParameters(NamedTuple):
     division_rate_max_per_h: float
-    division_mcsf_ec50_ng_ml: float
-    division_hill_n: float
+    division_csf1r_half_molecules: float
     division_arrest_cfos_molecules: float
     death_rate_basal_per_h: float
     death_rate_no_mcsf_per_h: float
-    survival_mcsf_ec50_ng_ml: float
-    survival_hill_n: float
+    survival_csf1r_half_molecules: float
 
 
 class OsteoclastParameters(NamedTuple):
@@ -82,18 +81,18 @@ def probability(rate_per_h, dt_h):
 
 
 @nb.njit(cache=True)
-def division_rate_per_h(mcsf_ng_ml, cfos_per_nucleus, p):
-    """M-CSF drives proliferation (Tushinski & Stanley 1985); RANKL signaling through c-Fos withdraws the cell
-    from the cycle (Sankar et al. 2004)."""
+def division_rate_per_h(csf1r_per_nucleus, cfos_per_nucleus, p):
+    """Activated CSF-1R drives proliferation (Tushinski & Stanley 1985); RANKL signaling through c-Fos
+    withdraws the cell from the cycle (Sankar et al. 2004)."""
     arrest = 1.0 - hill(cfos_per_nucleus, p.division_arrest_cfos_molecules, 2.0)
-    return p.division_rate_max_per_h * hill(mcsf_ng_ml, p.division_mcsf_ec50_ng_ml, p.division_hill_n) * arrest
+    return p.division_rate_max_per_h * hill(csf1r_per_nucleus, p.division_csf1r_half_molecules, 1.0) * arrest
 
 
 @nb.njit(cache=True)
-def death_rate_per_h(mcsf_ng_ml, p):
-    """Without M-CSF macrophages die by apoptosis within days; low M-CSF already keeps them alive
+def death_rate_per_h(csf1r_per_nucleus, p):
+    """Without CSF-1R signaling macrophages die by apoptosis within days; a little already keeps them alive
     (Tushinski et al. 1982)."""
-    survival = hill(mcsf_ng_ml, p.survival_mcsf_ec50_ng_ml, p.survival_hill_n)
+    survival = hill(csf1r_per_nucleus, p.survival_csf1r_half_molecules, 1.0)
     return p.death_rate_basal_per_h + (p.death_rate_no_mcsf_per_h - p.death_rate_basal_per_h) * (1.0 - survival)
 
 
@@ -142,7 +141,8 @@ def decide(u, rows, mcsf_ng_ml, rankl_ng_ml, nuclei, molecules, stage_columns, c
     """One tick's fates for the cells in population ``rows``: ``u``, ``mcsf_ng_ml`` and ``rankl_ng_ml`` are
     per listed cell; ``nuclei``, ``molecules``, ``committed`` and ``mode`` are population columns, the last two
     updated in place; ``stage_columns`` are the molecule columns of the roles commitment_marker, arrest_signal,
-    fusion_gene_1 and fusion_gene_2 (TRAP, c-Fos, DC-STAMP and OC-STAMP in the built-in network).
+    fusion_gene_1, fusion_gene_2 and mitogenic_signal (TRAP, c-Fos, DC-STAMP, OC-STAMP and M-CSF-bound CSF-1R in
+    the built-in network).
     Returns per listed cell (dies, divides, hops, fusion drive).
 
     A cell that dies does nothing else; a dividing cell does not also hop; only committed survivors drive
@@ -150,7 +150,8 @@ def decide(u, rows, mcsf_ng_ml, rankl_ng_ml, nuclei, molecules, stage_columns, c
     migrating, slow along a trench, not at all in a pit).
     """
     n = rows.shape[0]
-    trap, cfos, dcstamp, ocstamp = stage_columns[0], stage_columns[1], stage_columns[2], stage_columns[3]
+    trap, cfos, dcstamp, ocstamp, csf1r = (stage_columns[0], stage_columns[1], stage_columns[2], stage_columns[3],
+                                           stage_columns[4])
     dies = np.zeros(n, dtype=np.bool_)
     divides = np.zeros(n, dtype=np.bool_)
     hops = np.zeros(n, dtype=np.bool_)
@@ -162,12 +163,12 @@ def decide(u, rows, mcsf_ng_ml, rankl_ng_ml, nuclei, molecules, stage_columns, c
         if committed[r]:
             death = committed_death_rate_per_h(rankl_ng_ml[i], mcsf_ng_ml[i], nuclei[r], q)
         else:
-            death = death_rate_per_h(mcsf_ng_ml[i], p)
+            death = death_rate_per_h(molecules[r, csf1r] / k, p)
         if u[i, U_DEATH] < probability(death, dt_h):
             dies[i] = True
             continue
         if not committed[r]:
-            division = division_rate_per_h(mcsf_ng_ml[i], molecules[r, cfos] / k, p)
+            division = division_rate_per_h(molecules[r, csf1r] / k, molecules[r, cfos] / k, p)
             divides[i] = u[i, U_DIVIDE] < probability(division, dt_h)
         hop_rate = precursor_hops_per_h
         if nuclei[r] > 1:
