@@ -444,6 +444,12 @@ class SignalingConfig(_Section):
         [], description="Genes removed (a gene name alone means from t = 0, for good).")
     inhibitors: list[InhibitorConfig] = Field([], description="Drugs or blocks acting on reactions.")
     clamps: list[ClampConfig] = Field([], description="Species held at a fixed count.")
+    observables: dict[str, list[str]] = Field(
+        {}, description="Readouts added to the network's own without copying its file: name -> species summed "
+        "per cell, written to cells.csv and (mean, sd) to timeseries.csv like the network's observables.")
+    counters: dict[str, str] = Field(
+        {}, description="Reactions whose firings are counted per cell, added to the network's counters: name -> "
+        "reaction (cells.csv <name>, timeseries.csv <name>_total).")
     pulses: list[PulseConfig] = Field(
         [], description="Pulse trains: a species held at a count during pulses of duration_min every period_min, "
         "from start_h to stop_h (external Ca²⁺ pulses, as in Tomida et al. 2003).")
@@ -587,6 +593,16 @@ def _check_signaling(signaling: SignalingConfig) -> list[str]:
             resolve(value)
         except UserError as exc:
             lines.append(f"signaling.{key} = {value!r}: {str(exc).split(': ', 1)[1]}")
+    from boneabm.columns import expand
+    from boneabm.signaling.network import with_outputs
+
+    try:
+        network = with_outputs(network, signaling.observables, signaling.counters)
+        for table in ("cells", "timeseries"):
+            expand(table, network.spec.observables, network.spec.counters)
+    except (UserError, ValueError) as exc:
+        lines.append(f"signaling.observables / signaling.counters = "
+                     f"{ {**signaling.observables, **signaling.counters}!r}: {str(exc).split(': ', 1)[-1]}")
     from boneabm.cells.contract import ContractError, bind
     from boneabm.cells.osteoclast.contract import CONTRACT
 

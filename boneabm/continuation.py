@@ -18,7 +18,7 @@ from boneabm.model import BoneModel
 from boneabm.output import (PARTIAL_SUFFIX, Recorder, RunDirectory, default_run_dir, partial_path, read_metadata,
                             truncate_tables)
 from boneabm.runner import Checkpointing, checkpoints_in, drive
-from boneabm.signaling.network import load_network, network_path
+from boneabm.signaling.network import load_network, network_path, with_outputs
 from boneabm.yamlio import apply_overrides
 
 
@@ -48,7 +48,7 @@ def resume(run_dir: Path, progress: bool = False, command: list[str] | None = No
         raise UserError(f"{partial}: no checkpoint to resume from (start runs with --checkpoint-every HOURS)")
     saved = state.load(found[-1])
     experiment = validate(saved.meta["experiment"], str(found[-1]))
-    _same_network(saved, partial / "network.yaml", found[-1])
+    _same_network(saved, partial / "network.yaml", found[-1], experiment)
     checkpointing = Checkpointing(**metadata["checkpoints"]) if metadata.get("checkpoints") else None
     directory = RunDirectory.reopen(partial, final, command, resumed_from=str(found[-1]),
                                     resumed_at_h=saved.time_h)
@@ -74,8 +74,10 @@ def _alive_here(metadata: dict) -> bool:
     return int(metadata["pid"]) != os.getpid()
 
 
-def _same_network(saved: state.ModelState, network_file: Path, checkpoint: Path) -> None:
-    network = load_network(network_file)
+def _same_network(saved: state.ModelState, network_file: Path, checkpoint: Path,
+                  experiment: Experiment) -> None:
+    network = with_outputs(load_network(network_file), experiment.signaling.observables,
+                           experiment.signaling.counters)
     digest = state.spec_digest(network.spec.model_dump(mode="json"))
     if digest != saved.meta["networks"]["osteoclast"]["digest"]:
         raise state.CheckpointError(f"checkpoint {checkpoint}: written with a different network than "
@@ -118,7 +120,7 @@ def plan_fork(checkpoint: Path, overrides: list[str] | tuple[str, ...] = (), see
     saved = saved or state.load(checkpoint)
     parent = validate(saved.meta["experiment"], str(checkpoint))
     # the fork runs the checkpoint's network and its directory holds the file named by the config: they must agree
-    _same_network(saved, network_path(parent.signaling.network), checkpoint)
+    _same_network(saved, network_path(parent.signaling.network), checkpoint, parent)
     data = apply_overrides(parent.to_dict(), overrides)
     data.pop("seed", None)
     before, after = _flat({k: v for k, v in parent.to_dict().items() if k != "seed"}), _flat(data)
@@ -158,8 +160,8 @@ def continue_fork(saved: state.ModelState, experiment: Experiment, record: dict,
     directory.note(forked_from=record, **({"checkpoints": checkpointing.as_metadata()} if checkpointing else {}))
 
     def start():
-        directory.write_inputs(experiment)
         model = BoneModel.from_state(saved, experiment)
+        directory.write_inputs(experiment, model.network)
         if experiment.seed != record["parent_seed"]:  # new streams: the fork's own future
             model.reseed(experiment.seed)
         return model, Recorder(directory.path, model.network, experiment.output.format)

@@ -20,7 +20,7 @@ from boneabm.cells.osteoclast.lineage import OsteoclastLineage
 from boneabm.config import Experiment
 from boneabm.environment.bone import Bone
 from boneabm.environment.fields import Fields
-from boneabm.signaling.network import Network, load_network, network_from_dict
+from boneabm.signaling.network import Network, network_from_dict
 from boneabm.state import CheckpointError, ModelState, spec_digest
 
 
@@ -45,7 +45,7 @@ class BoneModel(mesa.Model):
         self.fields = Fields(experiment)
         self.bone = Bone(experiment.bone, experiment.domain)
         networks = networks or {}
-        self.lineages = {kind.name: kind(self, networks.get(kind.name) or load_network(kind.network_file(experiment)))
+        self.lineages = {kind.name: kind(self, networks.get(kind.name) or kind.network_for(experiment))
                          for kind in self.LINEAGES}
         self.osteoclasts = self.lineages["osteoclast"]
         # (time_h, event, cell_id, partner_id or None, nuclei, generation, age_h or NaN): the columns of

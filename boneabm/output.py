@@ -34,7 +34,7 @@ from boneabm.environment.fields import ANTIBODY_DA
 from boneabm.units import MCSF_HOMODIMER_DA, OPG_DIMER_DA, RANKL_MONOMER_DA, nM_to_ng_ml
 from boneabm.errors import UserError
 from boneabm.files import write_atomically
-from boneabm.signaling.network import load_network, network_path
+from boneabm.signaling.network import Network, network_path
 
 SCHEMA_VERSION = 3  # 2: events' value split into nuclei, generation and age_h; columns.csv; parquet;
 #                    3: osteoclast_days
@@ -187,10 +187,10 @@ class RunDirectory:
         }
         self._write_metadata()
 
-    def write_inputs(self, experiment: Experiment) -> None:
-        """The resolved config, the network the run used and the data dictionary of its tables, so the
-        directory alone describes the run (a ``.partial`` one too)."""
-        network = load_network(experiment.signaling.network)
+    def write_inputs(self, experiment: Experiment, network: Network) -> None:
+        """The resolved config, the network file the run used and the data dictionary of its tables (with the
+        readouts the config adds to the network), so the directory alone describes the run (a ``.partial`` one
+        too)."""
         (self.path / "config.yaml").write_text(experiment.to_yaml(), encoding="utf-8")
         shutil.copyfile(network_path(experiment.signaling.network), self.path / "network.yaml")
         write_atomically(self.path / "columns.csv",

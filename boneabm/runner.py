@@ -124,8 +124,8 @@ def execute(experiment: Experiment, out: Path | None = None, progress: bool = Fa
         directory.note(checkpoints=checkpointing.as_metadata())
 
     def start():
-        directory.write_inputs(experiment)
         model = BoneModel(experiment)
+        directory.write_inputs(experiment, model.network)
         return model, Recorder(directory.path, model.network, experiment.output.format)
 
     return drive(directory, start, progress, True, checkpointing)

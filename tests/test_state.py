@@ -1,6 +1,6 @@
 """The model's state as data: checkpoints, resume and fork continue a run exactly, and refuse what they cannot.
 
-The culture is small (20 x 20 sites) with RANKL, so that by 24 h cells have committed and by 48 h they fuse:
+The culture is small (20 x 20 sites) with RANKL, so that by 24 h cells have committed and by 60 h they fuse:
 every part of the state (molecules, random streams, fields, bone, osteoclast records) is exercised.
 """
 
@@ -26,9 +26,10 @@ from boneabm.runner import Checkpointing, checkpoints_in, execute
 from boneabm.state import load, save
 from conftest import SMALL, merged
 
-CULTURE = merged(SMALL, {"name": "culture", "time": {"duration_h": 48, "record_every_h": 2, "snapshot_every_h": 12},
+CULTURE = merged(SMALL, {"name": "culture", "time": {"duration_h": 60, "record_every_h": 2, "snapshot_every_h": 12},
                          "medium": {"rankl_ng_ml": 100},
-                         # binucleated cells count as osteoclasts, so records and resorption start within 48 h
+                         # binucleated cells count as osteoclasts, so records and resorption start within 60 h
+                         # (the first fusions come at about 50 h on this small patch)
                          "osteoclasts": {"min_nuclei": 2}})
 APPENDED = ("timeseries", "cells", "events")
 TABLES = APPENDED + ("osteoclasts", "osteoclast_days", "bone")
@@ -56,7 +57,7 @@ def checkpointed(tmp_path_factory, experiment):
 
 def test_the_state_round_trips_and_the_restored_model_continues_exactly(tmp_path, experiment):
     straight = BoneModel(experiment)
-    for _ in range(240):
+    for _ in range(300):
         straight.step()
     path = save(straight.state(), tmp_path / "state.npz")
     restored = BoneModel.from_state(load(path))
@@ -64,7 +65,7 @@ def test_the_state_round_trips_and_the_restored_model_continues_exactly(tmp_path
     assert {a.unique_id for a in restored.agents} == {a.unique_id for a in straight.agents}
     assert not restored.grid.empty.data[restored.population.x[restored.population.rows],
                                         restored.population.y[restored.population.rows]].any()
-    for _ in range(240):
+    for _ in range(300):
         straight.step()
         restored.step()
     a, b = straight.state(), restored.state()
@@ -86,7 +87,7 @@ def test_checkpointing_changes_no_table_and_writes_one_file_per_interval_and_at_
     assert csv_bytes(checkpointed) == csv_bytes(reference)
     names = [p.name for p in checkpoints_in(checkpointed)]
     assert names == ["checkpoint-000012.000h.npz", "checkpoint-000024.000h.npz", "checkpoint-000036.000h.npz",
-                     "checkpoint-000048.000h.npz"]
+                     "checkpoint-000048.000h.npz", "checkpoint-000060.000h.npz"]
     metadata = json.loads((checkpointed / "metadata.json").read_text())
     assert metadata["checkpoints"] == {"every_h": 12.0, "keep": None}
 
@@ -368,14 +369,14 @@ def test_the_api_writes_checkpoints_and_resumes_an_interrupted_run(tmp_path):
 
 
 def test_osteoclast_days_add_up_to_each_osteoclast_and_a_resume_from_mid_day_writes_the_same(tmp_path):
-    """Three days of fast fusion: osteoclasts that live over midnight and grow. Each one's days add up to its
+    """Three and a half days of fast fusion: osteoclasts that live over midnight and grow. Each one's days add up to its
     life and, to float rounding, to the bone osteoclasts.csv books to it; a run resumed from its 36-h checkpoint
     (days open in the middle) writes the same osteoclast_days.csv as the uninterrupted run."""
     import shutil
 
     import boneabm
 
-    config = merged(CULTURE, {"time": {"duration_h": 72}, "osteoclasts": {"fusion_rate_per_h": 6}})
+    config = merged(CULTURE, {"time": {"duration_h": 84}, "osteoclasts": {"fusion_rate_per_h": 6}})
     first = boneabm.run(config, out=tmp_path / "run", checkpoint_every_h=12)
     osteoclasts, days = first.osteoclasts.set_index("osteoclast_id"), first.osteoclast_days
     assert not days.duplicated(["osteoclast_id", "day"]).any()
@@ -383,7 +384,7 @@ def test_osteoclast_days_add_up_to_each_osteoclast_and_a_resume_from_mid_day_wri
     assert (days.groupby("osteoclast_id").max_nuclei.nunique() > 1).any()  # some grew from one day to the next
     totals = days.groupby("osteoclast_id")[["alive_h", "resorbed_um3", "collagen_removed_um3"]].sum()
     assert list(totals.index) == list(osteoclasts.index)
-    life_h = osteoclasts.died_h.fillna(72.0) - osteoclasts.formed_h
+    life_h = osteoclasts.died_h.fillna(84.0) - osteoclasts.formed_h
     np.testing.assert_allclose(totals.alive_h, life_h, rtol=0, atol=1e-9)
     for column in ("resorbed_um3", "collagen_removed_um3"):  # each written with 10 significant digits
         np.testing.assert_allclose(totals[column], osteoclasts[column], rtol=1e-9, atol=1e-9)
@@ -399,7 +400,7 @@ def test_osteoclast_days_add_up_to_each_osteoclast_and_a_resume_from_mid_day_wri
 
     stopped = tmp_path / "stopped.partial"
     shutil.copytree(first.path, stopped)
-    for checkpoint in checkpoints_in(stopped)[3:]:  # 48, 60 and 72 h: resumed from 36 h
+    for checkpoint in checkpoints_in(stopped)[3:]:  # 48 to 84 h: resumed from 36 h
         checkpoint.unlink()
     metadata = json.loads((stopped / "metadata.json").read_text())
     (stopped / "metadata.json").write_text(json.dumps({**metadata, "status": "interrupted"}))

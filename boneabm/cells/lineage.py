@@ -13,6 +13,7 @@ import numpy as np
 from boneabm.cells.agent import Cell
 from boneabm.cells.contract import Contract, bind
 from boneabm.cells.population import Population
+from boneabm.signaling.network import Network, load_network
 from boneabm.signaling.perturbations import Perturbation, PerturbationSchedule
 from boneabm.signaling.ssa import advance
 
@@ -44,6 +45,11 @@ class Lineage:
     def network_file(cls, experiment) -> str:
         """The network the experiment gives this lineage (a built-in name or a path)."""
         raise NotImplementedError
+
+    @classmethod
+    def network_for(cls, experiment) -> Network:
+        """The compiled network the experiment gives this lineage (its file, unless the lineage adds to it)."""
+        return load_network(cls.network_file(experiment))
 
     def plate_initial(self) -> None:
         """Place the lineage's cells at t = 0 (none, unless the lineage says)."""

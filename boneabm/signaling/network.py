@@ -526,6 +526,21 @@ def load_network(name_or_path: str | Path = "rank") -> Network:
     return _LOADED[key]
 
 
+def with_outputs(network: Network, observables: dict[str, list[str]], counters: dict[str, str]) -> Network:
+    """The network with more observables (name -> species summed) and counters (name -> reaction counted):
+    readouts only, so its dynamics and reaction search order are the network's own. A name the network already
+    uses is refused, like an unknown species or reaction."""
+    if not observables and not counters:
+        return network
+    taken = sorted((set(observables) | set(counters)) & (set(network.observables) | set(network.counters)))
+    if taken:
+        raise NetworkError(f"{network.spec.name}: {', '.join(taken)} already named by the network's own outputs "
+                           f"({', '.join([*network.observables, *network.counters])}); choose another name")
+    spec = network.spec.model_copy(update={"observables": {**network.spec.observables, **observables},
+                                           "counters": {**network.spec.counters, **counters}})
+    return compile_network(spec, network.source, list(network.arrays.search_order))
+
+
 def network_from_dict(data: dict, source: str = "network", search_order: list[int] | None = None) -> Network:
     """Compile a network given as a mapping (tests, notebooks, checkpoints)."""
     try:

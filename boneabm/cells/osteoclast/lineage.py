@@ -16,6 +16,7 @@ from boneabm.cells.osteoclast.resorption import resorption
 from boneabm.cells.osteoclast.stages import MODE_NAMES, stages
 from boneabm.cells.placement import claim_free_neighbours
 from boneabm.rng import draw_uniforms
+from boneabm.signaling.network import Network, with_outputs
 from boneabm.signaling.ssa import split_molecules
 from boneabm.units import MCSF_HOMODIMER_DA, RANKL_MONOMER_DA, nM_to_ng_ml
 
@@ -67,6 +68,12 @@ class OsteoclastLineage(Lineage):
     @classmethod
     def network_file(cls, experiment) -> str:
         return experiment.signaling.network
+
+    @classmethod
+    def network_for(cls, experiment) -> Network:
+        """The signaling section's network with the readouts the experiment adds to it."""
+        return with_outputs(super().network_for(experiment), experiment.signaling.observables,
+                            experiment.signaling.counters)
 
     def plate_initial(self) -> None:
         """Bone-marrow macrophages at the plating density, uniformly at random on free sites."""
