@@ -38,8 +38,16 @@ def test_added_readouts_are_the_sums_and_counts_they_name(tmp_path):
     at12 = cells[cells.time_h == 12.0]
     assert at12["rank_all"].sum() > 0 and ts.loc[12.0, "rankl_bindings_total"] >= at12["rankl_bindings"].sum()
     # a fork from the run's checkpoint keeps them (the network it continues is the network plus the readouts)
-    forked = boneabm.fork(run.path / "checkpoints" / "checkpoint-000006.000h.npz", out=tmp_path / "fork")
+    checkpoint = run.path / "checkpoints" / "checkpoint-000006.000h.npz"
+    forked = boneabm.fork(checkpoint, out=tmp_path / "fork")
     assert "rank_all" in forked.cells.columns
+    # a fork may start pulses (what happens from now on), not change the readouts (the tables' columns)
+    pulsed = boneabm.fork(checkpoint, out=tmp_path / "pulsed", overrides=[
+        "signaling.pulses=[{species: CaN_a, molecules: 3, period_min: 4, duration_min: 1, start_h: 6}]"])
+    assert pulsed.metadata["forked_from"]["changes"]["signaling.pulses"][0]["period_min"] == 4
+    with pytest.raises(UserError, match="signaling.observables"):
+        boneabm.fork(checkpoint, out=tmp_path / "readouts", overrides=["signaling.observables={x: [RANK]}"])
+    assert not (tmp_path / "readouts").exists()
 
 
 @pytest.mark.parametrize("signaling, named", [
