@@ -125,3 +125,16 @@ def test_a_pulse_train_is_refused_when_its_pulse_outlasts_its_period():
     with pytest.raises(UserError, match="duration_min = 5.0 must be shorter than period_min = 4.0"):
         load_experiment(data={"signaling": {"pulses": [{"species": "CaN_a", "molecules": 3, "period_min": 4,
                                                         "duration_min": 5}]}})
+
+
+def test_a_tick_is_split_at_every_pulse_edge_and_the_pulse_is_on_only_inside_its_pulses():
+    from boneabm.signaling.perturbations import PerturbationSchedule
+
+    train = _pulses(4.0, 1.0, start_h=24.0, stop_h=24.1)  # 1 min every 4 min for 6 min
+    schedule = PerturbationSchedule(load_network("rank"), [train])
+    pieces = schedule.segments(23.9, 24.2)
+    expected = [23.9, 24.0, 24 + 1 / 60, 24 + 4 / 60, 24 + 5 / 60, 24.1, 24.2]
+    assert np.allclose([a for a, _ in pieces] + [pieces[-1][1]], expected)
+    on = [bool(schedule.at(a).clamped.any()) for a, _ in pieces]
+    assert on == [False, True, False, True, False, False]
+    assert schedule.segments(24.2, 24.3) == [(24.2, 24.3)]  # after the train: one piece, the whole tick

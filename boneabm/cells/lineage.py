@@ -88,9 +88,9 @@ class Lineage:
             effect = self.perturbations.at(piece_start_h)
             effect.apply_clamps(pop.molecules, rows, nuclei)
             events = np.zeros(n, dtype=np.int64)
-            advance(pop.molecules, pop.rng_state, rows, nuclei.astype(np.float64), inputs,
-                    dt_h if len(pieces) == 1 else piece_end_h - piece_start_h, effect.rate_scale, effect.clamped, network.arrays, events, fired,
-                    consumed)
+            piece_h = dt_h if len(pieces) == 1 else piece_end_h - piece_start_h  # a whole tick exactly, if whole
+            advance(pop.molecules, pop.rng_state, rows, nuclei.astype(np.float64), inputs, piece_h,
+                    effect.rate_scale, effect.clamped, network.arrays, events, fired, consumed)
             self.ssa_events_total += int(events.sum())
         self.cell_hours += n * dt_h
         self.ssa_events_by_reaction += fired.sum(axis=0)

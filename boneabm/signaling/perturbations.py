@@ -48,8 +48,8 @@ class Perturbation:
             last = self._pulse_index(to_h)
             for k in range(first, last + 1):
                 times += [self.start_h + k * self.period_h, self.start_h + k * self.period_h + self.duration_h]
-        ends = to_h if self.stop_h is None else min(to_h, self.stop_h)
-        return sorted({t for t in times if from_h < t < to_h and (t <= ends or t == self.stop_h)})
+        last_h = to_h if self.stop_h is None else self.stop_h  # no pulse edge after the train stops
+        return sorted({t for t in times if from_h < t < to_h and t <= last_h})
 
 
 @dataclass(frozen=True)
