@@ -83,13 +83,14 @@ class Lineage:
         consumed = np.zeros((n, len(network.inputs)))
         x, y = pop.x[rows], pop.y[rows]
         nuclei, inputs = pop.nuclei[rows], self.inputs(fields, x, y)
+        volume = nuclei.astype(np.float64)  # the kernel's cell volume, once for every piece of the tick
         pieces = self.perturbations.segments(start_h, start_h + dt_h)
         for piece_start_h, piece_end_h in pieces:
             effect = self.perturbations.at(piece_start_h)
             effect.apply_clamps(pop.molecules, rows, nuclei)
             events = np.zeros(n, dtype=np.int64)
             piece_h = dt_h if len(pieces) == 1 else piece_end_h - piece_start_h  # a whole tick exactly, if whole
-            advance(pop.molecules, pop.rng_state, rows, nuclei.astype(np.float64), inputs, piece_h,
+            advance(pop.molecules, pop.rng_state, rows, volume, inputs, piece_h,
                     effect.rate_scale, effect.clamped, network.arrays, events, fired, consumed)
             self.ssa_events_total += int(events.sum())
         self.cell_hours += n * dt_h
