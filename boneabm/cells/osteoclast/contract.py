@@ -8,7 +8,8 @@ CONTRACT = Contract(
         "mitogenic_signal": "count per nucleus of activated growth-factor receptor (M-CSF-bound CSF-1R) that drives "
                             "a precursor's proliferation and survival",
         "commitment_marker": "count per nucleus that marks a committed TRAP⁺ pre-osteoclast",
-        "arrest_signal": "count per nucleus that withdraws a precursor from the cell cycle (c-Fos)",
+        "g1_cyclin": "count per nucleus of free (inhibitor-unbound) G1 cyclin-CDK that drives a mononuclear cell "
+                     "through G1 into division (cyclin D-CDK4/6)",
         "fusion_gene_1": "first master fusogen (DC-STAMP); fusion needs both",
         "fusion_gene_2": "second master fusogen (OC-STAMP)",
         "acid_phosphatase": "adds to resorption (TRAP)",
