@@ -14,7 +14,6 @@ free cyclin (the role ``g1_cyclin``). Phenotypes checked:
 Means over 300 cells; tolerances are at least 4 standard errors of the compared means.
 """
 
-import numpy as np
 import pytest
 
 from boneabm.catalog import find
