@@ -87,8 +87,11 @@ class Bone:
         """Resorbed volume and area, pits and trenches, depths."""
         resorbed = self.mineral_depth_um > RESORBED_DEPTH_UM
         labels, n_events = self._events(resorbed)
-        n_trenches = sum(self._elongation(self._unwrapped(np.argwhere(labels == k))) >= self.config.trench_elongation
-                         for k in range(1, n_events + 1))
+        # one pass over the map for every event's pixels (as np.argwhere(labels == k), in the same order), so
+        # the cost grows with the map, not with the map times the number of events
+        pixels = ndimage.value_indices(labels, ignore_value=0)
+        n_trenches = sum(self._elongation(self._unwrapped(np.column_stack(pixels[k])))
+                         >= self.config.trench_elongation for k in range(1, n_events + 1))
         depths = self.mineral_depth_um[resorbed]
         return {
             "resorbed_volume_um3": float(self.mineral_depth_um.sum() * self.pixel_area_um2),
