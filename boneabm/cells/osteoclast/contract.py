@@ -5,8 +5,8 @@ from boneabm.cells.contract import Contract, SuppliedInput
 CONTRACT = Contract(
     lineage="osteoclast",
     roles={
-        "mitogenic_signal": "count per nucleus of activated growth-factor receptor (M-CSF-bound CSF-1R) that drives "
-                            "a precursor's proliferation and survival",
+        "mitogenic_signal": "count per nucleus of activated growth-factor receptor (M-CSF-bound CSF-1R) that keeps "
+                            "an uncommitted cell alive (its proliferation goes through the network's G1 cyclin)",
         "commitment_marker": "count per nucleus that marks a committed TRAP⁺ pre-osteoclast",
         "g1_cyclin": "count per nucleus of free (inhibitor-unbound) G1 cyclin-CDK that drives a mononuclear cell "
                      "through G1 into division (cyclin D-CDK4/6)",
