@@ -25,7 +25,7 @@ UM2_PER_CM2 = 1e8
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _ticks(value_h: float, dt_h: float, least: int = 1) -> int | None:
@@ -37,9 +37,17 @@ def _ticks(value_h: float, dt_h: float, least: int = 1) -> int | None:
     return n if n >= least and math.isclose(n * dt_h, value_h, rel_tol=1e-9, abs_tol=1e-12) else None
 
 
+MAX_TICKS = 10**9  # far beyond any run (a century at 6-min ticks is 8.8e6), so a typo cannot overflow a count
+
+
 def _tick_problem(key: str, value_h: float | None, dt_h: float, least: int = 1) -> str | None:
     """Why ``key = value_h`` is not a whole number (>= ``least``) of ticks, with the nearest that are, or None."""
-    if value_h is None or _ticks(value_h, dt_h, least) is not None:
+    if value_h is None:
+        return None
+    if not value_h / dt_h <= MAX_TICKS:
+        return (f"{key} = {value_h!r}: more than {MAX_TICKS:.0e} ticks of time.dt_h = {dt_h!r}; "
+                f"at most {MAX_TICKS * dt_h:.6g} h")
+    if _ticks(value_h, dt_h, least) is not None:
         return None
     below = max(math.floor(value_h / dt_h), least)
     above = max(math.ceil(value_h / dt_h), below + 1)

@@ -23,7 +23,7 @@ from boneabm.yamlio import read_yaml
 
 
 class _PanelSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     panel: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     base: str
     arms: dict[str, list[str]] = Field(min_length=1)

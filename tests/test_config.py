@@ -80,6 +80,22 @@ def test_time_keys_must_be_whole_ticks():
                                           "snapshot_every_h": 0.3}}).time.n_ticks == 3
 
 
+@pytest.mark.parametrize("key", ["time.record_every_h", "fields.medium_exchange_um_per_h",
+                                 "osteoclasts.migration_speed_um_per_h", "medium.rankl_ng_ml", "domain.width_um"])
+@pytest.mark.parametrize("value", [float("inf"), float("nan")])
+def test_every_number_is_finite(key, value):
+    """An infinite exchange rate hung a run and an infinite speed finished "complete" with meaningless results."""
+    section, name = key.split(".")
+    assert f"{key} = {value}: Input should be a finite number" in error_of(data={section: {name: value}})
+
+
+@pytest.mark.parametrize("key", ["time.record_every_h", "time.snapshot_every_h", "medium.change_every_h"])
+def test_times_too_long_to_count_in_ticks_are_refused_not_overflowed(key):
+    section, name = key.split(".")
+    message = error_of(data={section: {name: 1e308}})
+    assert f"{key} = 1e+308: more than 1e+09 ticks of time.dt_h = 0.1; at most 1e+08 h" in message
+
+
 def test_medium_changes_must_be_whole_ticks():
     assert ("medium.change_every_h = 47.95: not a whole number of ticks (time.dt_h = 0.1); use a multiple of "
             "0.1 h such as 47.9 or 48") in error_of(data={"medium": {"change_every_h": 47.95}})

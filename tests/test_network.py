@@ -3,9 +3,10 @@
 import copy
 
 import pytest
+import yaml
 
 from boneabm.signaling import load_network, network_from_dict
-from boneabm.signaling.network import NetworkError
+from boneabm.signaling.network import NetworkError, network_path
 from boneabm.signaling.units import UnitError, parse_unit
 
 GOOD = {
@@ -132,3 +133,12 @@ def test_boneabm_network_fits_a_terminal_and_keeps_every_source_visible(capsys):
     assert main(["network", "--format", "markdown"]) == 0
     assert "| parameter | value | unit | source |" in capsys.readouterr().out
     assert main(["network", "--format", "csv"]) == 2
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_network_numbers_are_finite(value):
+    """A NaN or infinite rate made `boneabm network` and `check` hang in the kernel's first simulation."""
+    data = yaml.safe_load(network_path("rank").read_text())
+    data["parameters"]["k_cfos_syn"]["value"] = value
+    with pytest.raises(NetworkError, match=r"parameters\.k_cfos_syn\.value.*finite number"):
+        network_from_dict(data, "bad")

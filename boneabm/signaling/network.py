@@ -35,7 +35,7 @@ _NAME = r"^[A-Za-z][A-Za-z0-9_]*$"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ModuleSpec(_Strict):
