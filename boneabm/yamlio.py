@@ -24,6 +24,12 @@ def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, 
     seen: dict[Any, Any] = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a key must be a name or a number, not a {type(key).__name__}",
+                key_node.start_mark) from None
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"key {key!r} is given twice", key_node.start_mark)
@@ -34,10 +40,44 @@ def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
 
 
+MAX_FILE_BYTES = 10 * 2**20  # a config, sweep or network file is kilobytes; more is a mistake or an attack
+MAX_EXPANDED_NODES = 100_000  # values once aliases are expanded: far above any real file, far below a bomb
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
+    """How many nodes ``node`` stands for with every alias expanded (a shared node counts at each use), in time
+    linear in the composed graph; stops counting once past the limit."""
+    known = memo.get(id(node))
+    if known is not None:
+        return known
+    size = 1
+    if isinstance(node, yaml.SequenceNode):
+        children = node.value
+    elif isinstance(node, yaml.MappingNode):
+        children = [child for pair in node.value for child in pair]
+    else:
+        children = []
+    for child in children:
+        size += _expanded_size(child, memo)
+        if size > MAX_EXPANDED_NODES:
+            break
+    memo[id(node)] = size
+    return size
+
+
 def read_yaml(path: str | Path) -> dict[str, Any]:
-    """Read a YAML mapping from ``path``; every failure is a ``UserError`` naming the file."""
+    """Read a YAML mapping from ``path``; every failure is a ``UserError`` naming the file.
+
+    The input is bounded before it is built: a regular file (not a FIFO or a device, which could block or never
+    end) of at most ``MAX_FILE_BYTES``, nested no deeper than Python's recursion allows, and at most
+    ``MAX_EXPANDED_NODES`` values once aliases are expanded (a few lines of nested aliases make billions)."""
     path = Path(path)
     try:
+        if path.exists() and not path.is_dir() and not path.is_file():
+            raise UserError(f"{path}: not a regular file (a pipe or a device?), expected a YAML file")
+        if path.is_file() and path.stat().st_size > MAX_FILE_BYTES:
+            raise UserError(f"{path}: {path.stat().st_size:,} bytes, more than the {MAX_FILE_BYTES:,} a YAML "
+                            f"input may have")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UserError(f"{path}: no such file") from None
@@ -46,9 +86,19 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"{path}: cannot be read ({exc})") from None
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
+        loader = _UniqueKeyLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is not None and _expanded_size(node, {}) > MAX_EXPANDED_NODES:
+                raise UserError(f"{path}: more than {MAX_EXPANDED_NODES:,} values once its aliases (*name) are "
+                                f"expanded; write the values out or use fewer aliases")
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         raise UserError(f"{path}: not valid YAML: {exc}") from None
+    except RecursionError:
+        raise UserError(f"{path}: nested too deeply to be a config") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
