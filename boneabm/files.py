@@ -1,4 +1,5 @@
-"""Writing a file so that nobody ever sees half of it: the one atomic writer every module uses."""
+"""Writing a file so that nobody ever sees half of it: the one atomic writer every module uses, and the one way
+output directories are made."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
+
+from boneabm.errors import UserError
 
 
 @contextlib.contextmanager
@@ -36,3 +39,16 @@ def write_atomically(path: str | Path, data: str | bytes) -> None:
     """Write ``data`` (text as UTF-8, or bytes) to ``path`` whole or not at all (``atomic_binary``)."""
     with atomic_binary(path) as handle:
         handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+def make_directory(path: str | Path, exist_ok: bool = False) -> None:
+    """Create ``path`` and its parents; a path that cannot be made (a file in the way, no permission, a read-only
+    file system) is a ``UserError`` naming it. Without ``exist_ok`` the creation is the claim: of two processes
+    making the same directory, exactly one succeeds."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=exist_ok)
+    except FileExistsError:
+        raise UserError(f"{path}: already exists (another process may be writing there)") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot create this directory ({exc.strerror or exc})") from None

@@ -33,7 +33,7 @@ from boneabm.config import Experiment
 from boneabm.environment.fields import ANTIBODY_DA
 from boneabm.units import MCSF_HOMODIMER_DA, OPG_DIMER_DA, RANKL_MONOMER_DA, nM_to_ng_ml
 from boneabm.errors import UserError
-from boneabm.files import write_atomically
+from boneabm.files import make_directory, write_atomically
 from boneabm.signaling.network import Network, network_path
 
 SCHEMA_VERSION = 3  # 2: events' value split into nuclei, generation and age_h; columns.csv; parquet;
@@ -169,7 +169,7 @@ class RunDirectory:
         refuse_existing(run_dir)
         self.final = run_dir
         self.path = partial_path(run_dir)
-        self.path.mkdir(parents=True)
+        make_directory(self.path)
         self.started = utc_now()
         self.metadata = {
             "schema_version": SCHEMA_VERSION,

@@ -94,6 +94,24 @@ def test_an_existing_out_directory_is_refused_and_left_untouched(tmp_path, small
     assert tree(tmp_path) == before and (tmp_path / existing / "mine.txt").read_text() == "keep me"
 
 
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_an_out_directory_that_cannot_be_made_is_a_clear_error(tmp_path, small_yaml, capsys, command):
+    """A file where a parent directory should be gave a NotADirectoryError traceback (issue 16)."""
+    (tmp_path / "file").write_text("mine")
+    if command == "run":
+        args = ["run", str(small_yaml()), "--out", str(tmp_path / "file" / "r")]
+    else:
+        sweep = tmp_path / "s.yaml"
+        sweep.write_text(yaml.safe_dump({"sweep": "s", "base": str(small_yaml()), "seed": 1,
+                                         "grid": {"medium.rankl_ng_ml": [0, 50]}}))
+        args = ["sweep", str(sweep), "--out", str(tmp_path / "file" / "s")]
+    before = tree(tmp_path)
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "cannot create this directory (Not a directory)" in err and "Traceback" not in err
+    assert tree(tmp_path) == before and (tmp_path / "file").read_text() == "mine"
+
+
 @pytest.mark.parametrize("args, says", [
     (["--set", "medium.mcsf_ng_ml=-3"], "medium.mcsf_ng_ml = -3"),
     (["--set", "domain.hieght_um=3"], "did you mean 'domain.height_um'"),

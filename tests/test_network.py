@@ -142,3 +142,23 @@ def test_network_numbers_are_finite(value):
     data["parameters"]["k_cfos_syn"]["value"] = value
     with pytest.raises(NetworkError, match=r"parameters\.k_cfos_syn\.value.*finite number"):
         network_from_dict(data, "bad")
+
+
+@pytest.mark.parametrize("change, says", [
+    (lambda d: d["parameters"]["k_cfos_syn"].update(value=1e300),
+     "reaction cfos_synthesis: rate constant k_cfos_syn = 1e+300 nM/h is 1e+301 per hour per molecule"),
+    (lambda d: d.update(cell_volume_pl=1e300), "cell_volume_pl = 1e+300: Input should be less than or equal to 10000"),
+    (lambda d: d.update(reactions=[], counters={}), "reactions = []: List should have at least 1 item"),
+    (lambda d: d["species"]["cFos"].update(module="nowhere"), "species cFos: unknown module 'nowhere'; modules: "),
+    (lambda d: d["species"]["TRAF6"].update(initial=-3), "species.TRAF6.initial.mean = -3: Input should be greater"),
+    (lambda d: d["species"]["TRAF6"].update(initial={"distribution": "poisson", "mean": 1e300}),
+     "species.TRAF6.initial.mean = 1e+300: Input should be less than or equal to 1000000000"),
+])
+def test_networks_that_could_only_hang_or_crash_are_refused_naming_the_culprit(change, says):
+    """Each of these hung `boneabm network` and `check`, or ended in a KeyError, ValueError or a raw pydantic
+    error (issue 16)."""
+    data = yaml.safe_load(network_path("rank").read_text())
+    change(data)
+    with pytest.raises(NetworkError) as info:
+        network_from_dict(data, "bad")
+    assert says in str(info.value)

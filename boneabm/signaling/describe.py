@@ -12,7 +12,7 @@ from boneabm.signaling.network import Network
 def species_table(network: Network) -> pd.DataFrame:
     rows = []
     for name, spec in network.spec.species.items():
-        initial = spec.initial if isinstance(spec.initial, (int, float)) else (
+        initial = float(spec.initial.mean) if spec.initial.distribution == "fixed" else (
             f"{spec.initial.distribution}(mean {spec.initial.mean:g}"
             + (f", cv {spec.initial.cv:g})" if spec.initial.distribution == "gamma" else ")"))
         rows.append({"species": name, "module": spec.module,

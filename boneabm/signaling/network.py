@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Literal, NamedTuple
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from boneabm.errors import UserError, did_you_mean, validation_lines
 from boneabm.signaling.units import DIMENSIONLESS, UnitError, parse_unit
@@ -31,6 +31,10 @@ from boneabm.yamlio import read_yaml
 
 NETWORKS_DIR = Path(__file__).resolve().parent / "networks"
 MOLECULES_PER_NM_PER_PL = 602.214076  # 1 nM in 1 pL
+# Beyond these a network cannot be run, only hang: a reaction faster than 1e5 per hour per molecule (a time scale
+# of 36 ms) costs a thousand times the event budget, and counts beyond 1e9 overflow the kernel's propensities.
+MAX_RATE_PER_H = 1e5
+MAX_MOLECULES = 1e9
 _NAME = r"^[A-Za-z][A-Za-z0-9_]*$"
 
 
@@ -50,14 +54,22 @@ class InputSpec(_Strict):
 
 class InitialSpec(_Strict):
     distribution: Literal["fixed", "poisson", "gamma"] = "fixed"
-    mean: float = Field(ge=0, description="Mean initial count, molecules.")
+    mean: float = Field(ge=0, le=MAX_MOLECULES, description="Mean initial count, molecules.")
     cv: float = Field(0.0, ge=0, description="Coefficient of variation (gamma only).")
 
 
 class SpeciesSpec(_Strict):
     module: str
-    initial: float | InitialSpec = 0
+    initial: InitialSpec = InitialSpec(mean=0)
     description: str = ""
+
+    @field_validator("initial", mode="before")
+    @classmethod
+    def _number_is_a_fixed_count(cls, value):
+        """``initial: 10`` is ``{distribution: fixed, mean: 10}``: one schema, so a bad number gets one message."""
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return {"distribution": "fixed", "mean": value}
+        return value
 
 
 class ParameterSpec(_Strict):
@@ -109,13 +121,14 @@ class InhibitorSpec(_Strict):
 class NetworkSpec(_Strict):
     name: str
     description: str = ""
-    cell_volume_pl: float = Field(gt=0, description="Cytoplasmic volume of one mononuclear cell, pL.")
+    cell_volume_pl: float = Field(gt=0, le=1e4, description="Cytoplasmic volume of one mononuclear cell, pL "
+                                  "(at most 10 nL: a mammalian cell is 0.1-10 pL).")
     modules: dict[str, ModuleSpec]
     inputs: dict[str, InputSpec] = {}
     genes: dict[str, list[str]] = {}
     species: dict[str, SpeciesSpec]
     parameters: dict[str, ParameterSpec]
-    reactions: list[ReactionSpec]
+    reactions: list[ReactionSpec] = Field(min_length=1)
     inhibitors: dict[str, InhibitorSpec] = {}
     observables: dict[str, list[str]] = {}
     counters: dict[str, str] = {}
@@ -282,8 +295,9 @@ def compile_network(spec: NetworkSpec, source: str = "network", search_order: li
         except UnitError as exc:
             problems.append(f"parameter {name}: {exc}")
 
-    def scale(species_name: str) -> float:
-        return spec.modules[spec.species[species_name].module].molecules_per_nM
+    def scale(species_name: str) -> float:  # an unknown module is reported above; 1 lets the checks go on
+        module = spec.modules.get(spec.species[species_name].module)
+        return module.molecules_per_nM if module is not None else 1.0
 
     names = [r.name for r in spec.reactions]
     for dup in sorted({n for n in names if names.count(n) > 1}):
@@ -371,7 +385,14 @@ def compile_network(spec: NetworkSpec, source: str = "network", search_order: li
             continue
         if spec.dimer_propensity == "per_pair" and 2 in r.reactants.values():
             factor /= 2  # a·(a - 1)/2 distinct pairs
-        rate_constant.append(spec.parameters[r.k].value * k_unit.factor * factor)
+        k_compiled = spec.parameters[r.k].value * k_unit.factor * factor
+        if k_compiled > MAX_RATE_PER_H:
+            problems.append(f"{where}: rate constant {r.k} = {spec.parameters[r.k].value:g} "
+                            f"{spec.parameters[r.k].unit} is {k_compiled:.3g} per hour per molecule in this "
+                            f"network's scaling, faster than the {MAX_RATE_PER_H:.0e} a cell's SSA can afford; "
+                            "lump the fast step (its quasi-steady state) into the slower ones")
+            continue
+        rate_constant.append(k_compiled)
         volume_exponent.append(float(e))
 
         for s, n in r.reactants.items():
@@ -474,8 +495,7 @@ def compile_network(spec: NetworkSpec, source: str = "network", search_order: li
         i64(change_ptr), i64(change_species), i64(change_delta), i64(dependents_ptr), i64(dependents),
         i64(consumed_input), f64(consumed_molecules), np.arange(n_r, dtype=np.int64),
         i64(species_modifier_end), i64(simple_species))
-    initial = [sp.initial if isinstance(sp.initial, InitialSpec) else InitialSpec(mean=sp.initial)
-               for sp in spec.species.values()]
+    initial = [sp.initial for sp in spec.species.values()]
     network = Network(spec=spec, species=species, reactions=names, inputs=inputs, arrays=arrays, initial=initial,
                    genes=dict(spec.genes), inhibitors={k: list(v.reactions) for k, v in spec.inhibitors.items()},
                    observables={k: [s_index[s] for s in v] for k, v in spec.observables.items()},

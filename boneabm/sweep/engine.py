@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from boneabm.config import Experiment
 from boneabm.errors import UserError
-from boneabm.files import write_atomically
+from boneabm.files import make_directory, write_atomically
 from boneabm.output import partial_path
 from boneabm.sweep.collect import collect, run_status
 from boneabm.sweep.spec import Sweep
@@ -85,7 +85,7 @@ def record_expansion(sweep: Sweep, out: Path) -> None:
     """Write ``sweep.json`` and ``runs.csv`` into ``out`` unless they are there (checked the same)."""
     if (out / MANIFEST).exists():
         return
-    out.mkdir(parents=True, exist_ok=True)
+    make_directory(out, exist_ok=True)
     # array tasks may race here, writing the same content: the manifest goes first
     write_atomically(out / MANIFEST, json.dumps(_manifest(sweep), indent=1) + "\n")
     write_atomically(out / "runs.csv", sweep.listing().to_csv(index=False))
