@@ -27,6 +27,20 @@ UM2_PER_CM2 = 1e8
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_into_default_sections(cls, data):
+        """A sub-section given in part keeps its default's other keys: ``fields.rankl: {decay_per_h: 0.4}`` keeps
+        RANKL's diffusivity, where building the sub-section from the given keys alone would drop or reset them."""
+        if not isinstance(data, dict):
+            return data
+        merged = dict(data)
+        for name, field in cls.model_fields.items():
+            default = field.default
+            if isinstance(default, BaseModel) and isinstance(merged.get(name), dict):
+                merged[name] = {**default.model_dump(), **merged[name]}
+        return merged
+
 
 def _ticks(value_h: float, dt_h: float, least: int = 1) -> int | None:
     """How many ticks make ``value_h``, or None when it is not a whole number of ticks (at least ``least``).

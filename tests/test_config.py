@@ -152,6 +152,19 @@ def test_overrides_are_validated_like_the_file():
     assert "is a value, not a section" in error_of(data={"seed": 4}, overrides=["seed.x=3"])
 
 
+def test_setting_one_key_of_a_sub_section_keeps_its_other_defaults():
+    """`--set fields.rankl.decay_per_h=0.4` was refused (diffusivity required) and
+    `--set fields.antibody.diffusivity_um2_per_h=1` silently reset the antibody's decay to 0 (issue 16)."""
+    defaults = Experiment().fields
+    changed = load_experiment(data=apply_overrides({}, ["fields.rankl.decay_per_h=0.4",
+                                                        "fields.antibody.diffusivity_um2_per_h=1"])).fields
+    assert changed.rankl.decay_per_h == 0.4
+    assert changed.rankl.diffusivity_um2_per_h == defaults.rankl.diffusivity_um2_per_h
+    assert changed.antibody.diffusivity_um2_per_h == 1
+    assert changed.antibody.decay_per_h == defaults.antibody.decay_per_h > 0
+    assert changed.opg == defaults.opg
+
+
 def test_overrides_do_not_touch_the_original_mapping():
     data = {"medium": {"mcsf_ng_ml": 3}}
     apply_overrides(data, ["medium.mcsf_ng_ml=5"])
