@@ -100,7 +100,8 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     except RecursionError:
         raise UserError(f"{path}: nested too deeply to be a config") from None
     if data is None:
-        return {}
+        raise UserError(f"{path}: is empty; a config, sweep or network file needs at least one key (an experiment "
+                        "of the defaults is `boneabm run osteoclastogenesis`)")
     if not isinstance(data, dict):
         raise UserError(f"{path}: expected a mapping of keys to values at the top, got {type(data).__name__}")
     return data

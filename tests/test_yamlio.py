@@ -55,3 +55,10 @@ def test_a_huge_file_is_refused_by_its_size(tmp_path, capsys):
     with path.open("wb") as f:
         f.truncate(MAX_FILE_BYTES + 1)  # sparse: costs no disk
     refused(capsys, path, "more than the 10,485,760 a YAML input may have")
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n", "null\n", "---\n"])
+def test_an_empty_file_is_refused_not_run_as_all_defaults(tmp_path, capsys, text):
+    path = tmp_path / "empty.yaml"
+    path.write_text(text)
+    refused(capsys, path, "is empty")
