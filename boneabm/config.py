@@ -546,6 +546,21 @@ class Experiment(_Section):
         return self
 
     @model_validator(mode="after")
+    def _schedules_inside_the_run(self) -> Experiment:
+        """A dose or a perturbation that would start at or after the run's end never acts: a mistake in the
+        times or units, refused rather than silently ignored."""
+        end_h = self.time.duration_h
+        starts = [(f"doses[{i}].at_h", dose.at_h) for i, dose in enumerate(self.doses)]
+        for family in ("knockouts", "inhibitors", "clamps", "pulses"):
+            starts += [(f"signaling.{family}[{i}].start_h", window.start_h)
+                       for i, window in enumerate(getattr(self.signaling, family))]
+        late = [f"{key} = {value!r}: at or after the run's end (time.duration_h = {end_h!r}), so it would never "
+                f"act; start it before {end_h!r} h or lengthen the run" for key, value in starts if value >= end_h]
+        if late:
+            raise ValueError("\n  ".join(late))
+        return self
+
+    @model_validator(mode="after")
     def _layer_under_the_medium(self) -> Experiment:
         medium_height_um = self.medium.volume_ul_per_cm2 * 10  # 1 µL/cm² stands 10 µm high
         if self.fields.mode == "culture" and self.fields.layer_height_um >= medium_height_um:

@@ -165,6 +165,15 @@ def test_setting_one_key_of_a_sub_section_keeps_its_other_defaults():
     assert changed.opg == defaults.opg
 
 
+@pytest.mark.parametrize("data, key", [
+    ({"doses": [{"drug": "opg_fc", "ng_ml": 100, "at_h": 1000}]}, "doses[0].at_h = 1000.0"),
+    ({"signaling": {"knockouts": [{"gene": "Fos", "start_h": 24}]}}, "signaling.knockouts[0].start_h = 24.0"),
+])
+def test_a_dose_or_perturbation_starting_after_the_run_is_refused(data, key):
+    message = error_of(data={"time": {"duration_h": 12}, **data})
+    assert f"{key}: at or after the run's end (time.duration_h = 12.0), so it would never act" in message
+
+
 def test_overrides_do_not_touch_the_original_mapping():
     data = {"medium": {"mcsf_ng_ml": 3}}
     apply_overrides(data, ["medium.mcsf_ng_ml=5"])
