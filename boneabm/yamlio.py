@@ -38,6 +38,19 @@ def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, 
 
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
+# YAML 1.2's floats: PyYAML (YAML 1.1) reads 1e-3 and 3.1e4 as strings, which a schema that refuses strings for
+# numbers would then reject; quoted "5" stays a string
+_UniqueKeyLoader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"""^(?:
+    [-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+
+    |[-+]?\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""", re.X), list("-+0123456789."))
+
+
+def load_text(text: str) -> Any:
+    """One YAML document as Python values, read as boneabm reads every file (YAML 1.2 floats, unique keys)."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)
 
 
 MAX_FILE_BYTES = 10 * 2**20  # a config, sweep or network file is kilobytes; more is a mistake or an attack
@@ -114,7 +127,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     if not sep or not all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", p) for p in parts):
         raise UserError(f"--set {text!r}: expected dotted.key=value, e.g. --set medium.mcsf_ng_ml=30")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
+        value = load_text(raw) if raw.strip() else None
     except yaml.YAMLError as exc:
         raise UserError(f"--set {text!r}: the value is not valid YAML ({exc})") from None
     return parts, value

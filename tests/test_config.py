@@ -174,6 +174,25 @@ def test_a_dose_or_perturbation_starting_after_the_run_is_refused(data, key):
     assert f"{key}: at or after the run's end (time.duration_h = 12.0), so it would never act" in message
 
 
+@pytest.mark.parametrize("override, says", [
+    ("time.dt_h=true", "time.dt_h = True: Input should be a valid number"),
+    ('medium.mcsf_ng_ml="5"', "medium.mcsf_ng_ml = '5': Input should be a valid number"),
+    ("osteoclasts.min_nuclei=3.5", "osteoclasts.min_nuclei = 3.5: Input should be a valid integer"),
+])
+def test_booleans_and_quoted_strings_are_not_numbers(override, says):
+    """`--set time.dt_h=true` ran with a 1-h tick and a quoted "5" was taken as 5 (issue 16)."""
+    assert says in error_of(data=apply_overrides({}, [override]))
+
+
+def test_unquoted_numerals_are_numbers_as_yaml_1_2_reads_them(tmp_path):
+    """PyYAML reads 1e-3 and 3.1e4 (no dot, or no exponent sign) as strings; boneabm reads them as numbers."""
+    path = tmp_path / "e.yaml"
+    path.write_text("medium: {rankl_ng_ml: 1e-3}\nprecursors: {plating_density_per_cm2: 3.1e4}\n")
+    experiment = load_experiment(path, overrides=["medium.opg_ng_ml=2e1"])
+    assert experiment.medium.rankl_ng_ml == 0.001 and experiment.precursors.plating_density_per_cm2 == 31000.0
+    assert experiment.medium.opg_ng_ml == 20.0
+
+
 def test_overrides_do_not_touch_the_original_mapping():
     data = {"medium": {"mcsf_ng_ml": 3}}
     apply_overrides(data, ["medium.mcsf_ng_ml=5"])

@@ -2,8 +2,11 @@
 
 import copy
 
+import numpy as np
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from boneabm.signaling import load_network, network_from_dict
 from boneabm.signaling.network import NetworkError, network_path
@@ -162,3 +165,44 @@ def test_networks_that_could_only_hang_or_crash_are_refused_naming_the_culprit(c
     with pytest.raises(NetworkError) as info:
         network_from_dict(data, "bad")
     assert says in str(info.value)
+
+
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**30, 10**30), st.floats(allow_nan=True),
+                     st.text(max_size=8), st.sampled_from(["nM/h", "1/h", "poisson", "hill", "TRAP", "k_turnover"]))
+_VALUES = st.one_of(_SCALARS, st.lists(_SCALARS, max_size=3), st.dictionaries(st.text(max_size=6), _SCALARS,
+                                                                              max_size=3))
+
+
+def _paths(node, prefix=()):
+    """Every key path into a YAML tree (mappings and lists)."""
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, child in items:
+        yield prefix + (key,)
+        yield from _paths(child, prefix + (key,))
+
+
+_RANK = yaml.safe_load(network_path("rank").read_text())
+_RANK.pop("reference_inputs")  # compile only: no solver run per example
+_RANK_PATHS = sorted(_paths(_RANK), key=repr)
+
+
+@settings(max_examples=150, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(_RANK_PATHS), _VALUES), min_size=1, max_size=3))
+def test_malformed_networks_never_raise_anything_but_a_network_error(edits):
+    """A fuzzer over the shipped network's own keys (issue 16): any value anywhere is compiled or refused with a
+    NetworkError; what compiles stays within the limits that keep the kernel from hanging."""
+    data = copy.deepcopy(_RANK)
+    for path, value in edits:
+        node = data
+        try:
+            for key in path[:-1]:
+                node = node[key]
+            node[path[-1]] = value
+        except (KeyError, IndexError, TypeError):
+            continue  # an earlier edit replaced a parent
+    try:
+        network = network_from_dict(data, "fuzzed")
+    except NetworkError:
+        return
+    assert np.all(np.isfinite(network.arrays.rate_constant)) and network.arrays.rate_constant.max() <= 1e5
+    assert network.spec.cell_volume_pl <= 1e4
