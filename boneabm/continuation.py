@@ -14,6 +14,7 @@ import yaml
 from boneabm import state
 from boneabm.config import Experiment, validate
 from boneabm.errors import UserError
+from boneabm.files import claimed, run_lock
 from boneabm.model import BoneModel
 from boneabm.output import (PARTIAL_SUFFIX, Recorder, RunDirectory, default_run_dir, partial_path, read_metadata,
                             truncate_tables)
@@ -35,6 +36,12 @@ def resume(run_dir: Path, progress: bool = False, command: list[str] | None = No
             raise UserError(f"{final}: the run is complete; nothing to resume (boneabm fork one of its "
                             f"checkpoints to go on with other settings or a longer duration)")
         raise UserError(f"{run_dir}: no such run directory (nor {partial})")
+    # two resumes of one run started together would both pass the liveness check below: the claim decides
+    with claimed(run_lock(final), f"run {final}"):
+        return _resume_claimed(partial, final, progress, command)
+
+
+def _resume_claimed(partial: Path, final: Path, progress: bool, command: list[str] | None) -> Path:
     metadata = read_metadata(partial)
     if metadata.get("status") == "running" and _alive_here(metadata):
         raise UserError(f"{partial}: still running (process {metadata['pid']} on {metadata['host']}); resume "

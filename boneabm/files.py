@@ -1,5 +1,5 @@
-"""Writing a file so that nobody ever sees half of it: the one atomic writer every module uses, and the one way
-output directories are made."""
+"""Writing a file so that nobody ever sees half of it: the one atomic writer every module uses, the one way output
+directories are made, and the claims that keep two processes from writing into one directory."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
+
+import filelock
 
 from boneabm.errors import UserError
 
@@ -52,3 +54,27 @@ def make_directory(path: str | Path, exist_ok: bool = False) -> None:
         raise UserError(f"{path}: already exists (another process may be writing there)") from None
     except OSError as exc:
         raise UserError(f"{path}: cannot create this directory ({exc.strerror or exc})") from None
+
+
+@contextlib.contextmanager
+def claimed(lock_path: str | Path, what: str) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock_path`` (an OS file lock, released when the block ends or the process dies)
+    while writing ``what``; if another process holds it, a ``UserError`` saying so, at once."""
+    lock = filelock.FileLock(str(lock_path), timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise UserError(f"{what}: another boneabm process is writing there (it holds {lock_path}); wait for it to "
+                        "end, or use another directory") from None
+    except OSError as exc:  # the directory went away (another process gave it up) or cannot be written
+        raise UserError(f"{what}: cannot lock {lock_path} ({exc.strerror or exc})") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def run_lock(run_dir: Path) -> Path:
+    """The lock file a process holds while it writes (or resumes) the run ``run_dir``: hidden, beside it."""
+    run_dir = Path(run_dir)
+    return run_dir.with_name(f".{run_dir.name}.lock")

@@ -327,6 +327,22 @@ def test_resume_refuses_a_run_whose_process_is_still_alive(tmp_path, checkpointe
         sleeper.wait()
 
 
+def test_resume_refuses_a_run_another_process_is_resuming(tmp_path, checkpointed, capsys):
+    """Two resumes of one run started together both passed the liveness check and wrote the same tables
+    (issue 16): the run's claim (a lock file beside it, held while it is written) lets one through."""
+    from boneabm.files import claimed, run_lock
+
+    partial = tmp_path / "twice.partial"
+    partial.mkdir()
+    for name in ("config.yaml", "network.yaml", "metadata.json", "timeseries.csv", "cells.csv", "events.csv"):
+        (partial / name).write_bytes((checkpointed / name).read_bytes())
+    before = {p.name: p.read_bytes() for p in partial.iterdir()}
+    with claimed(run_lock(tmp_path / "twice"), "the other resume"):
+        assert main(["resume", str(partial)]) == 2
+    assert "another boneabm process is writing there" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in partial.iterdir()} == before  # untouched
+
+
 def test_an_interrupt_that_surfaces_as_another_error_still_marks_the_run_interrupted(tmp_path, small, monkeypatch):
     """A Ctrl-C arriving inside numba's loading of a cached kernel surfaces as a SystemError whose context is
     the KeyboardInterrupt: the run is interrupted, not failed."""

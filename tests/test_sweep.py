@@ -19,6 +19,7 @@ from pathlib import Path
 from boneabm.api import load_run as boneabm_load
 from boneabm.catalog import KINDS
 from boneabm.cli import main
+from boneabm.files import claimed
 from boneabm.signaling.network import network_path
 from boneabm.sweep import collect, load_sweep, run_sweep
 from boneabm.sweep.spec import run_seed
@@ -386,6 +387,32 @@ def test_a_sweep_killed_midway_and_resumed_ends_as_if_never_interrupted(distribu
     assert not list(out.glob("*.partial"))
 
 
+@pytest.mark.slow  # two sweeps at once, each on its own one-worker cluster
+def test_two_sweeps_into_one_out_started_together_cannot_both_write_it(distributed, tmp_path):
+    """Both exited 0 with every run's time series interleaving both processes' rows (issue 16): now one runs,
+    the other is refused with exit 2, and the tables are those of one sweep."""
+    sweep, folder, _ = distributed
+    out = tmp_path / "shared"
+    command = [sys.executable, "-m", "boneabm", "sweep", str(sweep.path), "--out", str(out), "--workers", "1"]
+    first, second = (subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                     for _ in range(2))
+    results = sorted((p.wait(timeout=600), p.stderr.read()) for p in (first, second))
+    (ok, _), (refused, message) = results
+    assert (ok, refused) == (0, 2), results
+    assert "another boneabm process is writing there" in message or "already exists" in message
+    assert _bytes(out) == _bytes(folder / "w1")
+
+
+
+def test_resume_refuses_a_sweep_another_process_holds(write_sweep, tmp_path, capsys):
+    path, out = write_sweep(grid=GRID), tmp_path / "held"
+    out.mkdir()
+    with claimed(out / ".sweep.lock", "the test"):  # as a running sweep holds it
+        assert main(["sweep", str(path), "--out", str(out), "--resume", "--workers", "1"]) == 2
+    assert "another boneabm process is writing there" in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == [".sweep.lock"]  # nothing read or written
+
+
 @pytest.mark.slow  # a second cluster and a sweep on it
 def test_a_running_scheduler_is_used_when_given(distributed, tmp_path):
     from distributed import LocalCluster
@@ -628,7 +655,8 @@ def test_a_refused_submission_on_resume_keeps_the_runs(write_sweep, tmp_path, ca
     done, _ = _sweep_process([str(path), "--out", str(out), "--cluster", "slurm", "--resume"], env)
     assert done.returncode == 2 and "sbatch: error: Invalid account" in done.stderr
     assert f"no run started; {out} is as it was (--resume continues it)" in done.stderr
-    assert sorted(p.name for p in out.iterdir()) == before
+    # as it was, but for the (empty, hidden) lock file a sweep holds while it runs
+    assert sorted(p.name for p in out.iterdir() if p.name != ".sweep.lock") == before
 
 
 @pytest.mark.slow  # waits out a 5-s worker timeout in a subprocess

@@ -21,12 +21,13 @@ from tqdm import tqdm
 
 from boneabm.config import Experiment
 from boneabm.errors import UserError
-from boneabm.files import make_directory, write_atomically
+from boneabm.files import claimed, make_directory, run_lock, write_atomically
 from boneabm.output import partial_path
 from boneabm.sweep.collect import collect, run_status
 from boneabm.sweep.spec import Sweep
 
 MANIFEST = "sweep.json"
+SWEEP_LOCK = ".sweep.lock"  # held by the process running a sweep into the directory
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -106,14 +107,17 @@ def execute_run(experiment: Experiment, run_dir: str, fork_from: dict | None = N
 
     path = Path(run_dir)
     partial = partial_path(path)
-    if partial.is_dir():  # an earlier attempt: failed, interrupted, or its worker died
-        shutil.rmtree(partial)
     try:
-        if fork_from is None:
-            execute(experiment, path, command=["boneabm", "sweep"])
-        else:
-            continue_fork(state.load(fork_from["checkpoint"]), experiment, fork_from, path,
-                          command=["boneabm", "sweep"])
+        # the run is this process's while it lasts: an array task started twice, or two sweeps, cannot both
+        # write it (and a .partial left by a process that died is free to be redone)
+        with claimed(run_lock(path), f"run {path}"):
+            if partial.is_dir():  # an earlier attempt: failed, interrupted, or its worker died
+                shutil.rmtree(partial)
+            if fork_from is None:
+                execute(experiment, path, command=["boneabm", "sweep"])
+            else:
+                continue_fork(state.load(fork_from["checkpoint"]), experiment, fork_from, path,
+                              command=["boneabm", "sweep"])
     except RunFailed as exc:
         return "failed", f"{type(exc.__cause__).__name__}: {exc.__cause__}"
     except Exception as exc:  # noqa: BLE001 - a run's failure must not end the sweep
@@ -307,13 +311,30 @@ def run_sweep(sweep: Sweep, out: Path, *, workers: int | None, scheduler: str | 
     out = out.resolve()  # workers elsewhere need the path as the shared file system names it
     if out.exists() and not resume:
         raise UserError(f"--out {out}: already exists; use --resume to finish that sweep, or a new --out")
+    before = set(out.iterdir()) if out.is_dir() else None
+    make_directory(out, exist_ok=True)
+    # claimed before anything is read or written: of two sweeps (or resumes) into one --out, one runs and the
+    # other is refused, even when they start together; a process that could not claim it touches nothing
+    with claimed(out / SWEEP_LOCK, f"--out {out}"):
+        try:
+            if not resume and any(path.name != SWEEP_LOCK for path in out.iterdir()):
+                raise UserError(f"--out {out}: another sweep wrote there since this one started; use --resume to "
+                                "finish that sweep, or a new --out")
+            return _run_claimed_sweep(sweep, out, before, workers, scheduler, cluster, progress, worker_timeout)
+        except UserError:
+            if before is None and all(path.name == SWEEP_LOCK for path in out.iterdir()):
+                shutil.rmtree(out)  # refused before any run, in a directory this sweep made: leave nothing
+            raise
+
+
+def _run_claimed_sweep(sweep: Sweep, out: Path, before: set[Path] | None, workers, scheduler, cluster, progress,
+                       worker_timeout) -> dict[str, int]:
     check_directory(sweep, out)
     todo = [run for run in sweep.runs if run_status(out, run.run_id)[0] != "complete"]
     skipped = len(sweep.runs) - len(todo)
     if skipped:
         print(f"boneabm: {skipped} of {len(sweep.runs)} runs already complete; running {len(todo)}", file=sys.stderr)
     if todo:
-        before = set(out.iterdir()) if out.is_dir() else None
         try:
             # bad --cluster/--scheduler: refused here, nothing written
             with DaskRuns(workers, scheduler, cluster, len(todo), worker_timeout) as runs:
@@ -328,11 +349,11 @@ def _undo_if_nothing_ran(out: Path, before: set[Path] | None) -> str:
     """Remove what this sweep added to ``out`` (its manifest and listing; ``out`` itself if it made it) when no
     run began there, so a refused cluster leaves nothing behind; otherwise keep everything, resumable."""
     added = (set(out.iterdir()) if out.is_dir() else set()) - (before or set())
-    if any(path.name not in (MANIFEST, "runs.csv") for path in added):
+    if any(path.name not in (MANIFEST, "runs.csv", SWEEP_LOCK) for path in added):
         return f"the runs in {out} stay as they are; --resume finishes the sweep"
     for path in added:
-        path.unlink()
-    if before is None and out.is_dir():
-        out.rmdir()
+        if path.name != SWEEP_LOCK:  # held until the sweep ends; run_sweep removes a directory it made
+            path.unlink()
+    if before is None:
         return "no run started; nothing was written"
     return f"no run started; {out} is as it was (--resume continues it)"
