@@ -278,15 +278,21 @@ class PrecursorConfig(_Section):
         "mouse BMM osteoclastogenesis protocols; RAW264.7 assays span 2.5-10e3 cells/cm² (Akchurin 2008 PLoS "
         "One 3:e2104). Calibrated.")
     division_rate_max_per_h: float = Field(
-        0.038, ge=0, le=10,
+        0.035, ge=0, le=10,
         description="Division rate in saturating M-CSF, 1/h (doubling ≈ 20 h; BMMs cycle in about a day in "
         "CSF-1, Tushinski & Stanley 1985 J Cell Physiol 122:221). Calibrated.")
-    division_cyclin_half_molecules: float = Field(
-        5.0, gt=0,
-        description="Free G1 cyclin-CDK per nucleus (network molecules, the role g1_cyclin) giving half the maximal "
-        "division rate. The network makes the cyclin from the CSF-1R signal (Matsushime et al. 1991 Cell 65:701) "
-        "and takes it out of action with RANKL-induced p27/p21 (Sankar et al. 2004 JBMR 19:1339). Calibrated: "
-        "5 keeps division at 30 ng/mL M-CSF near 80 % of its maximum.")
+    division_csf1r_half_molecules: float = Field(
+        1.6, gt=0,
+        description="M-CSF-bound CSF-1R per nucleus (network molecules, the role mitogenic_signal) giving half the "
+        "maximal division rate: the receptor's ERK signal drives the cycle. Proliferation needs more CSF-1 than "
+        "survival (Tushinski et al. 1982 Cell 28:71). Calibrated: 1.6 keeps the division rate at 30 ng/mL M-CSF "
+        "at 86 % of its maximum, as before the receptor was modelled.")
+    division_arrest_cfos_molecules: float = Field(
+        0.75, gt=0,
+        description="c-Fos per nucleus (network molecules) that halves division: RANKL withdraws precursors from "
+        "the cell cycle as they differentiate, through p27KIP1 and p21CIP1 (Sankar et al. 2004 JBMR 19:1339). "
+        "Calibrated (0.75 with the graded RANK module): precursors are used up so multinucleated cells peak on "
+        "day 4-6 and decline by day 7 (docs/references.md#time-course).")
     death_rate_basal_per_h: float = Field(
         0.002, ge=0, le=10,
         description="Apoptosis rate with ample M-CSF, 1/h (mean lifetime ≈ 3 weeks in culture). Calibrated.")

@@ -51,7 +51,7 @@ Each tick covers (t, t + dt]:
 3. *Fields*: RANKL binds OPG and antibody (exact closed form per site), then diffusion, decay and exchange with
    the medium (backward Euler, FFT/DCT).
 4. *Fates*, decided for all cells at once from their own streams: commitment (TRAP per nucleus over
-   threshold), death, division of mononuclear cells (by their free cyclin D) into a free neighbour
+   threshold), death, division of uncommitted cells (M-CSF-driven, arrested by c-Fos) into a free neighbour
    with a binomial split of molecules, fusion of fusion-competent neighbours, multinucleated cells' mode
    switches, movement (random walk; migrating or trench-walking osteoclasts).
 5. *Bone*: osteoclasts in a pit or a trench remove mineral and collagen under their footprint.
@@ -85,12 +85,11 @@ None beyond the experiment file: medium composition and changes, doses, perturba
 
 - *RANK signaling network*: the species and reactions below (`boneabm network` prints the same).
 - *Contract*: the osteoclast lineage reads its network through roles the network binds to its own species
-  (mitogenic signal M-CSF-bound CSF-1R, commitment marker TRAP, G1 cyclin CycD, fusion genes DC-STAMP
+  (mitogenic signal M-CSF-bound CSF-1R, commitment marker TRAP, arrest signal c-Fos, fusion genes DC-STAMP
   and OC-STAMP, TRAP, v-ATPase d2, integrin β3 and cathepsin K for resorption) and supplies the inputs
   `rankl_nM`, `mcsf_nM` and `itam_ligand`.
-- *Fates*: a mononuclear cell's division rate is a Hill function of its free cyclin D (the network decides
-  it: see §8), an uncommitted cell's death rate one of its M-CSF-bound CSF-1R; committed cells' death falls
-  with RANKL and M-CSF; fusion competence requires DC-STAMP and OC-STAMP per nucleus above threshold, the fusion rate
+- *Fates*: precursor division and death rates are Hill functions of the cell's M-CSF-bound CSF-1R, division
+  also falling with c-Fos; committed cells' death falls with RANKL and M-CSF; fusion competence requires DC-STAMP and OC-STAMP per nucleus above threshold, the fusion rate
   of a pair grows with both partners' fusion genes; the survivor of a fusion is the partner with more nuclei.
 - *Resorption* (`boneabm/cells/osteoclast/resorption.py`; parameters in `osteoclasts.*`, sources in
   docs/references.md#resorption-per-osteoclast). An osteoclast resorbs only in a pit or a trench: a migrating
@@ -139,8 +138,7 @@ None beyond the experiment file: medium composition and changes, doses, perturba
 | a calcineurin inhibitor spares NF-κB | it scales only the dephosphorylation of NFATc1; NF-κB lies upstream |
 | RANKL dose-response saturating near 100 ng/mL | RANK occupancy (K_D 2 nM) and fast TRAF6 cycling that keeps the signal graded; OPG and antibody sequester RANKL in the fields |
 | precursors die without M-CSF, proliferate with it; a dense culture grows more slowly | division and survival rates follow the cell's own M-CSF-bound CSF-1R; binding takes M-CSF from the medium and the bound receptor is internalised with it, so neighbours share a depleting supply and each cell's signal falls as the culture fills (tests/test_precursors.py) |
-| precursors stop dividing as they differentiate; a pool of mononuclear cells remains | the CSF-1R signal induces short-lived cyclin D (Matsushime 1991); RANKL through c-Fos induces p27/p21, which bind cyclin D-CDK one for one (Sankar 2004; Sherr & Roberts 1999). A cell leaves the cycle when its inhibitors outnumber its cyclin, a few hours after RANKL, and re-enters it if RANKL goes; more M-CSF delays the arrest, a c-Fos knockout never arrests (tests/test_cell_cycle.py). Cells in low RANKL keep dividing, so the pool left at day 7 is a result |
-| peak of osteoclasts on days 4-6 and decline | precursors leave the cycle (above), commit (TRAP⁺), fuse and die faster once multinucleated; the death rates are calibrated (`multinucleated_death_factor`, `death_rate_supported_per_h`) — not yet a mechanism |
+| peak of osteoclasts on days 4-6 and decline | precursors leave the cycle as c-Fos rises, commit (TRAP⁺), fuse and die faster once multinucleated; calibrated rates (`multinucleated_death_factor`, `division_arrest_cfos_molecules`) — not yet a mechanism |
 """
 
 

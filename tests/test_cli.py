@@ -39,7 +39,7 @@ def test_run_writes_a_complete_directory_and_prints_only_its_path(tmp_path, smal
     assert metadata["ssa"]["events_total"] > 0 and metadata["ssa"]["top_reactions"]
     # the saved config is the resolved one: every default filled in
     saved = yaml.safe_load((out / "config.yaml").read_text())
-    assert saved["precursors"]["division_rate_max_per_h"] == 0.038 and saved["seed"] == 7
+    assert saved["precursors"]["division_rate_max_per_h"] == 0.035 and saved["seed"] == 7
 
 
 def test_quiet_keeps_standard_error_silent(tmp_path, small_yaml, capsys):

@@ -2,8 +2,8 @@
 
 Each rule fires when its uniform falls below 1 - exp(-rate·dt), so placing a cell's uniform just below or just
 above that probability tells exactly whether the kernel applied the rate the biology says:
-- a mononuclear cell divides by its free G1 cyclin (the network's cyclin D against p27/p21, Matsushime 1991;
-  Sankar et al. 2004); a syncytium's nuclei never divide; TRAP⁺ cells commit for good;
+- RANKL withdraws precursors from the cycle through c-Fos (Sankar et al. 2004): c-Fos at the arrest constant
+  halves division; TRAP⁺ (committed) cells never divide;
 - committed cells survive on RANKL and M-CSF together; multinucleated ones die faster;
 - fusion needs both DC-STAMP and OC-STAMP (Yagi 2005; Witwicka 2015);
 - multinucleated cells migrate, then settle into pits (still) or trenches (slow) (Søe & Delaissé 2017).
@@ -22,18 +22,18 @@ DT, HOPS_PER_H, SPACING = E.time.dt_h, 1.28, E.domain.grid_spacing_um
 BELOW, ABOVE = 1 - 1e-9, 1 + 1e-9
 
 
-def kernel(u, mcsf, rankl, nuclei, trap, cyclin, dcstamp, ocstamp, csf1r, committed, mode):
+def kernel(u, mcsf, rankl, nuclei, trap, cfos, dcstamp, ocstamp, csf1r, committed, mode):
     """The kernel on a population whose rows are the cells given (per-cell arrays); returns its outputs and
     the updated committed and mode columns."""
     rows = np.arange(u.shape[0])
-    molecules = np.column_stack([trap, cyclin, dcstamp, ocstamp, csf1r]).astype(np.int64)
+    molecules = np.column_stack([trap, cfos, dcstamp, ocstamp, csf1r]).astype(np.int64)
     committed, mode = committed.copy(), mode.copy()
     out = fates.decide(u, rows, mcsf, rankl, nuclei, molecules, np.arange(5), committed, mode, DT, HOPS_PER_H,
                        SPACING, P, Q)
     return [*out, committed, mode]
 
 
-def decide(n=1, u=None, mcsf=30.0, rankl=50.0, nuclei=1, trap=0, cyclin=18, dcstamp=0, ocstamp=0, csf1r=10,
+def decide(n=1, u=None, mcsf=30.0, rankl=50.0, nuclei=1, trap=0, cfos=0, dcstamp=0, ocstamp=0, csf1r=10,
            committed=False, mode=fates.NEW):
     """Run the kernel on ``n`` identical cells; ``u`` overrides columns: {column: value or array}."""
     uniforms = np.full((n, fates.N_UNIFORMS), 0.999999)  # by default nothing happens
@@ -41,7 +41,7 @@ def decide(n=1, u=None, mcsf=30.0, rankl=50.0, nuclei=1, trap=0, cyclin=18, dcst
         uniforms[:, column] = value
     col = lambda v, dtype: np.full(n, v, dtype=dtype)  # noqa: E731
     out = kernel(uniforms, col(mcsf, float), col(rankl, float), col(nuclei, np.int64), col(trap, np.int64),
-                 col(cyclin, np.int64), col(dcstamp, np.int64), col(ocstamp, np.int64), col(csf1r, np.int64),
+                 col(cfos, np.int64), col(dcstamp, np.int64), col(ocstamp, np.int64), col(csf1r, np.int64),
                  col(committed, np.bool_),
                  col(mode, np.int64))
     return dict(zip(("dies", "divides", "hops", "drive", "committed", "mode"), out))
@@ -51,31 +51,28 @@ def p(rate_per_h):
     return -np.expm1(-rate_per_h * DT)
 
 
-def test_division_fires_at_exactly_its_probability_and_follows_free_cyclin():
-    full = fates.division_rate_per_h(18.0, P)  # 18 free cyclin D, the default decide()'s
-    assert full == pytest.approx(P.division_rate_max_per_h * 18 / (18 + P.division_cyclin_half_molecules))
+def test_division_fires_at_exactly_its_probability_and_c_fos_halves_it():
+    full = fates.division_rate_per_h(10.0, 0.0, P)  # 10 M-CSF-bound CSF-1R, the default decide()'s
+    assert full == pytest.approx(P.division_rate_max_per_h * 10 / (10 + P.division_csf1r_half_molecules))
     assert decide(u={fates.U_DIVIDE: p(full) * BELOW})["divides"][0]
     assert not decide(u={fates.U_DIVIDE: p(full) * ABOVE})["divides"][0]
-    half = fates.division_rate_per_h(P.division_cyclin_half_molecules, P)
-    assert half == pytest.approx(P.division_rate_max_per_h / 2)
-    # the cyclin the inhibitors have bound is not in the role's column: with none free, no division
-    assert not decide(u={fates.U_DIVIDE: 0.0}, cyclin=0)["divides"][0]
-    # the mitogen acts only through the cyclin: the receptor count itself does not enter the division rule
-    assert decide(u={fates.U_DIVIDE: p(full) * BELOW}, csf1r=0)["divides"][0]
+    arrested = fates.division_rate_per_h(10.0, P.division_arrest_cfos_molecules, P)
+    assert arrested == pytest.approx(full / 2)
+    # c-Fos is read per nucleus (the constant is 0.75: 3 molecules over 4 nuclei)
+    assert P.division_arrest_cfos_molecules == 0.75
+    assert decide(u={fates.U_DIVIDE: p(arrested) * BELOW}, cfos=3, csf1r=40, nuclei=4)["divides"][0]
+    assert not decide(u={fates.U_DIVIDE: p(arrested) * ABOVE}, cfos=3, csf1r=40, nuclei=4)["divides"][0]
+    # the receptor signal is read per nucleus too, and without it a precursor does not divide
+    assert not decide(u={fates.U_DIVIDE: 0.0}, csf1r=0)["divides"][0]
 
 
-def test_trap_positive_cells_commit_for_good_but_the_cycle_decides_division():
+def test_trap_positive_cells_commit_for_good_and_never_divide():
     threshold = int(np.ceil(Q.trap_positive_molecules))
     out = decide(u={fates.U_DIVIDE: 0.0}, trap=threshold)
-    assert out["committed"][0]
+    assert out["committed"][0] and not out["divides"][0]
     assert not decide(u={fates.U_DIVIDE: 0.0}, trap=threshold - 1)["committed"][0]
     # once committed, losing TRAP does not undo it
     assert decide(trap=0, committed=True)["committed"][0]
-    # commitment is not a gate on the cycle: a TRAP⁺ cell with free cyclin divides, one without does not
-    assert out["divides"][0]
-    assert not decide(u={fates.U_DIVIDE: 0.0}, trap=threshold, cyclin=0)["divides"][0]
-    # a multinucleated cell never divides, whatever its cyclin
-    assert not decide(u={fates.U_DIVIDE: 0.0}, nuclei=3, cyclin=300, committed=True)["divides"][0]
 
 
 def test_committed_cells_survive_on_rankl_and_mcsf_and_multinucleated_ones_die_faster():
@@ -110,8 +107,7 @@ def test_fusion_needs_both_fusogens_and_grows_with_them():
     assert decide(committed=True, dcstamp=4 * dc, ocstamp=4 * oc)["drive"][0] > drive
     assert decide(committed=True, dcstamp=0, ocstamp=oc)["drive"][0] == 0  # DC-STAMP loss
     assert decide(committed=True, dcstamp=dc, ocstamp=0)["drive"][0] == 0  # OC-STAMP loss
-    # fusion follows the fusogens alone, not the TRAP⁺ label
-    assert decide(committed=False, dcstamp=dc, ocstamp=oc, trap=0)["drive"][0] == pytest.approx(drive)
+    assert decide(committed=False, dcstamp=dc, ocstamp=oc, trap=0)["drive"][0] == 0  # not TRAP⁺
 
 
 def test_multinucleated_cells_migrate_then_settle_into_pits_or_trenches():
@@ -146,12 +142,12 @@ def test_cells_are_decided_independently_of_their_neighbours_in_the_batch():
     rng = np.random.default_rng(7)
     u = rng.random((500, fates.N_UNIFORMS))
     args = dict(mcsf=rng.uniform(0, 30, 500), rankl=rng.uniform(0, 100, 500),
-                nuclei=rng.integers(1, 4, 500), trap=rng.integers(0, 8, 500), cyclin=rng.integers(0, 3, 500),
+                nuclei=rng.integers(1, 4, 500), trap=rng.integers(0, 8, 500), cfos=rng.integers(0, 3, 500),
                 dcstamp=rng.integers(0, 40, 500), ocstamp=rng.integers(0, 40, 500), csf1r=rng.integers(0, 20, 500),
                 committed=rng.random(500) < 0.5, mode=rng.integers(0, 4, 500))
 
     def run(order):
-        return kernel(u[order], *(args[name][order] for name in ("mcsf", "rankl", "nuclei", "trap", "cyclin",
+        return kernel(u[order], *(args[name][order] for name in ("mcsf", "rankl", "nuclei", "trap", "cfos",
                                                                  "dcstamp", "ocstamp", "csf1r", "committed",
                                                                  "mode")))
 

@@ -5,11 +5,10 @@ from boneabm.cells.contract import Contract, SuppliedInput
 CONTRACT = Contract(
     lineage="osteoclast",
     roles={
-        "mitogenic_signal": "count per nucleus of activated growth-factor receptor (M-CSF-bound CSF-1R) that keeps "
-                            "an uncommitted cell alive (its proliferation goes through the network's G1 cyclin)",
+        "mitogenic_signal": "count per nucleus of activated growth-factor receptor (M-CSF-bound CSF-1R) that drives "
+                            "a precursor's proliferation and survival",
         "commitment_marker": "count per nucleus that marks a committed TRAP⁺ pre-osteoclast",
-        "g1_cyclin": "count per nucleus of free (inhibitor-unbound) G1 cyclin-CDK that drives a mononuclear cell "
-                     "through G1 into division (cyclin D-CDK4/6)",
+        "arrest_signal": "count per nucleus that withdraws a precursor from the cell cycle (c-Fos)",
         "fusion_gene_1": "first master fusogen (DC-STAMP); fusion needs both",
         "fusion_gene_2": "second master fusogen (OC-STAMP)",
         "acid_phosphatase": "adds to resorption (TRAP)",

@@ -2,13 +2,12 @@
 factors at its site and its molecule counts: the rates as small functions of one cell, and the kernel that
 applies them to every living cell.
 
-Mononuclear cells live and die by their M-CSF-bound CSF-1R (so by the M-CSF they take up from the medium,
-which their neighbours share), divide by their free G1 cyclin (made on the CSF-1R signal, taken out of action by
-RANKL-induced p27/p21: the network decides when a cell leaves the cycle) and wander by a random walk. TRAP⁺
-cells commit for good: their survival rests on RANKL and M-CSF together. Cells with enough DC-STAMP and
-OC-STAMP drive fusion. Multinucleated cells do not divide; they cycle between migrating and resorbing a pit (in
-place) or a trench (while moving). Molecule counts are read per nucleus, so a fused cell is judged by its
-concentrations.
+Precursors live, divide and die by their M-CSF-bound CSF-1R (so by the M-CSF they take up from the medium,
+which their neighbours share) and wander by a random walk; RANKL signaling withdraws them from the cycle
+through c-Fos. TRAP⁺ cells commit for good: they stop dividing, and their survival rests on RANKL and
+M-CSF together. Committed cells with enough DC-STAMP and OC-STAMP drive fusion. Multinucleated cells cycle
+between migrating and resorbing a pit (in place) or a trench (while moving). Molecule counts are read per
+nucleus, so a fused cell is judged by its concentrations.
 
 The functions are compiled with numba and kept in this one module with the kernel that calls them: numba's
 cache does not notice an edit to a compiled helper in another module. Parameters come as named tuples whose
@@ -32,7 +31,8 @@ N_UNIFORMS = 9
 
 class PrecursorParameters(NamedTuple):
     division_rate_max_per_h: float
-    division_cyclin_half_molecules: float
+    division_csf1r_half_molecules: float
+    division_arrest_cfos_molecules: float
     death_rate_basal_per_h: float
     death_rate_no_mcsf_per_h: float
     survival_csf1r_half_molecules: float
@@ -81,11 +81,11 @@ def probability(rate_per_h, dt_h):
 
 
 @nb.njit(cache=True)
-def division_rate_per_h(cyclin_per_nucleus, p):
-    """Free G1 cyclin-CDK drives the cell into division. The network sets it: the CSF-1R signal induces cyclin D
-    (Matsushime et al. 1991) and RANKL-induced p27/p21 take it out of action one for one (Sankar et al. 2004), so
-    the mitogen and the differentiation signal compete in the cell's molecules, not in this rule."""
-    return p.division_rate_max_per_h * hill(cyclin_per_nucleus, p.division_cyclin_half_molecules, 1.0)
+def division_rate_per_h(csf1r_per_nucleus, cfos_per_nucleus, p):
+    """Activated CSF-1R drives proliferation (Tushinski & Stanley 1985); RANKL signaling through c-Fos
+    withdraws the cell from the cycle (Sankar et al. 2004)."""
+    arrest = 1.0 - hill(cfos_per_nucleus, p.division_arrest_cfos_molecules, 2.0)
+    return p.division_rate_max_per_h * hill(csf1r_per_nucleus, p.division_csf1r_half_molecules, 1.0) * arrest
 
 
 @nb.njit(cache=True)
@@ -140,17 +140,17 @@ def decide(u, rows, mcsf_ng_ml, rankl_ng_ml, nuclei, molecules, stage_columns, c
            precursor_hops_per_h, grid_spacing_um, p, q):
     """One tick's fates for the cells in population ``rows``: ``u``, ``mcsf_ng_ml`` and ``rankl_ng_ml`` are
     per listed cell; ``nuclei``, ``molecules``, ``committed`` and ``mode`` are population columns, the last two
-    updated in place; ``stage_columns`` are the molecule columns of the roles commitment_marker, g1_cyclin,
-    fusion_gene_1, fusion_gene_2 and mitogenic_signal (TRAP, free cyclin D, DC-STAMP, OC-STAMP and M-CSF-bound
-    CSF-1R in the built-in network).
+    updated in place; ``stage_columns`` are the molecule columns of the roles commitment_marker, arrest_signal,
+    fusion_gene_1, fusion_gene_2 and mitogenic_signal (TRAP, c-Fos, DC-STAMP, OC-STAMP and M-CSF-bound CSF-1R in
+    the built-in network).
     Returns per listed cell (dies, divides, hops, fusion drive).
 
-    A cell that dies does nothing else; a dividing cell does not also hop; survivors with both fusogens drive
+    A cell that dies does nothing else; a dividing cell does not also hop; only committed survivors drive
     fusion. Precursors hop at ``precursor_hops_per_h``, multinucleated cells by their mode (fast while
     migrating, slow along a trench, not at all in a pit).
     """
     n = rows.shape[0]
-    trap, cyclin, dcstamp, ocstamp, csf1r = (stage_columns[0], stage_columns[1], stage_columns[2], stage_columns[3],
+    trap, cfos, dcstamp, ocstamp, csf1r = (stage_columns[0], stage_columns[1], stage_columns[2], stage_columns[3],
                                            stage_columns[4])
     dies = np.zeros(n, dtype=np.bool_)
     divides = np.zeros(n, dtype=np.bool_)
@@ -167,8 +167,8 @@ def decide(u, rows, mcsf_ng_ml, rankl_ng_ml, nuclei, molecules, stage_columns, c
         if u[i, U_DEATH] < probability(death, dt_h):
             dies[i] = True
             continue
-        if nuclei[r] == 1:  # a syncytium's nuclei do not divide
-            division = division_rate_per_h(molecules[r, cyclin], p)
+        if not committed[r]:
+            division = division_rate_per_h(molecules[r, csf1r] / k, molecules[r, cfos] / k, p)
             divides[i] = u[i, U_DIVIDE] < probability(division, dt_h)
         hop_rate = precursor_hops_per_h
         if nuclei[r] > 1:
@@ -180,5 +180,6 @@ def decide(u, rows, mcsf_ng_ml, rankl_ng_ml, nuclei, molecules, stage_columns, c
             else:
                 hop_rate = 0.0
         hops[i] = not divides[i] and u[i, U_HOP] < probability(hop_rate, dt_h)
-        drive[i] = fusion_factor(molecules[r, dcstamp] / k, molecules[r, ocstamp] / k, q)
+        if committed[r]:
+            drive[i] = fusion_factor(molecules[r, dcstamp] / k, molecules[r, ocstamp] / k, q)
     return dies, divides, hops, drive

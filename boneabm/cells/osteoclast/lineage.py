@@ -56,7 +56,7 @@ class OsteoclastLineage(Lineage):
                                              experiment.domain.grid_spacing_um)
         self.precursor_parameters = fates.precursor_parameters(experiment.precursors)
         self.osteoclast_parameters = fates.osteoclast_parameters(experiment.osteoclasts)
-        self.stage_columns = self.binding.columns("commitment_marker", "g1_cyclin", "fusion_gene_1",
+        self.stage_columns = self.binding.columns("commitment_marker", "arrest_signal", "fusion_gene_1",
                                                   "fusion_gene_2", "mitogenic_signal")
         self.function_columns = self.binding.columns("acid_phosphatase", "collagenase", "proton_pump",
                                                      "sealing_integrin")
