@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from boneabm.errors import UserError, validation_lines
+from boneabm.units import MAX_MOLECULES
 from boneabm.yamlio import apply_overrides, read_yaml
 
 MAX_SEED = 2**63 - 1
@@ -432,7 +433,7 @@ class InhibitorConfig(_Window):
 
 class ClampConfig(_Window):
     species: str = Field(description="A species held fixed (overexpression, a constitutively active form).")
-    molecules: int = Field(ge=0, le=10**9, description="The count it is held at per nucleus, molecules (in the network's "
+    molecules: int = Field(ge=0, le=MAX_MOLECULES, description="The count it is held at per nucleus, molecules (in the network's "
                            "scaling): the transgene is in every nucleus, so a fused cell holds it times its nuclei "
                            "(the same concentration).")
 
@@ -440,7 +441,7 @@ class ClampConfig(_Window):
 class PulseConfig(_Window):
     species: str = Field(description="The species each pulse holds, e.g. CaN_a (active calcineurin): a Ca²⁺ pulse "
                          "applied from outside keeps calcineurin active while Ca²⁺ is high (Tomida et al. 2003).")
-    molecules: int = Field(ge=0, le=10**9, description="The count it is held at during a pulse, per nucleus, molecules (in the "
+    molecules: int = Field(ge=0, le=MAX_MOLECULES, description="The count it is held at during a pulse, per nucleus, molecules (in the "
                            "network's scaling; in rank, one spontaneous spike makes 3 CaN_a).")
     period_min: float = Field(gt=0, description="Time from one pulse's start to the next, min (need not be whole "
                               "ticks: the signaling step is split at every pulse edge).")

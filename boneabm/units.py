@@ -5,6 +5,9 @@ molecular weights below (docs/references.md#molar-conversions, approximate): 1 n
 """
 
 AVOGADRO_PER_MOL = 6.02214076e23
+# The most molecules of one species a cell may hold, start with or be clamped at: beyond it the kernel's
+# propensities overflow (networks and experiments share the limit).
+MAX_MOLECULES = 10**9
 
 MCSF_HOMODIMER_DA = 37_000.0  # M-CSF (CSF-1) homodimer: 30 ng/mL ≈ 0.8 nM
 RANKL_MONOMER_DA = 20_000.0  # soluble RANKL ectodomain per monomer: 100 ng/mL ≈ 5 nM monomer

@@ -68,11 +68,11 @@ class NewBone:
         self.pool_fraction = 1.0 - (1.0 - self.pool_fraction) * np.exp(-k * (time_h - self.time_h))
         self.time_h = time_h
         ring_days = self.kinetics.lag_days + self.kinetics.primary_days
-        done = (self.ring_day >= 0) & (self._age_days() >= ring_days)
-        for b in np.flatnonzero(done):
+        ages = self._age_days()
+        for b in np.flatnonzero((self.ring_day >= 0) & (ages >= ring_days)):
             packet = self.ring_um[b]
             # it left the ring when its primary phase ended, however long this step: secondary since then
-            since_h = (self._age_days()[b] - ring_days) * HOURS_PER_DAY
+            since_h = (ages[b] - ring_days) * HOURS_PER_DAY
             fraction = 1.0 - (1.0 - self.kinetics.primary_fraction) * np.exp(-k * since_h)
             total = self.pool_um + packet
             with np.errstate(invalid="ignore", divide="ignore"):

@@ -27,14 +27,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from boneabm.errors import UserError, did_you_mean, validation_lines
 from boneabm.signaling.units import DIMENSIONLESS, UnitError, parse_unit
+from boneabm.units import MAX_MOLECULES
 from boneabm.yamlio import read_yaml
 
 NETWORKS_DIR = Path(__file__).resolve().parent / "networks"
 MOLECULES_PER_NM_PER_PL = 602.214076  # 1 nM in 1 pL
 # Beyond these a network cannot be run, only hang: a reaction faster than 1e5 per hour per molecule (a time scale
-# of 36 ms) costs a thousand times the event budget, and counts beyond 1e9 overflow the kernel's propensities.
+# of 36 ms) costs a thousand times the event budget (counts: boneabm.units.MAX_MOLECULES).
 MAX_RATE_PER_H = 1e5
-MAX_MOLECULES = 1e9
 _NAME = r"^[A-Za-z][A-Za-z0-9_]*$"
 
 
