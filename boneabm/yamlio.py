@@ -16,7 +16,9 @@ import yaml
 from boneabm.errors import UserError
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (the wheels are): ten times faster than the pure-Python one,
+# which made reading the rank network most of ``load_network``'s time; it also refuses nesting deeper than 1000
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     """A YAML loader that refuses a key given twice in one mapping instead of keeping the last silently."""
 
 
@@ -109,6 +111,8 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
         finally:
             loader.dispose()
     except yaml.YAMLError as exc:
+        if "maximum nesting depth" in str(exc):  # libyaml's own bound
+            raise UserError(f"{path}: nested too deeply to be a config ({exc})") from None
         raise UserError(f"{path}: not valid YAML: {exc}") from None
     except RecursionError:
         raise UserError(f"{path}: nested too deeply to be a config") from None
