@@ -33,9 +33,8 @@ def _rotl(x, k):
 
 
 @nb.njit(cache=True, inline="always")
-def next_uint64(state, row):
-    """Advance cell ``row``'s xoshiro256** state in place and return its next 64-bit output."""
-    s0, s1, s2, s3 = state[row, 0], state[row, 1], state[row, 2], state[row, 3]
+def xoshiro_step(s0, s1, s2, s3):
+    """One step of xoshiro256** on a state held in four values: (64-bit output, the next state)."""
     result = _rotl(s1 * _FIVE, _S7) * _NINE
     t = s1 << _S17
     s2 ^= s0
@@ -44,6 +43,13 @@ def next_uint64(state, row):
     s0 ^= s3
     s2 ^= t
     s3 = _rotl(s3, _S45)
+    return result, s0, s1, s2, s3
+
+
+@nb.njit(cache=True, inline="always")
+def next_uint64(state, row):
+    """Advance cell ``row``'s xoshiro256** state in place and return its next 64-bit output."""
+    result, s0, s1, s2, s3 = xoshiro_step(state[row, 0], state[row, 1], state[row, 2], state[row, 3])
     state[row, 0], state[row, 1], state[row, 2], state[row, 3] = s0, s1, s2, s3
     return result
 
@@ -52,6 +58,14 @@ def next_uint64(state, row):
 def next_uniform(state, row):
     """A double uniform on [0, 1) from cell ``row``'s stream (53 random bits)."""
     return np.float64(next_uint64(state, row) >> _S11) * _TO_UNIT
+
+
+@nb.njit(cache=True, inline="always")
+def next_uniform_local(s0, s1, s2, s3):
+    """``next_uniform`` on a stream held in four local values (registers, in a loop that draws often):
+    (the uniform, the next state); the same numbers as ``next_uniform`` from the same state."""
+    result, s0, s1, s2, s3 = xoshiro_step(s0, s1, s2, s3)
+    return np.float64(result >> _S11) * _TO_UNIT, s0, s1, s2, s3
 
 
 @nb.njit(cache=True)

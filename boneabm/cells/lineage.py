@@ -13,9 +13,9 @@ import numpy as np
 from boneabm.cells.agent import Cell
 from boneabm.cells.contract import Contract, bind
 from boneabm.cells.population import Population
+from boneabm.signaling.codegen import kernel
 from boneabm.signaling.network import Network, load_network
 from boneabm.signaling.perturbations import Perturbation, PerturbationSchedule
-from boneabm.signaling.ssa import advance
 
 
 class Lineage:
@@ -28,6 +28,7 @@ class Lineage:
                  capacity: int):
         self.model = model
         self.network = network
+        self.advance = kernel(network)  # the SSA kernel with code generated for this network
         self.binding = bind(network, self.contract)
         self.perturbations = PerturbationSchedule(network, perturbations)
         self.effect = self.perturbations.at(0.0)
@@ -90,7 +91,7 @@ class Lineage:
             effect.apply_clamps(pop.molecules, rows, nuclei)
             events = np.zeros(n, dtype=np.int64)
             piece_h = dt_h if len(pieces) == 1 else piece_end_h - piece_start_h  # a whole tick exactly, if whole
-            advance(pop.molecules, pop.rng_state, rows, volume, inputs, piece_h,
+            self.advance(pop.molecules, pop.rng_state, rows, volume, inputs, piece_h,
                     effect.rate_scale, effect.clamped, network.arrays, events, fired, consumed)
             self.ssa_events_total += int(events.sum())
         self.cell_hours += n * dt_h

@@ -19,7 +19,7 @@ import pandas as pd
 from boneabm.errors import UserError
 from boneabm.rng import seed_streams
 from boneabm.signaling.perturbations import Perturbation, PerturbationSchedule
-from boneabm.signaling.ssa import advance
+from boneabm.signaling.codegen import kernel as codegen_kernel
 
 if TYPE_CHECKING:  # only named in annotations: network.py runs this module's solver to order its search
     from boneabm.signaling.network import Network
@@ -30,6 +30,7 @@ class CellBatch:
 
     def __init__(self, network: Network, n_cells: int, seed: int, initial: np.ndarray | None = None):
         self.network = network
+        self.kernel = codegen_kernel(network)
         self.cell_id = np.arange(1, n_cells + 1, dtype=np.int64)
         self.rng_state = np.zeros((n_cells, 4), dtype=np.uint64)
         self.rows = np.arange(n_cells, dtype=np.int64)
@@ -41,14 +42,17 @@ class CellBatch:
         self.consumed = np.zeros((n_cells, len(network.inputs)))
         self.counters = np.zeros((n_cells, len(network.counters)), dtype=np.int64)
 
-    def step(self, dt_h: float, inputs: np.ndarray, volume: np.ndarray, effect) -> None:
+    def step(self, dt_h: float, inputs: np.ndarray, volume: np.ndarray, effect, kernel=None) -> None:
+        """Advance every cell by ``dt_h`` with ``kernel`` (default: the one generated for the network;
+        ``ssa.advance``, the generic one, gives the same results)."""
+        kernel = kernel or self.kernel
         n = self.rows.size
         effect.apply_clamps(self.X, self.rows, volume)
         events = np.zeros(n, dtype=np.int64)
         fired = np.zeros((n, self.network.n_reactions), dtype=np.int64)
         consumed = np.zeros((n, len(self.network.inputs)))
-        advance(self.X, self.rng_state, self.rows, volume, inputs, dt_h, effect.rate_scale, effect.clamped,
-                self.network.arrays, events, fired, consumed)
+        kernel(self.X, self.rng_state, self.rows, volume, inputs, dt_h, effect.rate_scale, effect.clamped,
+               self.network.arrays, events, fired, consumed)
         self.events_per_cell += events
         self.events_per_reaction += fired.sum(axis=0)
         self.consumed += consumed

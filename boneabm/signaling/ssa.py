@@ -14,7 +14,8 @@ edit there when this module's kernel is cached: clear ``NUMBA_CACHE_DIR`` after 
 import numba as nb
 import numpy as np
 
-from boneabm.rng import next_uint64, next_uniform
+from boneabm.rng import next_uint64, next_uniform_local
+from boneabm.signaling.native import call_fire, call_propensities
 
 _M1 = np.uint64(0x5555555555555555)
 _M2 = np.uint64(0x3333333333333333)
@@ -76,7 +77,7 @@ def _input_factor(kind, value, K, n, n_int, basal):
     return basal + (1.0 - basal) * f
 
 
-@nb.njit(cache=True, parallel=True, error_model="numpy")
+@nb.njit(cache=True, error_model="numpy")
 def advance(X, rng_state, rows, volume, inputs, dt_h, rate_scale, clamped, net, events, fired, consumed):
     """Advance cells ``rows`` of ``X`` (molecule counts, modified in place) by ``dt_h`` hours.
 
@@ -85,6 +86,14 @@ def advance(X, rng_state, rows, volume, inputs, dt_h, rate_scale, clamped, net, 
     ``fired[k, j]`` per reaction, ``consumed[k, i]`` the real molecules of input i taken up (negative: given
     back).
     """
+    advance_with(0, 0, X, rng_state, rows, volume, inputs, dt_h, rate_scale, clamped, net, events, fired, consumed)
+
+
+@nb.njit(cache=True, parallel=True, error_model="numpy")
+def advance_with(propensities_address, fire_address, X, rng_state, rows, volume, inputs, dt_h, rate_scale, clamped,
+                 net, events, fired, consumed):
+    """``advance``, with each reaction's propensity and each firing's updates computed by the machine code at
+    the two addresses (``codegen``: code generated for this network) instead of from the arrays (0, 0)."""
     n_reactions = net.rate_constant.shape[0]
     n_modifiers = net.modifier_kind.shape[0]
     n_int = np.zeros(n_modifiers, dtype=np.int64)
@@ -106,12 +115,13 @@ def advance(X, rng_state, rows, volume, inputs, dt_h, rate_scale, clamped, net, 
         Kn = np.empty(n_modifiers)
         for k in range(c, n_cells, n_chunks):
             events[k] = _advance_cell(X[rows[k]], rng_state, rows[k], volume[k], inputs[k], dt_h, base_unit,
-                                      Kn_unit, clamped, net, n_int, base, a, Kn, fired[k], consumed[k])
+                                      Kn_unit, clamped, net, n_int, base, a, Kn, fired[k], consumed[k],
+                                      propensities_address, fire_address)
 
 
 @nb.njit(cache=True, inline="always", error_model="numpy")
 def _advance_cell(x, rng_state, row, vol, inputs, dt_h, base_unit, Kn_unit, clamped, net, n_int, base, a, Kn,
-                  fired, consumed):
+                  fired, consumed, propensities_address, fire_address):
     n_reactions = net.rate_constant.shape[0]
     unit_volume = vol == 1.0
     if unit_volume:
@@ -127,10 +137,16 @@ def _advance_cell(x, rng_state, row, vol, inputs, dt_h, base_unit, Kn_unit, clam
             b *= _input_factor(net.modifier_kind[m], inputs[net.modifier_index[m]], net.modifier_K[m],
                                net.modifier_n[m], n_int[m], net.modifier_basal[m])
         base[j] = b
-    a0 = 0.0
-    for j in range(n_reactions):
-        a[j] = _propensity(j, x, base, Kn, n_int, net)
-        a0 += a[j]
+    generated = fire_address != 0
+    if generated:
+        a0 = call_propensities(propensities_address, x, base, Kn, a)
+    else:
+        a0 = 0.0
+        for j in range(n_reactions):
+            a[j] = _propensity(j, x, base, Kn, n_int, net)
+            a0 += a[j]
+    # the stream in four locals for the whole call: the same numbers as drawing from rng_state each time
+    s0, s1, s2, s3 = rng_state[row, 0], rng_state[row, 1], rng_state[row, 2], rng_state[row, 3]
     t = 0.0
     n_events = 0
     while True:
@@ -138,11 +154,13 @@ def _advance_cell(x, rng_state, row, vol, inputs, dt_h, base_unit, Kn_unit, clam
             a0 = _total(a)
             if a0 <= 1e-300:
                 break
-        t += -np.log(1.0 - next_uniform(rng_state, row)) / a0
+        u, s0, s1, s2, s3 = next_uniform_local(s0, s1, s2, s3)
+        t += -np.log(1.0 - u) / a0
         if t >= dt_h:
             break
         # search in order of typical firing frequency (the optimised direct method): short scans
-        target = next_uniform(rng_state, row) * a0
+        u, s0, s1, s2, s3 = next_uniform_local(s0, s1, s2, s3)
+        target = u * a0
         i = 0
         j = net.search_order[0]
         acc = a[j]
@@ -153,23 +171,35 @@ def _advance_cell(x, rng_state, row, vol, inputs, dt_h, base_unit, Kn_unit, clam
         while a[j] == 0.0 and i > 0:  # rounding at the top end: never fire an impossible reaction
             i -= 1
             j = net.search_order[i]
-        for p in range(net.change_ptr[j], net.change_ptr[j + 1]):
-            s = net.change_species[p]
-            if not clamped[s]:
-                x[s] += net.change_delta[p]
-        ci = net.consumed_input[j]
-        if ci >= 0:
-            consumed[ci] += net.consumed_molecules[j]
-        for p in range(net.dependents_ptr[j], net.dependents_ptr[j + 1]):
-            i = net.dependents[p]
-            new = _propensity(i, x, base, Kn, n_int, net)
-            a0 += new - a[i]
-            a[i] = new
+        if generated:
+            a0 = call_fire(fire_address, j, x, a, a0, base, Kn, clamped, consumed)
+        else:
+            a0 = _fire(j, x, a, a0, base, Kn, n_int, clamped, net, consumed)
         fired[j] += 1
         n_events += 1
         if (n_events & 127) == 0:  # re-sum now and then: incremental sums drift
             a0 = _total(a)
+    rng_state[row, 0], rng_state[row, 1], rng_state[row, 2], rng_state[row, 3] = s0, s1, s2, s3
     return n_events
+
+
+@nb.njit(cache=True, inline="always", error_model="numpy")
+def _fire(j, x, a, a0, base, Kn, n_int, clamped, net, consumed):
+    """Reaction ``j`` fires: its changes, its input use, and the propensities that depend on it (returns the
+    new total, updated one dependent at a time)."""
+    for p in range(net.change_ptr[j], net.change_ptr[j + 1]):
+        s = net.change_species[p]
+        if not clamped[s]:
+            x[s] += net.change_delta[p]
+    ci = net.consumed_input[j]
+    if ci >= 0:
+        consumed[ci] += net.consumed_molecules[j]
+    for p in range(net.dependents_ptr[j], net.dependents_ptr[j + 1]):
+        i = net.dependents[p]
+        new = _propensity(i, x, base, Kn, n_int, net)
+        a0 += new - a[i]
+        a[i] = new
+    return a0
 
 
 @nb.njit(cache=True, inline="always", error_model="numpy")

@@ -1,0 +1,37 @@
+"""Calls from the SSA kernel into machine code generated for one network (``codegen``), by address.
+
+The address is an argument, not a constant of the kernel, so numba compiles and caches the kernel once for
+every network; LLVM compiles each network's code (``codegen.compile_kernel``). Both functions take the data
+of numba arrays: counts ``x`` (int64), propensities ``a``, rate constants ``base`` and Hill thresholds ``Kn``
+(float64), ``clamped`` (bool, one byte each) and ``consumed`` (float64).
+"""
+
+from llvmlite import ir
+from numba.core import types
+from numba.extending import intrinsic
+
+
+def _call(context, builder, signature, args, returns):
+    """Call the function at ``args[0]`` with the other arguments, arrays passed as their data pointers."""
+    values = []
+    for ty, value in zip(signature.args[1:], args[1:]):
+        values.append(context.make_array(ty)(context, builder, value).data if isinstance(ty, types.Array)
+                      else value)
+    function_type = ir.FunctionType(returns, [value.type for value in values])
+    return builder.call(builder.inttoptr(args[0], function_type.as_pointer()), values)
+
+
+@intrinsic
+def call_propensities(typingctx, address, x, base, Kn, a):
+    """``a[j]`` = reaction j's propensity for every j; returns their sum, added in order of j."""
+    def codegen(context, builder, signature, args):
+        return _call(context, builder, signature, args, ir.DoubleType())
+    return types.float64(address, x, base, Kn, a), codegen
+
+
+@intrinsic
+def call_fire(typingctx, address, j, x, a, a0, base, Kn, clamped, consumed):
+    """Reaction ``j`` fires (``ssa._fire``): returns the new total propensity."""
+    def codegen(context, builder, signature, args):
+        return _call(context, builder, signature, args, ir.DoubleType())
+    return types.float64(address, j, x, a, a0, base, Kn, clamped, consumed), codegen
