@@ -18,11 +18,15 @@ from boneabm.version import __version__
 from boneabm.catalog import resolve
 from boneabm.config import load_experiment, with_seed
 from boneabm.errors import UserError
+from boneabm.resources import MAX_SWEEP_RUNS, check_affordable, estimate
 
 EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
 
 _SET_HELP = ("override one config value, as dotted.key=value (the value is read as YAML: 30, 1e-3, null, "
              "[1, 2]); repeat for several, e.g. --set medium.mcsf_ng_ml=0 --set time.duration_h=72")
+_FORCE_HELP = ("run even if the estimate of its cost is above 8 GB of memory or 5,000,000 ticks (the thresholds: "
+               "environment variables BONEABM_FORCE_ABOVE_GB and BONEABM_FORCE_ABOVE_TICKS); a run that cannot fit "
+               "in this machine's memory is refused whatever the flag")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
                      "(default: runs/<experiment name>/<UTC timestamp>-seed<N>)")
     run.add_argument("--quiet", action="store_true",
                      help="no progress bar or messages; the run directory is still printed on standard output")
+    run.add_argument("--force", action="store_true", help=_FORCE_HELP)
     _checkpoint_options(run)
 
     resume = commands.add_parser(
@@ -113,6 +118,9 @@ def _parser() -> argparse.ArgumentParser:
                       help="write summary.csv and timeseries.csv from the run directories present (after array jobs)")
     sweep.add_argument("--quiet", action="store_true",
                        help="no progress bar and no start or end messages (failures are still reported)")
+    sweep.add_argument("--force", action="store_true",
+                       help=f"run a sweep of more than {MAX_SWEEP_RUNS:,} runs, or runs above the memory or tick "
+                       "thresholds (see boneabm run --help)")
 
     check = commands.add_parser(
         "check", help="validate an experiment, sweep or panel file",
@@ -122,6 +130,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("config", metavar="FILE", help="experiment, sweep or panel YAML file, or a shipped example's name")
     check.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                        help=_SET_HELP)
+    check.add_argument("--force", action="store_true", help="check a sweep of more than "
+                       f"{MAX_SWEEP_RUNS:,} runs (expanding it takes time)")
 
     network = commands.add_parser(
         "network", help="print a signaling network's species, parameters and reactions",
@@ -259,6 +269,7 @@ def _run(args) -> int:
     seeded_by = ("--seed" if args.seed is not None else "the config" if experiment.seed is not None
                  else "drawn fresh")
     experiment = with_seed(experiment, args.seed)
+    check_affordable(experiment, args.force)
     out = Path(args.out) if args.out else default_run_dir(experiment)
     refuse_existing(out)  # before any banner: a refused run prints nothing but the refusal
     if checkpointing is not None:
@@ -317,7 +328,12 @@ def _sweep(args) -> int:
     if seed is None and args.index is not None:
         raise UserError(f"--index {args.index}: {path} has no seed:, and every array task must expand the same "
                         "runs; give the same --seed N to every task, or put seed: N in the sweep file")
-    sweep = load_sweep(path, seed)
+    sweep = load_sweep(path, seed, max_runs=math.inf if args.force else MAX_SWEEP_RUNS)
+    if sweep.runs and not (args.list or args.collect):
+        costliest = max(sweep.runs, key=lambda run: estimate(run.experiment).memory_bytes)
+        check_affordable(costliest.experiment, args.force, f"run {costliest.run_id}")
+        longest = max(sweep.runs, key=lambda run: run.experiment.time.n_ticks)
+        check_affordable(longest.experiment, args.force, f"run {longest.run_id}")
     if args.list:
         if seed is None:
             print(f"boneabm: {path} has no seed:; these runs use seed {sweep.seed}, drawn fresh for this listing "
@@ -368,7 +384,7 @@ def _check(args) -> int:
         if args.overrides:
             raise UserError(f"--set applies to experiments; {path} is a {'sweep' if 'sweep' in data else 'panel'} "
                             "file (put shared overrides in its set: list or its arms)")
-        return _check_sweep(path) if "sweep" in data else _check_panel(path)
+        return _check_sweep(path, args.force) if "sweep" in data else _check_panel(path)
     experiment = load_experiment(path, args.overrides)
     sys.stdout.write(experiment.to_yaml())
     width, height = experiment.domain.shape
@@ -378,10 +394,10 @@ def _check(args) -> int:
     return 0
 
 
-def _check_sweep(path) -> int:
+def _check_sweep(path, force: bool) -> int:
     from boneabm.sweep import load_sweep
 
-    sweep = load_sweep(path)
+    sweep = load_sweep(path, max_runs=math.inf if force else MAX_SWEEP_RUNS)
     sweep.listing().to_csv(sys.stdout, index=False)
     seed = (f"seed {sweep.seed}" if sweep.spec.seed is not None else
             f"no seed: (each sweep draws one; this listing used {sweep.seed})")

@@ -19,6 +19,7 @@ from pathlib import Path
 from boneabm.api import load_run as boneabm_load
 from boneabm.catalog import KINDS
 from boneabm.cli import main
+from boneabm.errors import UserError
 from boneabm.files import claimed
 from boneabm.signaling.network import network_path
 from boneabm.sweep import collect, load_sweep, run_sweep
@@ -139,6 +140,16 @@ def test_gene_lists_can_be_swept_and_read_well(write_sweep):
     ({"grid": {"medium.change_every_h": [48, 47.95]}},  # one arm off the ticks: refused before any run starts
      "medium.change_every_h = 47.95: not a whole number of ticks (time.dt_h = 0.1); use a multiple of 0.1 h such "
      "as 47.9 or 48"),
+    # issue 16: a seed in the grid or in set was silently replaced by the derived one, while --list showed it
+    ({"grid": {"seed": [1, 2]}}, "seed in grid: not a key a sweep varies or sets; a run's seed derives from"),
+    ({"grid": GRID, "set": ["seed=5"]}, "seed in set: not a key a sweep varies or sets"),
+    ({"grid": {"name": ["a", "b"]}}, "name in grid: not a key a sweep varies or sets"),
+    # issue 16: an integer key over [3.1, 3.4] gave three runs of the same value under three ids
+    ({"sample": {"n": 3, "ranges": {"osteoclasts.min_nuclei": [3.1, 3.4]}}},
+     "sample: points 0 and 1 are the same values {'osteoclasts.min_nuclei': 3} once rounded"),
+    # issue 16: 100 values x 10,000 replicates was still expanding after two minutes
+    ({"grid": {"medium.rankl_ng_ml": list(range(100))}, "replicates": 10_000},
+     "1,000,000 runs (grid values x sample.n x replicates), more than the 10,000 a sweep may have; give --force"),
 ])
 def test_bad_sweep_files_are_refused_before_anything_runs(write_sweep, tmp_path, capsys, spec, message):
     path = write_sweep(**spec)
@@ -148,6 +159,13 @@ def test_bad_sweep_files_are_refused_before_anything_runs(write_sweep, tmp_path,
     assert message in error and "Traceback" not in error
     assert str(path) in error
     assert not out.exists()
+
+
+def test_the_size_limit_counts_before_expanding_and_can_be_lifted(write_sweep):
+    path = write_sweep(grid=GRID, replicates=2)  # 8 runs
+    with pytest.raises(UserError, match="8 runs .* more than the 7 a sweep may have"):
+        load_sweep(path, max_runs=7)
+    assert len(load_sweep(path, max_runs=8).runs) == 8
 
 
 def test_list_prints_the_expansion_as_csv(write_sweep, capsys):

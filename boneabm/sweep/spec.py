@@ -46,6 +46,7 @@ from scipy.stats import qmc
 from boneabm.catalog import base_experiment
 from boneabm.config import MAX_SEED, Experiment, load_experiment
 from boneabm.errors import UserError, did_you_mean, validation_lines
+from boneabm.resources import MAX_SWEEP_RUNS
 from boneabm.yamlio import read_yaml
 
 _DOTTED = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
@@ -131,6 +132,19 @@ class SweepSpec(_Spec):
     def _one_start(self):
         if (self.base is None) == (self.from_checkpoint is None):
             raise ValueError("give base (an experiment) or from (a checkpoint), one of the two")
+        return self
+
+    @model_validator(mode="after")
+    def _seed_and_name_are_the_sweeps(self):
+        sampled = set(self.sample.ranges) if self.sample else set()
+        fixed = {text.partition("=")[0].strip() for text in self.set}
+        for key, where in (("seed", "a run's seed derives from the sweep's seed (seed: at the top of the file, or "
+                            "--seed) and its replicate number; give replicates: N for N seeds per point"),
+                           ("name", "every run is named after the sweep (sweep: at the top of the file)")):
+            places = [place for place, keys in (("grid", self.grid), ("sample.ranges", sampled), ("set", fixed))
+                      if key in keys]
+            if places:
+                raise ValueError(f"{key} in {' and '.join(places)}: not a key a sweep varies or sets; {where}")
         return self
 
     @model_validator(mode="after")
@@ -262,10 +276,24 @@ def read_sweep(path: str | Path) -> tuple[SweepSpec, str]:
     return spec, spec.sweep or re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem)
 
 
-def load_sweep(path: str | Path, seed: int | None = None) -> Sweep:
+def _refuse_coinciding_points(path: Path, samples: list[dict[str, Any]]) -> None:
+    """Two sampled points that are the same values once rounded (an integer key, 6 digits) would be the same
+    run twice under two ids: refuse, naming them."""
+    seen: dict[str, int] = {}
+    for k, point in enumerate(samples):
+        text = json.dumps(point, sort_keys=True)
+        if text in seen:
+            raise _invalid(path, [f"sample: points {seen[text]} and {k} are the same values {point} once rounded "
+                                  "(integer keys take whole numbers, others 6 digits); sample fewer points, widen "
+                                  "the ranges, or list an integer key's values in grid"])
+        seen[text] = k
+
+
+def load_sweep(path: str | Path, seed: int | None = None, max_runs: float = MAX_SWEEP_RUNS) -> Sweep:
     """Read, validate and expand a sweep file; every run's experiment is validated before anything runs.
 
-    The sweep's seed is ``seed`` if given, else the file's ``seed:``, else a freshly drawn one (``Sweep.seed``)."""
+    The sweep's seed is ``seed`` if given, else the file's ``seed:``, else a freshly drawn one (``Sweep.seed``).
+    A sweep of more than ``max_runs`` runs is refused before it is expanded (``--force`` lifts the limit)."""
     path = Path(path)
     spec, name = read_sweep(path)
     if seed is not None and not 0 <= seed <= MAX_SEED:
@@ -300,8 +328,16 @@ def load_sweep(path: str | Path, seed: int | None = None) -> Sweep:
         if problem:
             raise _invalid(path, [problem])
 
+    n_runs = math.prod(len(values) for values in spec.grid.values()) * (spec.sample.n if spec.sample else 1) \
+        * spec.replicates
+    if n_runs > max_runs:
+        raise _invalid(path, [f"{n_runs:,} runs (grid values x sample.n x replicates), more than the {max_runs:,} a "
+                              f"sweep may have; give --force to expand and run them all (each run is checked "
+                              f"first: about {n_runs / 2000:,.0f} s before the first starts)"])
     grid_points = [dict(zip(spec.grid, combo)) for combo in itertools.product(*spec.grid.values())]
     samples = _sample_points(spec.sample, seed, base_dict) if spec.sample else [None]
+    if spec.sample:
+        _refuse_coinciding_points(path, samples)
     short = _short_keys(list(spec.grid))
     width = len(str(len(samples) - 1))
     runs, seen = [], {}
