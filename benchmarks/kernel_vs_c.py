@@ -1,9 +1,9 @@
 """boneabm's SSA kernels against a hand-tuned C direct method on the same network, side by side in one process.
 
-    .venv/bin/python benchmarks/kernel_vs_c.py [--reference DIR] [--cells 2000] [--repeats 5]
+    .venv/bin/python benchmarks/kernel_vs_c.py --reference DIR [--cells 2000] [--repeats 5]
 
 ``DIR`` holds the C reference (``build_reference.py``, ``ssa_c.c``, ``rank_ref.py``, ``rank_ref.yaml``: the
-team's yardstick, kept outside the package; default ``../shared/perf`` beside the checkout). The script builds
+team's yardstick, a 13-species, 28-reaction network with a Ca2+ oscillator, kept outside the package). It builds
 the C engine into a temporary directory with boneabm's own search order for ``rank_ref.yaml`` (needs gcc), puts
 ``--cells`` cells in one equilibrated state, and times, interleaved, each repeat advancing every cell by
 ``--minutes`` in ticks of ``--tick-min``:
@@ -76,7 +76,7 @@ def time_boneabm(network, kernel, X0, tick_min, n_ticks, seed, threads):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--reference", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "perf")
+    parser.add_argument("--reference", type=Path, required=True, help="directory of the C reference engine")
     parser.add_argument("--cells", type=int, default=2000)
     parser.add_argument("--minutes", type=float, default=1.0)
     parser.add_argument("--tick-min", type=float, default=0.5)
