@@ -18,6 +18,7 @@ from boneabm.version import __version__
 from boneabm.catalog import resolve
 from boneabm.config import load_experiment, with_seed
 from boneabm.errors import UserError
+from boneabm.files import cannot_write
 from boneabm.resources import MAX_SWEEP_RUNS, check_affordable, estimate
 
 EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
@@ -217,7 +218,8 @@ def _finished(args, run) -> int:
     try:
         path = run()
     except RunFailed as exc:
-        traceback.print_exception(exc.__cause__, file=sys.stderr)
+        if not cannot_write(exc.__cause__):  # a bug's traceback helps; a full disk's does not
+            traceback.print_exception(exc.__cause__, file=sys.stderr)
         print(f"boneabm: {exc}", file=sys.stderr)
         return EXIT_FAILED
     print(path)
@@ -524,6 +526,12 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"boneabm: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as exc:
+        if not cannot_write(exc):
+            raise
+        print(f"boneabm: cannot write {exc.filename or 'a file'} ({exc.strerror}); nothing was marked complete",
+              file=sys.stderr)
+        return EXIT_FAILED
     except BrokenPipeError:  # the reader stopped reading (boneabm sweep --list | head): not a failure
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

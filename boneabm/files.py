@@ -4,6 +4,7 @@ directories are made, and the claims that keep two processes from writing into o
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import threading
 from collections.abc import Iterator
@@ -35,6 +36,13 @@ def atomic_binary(path: str | Path, durable: bool = False) -> Iterator[BinaryIO]
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def cannot_write(error: BaseException | None) -> bool:
+    """Whether ``error`` is the file system refusing a write (a full disk, a quota, a read-only or failing
+    device): the machine's problem, reported in one line, not a bug's traceback."""
+    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO,
+                                                           errno.EFBIG)
 
 
 def write_atomically(path: str | Path, data: str | bytes) -> None:

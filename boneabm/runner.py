@@ -14,16 +14,25 @@ from tqdm import tqdm
 from boneabm import state
 from boneabm.config import Experiment, _ticks
 from boneabm.errors import UserError
+from boneabm.files import cannot_write
 from boneabm.model import BoneModel
 from boneabm.output import Recorder, RunDirectory, default_run_dir
 
 
 class RunFailed(Exception):
-    """The simulation raised; its directory stays at ``DIR.partial`` with the error in metadata.json."""
+    """The simulation raised; its directory stays at ``DIR.partial`` with the error in metadata.json (when it
+    could still be written)."""
 
-    def __init__(self, partial_dir: Path, error: BaseException):
-        super().__init__(f"run failed ({type(error).__name__}: {error}); see {partial_dir / 'metadata.json'}")
+    def __init__(self, partial_dir: Path, error: BaseException, recorded: bool = True):
+        where = (f"see {partial_dir / 'metadata.json'}" if recorded else
+                 f"{partial_dir} stays as it was, unfinished: its metadata.json could not record this either")
+        if cannot_write(error):
+            text = f"run failed: cannot write {error.filename or 'a file'} ({error.strerror}); {where}"
+        else:
+            text = f"run failed ({type(error).__name__}: {error}); {where}"
+        super().__init__(text)
         self.partial_dir = partial_dir
+
 
 
 CHECKPOINTS = "checkpoints"  # the folder of a run directory holding its checkpoints
@@ -141,17 +150,27 @@ def drive(directory: RunDirectory, start, progress: bool, record_start: bool,
         run_to_end(model, recorder, progress, record_start, checkpointing)
     except KeyboardInterrupt:
         _close_quietly(recorder)
-        directory.fail("interrupted", "interrupted by the user (SIGINT) or a termination signal")
+        _record(directory, "interrupted", "interrupted by the user (SIGINT) or a termination signal")
         raise
     except Exception as exc:
         _close_quietly(recorder)
         if _caused_by_interrupt(exc):
-            directory.fail("interrupted", "interrupted by the user (SIGINT) or a termination signal")
+            _record(directory, "interrupted", "interrupted by the user (SIGINT) or a termination signal")
             raise KeyboardInterrupt from exc
-        directory.fail("failed", "".join(traceback.format_exception(exc)))
-        raise RunFailed(directory.path, exc) from exc
+        reason = (f"cannot write {exc.filename or 'a file'}: {exc.strerror}" if cannot_write(exc)
+                  else "".join(traceback.format_exception(exc)))
+        raise RunFailed(directory.path, exc, _record(directory, "failed", reason)) from exc
     return directory.complete(n_ticks=model.experiment.time.n_ticks, final_cells=model.population.n_alive,
                               ssa=ssa_summary(model), uptake=uptake_summary(model.fields))
+
+
+def _record(directory: RunDirectory, status: str, reason: str) -> bool:
+    """Record how the run ended in its metadata, if the disk still takes it (a full disk may not)."""
+    try:
+        directory.fail(status, reason)
+    except OSError:
+        return False
+    return True
 
 
 def _caused_by_interrupt(exc: BaseException) -> bool:

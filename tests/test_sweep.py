@@ -710,3 +710,29 @@ def test_a_bad_worker_timeout_is_refused(write_sweep, tmp_path, capsys, value):
                  "--worker-timeout", value]) == 2
     assert f"--worker-timeout {value}: give a number of seconds" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.slow  # a local cluster started and interrupted
+def test_ctrl_c_on_a_sweep_is_one_line_not_the_workers_tracebacks(write_sweep, tmp_path):
+    """Ctrl-C reaches the terminal's whole process group, Dask's workers included; each printed a 40-line
+    traceback (issue 16). The workers now leave the interrupt to the sweep, which says it in one line."""
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump(merged(BASE, {"time": {"duration_h": 2000}})))
+    path = write_sweep(grid={"medium.rankl_ng_ml": [0, 50]})
+    out = tmp_path / "out"
+    # a new process group, as a terminal gives a command; SIGINT handled as in a user's shell (a background
+    # shell running the suite would have its children ignore it)
+    process = subprocess.Popen([sys.executable, "-m", "boneabm", "sweep", str(path), "--out", str(out),
+                                "--workers", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 300
+    while not list(out.glob("*.partial/timeseries.csv")):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "no run started"
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert "Traceback" not in stderr and "Error" not in stderr, stderr
+    assert "boneabm: interrupted; the unfinished runs stay at their .partial directories" in stderr
+    assert not (out / "summary.csv").exists() or "complete" not in (out / "summary.csv").read_text()

@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -217,10 +219,24 @@ def _client(workers: int | None, scheduler: str | None, cluster_kind: str | None
         return Client(cluster), cluster
     # dashboard off; the scheduler's small HTTP server (health checks) on a free loopback port, not 8787, so
     # two sweeps on one machine do not collide
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                           silence_logs=logging.ERROR, env={"NUMBA_NUM_THREADS": "1"})
+    # Ctrl-C reaches every process of the terminal's group: the workers would each print a traceback of their
+    # own. Started with SIGINT ignored (a disposition children keep), they leave the interrupt to this process,
+    # which records its runs as interrupted and closes the cluster.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
+    try:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                               silence_logs=logging.ERROR, env={"NUMBA_NUM_THREADS": "1"})
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
     return Client(cluster), cluster
+
+
+def _main_thread() -> bool:
+    """Signal handlers can be set only from the main thread (a sweep started from a notebook's worker thread
+    keeps the default)."""
+    return threading.current_thread() is threading.main_thread()
 
 
 class DaskRuns:

@@ -1,0 +1,90 @@
+"""A disk that fills up mid-run (issue 16): the run ends with one clear line and exit status 1, its metadata says
+"failed" and why when the disk still takes that, no temporary file is left, and it never looks complete.
+
+The full disk is simulated where the recorder appends a table row: OSError(ENOSPC) as the file system raises it.
+"""
+
+import errno
+import json
+
+import pytest
+import yaml
+
+from boneabm import output
+from boneabm.cli import main
+from conftest import SMALL, merged
+
+
+@pytest.fixture
+def config(tmp_path):
+    path = tmp_path / "small.yaml"
+    path.write_text(yaml.safe_dump(merged(SMALL, {"time": {"duration_h": 6}})))
+    return path
+
+
+def full_disk_after(monkeypatch, appends: int, metadata_too: bool = False):
+    real_append, calls = output.TableWriter.append, {"n": 0}
+
+    def append(self, frame):
+        calls["n"] += 1
+        if calls["n"] > appends:
+            raise OSError(errno.ENOSPC, "No space left on device", str(self.path))
+        real_append(self, frame)
+
+    monkeypatch.setattr(output.TableWriter, "append", append)
+    if metadata_too:  # once the run has started: its first metadata.json says "running"
+        real_write, writes = output.RunDirectory._write_metadata, {"n": 0}
+
+        def write_metadata(self):
+            writes["n"] += 1
+            if writes["n"] > 1:
+                raise OSError(errno.ENOSPC, "No space left on device", str(self.path / "metadata.json"))
+            real_write(self)
+
+        monkeypatch.setattr(output.RunDirectory, "_write_metadata", write_metadata)
+
+
+def test_a_full_disk_ends_the_run_in_one_line_recorded_as_failed(config, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "run"
+    full_disk_after(monkeypatch, appends=3)
+    assert main(["run", str(config), "--seed", "1", "--out", str(out), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "cannot write" in err and "No space left on device" in err
+    partial = tmp_path / "run.partial"
+    assert not out.exists() and partial.is_dir()
+    metadata = json.loads((partial / "metadata.json").read_text())
+    assert metadata["status"] == "failed" and "No space left on device" in metadata["error"]
+    assert not [p for p in partial.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_when_even_the_metadata_cannot_be_written_the_run_says_so(config, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "run"
+    full_disk_after(monkeypatch, appends=3, metadata_too=True)
+    assert main(["run", str(config), "--seed", "1", "--out", str(out), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "could not record this either" in err
+    metadata = json.loads((tmp_path / "run.partial" / "metadata.json").read_text())
+    assert metadata["status"] == "running"  # as the run left it: unfinished, never "complete"
+    assert not out.exists()
+
+
+def test_a_bug_still_shows_its_traceback(config, tmp_path, monkeypatch, capsys):
+    def broken(self, frame):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(output.TableWriter, "append", broken)
+    assert main(["run", str(config), "--seed", "1", "--out", str(tmp_path / "run"), "--quiet"]) == 1
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_a_disk_full_from_the_start_is_one_line_and_nothing_complete(config, tmp_path, monkeypatch, capsys):
+    def no_metadata(self):
+        raise OSError(errno.ENOSPC, "No space left on device", str(self.path / "metadata.json"))
+
+    monkeypatch.setattr(output.RunDirectory, "_write_metadata", no_metadata)
+    out = tmp_path / "run"
+    assert main(["run", str(config), "--seed", "1", "--out", str(out), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "cannot write" in err and "No space left on device" in err
+    assert not out.exists()
