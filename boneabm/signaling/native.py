@@ -30,8 +30,9 @@ def call_propensities(typingctx, address, x, base, Kn, a):
 
 
 @intrinsic
-def call_fire(typingctx, address, j, x, a, a0, base, Kn, clamped, consumed):
-    """Reaction ``j`` fires (``ssa._fire``): returns the new total propensity."""
+def call_event(typingctx, address, target, x, a, a0, base, Kn, clamped, consumed, fired):
+    """The event a uniform ``target`` in [0, a0) selects (the search of ``ssa._advance_cell``), fired as
+    ``ssa._fire`` fires it and counted in ``fired``: returns the new total propensity."""
     def codegen(context, builder, signature, args):
         return _call(context, builder, signature, args, ir.DoubleType())
-    return types.float64(address, j, x, a, a0, base, Kn, clamped, consumed), codegen
+    return types.float64(address, target, x, a, a0, base, Kn, clamped, consumed, fired), codegen

@@ -15,7 +15,7 @@ import numba as nb
 import numpy as np
 
 from boneabm.rng import next_uint64, next_uniform_local
-from boneabm.signaling.native import call_fire, call_propensities
+from boneabm.signaling.native import call_event, call_propensities
 
 _M1 = np.uint64(0x5555555555555555)
 _M2 = np.uint64(0x3333333333333333)
@@ -90,7 +90,7 @@ def advance(X, rng_state, rows, volume, inputs, dt_h, rate_scale, clamped, net, 
 
 
 @nb.njit(cache=True, parallel=True, error_model="numpy")
-def advance_with(propensities_address, fire_address, X, rng_state, rows, volume, inputs, dt_h, rate_scale, clamped,
+def advance_with(propensities_address, event_address, X, rng_state, rows, volume, inputs, dt_h, rate_scale, clamped,
                  net, events, fired, consumed):
     """``advance``, with each reaction's propensity and each firing's updates computed by the machine code at
     the two addresses (``codegen``: code generated for this network) instead of from the arrays (0, 0)."""
@@ -116,12 +116,12 @@ def advance_with(propensities_address, fire_address, X, rng_state, rows, volume,
         for k in range(c, n_cells, n_chunks):
             events[k] = _advance_cell(X[rows[k]], rng_state, rows[k], volume[k], inputs[k], dt_h, base_unit,
                                       Kn_unit, clamped, net, n_int, base, a, Kn, fired[k], consumed[k],
-                                      propensities_address, fire_address)
+                                      propensities_address, event_address)
 
 
 @nb.njit(cache=True, inline="always", error_model="numpy")
 def _advance_cell(x, rng_state, row, vol, inputs, dt_h, base_unit, Kn_unit, clamped, net, n_int, base, a, Kn,
-                  fired, consumed, propensities_address, fire_address):
+                  fired, consumed, propensities_address, event_address):
     n_reactions = net.rate_constant.shape[0]
     unit_volume = vol == 1.0
     if unit_volume:
@@ -137,7 +137,7 @@ def _advance_cell(x, rng_state, row, vol, inputs, dt_h, base_unit, Kn_unit, clam
             b *= _input_factor(net.modifier_kind[m], inputs[net.modifier_index[m]], net.modifier_K[m],
                                net.modifier_n[m], n_int[m], net.modifier_basal[m])
         base[j] = b
-    generated = fire_address != 0
+    generated = event_address != 0
     if generated:
         a0 = call_propensities(propensities_address, x, base, Kn, a)
     else:
@@ -161,6 +161,12 @@ def _advance_cell(x, rng_state, row, vol, inputs, dt_h, base_unit, Kn_unit, clam
         # search in order of typical firing frequency (the optimised direct method): short scans
         u, s0, s1, s2, s3 = next_uniform_local(s0, s1, s2, s3)
         target = u * a0
+        n_events += 1
+        if generated:  # the search and the firing below, as straight-line code for this network
+            a0 = call_event(event_address, target, x, a, a0, base, Kn, clamped, consumed, fired)
+            if (n_events & 127) == 0:
+                a0 = _total(a)
+            continue
         i = 0
         j = net.search_order[0]
         acc = a[j]
@@ -171,12 +177,8 @@ def _advance_cell(x, rng_state, row, vol, inputs, dt_h, base_unit, Kn_unit, clam
         while a[j] == 0.0 and i > 0:  # rounding at the top end: never fire an impossible reaction
             i -= 1
             j = net.search_order[i]
-        if generated:
-            a0 = call_fire(fire_address, j, x, a, a0, base, Kn, clamped, consumed)
-        else:
-            a0 = _fire(j, x, a, a0, base, Kn, n_int, clamped, net, consumed)
+        a0 = _fire(j, x, a, a0, base, Kn, n_int, clamped, net, consumed)
         fired[j] += 1
-        n_events += 1
         if (n_events & 127) == 0:  # re-sum now and then: incremental sums drift
             a0 = _total(a)
     rng_state[row, 0], rng_state[row, 1], rng_state[row, 2], rng_state[row, 3] = s0, s1, s2, s3
