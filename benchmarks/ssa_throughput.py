@@ -2,9 +2,10 @@
 
     .venv/bin/python benchmarks/ssa_throughput.py
 
-Measures, from cells in the amplified state (72 h of M-CSF 30 + RANKL 50 ng/mL):
+Measures, from cells in the amplified state (72 h of M-CSF 30 + RANKL 50 ng/mL), with the kernel generated
+for the network (and the generic one for comparison):
   one cell, one long kernel call             events/s on one core
-  10,000 cells advanced tick by tick (0.1 h) events/s with 1 thread and with 2 threads
+  10,000 cells advanced tick by tick (0.1 h) events/s with 1 thread and with 2 threads; generic, 1 thread
   plain-Python direct method, same network   events/s, and the kernel's speed-up over it
 and the default assay's events per cell-hour (the agent model, M-CSF 30 + RANKL 50 ng/mL, 72 h, 1 x 1 mm).
 Each timing is the median of 5 repeats; the machine is shared, so read the ratios.
@@ -23,6 +24,7 @@ import numpy as np
 from boneabm.signaling import load_network
 from boneabm.signaling.perturbations import PerturbationSchedule
 from boneabm.signaling.simulate import CellBatch, input_matrix
+from boneabm.signaling.ssa import advance
 from boneabm.units import MCSF_HOMODIMER_DA, RANKL_MONOMER_DA, ng_ml_to_nM
 
 ASSAY = {"rankl_nM": ng_ml_to_nM(50, RANKL_MONOMER_DA), "mcsf_nM": ng_ml_to_nM(30, MCSF_HOMODIMER_DA),
@@ -46,7 +48,9 @@ def amplified_batch(network, n_cells, seed=1):
     return batch, input_matrix(network, ASSAY, n_cells), np.ones(n_cells), effect
 
 
-def kernel_rate(network, n_cells, dt_h, n_calls, threads):
+def kernel_rate(network, n_cells, dt_h, n_calls, threads, kernel=None):
+    """Median events/s over 5 repeats; ``kernel`` None is the one generated for the network (ssa.advance: the
+    generic one)."""
     numba.set_num_threads(threads)
     batch, U, V, effect = amplified_batch(network, n_cells)
     rates = []
@@ -54,7 +58,7 @@ def kernel_rate(network, n_cells, dt_h, n_calls, threads):
         before = batch.events_per_cell.sum()
         start = time.perf_counter()
         for _ in range(n_calls):
-            batch.step(dt_h, U, V, effect)
+            batch.step(dt_h, U, V, effect, kernel=kernel)
         rates.append((batch.events_per_cell.sum() - before) / (time.perf_counter() - start))
     return median(rates)
 
@@ -143,6 +147,7 @@ def main() -> None:
     kernel_rate(network, 16, 0.1, 2, 1)  # compile or load the cache before timing
     one_cell = kernel_rate(network, 1, 200.0, 1, 1)
     serial = kernel_rate(network, 10_000, 0.1, 10, 1)
+    generic = kernel_rate(network, 10_000, 0.1, 10, 1, kernel=advance)
     parallel = kernel_rate(network, 10_000, 0.1, 10, 2)
     plain = python_rate(network)
     ssa = assay_events_per_cell_hour()
@@ -150,7 +155,9 @@ def main() -> None:
     print(f"{'one cell, one 200-h call (1 core)':<44} {one_cell:>14,.0f}")
     print(f"{'10,000 cells, ticks of 0.1 h, 1 thread':<44} {serial:>14,.0f}")
     print(f"{'10,000 cells, ticks of 0.1 h, 2 threads':<44} {parallel:>14,.0f}")
+    print(f"{'10,000 cells, 1 thread, generic kernel':<44} {generic:>14,.0f}")
     print(f"{'plain-Python direct method, one cell':<44} {plain:>14,.0f}")
+    print(f"generated / generic kernel (1 thread): {serial / generic:.2f}x")
     print(f"2 threads / 1 thread: {parallel / serial:.2f}x; kernel (1 thread, 10k cells) / plain Python: "
           f"{serial / plain:.0f}x; one cell / plain Python: {one_cell / plain:.0f}x")
     print(f"default assay (M-CSF 30 + RANKL 50 ng/mL, 72 h): {ssa['events_per_cell_hour']:.0f} events per "
