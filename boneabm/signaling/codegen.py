@@ -26,10 +26,13 @@ import hashlib
 import struct
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from boneabm import cache
+from boneabm.files import write_atomically
 from boneabm.signaling import ssa
 
 if TYPE_CHECKING:
@@ -183,29 +186,55 @@ class CompiledKernel:
 
 
 _COMPILED: dict[str, CompiledKernel] = {}  # SHA-256 of the IR -> its code in this process
+CACHE_KIND = "kernels"
 
 
 def compile_kernel(arrays: KernelArrays, name: str = "network") -> CompiledKernel:
-    """Compile (once per process and network) the code ``kernel_ir`` writes for ``arrays``."""
+    """Compile (once per process and network) the code ``kernel_ir`` writes for ``arrays``; the machine code
+    is kept in the on-disk cache (``boneabm.cache``), keyed by the IR and by the LLVM version and host CPU it
+    was compiled for, so a later process (a sweep's worker, the next run) loads it instead of compiling."""
     text = kernel_ir(arrays, name)
-    key = hashlib.sha256(text.encode()).hexdigest()
-    compiled = _COMPILED.get(key)
+    ir_key = hashlib.sha256(text.encode()).hexdigest()
+    compiled = _COMPILED.get(ir_key)
     if compiled is None:
         import llvmlite.binding as llvm
 
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
+        machine = llvm.Target.from_default_triple().create_target_machine(
+            cpu=llvm.get_host_cpu_name(), features=llvm.get_host_cpu_features().flatten(), opt=3)
+        host = f"{llvm.llvm_version_info} {machine.triple} {llvm.get_host_cpu_name()} " \
+               f"{llvm.get_host_cpu_features().flatten()}"
+        stored = cache.entry_path(CACHE_KIND, hashlib.sha256(f"{text}\n{host}".encode()).hexdigest()) \
+            .with_suffix(".o")
         module = llvm.parse_assembly(text)
         module.verify()
-        machine = llvm.Target.from_default_triple().create_target_machine(opt=3)
-        # -O3 without fast-math: loads shared by a block's updates are read once, no arithmetic changes
-        passes = llvm.create_pass_builder(machine, llvm.create_pipeline_tuning_options(speed_level=3))
-        passes.getModulePassManager().run(module, passes)
+        if not stored.is_file():
+            # -O3 without fast-math: loads shared by a block's updates are read once, no arithmetic changes
+            passes = llvm.create_pass_builder(machine, llvm.create_pipeline_tuning_options(speed_level=3))
+            passes.getModulePassManager().run(module, passes)
         engine = llvm.create_mcjit_compiler(module, machine)
+        engine.set_object_cache(partial(_store_object, stored), partial(_stored_object, stored))
         engine.finalize_object()
-        compiled = _COMPILED[key] = CompiledKernel(engine, engine.get_function_address("propensities"),
-                                                   engine.get_function_address("event"))
+        compiled = _COMPILED[ir_key] = CompiledKernel(engine, engine.get_function_address("propensities"),
+                                                      engine.get_function_address("event"))
     return compiled
+
+
+def _store_object(path: Path, module, data: bytes) -> None:
+    """Keep freshly compiled machine code; a cache that cannot be written is skipped (it must never fail a run)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, data)
+    except OSError:
+        pass
+
+
+def _stored_object(path: Path, module) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def kernel(network: Network):
