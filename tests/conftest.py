@@ -10,6 +10,7 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import pytest  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 from boneabm.config import load_experiment  # noqa: E402
 
@@ -61,3 +62,34 @@ def small_yaml(tmp_path):
         return path
 
     return write
+
+
+# Fuzzing: values of every kind a user could put anywhere in a YAML file (issue 16)
+FUZZ_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**30, 10**30), st.floats(allow_nan=True),
+                         st.text(max_size=8),
+                         st.sampled_from(["nM/h", "1/h", "poisson", "hill", "TRAP", "k_turnover", "1e-3", ".inf"]))
+FUZZ_VALUES = st.one_of(FUZZ_SCALARS, st.lists(FUZZ_SCALARS, max_size=3),
+                        st.dictionaries(st.text(max_size=6), FUZZ_SCALARS, max_size=3))
+
+
+def key_paths(node, prefix=()):
+    """Every key path into a YAML tree (mappings and lists)."""
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, child in items:
+        yield prefix + (key,)
+        yield from key_paths(child, prefix + (key,))
+
+
+def edited(tree, edits):
+    """A copy of ``tree`` with each (path, value) set; an edit under a parent an earlier one replaced is
+    skipped."""
+    data = copy.deepcopy(tree)
+    for path, value in edits:
+        node = data
+        try:
+            for key in path[:-1]:
+                node = node[key]
+            node[path[-1]] = value
+        except (KeyError, IndexError, TypeError):
+            continue
+    return data

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from boneabm.signaling import load_network, network_from_dict
 from boneabm.signaling.network import NetworkError, network_path
 from boneabm.signaling.units import UnitError, parse_unit
+from conftest import FUZZ_VALUES, edited, key_paths
 
 GOOD = {
     "name": "t", "cell_volume_pl": 1.0, "modules": {"m": {"molecules_per_nM": 10}, "other": {"molecules_per_nM": 5}},
@@ -167,39 +168,17 @@ def test_networks_that_could_only_hang_or_crash_are_refused_naming_the_culprit(c
     assert says in str(info.value)
 
 
-_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**30, 10**30), st.floats(allow_nan=True),
-                     st.text(max_size=8), st.sampled_from(["nM/h", "1/h", "poisson", "hill", "TRAP", "k_turnover"]))
-_VALUES = st.one_of(_SCALARS, st.lists(_SCALARS, max_size=3), st.dictionaries(st.text(max_size=6), _SCALARS,
-                                                                              max_size=3))
-
-
-def _paths(node, prefix=()):
-    """Every key path into a YAML tree (mappings and lists)."""
-    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
-    for key, child in items:
-        yield prefix + (key,)
-        yield from _paths(child, prefix + (key,))
-
-
 _RANK = yaml.safe_load(network_path("rank").read_text())
 _RANK.pop("reference_inputs")  # compile only: no solver run per example
-_RANK_PATHS = sorted(_paths(_RANK), key=repr)
+_RANK_PATHS = sorted(key_paths(_RANK), key=repr)
 
 
 @settings(max_examples=150, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.sampled_from(_RANK_PATHS), _VALUES), min_size=1, max_size=3))
+@given(st.lists(st.tuples(st.sampled_from(_RANK_PATHS), FUZZ_VALUES), min_size=1, max_size=3))
 def test_malformed_networks_never_raise_anything_but_a_network_error(edits):
     """A fuzzer over the shipped network's own keys (issue 16): any value anywhere is compiled or refused with a
     NetworkError; what compiles stays within the limits that keep the kernel from hanging."""
-    data = copy.deepcopy(_RANK)
-    for path, value in edits:
-        node = data
-        try:
-            for key in path[:-1]:
-                node = node[key]
-            node[path[-1]] = value
-        except (KeyError, IndexError, TypeError):
-            continue  # an earlier edit replaced a parent
+    data = edited(_RANK, edits)
     try:
         network = network_from_dict(data, "fuzzed")
     except NetworkError:
