@@ -529,8 +529,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         if not cannot_write(exc):
             raise
-        print(f"boneabm: cannot write {exc.filename or 'a file'} ({exc.strerror}); nothing was marked complete",
-              file=sys.stderr)
+        print(f"boneabm: cannot write {exc.filename or 'a file'} ({exc.strerror})", file=sys.stderr)
         return EXIT_FAILED
     except BrokenPipeError:  # the reader stopped reading (boneabm sweep --list | head): not a failure
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

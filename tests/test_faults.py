@@ -5,6 +5,7 @@ The full disk is simulated where the recorder appends a table row: OSError(ENOSP
 """
 
 import errno
+import importlib
 import json
 
 import pytest
@@ -88,3 +89,26 @@ def test_a_disk_full_from_the_start_is_one_line_and_nothing_complete(config, tmp
     err = capsys.readouterr().err
     assert "Traceback" not in err and "cannot write" in err and "No space left on device" in err
     assert not out.exists()
+
+
+def test_a_sweep_that_cannot_write_its_summary_says_so_in_one_line(tmp_path, monkeypatch, capsys):
+    """A full disk when the sweep's tables are written (it crashed with a traceback): one line, exit 1, and no
+    summary that could be taken for a finished sweep."""
+    collect_module = importlib.import_module("boneabm.sweep.collect")  # the package exports a function of that name
+
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump(merged(SMALL, {"time": {"duration_h": 2}})))
+    path = tmp_path / "sweep.yaml"
+    path.write_text(yaml.safe_dump({"sweep": "full", "base": "base.yaml", "seed": 1,
+                                    "grid": {"medium.rankl_ng_ml": [0, 50]}}))
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out), "--index", "0", "--quiet"]) == 0
+    capsys.readouterr()
+
+    def full(target, data):
+        raise OSError(errno.ENOSPC, "No space left on device", str(target))
+
+    monkeypatch.setattr(collect_module, "write_atomically", full)
+    assert main(["sweep", str(path), "--out", str(out), "--collect", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "summary.csv (No space left on device)" in err and not (out / "summary.csv").exists()
