@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import signal
 import sys
@@ -223,6 +224,10 @@ def _client(workers: int | None, scheduler: str | None, cluster_kind: str | None
     # own. Started with SIGINT ignored (a disposition children keep), they leave the interrupt to this process,
     # which records its runs as interrupted and closes the cluster.
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
+    # after an interrupt, multiprocessing's resource tracker (a process of its own, started with this
+    # environment) cleans up the workers' queues and warns about each: noise to a user who pressed Ctrl-C
+    if _TRACKER_NOISE not in os.environ.get("PYTHONWARNINGS", ""):
+        os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), _TRACKER_NOISE]))
     try:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                                dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
@@ -231,6 +236,9 @@ def _client(workers: int | None, scheduler: str | None, cluster_kind: str | None
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
     return Client(cluster), cluster
+
+
+_TRACKER_NOISE = "ignore:resource_tracker:UserWarning"
 
 
 def _main_thread() -> bool:
