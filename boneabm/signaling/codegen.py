@@ -1,23 +1,25 @@
-"""Machine code generated for one network: each reaction's propensity and each firing's updates as
-straight-line code, which the SSA kernel calls instead of reading them from the network's arrays.
+"""Machine code generated for one network: the search for the reaction that fires, each reaction's firing and
+every propensity as straight-line code, which the SSA kernel calls instead of reading them from the network's
+arrays.
 
 The generic kernel (``ssa._propensity``, ``ssa._fire``) walks a reaction's reactants, modifiers, changes and
 dependents through CSR arrays and branches on every modifier's kind at every event. Here they are constants of
-the code: an event jumps (one ``switch``) to its reaction's block, which applies its changes and recomputes the
-propensities that depend on it, nothing else.
+the code: an event is a scan unrolled in search order, then a jump to the chosen reaction's block, which applies
+its changes, recomputes the propensities that depend on it and counts the firing, nothing else.
 
-The code is LLVM IR written from the compiled network and compiled by LLVM (through llvmlite, numba's own
-backend) when a network is first used in a process, in well under a second. Writing it as Python for numba to
-compile worked too, but numba took 2-6 minutes to compile the rank network's 331 dependent updates; the loop
-around it (``ssa.advance_with``) stays numba code, compiled and cached once for every network, and calls this
-code by address (``native``).
+The code is LLVM IR written from the compiled network and compiled by LLVM at -O3 (through llvmlite, numba's
+own backend) in well under a second, then kept as machine code in the on-disk cache for later processes.
+Writing it as Python for numba to compile worked too, but numba took 2-6 minutes to compile the rank network's
+331 dependent updates; the loop around it (``ssa.advance_with``) stays numba code, compiled and cached once for
+every network, and calls this code by address (``native``).
 
 The arithmetic is the generic kernel's operation for operation and in the same order: the same products
 left to right (a count converted to a double before it multiplies, x·(x−1) as integers), Hill factors from
-repeated products for whole exponents up to 8 and ``pow`` otherwise, the same incremental total. No fast-math
-flag is set, so LLVM may not reorder or fuse them, and both ways give byte-identical results for the same seed
-(tests/test_codegen.py checks every shipped network and random ones). Left out is only the generic kernel's
-early exit from a product that has become zero, which cannot change a product of finite non-negative factors.
+repeated products for whole exponents up to 8 and ``pow`` otherwise, the same incremental total, the same
+comparisons in the search. No fast-math flag is set, so LLVM may not reorder or fuse them, and both ways give
+byte-identical results for the same seed (tests/test_codegen.py checks every shipped network and random ones).
+Left out is only the generic kernel's early exit from a product that has become zero, which cannot change a
+product of finite non-negative factors.
 """
 
 from __future__ import annotations

@@ -7,8 +7,12 @@ and the waiting time pending at the end of the call is discarded, which the memo
 makes exact as well (the next call starts a fresh one). Each cell draws only from its own xoshiro256** stream,
 so results do not depend on thread count or cell order.
 
-The per-cell random stream helpers come from ``boneabm.rng`` (stable, rarely edited). numba does not notice an
-edit there when this module's kernel is cached: clear ``NUMBA_CACHE_DIR`` after changing ``rng.py``.
+Propensities, the search and the firings are read from the network's arrays here, or computed by code generated
+for the network (``codegen``; ``advance_with`` takes its addresses), with byte-identical results.
+
+The per-cell random stream helpers come from ``boneabm.rng`` and the calls into generated code from
+``native`` (both stable, rarely edited). numba does not notice an edit there when this module's kernel is
+cached: clear ``NUMBA_CACHE_DIR`` after changing ``rng.py`` or ``native.py``.
 """
 
 import numba as nb
