@@ -38,7 +38,6 @@ def default_assay() -> dict:
 
 
 def measure(n_cells: int, start_h: float, hours: float) -> dict:
-    import boneabm.cells.lineage as lineage_module  # where the lineages call the SSA kernel
     from boneabm.model import BoneModel
     from boneabm.config import load_experiment
 
@@ -59,14 +58,16 @@ def measure(n_cells: int, start_h: float, hours: float) -> dict:
     for _ in range(round(start_h / model.dt_h)):
         model.step()
     spent = [0.0]
-    kernel = lineage_module.advance
 
-    def timed(*args):
-        t0 = time.perf_counter()
-        kernel(*args)
-        spent[0] += time.perf_counter() - t0
+    def timed(kernel):
+        def call(*args):
+            t0 = time.perf_counter()
+            kernel(*args)
+            spent[0] += time.perf_counter() - t0
+        return call
 
-    lineage_module.advance = timed
+    for lineage in model.lineages.values():  # each lineage calls the SSA kernel generated for its network
+        lineage.advance = timed(lineage.advance)
     cell_hours_before = model.cell_hours
     start = time.perf_counter()
     for _ in range(round(hours / model.dt_h)):
