@@ -331,6 +331,8 @@ def _sweep(args) -> int:
         raise UserError(f"--index {args.index}: {path} has no seed:, and every array task must expand the same "
                         "runs; give the same --seed N to every task, or put seed: N in the sweep file")
     sweep = load_sweep(path, seed, max_runs=math.inf if args.force else MAX_SWEEP_RUNS)
+    for note in sweep.notes:
+        print(f"boneabm: note: {note}", file=sys.stderr)
     if sweep.runs and not (args.list or args.collect):
         costliest = max(sweep.runs, key=lambda run: estimate(run.experiment).memory_bytes)
         check_affordable(costliest.experiment, args.force, f"run {costliest.run_id}")
@@ -400,6 +402,8 @@ def _check_sweep(path, force: bool) -> int:
     from boneabm.sweep import load_sweep
 
     sweep = load_sweep(path, max_runs=math.inf if force else MAX_SWEEP_RUNS)
+    for note in sweep.notes:
+        print(f"boneabm: note: {note}", file=sys.stderr)
     sweep.listing().to_csv(sys.stdout, index=False)
     seed = (f"seed {sweep.seed}" if sweep.spec.seed is not None else
             f"no seed: (each sweep draws one; this listing used {sweep.seed})")

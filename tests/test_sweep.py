@@ -144,9 +144,6 @@ def test_gene_lists_can_be_swept_and_read_well(write_sweep):
     ({"grid": {"seed": [1, 2]}}, "seed in grid: not a key a sweep varies or sets; a run's seed derives from"),
     ({"grid": GRID, "set": ["seed=5"]}, "seed in set: not a key a sweep varies or sets"),
     ({"grid": {"name": ["a", "b"]}}, "name in grid: not a key a sweep varies or sets"),
-    # issue 16: an integer key over [3.1, 3.4] gave three runs of the same value under three ids
-    ({"sample": {"n": 3, "ranges": {"osteoclasts.min_nuclei": [3.1, 3.4]}}},
-     "sample: points 0 and 1 are the same values {'osteoclasts.min_nuclei': 3} once rounded"),
     # issue 16: 100 values x 10,000 replicates was still expanding after two minutes
     ({"grid": {"medium.rankl_ng_ml": list(range(100))}, "replicates": 10_000},
      "1,000,000 runs (grid values x sample.n x replicates), more than the 10,000 a sweep may have; give --force"),
@@ -159,6 +156,21 @@ def test_bad_sweep_files_are_refused_before_anything_runs(write_sweep, tmp_path,
     assert message in error and "Traceback" not in error
     assert str(path) in error
     assert not out.exists()
+
+
+def test_sampled_points_that_coincide_once_rounded_run_once_and_a_note_says_so(write_sweep, capsys):
+    """Issue 16: an integer key over [3.1, 3.4] gave three runs of the same value under three ids."""
+    sweep = load_sweep(write_sweep(sample={"n": 3, "ranges": {"osteoclasts.min_nuclei": [3.1, 3.4]}}))
+    assert [run.run_id for run in sweep.runs] == ["sample0__rep0"]
+    assert "points 1 (= 0), 2 (= 0) repeat earlier points once rounded" in sweep.notes[0]
+    assert "1 distinct points of 3" in sweep.notes[0]
+    spread = load_sweep(write_sweep(sample={"n": 5, "ranges": {"osteoclasts.min_nuclei": [2, 6]}}))
+    values = [run.values["osteoclasts.min_nuclei"] for run in spread.runs]
+    dropped = spread.notes[0].count("(=") if spread.notes else 0
+    assert len(set(values)) == len(values) == 5 - dropped  # every value once, none lost but the repeats
+    assert main(["sweep", str(write_sweep(sample={"n": 3, "ranges": {"osteoclasts.min_nuclei": [3.1, 3.4]}})),
+                 "--list"]) == 0
+    assert "boneabm: note: sample: points 1 (= 0), 2 (= 0)" in capsys.readouterr().err
 
 
 def test_the_size_limit_counts_before_expanding_and_can_be_lifted(write_sweep):

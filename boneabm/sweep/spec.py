@@ -184,6 +184,7 @@ class Sweep:
     spec: SweepSpec
     runs: list[SweepRun]
     seed: int  # the sweep's seed: the file's, one given instead, or drawn fresh
+    notes: tuple[str, ...] = ()  # what the expansion changed and the user should know (boneabm prints them)
 
     @property
     def varied(self) -> list[str]:
@@ -276,17 +277,24 @@ def read_sweep(path: str | Path) -> tuple[SweepSpec, str]:
     return spec, spec.sweep or re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem)
 
 
-def _refuse_coinciding_points(path: Path, samples: list[dict[str, Any]]) -> None:
-    """Two sampled points that are the same values once rounded (an integer key, 6 digits) would be the same
-    run twice under two ids: refuse, naming them."""
+def _distinct_points(samples: list[dict[str, Any]]) -> tuple[list[tuple[int, dict[str, Any]]], tuple[str, ...]]:
+    """The sampled points by number, each set of values once: a point that is an earlier one's values once
+    rounded (an integer key takes whole numbers, others 6 digits) would be the same run twice under two ids, so
+    it is left out (keeping the others' numbers, so ids stay stable) and a note says so."""
     seen: dict[str, int] = {}
+    kept, dropped = [], []
     for k, point in enumerate(samples):
         text = json.dumps(point, sort_keys=True)
         if text in seen:
-            raise _invalid(path, [f"sample: points {seen[text]} and {k} are the same values {point} once rounded "
-                                  "(integer keys take whole numbers, others 6 digits); sample fewer points, widen "
-                                  "the ranges, or list an integer key's values in grid"])
+            dropped.append(f"{k} (= {seen[text]})")
+            continue
         seen[text] = k
+        kept.append((k, point))
+    if not dropped:
+        return kept, ()
+    return kept, (f"sample: points {', '.join(dropped)} repeat earlier points once rounded (integer keys take "
+                  f"whole numbers, others 6 digits) and are run once: {len(kept)} distinct points of {len(samples)}; "
+                  "list an integer key's values in grid to choose them",)
 
 
 def load_sweep(path: str | Path, seed: int | None = None, max_runs: float = MAX_SWEEP_RUNS) -> Sweep:
@@ -332,17 +340,16 @@ def load_sweep(path: str | Path, seed: int | None = None, max_runs: float = MAX_
         * spec.replicates
     if n_runs > max_runs:
         raise _invalid(path, [f"{n_runs:,} runs (grid values x sample.n x replicates), more than the {max_runs:,} a "
-                              f"sweep may have; give --force to expand and run them all (each run is checked "
-                              f"first: about {n_runs / 2000:,.0f} s before the first starts)"])
+                              f"sweep may have; give --force to expand and run them all (each run's experiment "
+                              "is checked before any starts)"])
     grid_points = [dict(zip(spec.grid, combo)) for combo in itertools.product(*spec.grid.values())]
-    samples = _sample_points(spec.sample, seed, base_dict) if spec.sample else [None]
-    if spec.sample:
-        _refuse_coinciding_points(path, samples)
+    samples, notes = (_distinct_points(_sample_points(spec.sample, seed, base_dict)) if spec.sample
+                      else ([(0, None)], ()))
     short = _short_keys(list(spec.grid))
-    width = len(str(len(samples) - 1))
+    width = len(str(spec.sample.n - 1)) if spec.sample else 1
     runs, seen = [], {}
     for point in grid_points:
-        for k, sampled in enumerate(samples):
+        for k, sampled in samples:
             values = {**point, **(sampled or {})}
             stem = [f"{short[key]}={_id_part(value)}" for key, value in point.items()]
             if sampled is not None:
@@ -360,7 +367,7 @@ def load_sweep(path: str | Path, seed: int | None = None, max_runs: float = MAX_
                 except UserError as exc:
                     raise _invalid(path, [f"run {run_id}: {exc}"]) from None
                 runs.append(SweepRun(len(runs), run_id, this_seed, replicate, values, experiment, fork_from))
-    return Sweep(name, path, spec, runs, seed)
+    return Sweep(name, path, spec, runs, seed, notes)
 
 
 def _key_problem(base: dict[str, Any], key: str) -> str | None:
