@@ -748,3 +748,6 @@ def test_ctrl_c_on_a_sweep_is_one_line_not_the_workers_tracebacks(write_sweep, t
     assert "Traceback" not in stderr and "Error" not in stderr and "Warning" not in stderr, stderr
     assert stderr.splitlines()[-1].startswith("boneabm: interrupted; the unfinished runs stay at their .partial")
     assert not (out / "summary.csv").exists() or "complete" not in (out / "summary.csv").read_text()
+    # the workers never saw the interrupt: their runs stay unfinished, as a killed run does (README)
+    statuses = {json.loads(p.read_text())["status"] for p in out.glob("*.partial/metadata.json")}
+    assert statuses == {"running"}
