@@ -18,7 +18,7 @@ from boneabm.version import __version__
 from boneabm.catalog import resolve
 from boneabm.config import load_experiment, with_seed
 from boneabm.errors import UserError
-from boneabm.files import cannot_write
+from boneabm.files import cannot_write, write_failure
 from boneabm.resources import MAX_SWEEP_RUNS, check_affordable, estimate
 
 EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
@@ -530,14 +530,14 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"boneabm: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except OSError as exc:
-        if not cannot_write(exc):
-            raise
-        print(f"boneabm: cannot write {exc.filename or 'a file'} ({exc.strerror})", file=sys.stderr)
-        return EXIT_FAILED
     except BrokenPipeError:  # the reader stopped reading (boneabm sweep --list | head): not a failure
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:  # after BrokenPipeError, one of its kind
+        if not cannot_write(exc):
+            raise
+        print(f"boneabm: {write_failure(exc)}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         unfinished = {"sweep": "the unfinished runs stay at their .partial directories; --resume finishes the "
                                 "sweep",

@@ -45,6 +45,11 @@ def cannot_write(error: BaseException | None) -> bool:
                                                            errno.EFBIG)
 
 
+def write_failure(error: OSError) -> str:
+    """What a refused write says to a user: the file and the reason."""
+    return f"cannot write {error.filename or 'a file'} ({error.strerror})"
+
+
 def write_atomically(path: str | Path, data: str | bytes) -> None:
     """Write ``data`` (text as UTF-8, or bytes) to ``path`` whole or not at all (``atomic_binary``)."""
     with atomic_binary(path) as handle:

@@ -14,7 +14,7 @@ from tqdm import tqdm
 from boneabm import state
 from boneabm.config import Experiment, _ticks
 from boneabm.errors import UserError
-from boneabm.files import cannot_write
+from boneabm.files import cannot_write, write_failure
 from boneabm.model import BoneModel
 from boneabm.output import Recorder, RunDirectory, default_run_dir
 
@@ -27,7 +27,7 @@ class RunFailed(Exception):
         where = (f"see {partial_dir / 'metadata.json'}" if recorded else
                  f"{partial_dir} stays as it was, unfinished: its metadata.json could not record this either")
         if cannot_write(error):
-            text = f"run failed: cannot write {error.filename or 'a file'} ({error.strerror}); {where}"
+            text = f"run failed: {write_failure(error)}; {where}"
         else:
             text = f"run failed ({type(error).__name__}: {error}); {where}"
         super().__init__(text)
@@ -157,7 +157,7 @@ def drive(directory: RunDirectory, start, progress: bool, record_start: bool,
         if _caused_by_interrupt(exc):
             _record(directory, "interrupted", "interrupted by the user (SIGINT) or a termination signal")
             raise KeyboardInterrupt from exc
-        reason = (f"cannot write {exc.filename or 'a file'}: {exc.strerror}" if cannot_write(exc)
+        reason = (write_failure(exc) if cannot_write(exc)
                   else "".join(traceback.format_exception(exc)))
         raise RunFailed(directory.path, exc, _record(directory, "failed", reason)) from exc
     return directory.complete(n_ticks=model.experiment.time.n_ticks, final_cells=model.population.n_alive,

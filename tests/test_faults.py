@@ -112,3 +112,16 @@ def test_a_sweep_that_cannot_write_its_summary_says_so_in_one_line(tmp_path, mon
     err = capsys.readouterr().err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert "summary.csv (No space left on device)" in err and not (out / "summary.csv").exists()
+
+
+def test_a_reader_that_stops_reading_is_not_a_failure(monkeypatch, capfd):
+    """`boneabm sweep --list | head`: a broken pipe is an OSError too, and must not reach the full-disk handler
+    (which re-raised it with a traceback)."""
+    from boneabm import cli
+
+    def reader_gone(args):
+        raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+    monkeypatch.setattr(cli, "_check", reader_gone)
+    assert main(["check", "osteoclastogenesis"]) == 0
+    assert "Traceback" not in capfd.readouterr().err
