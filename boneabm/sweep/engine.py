@@ -222,7 +222,7 @@ def _client(workers: int | None, scheduler: str | None, cluster_kind: str | None
     # two sweeps on one machine do not collide
     # Ctrl-C reaches every process of the terminal's group: the workers would each print a traceback of their
     # own. Started with SIGINT ignored (a disposition children keep), they leave the interrupt to this process,
-    # which records its runs as interrupted and closes the cluster.
+    # which closes the cluster: their runs stop unfinished ("running"), as killed runs do, and --resume redoes them.
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
     # after an interrupt, multiprocessing's resource tracker (a process of its own, started with this
     # environment) cleans up the workers' queues and warns about each: noise to a user who pressed Ctrl-C
