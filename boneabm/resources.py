@@ -4,10 +4,11 @@ A run that cannot fit in this machine's memory is refused; one above the thresho
 and the refusal says what it would cost. The thresholds can be changed per shell with the environment
 variables ``BONEABM_FORCE_ABOVE_GB`` and ``BONEABM_FORCE_ABOVE_TICKS``.
 
-The memory model is deliberately coarse and on the high side, measured on this project's runs: ≈ 250 MB for the
-interpreter, numba and the libraries; ≈ 4 kB per grid site (Mesa's cell object with its neighbour lists, a
-population row with the cell's molecules and random stream, the fields and their transforms); 32 bytes per
-bone pixel (the mineral and collagen depth maps, and the label maps of each recording's measurements).
+The memory model is deliberately coarse and on the high side: ≈ 250 MB for the interpreter, numba and the
+libraries; ≈ 4 kB per grid site (Mesa's cell object with its neighbour lists, a population row with the cell's
+molecules and random stream, the fields and their transforms: benchmarks/step_cost.py measured 696 MB peak for
+118 k cells, ≈ 6 kB per cell with everything); 32 bytes per bone pixel (two float64 depth maps and the label maps
+of each recording's measurements). Not checked against a large run's peak memory yet.
 """
 
 from __future__ import annotations
