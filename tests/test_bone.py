@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from boneabm.config import BoneConfig, DomainConfig
-from boneabm.environment.bone import Bone
+from boneabm.environment.bone import Bone, _elongations
 
 
 def bone(periodic=False, **config):
@@ -75,3 +75,56 @@ def test_pits_and_trenches_across_a_periodic_edge_count_once(periodic):
         assert (m["n_pits"], m["n_trenches"]) == (2, 1)
     else:  # without wrapping the footprints are clipped: each mark stays where it is, one piece each
         assert (m["n_pits"], m["n_trenches"]) == (2, 2)
+
+
+def _elongation_by_event(b: Bone, labels: np.ndarray, k: int) -> float:
+    """The definition, one event at a time: its pixels (unwrapped across a periodic edge), their covariance
+    plus each pixel's own extent, the square root of the eigenvalues' ratio."""
+    pixels = np.argwhere(labels == k).astype(float)
+    if b.periodic:
+        for axis, size in enumerate(b.shape):
+            if pixels[:, axis].min() == 0 and pixels[:, axis].max() == size - 1:
+                pixels[pixels[:, axis] < size // 2, axis] += size
+    small, large = np.linalg.eigvalsh(np.cov(pixels.T, bias=True) + np.eye(2) / 12)
+    return float(np.sqrt(large / small))
+
+
+@pytest.mark.parametrize("periodic", [False, True])
+def test_every_events_elongation_is_its_own_shapes_from_one_pass_over_the_map(periodic):
+    """The one-pass moments give each event the elongation its own pixels give, on random maps of strokes
+    (pits and trenches, crossing the edges when periodic): an event mixed up with another, or a piece across
+    an edge left where it is, changes it."""
+    rng = np.random.default_rng(3)
+    b = bone(periodic, pixels_per_site=2)
+    x, y = np.ogrid[:b.shape[0], :b.shape[1]]
+    checked = 0
+    for _ in range(20):
+        b.mineral_depth_um[:] = 0
+        for _ in range(12):
+            cx, cy, r, length, angle = *rng.uniform(0, b.shape[0], 2), rng.uniform(0.4, 3), rng.uniform(0, 8), \
+                rng.uniform(0, np.pi)
+            for t in np.linspace(0, length, 6):
+                dx, dy = np.abs(x - cx - t * np.cos(angle)), np.abs(y - cy - t * np.sin(angle))
+                if periodic:
+                    dx, dy = np.minimum(dx, b.shape[0] - dx), np.minimum(dy, b.shape[1] - dy)
+                b.mineral_depth_um[dx**2 + dy**2 <= r * r] = 1.0
+        labels, n = b._events(b.mineral_depth_um > 0.05)
+        expected = [_elongation_by_event(b, labels, k) for k in range(1, n + 1)]
+        assert np.allclose(_elongations(*b._event_pixels(labels), n), expected, rtol=1e-9)
+        checked += n
+    assert checked > 150
+
+
+def test_shapes_exactly_on_the_trench_threshold_are_trenches():
+    """A row of n pixels is exactly n times longer than wide, so a pair sits on the default threshold of 2,
+    where round-off alone would decide: it is a trench (length ≥ 2 × width), and a row of three at
+    threshold 3, while a single pixel and a 2 × 2 square are pits."""
+    for threshold, shapes, trenches in ((2.0, [[(0, 0), (0, 1)], [(5, 5)], [(9, 9), (9, 10), (10, 9), (10, 10)]], 1),
+                                        (3.0, [[(0, 0), (1, 0), (2, 0)], [(6, 0), (6, 1)]], 1),
+                                        (2.0, [[(0, 0), (1, 1)]], 1)):  # a diagonal pair: √7 ≈ 2.65
+        b = bone(trench_elongation=threshold)
+        for shape in shapes:
+            for px, py in shape:
+                b.mineral_depth_um[px, py] = 1.0
+        m = b.metrics()
+        assert (m["n_trenches"], m["n_pits"]) == (trenches, len(shapes) - trenches)

@@ -14,6 +14,7 @@ from the area's second moments) and pits, mean and maximum depth.
 from __future__ import annotations
 
 from collections import defaultdict
+from fractions import Fraction
 
 import numba as nb
 import numpy as np
@@ -87,11 +88,7 @@ class Bone:
         """Resorbed volume and area, pits and trenches, depths."""
         resorbed = self.mineral_depth_um > RESORBED_DEPTH_UM
         labels, n_events = self._events(resorbed)
-        # one pass over the map for every event's pixels (as np.argwhere(labels == k), in the same order), so
-        # the cost grows with the map, not with the map times the number of events
-        pixels = ndimage.value_indices(labels, ignore_value=0)
-        n_trenches = sum(self._elongation(self._unwrapped(np.column_stack(pixels[k])))
-                         >= self.config.trench_elongation for k in range(1, n_events + 1))
+        n_trenches = int(self._trenches(labels, n_events).sum())
         depths = self.mineral_depth_um[resorbed]
         return {
             "resorbed_volume_um3": float(self.mineral_depth_um.sum() * self.pixel_area_um2),
@@ -119,27 +116,30 @@ class Bone:
         _, joined = np.unique(component[1:], return_inverse=True)  # events 0..m-1 of the pieces 1..n
         return np.concatenate([[0], joined + 1])[labels], int(joined.max()) + 1
 
-    def _unwrapped(self, pixels: np.ndarray) -> np.ndarray:
-        """An event's pixel coordinates with a piece across a periodic edge moved next to the rest (events
-        smaller than half the slice)."""
-        if not self.periodic:
-            return pixels
-        pixels = pixels.copy()
-        for axis, size in enumerate(self.shape):
-            coordinate = pixels[:, axis]
-            if coordinate.min() == 0 and coordinate.max() == size - 1:
-                coordinate[coordinate < size // 2] += size
-        return pixels
+    def _trenches(self, labels: np.ndarray, n_events: int) -> np.ndarray:
+        """Whether each event (labels 1..n) is at least ``trench_elongation`` times longer than wide. Events of a
+        few pixels can sit exactly on the threshold (a pair of pixels is exactly twice as long as wide), where
+        round-off would decide: those are settled in exact integer arithmetic."""
+        event, ix, iy = self._event_pixels(labels)
+        elongation = _elongations(event, ix, iy, n_events)
+        threshold = self.config.trench_elongation
+        trench = elongation >= threshold
+        for k in np.flatnonzero(np.abs(elongation - threshold) <= 1e-9 * threshold):
+            trench[k] = _exactly_elongated(ix[event == k], iy[event == k], threshold)
+        return trench
 
-    @staticmethod
-    def _elongation(pixels: np.ndarray) -> float:
-        """Length over width of a pixel set: the square root of the ratio of its inertia's eigenvalues, with
-        each pixel's own extent (variance 1/12) added, so a single row of n pixels scores ≈ n/1·√(…)."""
-        if len(pixels) < 2:
-            return 1.0
-        covariance = np.cov(pixels.T, bias=True) + np.eye(2) / 12
-        small, large = np.linalg.eigvalsh(covariance)
-        return float(np.sqrt(large / small))
+    def _event_pixels(self, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every labelled pixel's event (0..n-1) and coordinates, an event across a periodic edge (smaller than
+        half the slice) with its far piece moved next to the rest."""
+        ix, iy = np.nonzero(labels)
+        event = labels[ix, iy] - 1
+        if self.periodic:
+            n_events = int(event.max()) + 1 if event.size else 0
+            for coordinate, size in zip((ix, iy), self.shape):
+                both_edges = ((np.bincount(event[coordinate == 0], minlength=n_events) > 0)
+                              & (np.bincount(event[coordinate == size - 1], minlength=n_events) > 0))
+                coordinate[both_edges[event] & (coordinate < size // 2)] += size
+        return event, ix, iy
 
     def depth_table(self) -> dict[str, np.ndarray]:
         """Resorbed pixels in long format (pixel centres in µm)."""
@@ -195,3 +195,28 @@ def _resorb_disks(mineral_depth, collagen_depth, cx_px, cy_px, r_px, mineral_um3
             removed[k, 0] += (new_mineral - mineral) * pixel_area_um2
             removed[k, 1] += (new_collagen - collagen) * pixel_area_um2
     return removed
+
+
+def _elongations(event: np.ndarray, ix: np.ndarray, iy: np.ndarray, n_events: int) -> np.ndarray:
+    """Length over width of each event: the square root of the ratio of the eigenvalues of its pixels'
+    covariance, with each pixel's own extent (variance 1/12) added, so a row of n pixels scores n. One pass over
+    the labelled pixels, so the cost grows with the resorbed area, not with events × map."""
+    n = np.bincount(event, minlength=n_events).astype(np.float64)
+    dx, dy = ((c - (np.bincount(event, c, n_events) / n)[event]) for c in (ix.astype(np.float64),
+                                                                           iy.astype(np.float64)))
+    sxx = np.bincount(event, dx * dx, n_events) / n + 1 / 12
+    syy = np.bincount(event, dy * dy, n_events) / n + 1 / 12
+    sxy = np.bincount(event, dx * dy, n_events) / n
+    half_sum, radius = (sxx + syy) / 2, np.hypot((sxx - syy) / 2, sxy)
+    return np.sqrt((half_sum + radius) / (half_sum - radius))
+
+
+def _exactly_elongated(ix: np.ndarray, iy: np.ndarray, threshold: float) -> bool:
+    """``_elongations(...) >= threshold`` for one event, in integers. With 12·n² times the covariance plus
+    n²·I = [[a, b], [b, c]] (integers) and t = threshold², λmax/λmin ≥ t is ((a-c)² + 4b²)(1+t)² ≥ (a+c)²(t-1)²."""
+    n, sx, sy = len(ix), int(ix.sum()), int(iy.sum())
+    a = 12 * (n * int((ix * ix).sum()) - sx * sx) + n * n
+    c = 12 * (n * int((iy * iy).sum()) - sy * sy) + n * n
+    b = 12 * (n * int((ix * iy).sum()) - sx * sy)
+    t = Fraction(threshold) ** 2
+    return ((a - c) ** 2 + 4 * b * b) * (1 + t) ** 2 >= (a + c) ** 2 * (t - 1) ** 2
