@@ -24,15 +24,17 @@ def config(tmp_path):
 
 
 def full_disk_after(monkeypatch, appends: int, metadata_too: bool = False):
-    real_append, calls = output.TableWriter.append, {"n": 0}
+    calls = {"n": 0}
+    for method in ("append", "append_rows"):  # frames (snapshots, final tables) and rows (each recording)
+        real = getattr(output.TableWriter, method)
 
-    def append(self, frame):
-        calls["n"] += 1
-        if calls["n"] > appends:
-            raise OSError(errno.ENOSPC, "No space left on device", str(self.path))
-        real_append(self, frame)
+        def append(self, data, real=real):
+            calls["n"] += 1
+            if calls["n"] > appends:
+                raise OSError(errno.ENOSPC, "No space left on device", str(self.path))
+            real(self, data)
 
-    monkeypatch.setattr(output.TableWriter, "append", append)
+        monkeypatch.setattr(output.TableWriter, method, append)
     if metadata_too:  # once the run has started: its first metadata.json says "running"
         real_write, writes = output.RunDirectory._write_metadata, {"n": 0}
 
@@ -75,6 +77,7 @@ def test_a_bug_still_shows_its_traceback(config, tmp_path, monkeypatch, capsys):
         raise ZeroDivisionError("a bug")
 
     monkeypatch.setattr(output.TableWriter, "append", broken)
+    monkeypatch.setattr(output.TableWriter, "append_rows", broken)
     assert main(["run", str(config), "--seed", "1", "--out", str(tmp_path / "run"), "--quiet"]) == 1
     assert "Traceback" in capsys.readouterr().err
 

@@ -35,6 +35,31 @@ def test_floats_are_written_with_ten_digits_and_always_read_back_as_floats():
                for v in (0.0, 7.0, 1e15))
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_rows_are_written_exactly_as_the_same_rows_given_as_a_frame(tmp_path, fmt):
+    """A recording's few rows skip pandas (``append_rows``); the file must be byte for byte what the frame path
+    writes, for every dtype: floats of any size, whole-number floats, NaN, ints, a missing nullable int, each
+    category."""
+    from boneabm.output import TableWriter
+
+    columns = registry.expand("events")
+    rows = [(0.25, "division", 7, 12, 1, 0, float("nan")), (1e-7, "death", 3, None, 4, 2, 1234567.891234),
+            (48.0, "fusion", 9, 10, 2, 1, np.nan), (1 / 3, "death", 11, pd.NA, 1, 3, 0.0)]
+    (tmp_path / "frame").mkdir(), (tmp_path / "rows").mkdir()
+    by_frame = TableWriter(tmp_path / "frame", "events", columns, fmt)
+    by_rows = TableWriter(tmp_path / "rows", "events", columns, fmt)
+    for part in (rows[:1], rows[1:]):
+        by_frame.append(pd.DataFrame(part, columns=[c.name for c in columns]))
+        by_rows.append_rows(part)
+    by_frame.close(), by_rows.close()
+    written = (tmp_path / "rows" / f"events.{fmt}").read_bytes()
+    assert written == (tmp_path / "frame" / f"events.{fmt}").read_bytes()
+    if fmt == "csv":
+        assert written.decode().splitlines()[2] == "1e-07,death,3,,4,2,1234567.891"
+        with pytest.raises(ValueError, match="not among the registry's categories"):
+            by_rows.append_rows([(1.0, "explosion", 1, None, 1, 0, np.nan)])
+
+
 @pytest.fixture(scope="module")
 def assay(tmp_path_factory):
     """A small culture with RANKL and fast fusion, long enough for osteoclasts to form, and no OPG or antibody
