@@ -249,22 +249,20 @@ class Network:
         return out
 
     def draw_initial(self, n_cells: int, rng: np.random.Generator) -> np.ndarray:
-        """Initial counts for ``n_cells`` cells, shape (n_cells, n_species), drawn species by species."""
-        from scipy import stats
-
+        """Initial counts for ``n_cells`` cells, shape (n_cells, n_species), drawn species by species (numpy's
+        own draws: the same numbers scipy.stats gives from the same generator, without its 1 s import)."""
         X = np.zeros((n_cells, self.n_species), dtype=np.int64)
         for i, rule in enumerate(self.initial):
             if rule.distribution == "fixed" or rule.mean == 0:
                 X[:, i] = round(rule.mean)
             elif rule.distribution == "poisson":
-                X[:, i] = stats.poisson(rule.mean).rvs(size=n_cells, random_state=rng)
+                X[:, i] = rng.poisson(rule.mean, size=n_cells)
             else:  # gamma with the given mean and CV, rounded to whole molecules
                 if rule.cv == 0:
                     X[:, i] = round(rule.mean)
                 else:
                     shape = 1 / rule.cv**2
-                    X[:, i] = np.rint(stats.gamma(shape, scale=rule.mean / shape).rvs(size=n_cells,
-                                                                                      random_state=rng))
+                    X[:, i] = np.rint(rng.gamma(shape, rule.mean / shape, size=n_cells))
         return X
 
 
