@@ -204,6 +204,12 @@ class Network:
     def roles(self) -> dict[str, str]:
         return dict(self.spec.roles)
 
+    def to_sbml(self) -> str:
+        """The network as SBML Level 3 Version 2 text (``boneabm.signaling.sbml``)."""
+        from boneabm.signaling.sbml import to_sbml
+
+        return to_sbml(self)
+
     @property
     def n_species(self) -> int:
         return len(self.species)
@@ -529,20 +535,24 @@ def network_path(name_or_path: str | Path) -> Path:
     return path
 
 
-_LOADED: dict[tuple[str, int, int], Network] = {}
+_LOADED: dict[tuple, Network] = {}
 
 
 def load_network(name_or_path: str | Path = "rank") -> Network:
-    """Load, validate and compile a network file; every problem is a ``UserError`` naming its place.
+    """Load, validate and compile a network file (YAML, or SBML: ``sbml_import``); every problem is a
+    ``UserError`` naming its place.
 
     Compiled networks are kept per file version (path, modification time, size): validating an experiment and
     building its model load the file once.
     """
+    from boneabm.signaling.sbml_import import is_sbml, read_sbml, sidecar_path
+
     path = network_path(name_or_path).resolve()
-    stat = path.stat()
-    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    sbml = is_sbml(path)
+    versions = [path, sidecar_path(path)] if sbml else [path]
+    key = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) if p.is_file() else (str(p),) for p in versions)
     if key not in _LOADED:
-        _LOADED[key] = network_from_dict(read_yaml(path), str(path))
+        _LOADED[key] = network_from_dict(read_sbml(path) if sbml else read_yaml(path), str(path))
     return _LOADED[key]
 
 
