@@ -27,6 +27,7 @@ Genes, roles, observables, counters, inhibitors, modules and each element's bone
 from __future__ import annotations
 
 import json
+from xml.sax.saxutils import escape
 from typing import TYPE_CHECKING
 
 import libsbml
@@ -46,7 +47,7 @@ SCALE_PREFIX = "molecules_per_nM_"
 
 def annotation_xml(tag: str, data: dict) -> str:
     """An element's boneabm annotation: its YAML-side form as JSON text in our namespace."""
-    text = json.dumps(data, sort_keys=True).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = escape(json.dumps(data))  # keys in the order written: observables become table columns in it
     return f'<{ANNOTATION_PREFIX}:{tag} xmlns:{ANNOTATION_PREFIX}="{ANNOTATION_NS}">{text}</{ANNOTATION_PREFIX}:{tag}>'
 
 
@@ -65,6 +66,10 @@ def read_annotation(element, tag: str) -> dict | None:
                 raise UserError(f"SBML element {element.getId() or element.getElementName()!r}: boneabm "
                                 f"annotation {tag} is not valid JSON ({exc})") from None
     return None
+
+
+def _annotate(element, text: str) -> None:
+    _check(element.setAnnotation(text), f"the annotation of {element.getId() or element.getElementName()}")
 
 
 def _check(code: int, what: str) -> None:
@@ -116,7 +121,7 @@ def to_sbml_document(network: Network) -> libsbml.SBMLDocument:
                                       (libsbml.UNIT_KIND_LITRE, 1, 0, 1.0)])
     model.setTimeUnits("hour")
     model.setVolumeUnits("pL")
-    model.setAnnotation(annotation_xml("network", {
+    _annotate(model, annotation_xml("network", {
         "name": spec.name, "description": spec.description, "cell_volume_pl": spec.cell_volume_pl,
         "modules": {k: v.model_dump() for k, v in spec.modules.items()}, "genes": spec.genes,
         "inhibitors": {k: v.model_dump() for k, v in spec.inhibitors.items()}, "observables": spec.observables,
@@ -145,7 +150,7 @@ def to_sbml_document(network: Network) -> libsbml.SBMLDocument:
         species.setId(name), species.setCompartment("cell"), species.setInitialAmount(sp.initial.mean)
         species.setSubstanceUnits(f"molecules_{sp.module}"), species.setHasOnlySubstanceUnits(True)
         species.setBoundaryCondition(False), species.setConstant(False)
-        species.setAnnotation(annotation_xml("species", sp.model_dump()))
+        _annotate(species, annotation_xml("species", sp.model_dump()))
     for name, spec_input in spec.inputs.items():
         value = spec.reference_inputs.get(name, 0.0)
         if spec_input.unit == "nM":
@@ -153,19 +158,19 @@ def to_sbml_document(network: Network) -> libsbml.SBMLDocument:
             species.setId(name), species.setCompartment("medium"), species.setInitialConcentration(value)
             species.setSubstanceUnits("nmole"), species.setHasOnlySubstanceUnits(False)
             species.setBoundaryCondition(True), species.setConstant(True)
-            species.setAnnotation(annotation_xml("input", spec_input.model_dump()))
+            _annotate(species, annotation_xml("input", spec_input.model_dump()))
         else:
             parameter = model.createParameter()
             parameter.setId(name), parameter.setValue(value), parameter.setConstant(True)
             parameter.setUnits("dimensionless")
-            parameter.setAnnotation(annotation_xml("input", spec_input.model_dump()))
+            _annotate(parameter, annotation_xml("input", spec_input.model_dump()))
 
     for name, p in spec.parameters.items():
         unit = parse_unit(p.unit)
         parameter = model.createParameter()
         parameter.setId(name), parameter.setValue(p.value * unit.factor), parameter.setConstant(True)
         parameter.setUnits(_canonical_unit(model, unit.dims))
-        parameter.setAnnotation(annotation_xml("parameter", p.model_dump()))
+        _annotate(parameter, annotation_xml("parameter", p.model_dump()))
 
     for r in spec.reactions:
         _reaction(model, spec, r)
@@ -179,7 +184,7 @@ def to_sbml_document(network: Network) -> libsbml.SBMLDocument:
 def _reaction(model, spec: NetworkSpec, r) -> None:
     reaction = model.createReaction()
     reaction.setId(r.name), reaction.setReversible(False)
-    reaction.setAnnotation(annotation_xml("reaction", r.model_dump()))
+    _annotate(reaction, annotation_xml("reaction", r.model_dump()))
     for species, n in r.reactants.items():
         reference = reaction.createReactant()
         reference.setSpecies(species), reference.setStoichiometry(n), reference.setConstant(True)

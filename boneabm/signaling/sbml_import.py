@@ -314,12 +314,13 @@ class _Reader:
             if names.count(name) > 1:
                 self.fail(f"reaction {reaction.getId()!r}", f"its name without leading underscores, {name!r}, is "
                           "another reaction's")
+        parameters = self._in_model_order(parameters)
         a = self.annotation
         sidecar = self.sidecar
         reference = {n: i.pop("reference") for n, i in self.inputs.items() if "reference" in i}
         spec = {
             "name": sidecar.name or a.get("name") or self.model.getId() or Path(self.where).stem,
-            "description": sidecar.description or a.get("description") or self.model.getName() or "",
+            "description": sidecar.description or a.get("description", self.model.getName() or ""),
             "cell_volume_pl": self.cell_volume_pl,
             "modules": self.modules, "inputs": self.inputs, "species": self.species,
             "parameters": parameters, "reactions": reactions,
@@ -329,10 +330,26 @@ class _Reader:
             "counters": sidecar.counters or a.get("counters", {}),
             "roles": sidecar.roles or a.get("roles", {}),
             "dimer_propensity": a.get("dimer_propensity", "rate_law"),
-            "reference_inputs": sidecar.reference_inputs or a.get("reference_inputs")
-            or (reference if reference and set(reference) == set(self.inputs) else {}),
+            "reference_inputs": sidecar.reference_inputs or (
+                a["reference_inputs"] if "reference_inputs" in a else
+                reference if reference and set(reference) == set(self.inputs) else {}),
         }
         return spec
+
+    def _in_model_order(self, used: dict) -> dict:
+        """The parameters in the SBML's order (derived ones after), with an exported network's parameters that
+        no kinetic law reads (a network may declare more than it uses)."""
+        read = set()
+        for reaction in self.model.getListOfReactions():
+            read |= _names(reaction.getKineticLaw().getMath())
+        ordered = {}
+        for p in self.model.getListOfParameters():
+            name = p.getId()
+            if name in used:
+                ordered[name] = used[name]
+            elif name not in read and (form := read_annotation(p, "parameter")) is not None:
+                ordered[name] = form
+        return {**ordered, **{k: v for k, v in used.items() if k not in ordered}}
 
     def _dynamic(self, node) -> bool:
         if node.getType() == libsbml.AST_NAME:
@@ -609,6 +626,14 @@ class _Reader:
                     or (a.dtype.kind != "f" and not (a == b).all()):
                 return False
         return True
+
+
+def _names(node) -> set[str]:
+    """The identifiers a MathML expression reads."""
+    found = {node.getName()} if node.getType() == libsbml.AST_NAME else set()
+    for i in range(node.getNumChildren()):
+        found |= _names(node.getChild(i))
+    return found
 
 
 def _target(modifier: dict) -> tuple[str, str]:
