@@ -34,8 +34,7 @@ from boneabm.environment.fields import ANTIBODY_DA
 from boneabm.units import MCSF_HOMODIMER_DA, OPG_DIMER_DA, RANKL_MONOMER_DA, nM_to_ng_ml
 from boneabm.errors import UserError
 from boneabm.files import make_directory, write_atomically
-from boneabm.signaling.network import Network, load_network, network_path
-from boneabm.signaling.sbml_import import is_sbml
+from boneabm.signaling.network import Network, is_sbml, load_network, network_path
 
 SCHEMA_VERSION = 3  # 2: events' value split into nuclei, generation and age_h; columns.csv; parquet;
 #                    3: osteoclast_days

@@ -16,7 +16,7 @@ from boneabm.cli import main
 from boneabm.signaling import load_network, network_from_dict, simulate
 from boneabm.signaling.network import builtin_networks
 from boneabm.signaling.sbml import to_sbml_document
-from boneabm.signaling.sbml_import import SBMLError, read_sbml
+from boneabm.signaling.sbml_import import SBMLError
 
 DATA = Path(__file__).parent / "data"
 ROADRUNNER_MODELS = Path(pytest.importorskip("roadrunner").__file__).parent / "tests"  # Apache-2.0, libRoadRunner
@@ -341,7 +341,7 @@ def _law(model, reaction, formula):
 def test_what_the_ssa_cannot_run_is_refused_by_name(tmp_path, change, names):
     path = _model_with(tmp_path, change)
     with pytest.raises(SBMLError) as info:
-        read_sbml(path)
+        load_network(path)
     for name in names:
         assert name in str(info.value)
 

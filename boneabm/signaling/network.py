@@ -535,6 +535,15 @@ def network_path(name_or_path: str | Path) -> Path:
     return path
 
 
+def is_sbml(path: Path) -> bool:
+    """An SBML file: ``.xml``/``.sbml``, or XML whose root is ``<sbml``; anything else is read as YAML."""
+    if path.suffix.lower() in (".xml", ".sbml"):
+        return True
+    with open(path, "rb") as handle:
+        head = handle.read(512).lstrip()
+    return head.startswith(b"<?xml") or head.startswith(b"<sbml")
+
+
 _LOADED: dict[tuple, Network] = {}
 
 
@@ -545,14 +554,14 @@ def load_network(name_or_path: str | Path = "rank") -> Network:
     Compiled networks are kept per file version (path, modification time, size): validating an experiment and
     building its model load the file once.
     """
-    from boneabm.signaling.sbml_import import is_sbml, read_sbml, sidecar_path
-
     path = network_path(name_or_path).resolve()
     sbml = is_sbml(path)
+    if sbml:  # libSBML takes half a second to import: only for SBML
+        from boneabm.signaling.sbml_import import read_sbml, sidecar_path
     versions = [path, sidecar_path(path)] if sbml else [path]
     key = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) if p.is_file() else (str(p),) for p in versions)
     if key not in _LOADED:
-        _LOADED[key] = network_from_dict(read_sbml(path) if sbml else read_yaml(path), str(path))
+        _LOADED[key] = network_from_dict(read_sbml(path, network_from_dict) if sbml else read_yaml(path), str(path))
     return _LOADED[key]
 
 

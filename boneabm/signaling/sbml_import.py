@@ -31,6 +31,7 @@ annotations say (they were not edited), its parameters keep their names, units a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,15 +63,6 @@ class Sidecar(BaseModel):
     reference_inputs: dict[str, float] = {}
 
 
-def is_sbml(path: Path) -> bool:
-    """An SBML file: ``.xml``/``.sbml`` or XML whose root is ``<sbml``."""
-    if path.suffix.lower() in (".xml", ".sbml"):
-        return True
-    with open(path, "rb") as handle:
-        head = handle.read(512).lstrip()
-    return head.startswith(b"<?xml") or head.startswith(b"<sbml")
-
-
 def sidecar_path(path: Path) -> Path:
     return path.with_name(path.stem + SIDECAR_SUFFIX)
 
@@ -79,8 +71,10 @@ class SBMLError(UserError):
     """An SBML model boneabm cannot run exactly; the message names the element."""
 
 
-def read_sbml(path: str | Path) -> dict:
-    """The network mapping of the SBML file ``path`` (and its sidecar, if any)."""
+def read_sbml(path: str | Path, compile_network: Callable[[dict, str], object]) -> dict:
+    """The network mapping of the SBML file ``path`` (and its sidecar, if any). ``compile_network`` (network.py's
+    ``network_from_dict``, passed in: network.py reads SBML through this module) checks an exported reaction's
+    annotation against its kinetic law."""
     path = Path(path)
     document = libsbml.readSBMLFromFile(str(path))
     where = str(path)
@@ -102,7 +96,7 @@ def read_sbml(path: str | Path) -> dict:
         properties.addOption("expandFunctionDefinitions", True)
         if document.convert(properties) != libsbml.LIBSBML_OPERATION_SUCCESS:
             raise SBMLError(f"{where}: its function definitions cannot be expanded into the kinetic laws")
-    return _Reader(document.getModel(), where, sidecar).network()
+    return _Reader(document.getModel(), where, sidecar, compile_network).network()
 
 
 @dataclass
@@ -125,8 +119,8 @@ class _Hill:
 
 
 class _Reader:
-    def __init__(self, model, where: str, sidecar: Sidecar):
-        self.model, self.where, self.sidecar = model, where, sidecar
+    def __init__(self, model, where: str, sidecar: Sidecar, compile_network):
+        self.model, self.where, self.sidecar, self.compile_network = model, where, sidecar, compile_network
         self.annotation = read_annotation(model, "network") or {}
         self._refuse_what_the_ssa_cannot_run()
         self.compartment = self._compartment()
@@ -597,8 +591,6 @@ class _Reader:
 
     def _same(self, annotated: dict, derived: dict, rid: str) -> bool:
         """Whether an exported reaction's annotation still says what its kinetic law says (not edited)."""
-        from boneabm.signaling.network import network_from_dict
-
         def compiled(reaction: dict, parameters: dict):
             spec = {"name": "check", "cell_volume_pl": self.cell_volume_pl, "modules": self.modules,
                     "inputs": {n: {"unit": i["unit"]} for n, i in self.inputs.items()},
@@ -606,7 +598,7 @@ class _Reader:
                     "parameters": parameters, "dimer_propensity": self.annotation.get("dimer_propensity",
                                                                                         "rate_law"),
                     "reactions": [{k: v for k, v in reaction.items() if k != "_parameters"}]}
-            return network_from_dict(spec, f"{self.where} ({rid})").arrays
+            return self.compile_network(spec, f"{self.where} ({rid})").arrays
 
         names = {annotated.get("k")} | {m.get(key) for m in annotated.get("modifiers", [])
                                         for key in ("K", "n", "basal")}
