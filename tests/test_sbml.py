@@ -19,7 +19,12 @@ from boneabm.signaling.sbml import to_sbml_document
 from boneabm.signaling.sbml_import import SBMLError
 
 DATA = Path(__file__).parent / "data"
-ROADRUNNER_MODELS = Path(pytest.importorskip("roadrunner").__file__).parent / "tests"  # Apache-2.0, libRoadRunner
+
+
+def roadrunner_model(name: str) -> Path:
+    """A model bundled with libRoadRunner (Apache-2.0; in the test extra): only these tests skip without it."""
+    return Path(pytest.importorskip("roadrunner").__file__).parent / "tests" / name
+
 N_CELLS = 1000
 
 
@@ -198,7 +203,7 @@ def test_a_lineage_runs_an_sbml_network_as_it_runs_the_yaml(tmp_path, small_yaml
 def test_immigration_death_from_libroadrunner_is_poisson():
     """libRoadRunner's linearPathwayOpen.xml (Antimony-generated, no units): S1 (boundary, 10) -> S2 -> S3
     (boundary) at k1 = 0.1, k2 = 0.2. From S2 = 0, S2(t) is Poisson with mean 5·(1 - exp(-0.2 t))."""
-    network = load_network(ROADRUNNER_MODELS / "linearPathwayOpen.xml")
+    network = load_network(roadrunner_model("linearPathwayOpen.xml"))
     assert network.inputs == ["S1", "S3"] and network.species == ["S2"]
     assert network.spec.reference_inputs == {"S1": 10.0, "S3": 0.0}
     times = [2.0, 5.0, 20.0]
@@ -213,7 +218,7 @@ def test_immigration_death_from_libroadrunner_is_poisson():
 def test_closed_pathway_from_libroadrunner_is_multinomial():
     """linearPathwayClosed.xml: 10 molecules of S1 -> S2 -> S3, each independently: S1 ~ Binomial(10, p1),
     S2 ~ Binomial(10, p2) with p1 = exp(-k1 t), p2 = k1/(k2 - k1)·(exp(-k1 t) - exp(-k2 t))."""
-    network = load_network(ROADRUNNER_MODELS / "linearPathwayClosed.xml")
+    network = load_network(roadrunner_model("linearPathwayClosed.xml"))
     times = [3.0, 10.0, 25.0]
     frame = simulate(network, N_CELLS, times, seed=12)
     k1, k2 = 0.1, 0.2
@@ -348,7 +353,7 @@ def test_what_the_ssa_cannot_run_is_refused_by_name(tmp_path, change, names):
 
 def test_a_foreign_reversible_model_is_refused_from_the_cli():
     """libRoadRunner's feedback.xml (JDesigner, SBML L2): reversible, saturating laws the SSA cannot run."""
-    process = subprocess.run([sys.executable, "-m", "boneabm", "network", str(ROADRUNNER_MODELS / "feedback.xml")],
+    process = subprocess.run([sys.executable, "-m", "boneabm", "network", str(roadrunner_model("feedback.xml"))],
                              capture_output=True, text=True)
     assert process.returncode == 2 and "Traceback" not in process.stderr
     assert "reaction 'J0'" in process.stderr and "reversible" in process.stderr
