@@ -139,7 +139,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Validate a reaction network file and print its species, parameters (value, unit, source) "
         "and reactions as tables.")
     network.add_argument("file", metavar="FILE", nargs="?", default="rank",
-                         help="a network YAML file or a built-in network name (default: rank)")
+                         help="a network YAML file, an SBML file (.xml) or a built-in network name (default: rank)")
     network.add_argument("--format", choices=("text", "markdown", "csv"), default="text",
                          help="text (default): columns fitted to the terminal, long sources wrapped; markdown: "
                          "the tables docs/model.md shows; csv: one table (give --table) for pandas or a sheet")
@@ -148,6 +148,9 @@ def _parser() -> argparse.ArgumentParser:
     network.add_argument("--path", action="store_true",
                          help="print only the network file's path (a built-in network's, inside the installed "
                          "package: copy it to make your own)")
+    network.add_argument("--to-sbml", metavar="OUT", dest="to_sbml",
+                         help="write the network as SBML Level 3 Version 2 to OUT (a new file: an existing one is "
+                         "never overwritten)")
 
     report = commands.add_parser(
         "report", help="run the biology validation panels and write a markdown report",
@@ -452,6 +455,12 @@ def _network(args) -> int:
     if args.format == "csv" and args.table is None:
         raise UserError("--format csv prints one table: add --table species, parameters or reactions")
     network = load_network(args.file)
+    if args.to_sbml:
+        from boneabm.files import write_new
+
+        write_new(Path(args.to_sbml), network.to_sbml(), "--to-sbml")
+        print(args.to_sbml)
+        return 0
     if args.path:
         print(network.path)
         return 0

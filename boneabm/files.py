@@ -56,6 +56,24 @@ def write_atomically(path: str | Path, data: str | bytes) -> None:
         handle.write(data.encode("utf-8") if isinstance(data, str) else data)
 
 
+def write_new(path: Path, text: str, option: str) -> None:
+    """Write ``text`` to ``path`` whole, only if no file is there: the complete file is linked into place (which
+    fails if one appeared meanwhile), so an existing file is never overwritten nor a partial one left."""
+    if path.exists():
+        raise UserError(f"{option} {path}: already exists; nothing was written (remove it or give a new name)")
+    if not path.parent.is_dir():
+        raise UserError(f"{option} {path}: {path.parent} is not a directory; nothing was written")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.link(temporary, path)
+    except FileExistsError:
+        raise UserError(f"{option} {path}: already exists; nothing was written (remove it or give a new name)") \
+            from None
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def make_directory(path: str | Path, exist_ok: bool = False) -> None:
     """Create ``path`` and its parents; a path that cannot be made (a file in the way, no permission, a read-only
     file system) is a ``UserError`` naming it. Without ``exist_ok`` the creation is the claim: of two processes

@@ -36,7 +36,7 @@ from boneabm.environment.fields import ANTIBODY_DA
 from boneabm.units import MCSF_HOMODIMER_DA, OPG_DIMER_DA, RANKL_MONOMER_DA, nM_to_ng_ml
 from boneabm.errors import UserError
 from boneabm.files import make_directory, write_atomically
-from boneabm.signaling.network import Network, network_path
+from boneabm.signaling.network import Network, is_sbml, load_network, network_path
 
 SCHEMA_VERSION = 3  # 2: events' value split into nuclei, generation and age_h; columns.csv; parquet;
 #                    3: osteoclast_days
@@ -195,7 +195,13 @@ class RunDirectory:
         readouts the config adds to the network), so the directory alone describes the run (a ``.partial`` one
         too)."""
         (self.path / "config.yaml").write_text(experiment.to_yaml(), encoding="utf-8")
-        shutil.copyfile(network_path(experiment.signaling.network), self.path / "network.yaml")
+        source = network_path(experiment.signaling.network)
+        if is_sbml(source):  # the network as read from SBML, in the YAML form a resume or fork reloads
+            spec = load_network(source).spec.model_dump(mode="json", exclude_defaults=True)
+            write_atomically(self.path / "network.yaml", f"# read from the SBML file {source.resolve()}\n"
+                             + yaml.safe_dump(spec, sort_keys=False, allow_unicode=True))
+        else:
+            shutil.copyfile(source, self.path / "network.yaml")
         write_atomically(self.path / "columns.csv",
                          registry.dictionary(*registry.network_names(network)).to_csv(index=False))
 

@@ -204,6 +204,12 @@ class Network:
     def roles(self) -> dict[str, str]:
         return dict(self.spec.roles)
 
+    def to_sbml(self) -> str:
+        """The network as SBML Level 3 Version 2 text (``boneabm.signaling.sbml``)."""
+        from boneabm.signaling.sbml import to_sbml
+
+        return to_sbml(self)
+
     @property
     def n_species(self) -> int:
         return len(self.species)
@@ -527,20 +533,33 @@ def network_path(name_or_path: str | Path) -> Path:
     return path
 
 
-_LOADED: dict[tuple[str, int, int], Network] = {}
+def is_sbml(path: Path) -> bool:
+    """An SBML file: ``.xml``/``.sbml``, or XML whose root is ``<sbml``; anything else is read as YAML."""
+    if path.suffix.lower() in (".xml", ".sbml"):
+        return True
+    with open(path, "rb") as handle:
+        head = handle.read(512).lstrip()
+    return head.startswith(b"<?xml") or head.startswith(b"<sbml")
+
+
+_LOADED: dict[tuple, Network] = {}
 
 
 def load_network(name_or_path: str | Path = "rank") -> Network:
-    """Load, validate and compile a network file; every problem is a ``UserError`` naming its place.
+    """Load, validate and compile a network file (YAML, or SBML: ``sbml_import``); every problem is a
+    ``UserError`` naming its place.
 
     Compiled networks are kept per file version (path, modification time, size): validating an experiment and
     building its model load the file once.
     """
     path = network_path(name_or_path).resolve()
-    stat = path.stat()
-    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    sbml = is_sbml(path)
+    if sbml:  # libSBML takes half a second to import: only for SBML
+        from boneabm.signaling.sbml_import import read_sbml, sidecar_path
+    versions = [path, sidecar_path(path)] if sbml else [path]
+    key = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) if p.is_file() else (str(p),) for p in versions)
     if key not in _LOADED:
-        _LOADED[key] = network_from_dict(read_yaml(path), str(path))
+        _LOADED[key] = network_from_dict(read_sbml(path, network_from_dict) if sbml else read_yaml(path), str(path))
     return _LOADED[key]
 
 
