@@ -1,8 +1,10 @@
 """Sweep throughput: a 40-run sweep with 1 and 2 local Dask workers against the same runs in one process,
-giving the sweep engine's overhead per run and the speed-up this machine gives.
+giving the sweep engine's overhead per run and the speed-up this machine gives; and, from sweeps of two sizes
+(``--fit``), the engine's fixed cost per sweep apart from its cost per run.
 
     .venv/bin/python benchmarks/sweep_throughput.py               # 3 repeats of each, medians
     .venv/bin/python benchmarks/sweep_throughput.py --repeats 1 --runs 20
+    .venv/bin/python benchmarks/sweep_throughput.py --fit 4 20    # fixed and per-run cost (1 worker vs one process)
 
 Every run is the in vitro assay on a 1 x 1 mm patch (~310 precursors, RANKL 50 ng/mL) for 48 h: about a
 second of work, so the engine's fixed costs show. Each measurement runs in a fresh process (as a user's
@@ -55,11 +57,51 @@ def timed(command: list[str], threads: int) -> float:
     return time.perf_counter() - start
 
 
+def fit(sizes: list[int], repeats: int) -> None:
+    """Sweeps of each size with one worker and the same runs in one process (one thread), interleaved; the
+    lines through the medians give each one's fixed cost (intercept) and cost per run (slope)."""
+    boneabm = [sys.executable, "-m", "boneabm"]
+    walls: dict[tuple[str, int], list[float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        sweeps = {}
+        for n in sizes:
+            folder = Path(tmp) / f"n{n}"
+            folder.mkdir()
+            sweeps[n] = str(write_sweep(folder, n))
+        subprocess.run([*boneabm, "sweep", sweeps[sizes[0]], "--index", "0", "--out", f"{tmp}/warm"], check=True,
+                       cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for repeat in range(repeats):
+            for n in sizes:
+                out = f"{tmp}/{repeat}-{n}"
+                walls.setdefault(("one process", n), []).append(
+                    timed([sys.executable, "-c", IN_ONE_PROCESS, sweeps[n], out + "-one"], 1))
+                walls.setdefault(("sweep, 1 worker", n), []).append(
+                    timed([*boneabm, "sweep", sweeps[n], "--out", out + "-sweep", "--workers", "1", "--quiet"], 1))
+                print(f"  repeat {repeat + 1}, {n} runs: one process {walls['one process', n][-1]:.1f} s, "
+                      f"sweep {walls['sweep, 1 worker', n][-1]:.1f} s", file=sys.stderr)
+    small, large = min(sizes), max(sizes)
+    line = {}
+    for case in ("one process", "sweep, 1 worker"):
+        a, b = statistics.median(walls[case, small]), statistics.median(walls[case, large])
+        per_run = (b - a) / (large - small)
+        line[case] = (a - per_run * small, per_run)
+        print(f"{case:<16} {small} runs {a:6.1f} s, {large} runs {b:6.1f} s (medians of {repeats}): "
+              f"fixed {line[case][0]:5.1f} s + {per_run:.2f} s per run")
+    (fixed_one, run_one), (fixed_sweep, run_sweep) = line["one process"], line["sweep, 1 worker"]
+    print(f"sweep engine: fixed cost {fixed_sweep - fixed_one:+.1f} s per sweep (target <= 3 s), "
+          f"{run_sweep - run_one:+.2f} s per run = {(run_sweep - run_one) / run_one:+.0%} of a run (target <= 5 %)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--fit", type=int, nargs=2, metavar=("SMALL", "LARGE"),
+                        help="sweeps of two sizes: the engine's fixed cost and cost per run")
     args = parser.parse_args()
+    if args.fit:
+        fit(sorted(args.fit), args.repeats)
+        return
     boneabm = [sys.executable, "-m", "boneabm"]
     sweep_with = lambda n: lambda sweep, out: timed(  # noqa: E731
         [*boneabm, "sweep", sweep, "--out", out, "--workers", str(n), "--quiet"], 1)

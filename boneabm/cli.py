@@ -305,6 +305,10 @@ def _note_uptake(path) -> None:
 
 
 def _sweep(args) -> int:
+    if not (args.list or args.index is not None or args.collect or args.scheduler or args.cluster):
+        from boneabm.workers import start_worker_server
+
+        start_worker_server()  # the local workers' boneabm imports, on the other core while this one reads the sweep
     from boneabm.sweep import collect, load_sweep, run_index, run_sweep
     from boneabm.sweep.engine import DEFAULT_WORKER_TIMEOUT_S, check_directory, recorded_seed
     from boneabm.sweep.spec import read_sweep

@@ -537,6 +537,34 @@ def test_two_local_sweeps_at_once_do_not_compete_for_a_port(recwarn):
     assert not [w for w in recwarn if "already in use" in str(w.message)]
 
 
+def _worker_state(dask_worker):
+    import signal
+    import sys
+
+    import numba
+
+    return {"boneabm imported before any task": "boneabm.runner" in sys.modules,
+            "numba threads": numba.get_num_threads(), "SIGINT": signal.getsignal(signal.SIGINT),
+            "profiler": "profile" in dask_worker.periodic_callbacks}
+
+
+def test_local_workers_start_with_boneabm_imported_single_threaded_ignoring_ctrl_c_and_unprofiled():
+    """Local workers are forked from a server that imported boneabm (each imported it at its first run: ≈ 3 s
+    of every sweep), with one numba thread (read when numba is imported, in the server), SIGINT ignored (the
+    sweep handles Ctrl-C) and without Dask's statistical profiler (≈ 10 % of a run)."""
+    from boneabm.sweep.engine import _client
+
+    client, cluster = _client(2, None, None, 2)
+    try:
+        states = list(client.run(_worker_state).values())
+    finally:
+        client.close()
+        cluster.close()
+    assert len(states) == 2
+    assert all(state == {"boneabm imported before any task": True, "numba threads": 1,
+                         "SIGINT": signal.SIG_IGN, "profiler": False} for state in states), states
+
+
 def test_a_batch_cluster_scales_with_the_work_up_to_workers():
     """--cluster starts no job up front: it adapts between none and --workers (default: one per run)."""
     import dask

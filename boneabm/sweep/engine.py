@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
-import signal
 import sys
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +25,7 @@ from boneabm.files import claimed, make_directory, run_lock, write_atomically
 from boneabm.output import partial_path
 from boneabm.sweep.collect import collect, run_status
 from boneabm.sweep.spec import Sweep
+from boneabm.workers import WORKER_ENV, start_worker_server
 
 MANIFEST = "sweep.json"
 SWEEP_LOCK = ".sweep.lock"  # held by the process running a sweep into the directory
@@ -206,6 +204,7 @@ def _jobqueue_cluster(kind: str):
 
 
 def _client(workers: int | None, scheduler: str | None, cluster_kind: str | None, n_runs: int):
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler:
@@ -218,33 +217,17 @@ def _client(workers: int | None, scheduler: str | None, cluster_kind: str | None
         # jobs start as runs need workers and end when the work does, up to --workers
         cluster.adapt(minimum=0, maximum=workers or n_runs)
         return Client(cluster), cluster
-    # dashboard off; the scheduler's small HTTP server (health checks) on a free loopback port, not 8787, so
-    # two sweeps on one machine do not collide
-    # Ctrl-C reaches every process of the terminal's group: the workers would each print a traceback of their
-    # own. Started with SIGINT ignored (a disposition children keep), they leave the interrupt to this process,
-    # which closes the cluster: their runs stop unfinished ("running"), as killed runs do, and --resume redoes them.
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
-    # after an interrupt, multiprocessing's resource tracker (a process of its own, started with this
-    # environment) cleans up the workers' queues and warns about each: noise to a user who pressed Ctrl-C
-    if _TRACKER_NOISE not in os.environ.get("PYTHONWARNINGS", ""):
-        os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), _TRACKER_NOISE]))
-    try:
+    # workers forked from a server that has boneabm imported, ignoring SIGINT (boneabm.workers); dashboard off;
+    # the scheduler's small HTTP server (health checks) on a free loopback port, not 8787, so two sweeps on one
+    # machine do not collide; no statistical profiler in the workers (every 10 ms it walked the stacks of the
+    # running task, for a dashboard this cluster does not show: ~10 % of a run's time)
+    start_worker_server()
+    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver",
+                          "distributed.worker.profile.enabled": False}):
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                                dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                               silence_logs=logging.ERROR, env={"NUMBA_NUM_THREADS": "1"})
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+                               silence_logs=logging.ERROR, env=WORKER_ENV)
     return Client(cluster), cluster
-
-
-_TRACKER_NOISE = "ignore:resource_tracker:UserWarning"
-
-
-def _main_thread() -> bool:
-    """Signal handlers can be set only from the main thread (a sweep started from a notebook's worker thread
-    keeps the default)."""
-    return threading.current_thread() is threading.main_thread()
 
 
 class DaskRuns:
