@@ -41,7 +41,6 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from scipy.stats import qmc
 
 from boneabm.catalog import base_experiment
 from boneabm.config import MAX_SEED, Experiment, load_experiment
@@ -228,6 +227,8 @@ def run_seed(sweep_seed: int, values: dict[str, Any], replicate: int) -> int:
 def _sample_points(spec: SampleSpec, sweep_seed: int, base: dict[str, Any]) -> list[dict[str, Any]]:
     """The sampled points, drawn from the sweep's seed alone (a grid change leaves them as they were), to 6
     significant digits; a key whose base value is an integer gets integers."""
+    from scipy.stats import qmc  # a second to import: only sweeps that sample pay it
+
     dimensions = len(spec.ranges)
     rng = np.random.default_rng(np.random.SeedSequence(sweep_seed, spawn_key=(0x5A3B1E,)))
     if spec.method == "lhs":
