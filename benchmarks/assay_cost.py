@@ -56,6 +56,33 @@ def default_assay() -> dict:
             "plated": int(result.timeseries["n_cells"].iloc[0]), "events_per_cell_hour": ssa["events_per_cell_hour"]}
 
 
+def bare_kernel_rate(n_cells: int) -> float:
+    """Events/s of the network's generated kernel in one bare call per repeat: ``n_cells`` cells at the assay's
+    medium (the run's thread count), after 12 h so that the late module is on; median of 3 calls of 6 h."""
+    import numpy as np
+
+    from boneabm.config import load_experiment
+    from boneabm.signaling import load_network
+    from boneabm.signaling.perturbations import PerturbationSchedule
+    from boneabm.signaling.simulate import CellBatch, input_matrix
+    from boneabm.units import MCSF_HOMODIMER_DA, RANKL_MONOMER_DA, ng_ml_to_nM
+
+    medium = load_experiment(ASSAY).medium
+    network = load_network("rank")
+    inputs = input_matrix(network, {"rankl_nM": ng_ml_to_nM(medium.rankl_ng_ml, RANKL_MONOMER_DA),
+                                    "mcsf_nM": ng_ml_to_nM(medium.mcsf_ng_ml, MCSF_HOMODIMER_DA),
+                                    "itam_ligand": 1.0}, n_cells)
+    batch, volume = CellBatch(network, n_cells, seed=1), np.ones(n_cells)
+    effect = PerturbationSchedule(network).at(0.0)
+    batch.step(12.0, inputs, volume, effect)
+    rates = []
+    for _ in range(3):
+        before, start = batch.events_per_cell.sum(), time.perf_counter()
+        batch.step(6.0, inputs, volume, effect)
+        rates.append((batch.events_per_cell.sum() - before) / (time.perf_counter() - start))
+    return statistics.median(rates)
+
+
 def measure(n_cells: int, start_h: float, hours: float) -> dict:
     from boneabm.model import BoneModel
     from boneabm.config import load_experiment
@@ -120,6 +147,12 @@ def main() -> None:
                   f"{r['cell_hours'] / r['wall_s']:,.0f} cell-hours/s: wall / kernel = {ratio:.2f}")
         print(f"  median wall {statistics.median(r['wall_s'] for r in runs):.1f} s, median wall / kernel = "
               f"{statistics.median(ratios):.2f} (target <= 2)")
+        rate = bare_kernel_rate(a["plated"])
+        events = a["cell_hours"] * a["events_per_cell_hour"]
+        bare_s = events / rate
+        print(f"  the run's {events / 1e6:.0f} M SSA events in bare kernel calls ({a['plated']} cells, 6-h calls): "
+              f"{rate / 1e6:.1f} M events/s, {bare_s:.1f} s; median wall / bare kernel = "
+              f"{statistics.median(r['wall_s'] for r in runs) / bare_s:.2f} (target <= 2)")
     rows = []
     for size in args.sizes:
         out = subprocess.run([sys.executable, __file__, "--one", str(size), "--start-h", str(args.start_h),
