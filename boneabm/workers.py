@@ -15,7 +15,6 @@ import multiprocessing
 import os
 import signal
 import threading
-from multiprocessing import forkserver
 
 PRELOAD = ["distributed", "boneabm.sweep.engine", "boneabm.runner"]
 # what every local worker process starts with (a fork server's children inherit its environment, and numba
@@ -26,13 +25,24 @@ WORKER_ENV = {"NUMBA_NUM_THREADS": "1"}
 TRACKER_NOISE = "ignore:resource_tracker:UserWarning"
 
 
+def forking() -> bool:
+    """Whether workers can come from a fork server (not on Windows: there they are spawned, and import boneabm
+    at their first run)."""
+    return "forkserver" in multiprocessing.get_all_start_methods()
+
+
 def start_worker_server() -> None:
-    """Start the fork server local workers are forked from, importing boneabm in the background (idempotent).
+    """Start the fork server local workers are forked from, importing boneabm in the background (idempotent;
+    nothing where there is no fork server).
 
     Ctrl-C reaches every process of the terminal's group: workers would each print a traceback of their own.
     Started with SIGINT ignored (a disposition the server and its children keep), they leave the interrupt to
     this process, which closes the cluster: their runs stop unfinished ("running"), as killed runs do, and
     --resume redoes them."""
+    if not forking():
+        return
+    from multiprocessing import forkserver
+
     if TRACKER_NOISE not in os.environ.get("PYTHONWARNINGS", ""):
         os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), TRACKER_NOISE]))
     multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
