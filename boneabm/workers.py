@@ -11,6 +11,7 @@ Light on purpose: this module imports nothing of boneabm's, so starting the serv
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -60,3 +61,24 @@ def start_worker_server() -> None:
                 os.environ[name] = value
         if previous_signal is not None:
             signal.signal(signal.SIGINT, previous_signal)
+
+
+@contextlib.contextmanager
+def interrupts_deferred():
+    """Hold a Ctrl-C or SIGTERM that arrives inside the block until it ends, then raise KeyboardInterrupt (as
+    the command's own handlers would have). Starting a local cluster is not interruptible halfway: a worker
+    half-started left Dask's exit handler and the forked child each printing a traceback. Only the main thread
+    can set handlers; elsewhere the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received = []
+    previous = {number: signal.signal(number, lambda number, frame: received.append(number))
+                for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    if received:
+        raise KeyboardInterrupt

@@ -565,6 +565,35 @@ def test_local_workers_start_with_boneabm_imported_single_threaded_ignoring_ctrl
                          "SIGINT": signal.SIG_IGN, "profiler": False} for state in states), states
 
 
+def test_an_interrupt_while_the_local_cluster_starts_stops_it_whole(monkeypatch):
+    """A Ctrl-C or SIGTERM that arrives while the workers start is held until the cluster is up, which is then
+    closed before the interrupt goes on: interrupted halfway, a starting worker left Dask's exit handler and
+    the forked child each printing a traceback."""
+    import distributed
+
+    from boneabm.sweep.engine import _client
+
+    started, real = [], distributed.LocalCluster
+
+    def interrupted_while_starting(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)  # arrives before the cluster is up
+        cluster = real(*args, **kwargs)
+        started.append(cluster)
+        return cluster
+
+    from boneabm.cli import _terminate  # what `boneabm sweep` does on SIGTERM: raise KeyboardInterrupt
+
+    monkeypatch.setattr(distributed, "LocalCluster", interrupted_while_starting)
+    before = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            _client(1, None, None, 1)
+        assert signal.getsignal(signal.SIGTERM) is _terminate  # the command's own handling is back
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert len(started) == 1 and started[0].status.name == "closed"
+
+
 def test_a_batch_cluster_scales_with_the_work_up_to_workers():
     """--cluster starts no job up front: it adapts between none and --workers (default: one per run)."""
     import dask

@@ -25,7 +25,7 @@ from boneabm.files import claimed, make_directory, run_lock, write_atomically
 from boneabm.output import partial_path
 from boneabm.sweep.collect import collect, run_status
 from boneabm.sweep.spec import Sweep
-from boneabm.workers import WORKER_ENV, forking, start_worker_server
+from boneabm.workers import WORKER_ENV, forking, interrupts_deferred, start_worker_server
 
 MANIFEST = "sweep.json"
 SWEEP_LOCK = ".sweep.lock"  # held by the process running a sweep into the directory
@@ -222,11 +222,18 @@ def _client(workers: int | None, scheduler: str | None, cluster_kind: str | None
     # machine do not collide; no statistical profiler in the workers (every 10 ms it walked the stacks of the
     # running task, for a dashboard this cluster does not show: ~10 % of a run's time)
     start_worker_server()
-    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver" if forking() else "spawn",
-                          "distributed.worker.profile.enabled": False}):
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                               silence_logs=logging.ERROR, env=WORKER_ENV)
+    cluster = None
+    try:
+        with interrupts_deferred(), dask.config.set({
+                "distributed.worker.multiprocessing-method": "forkserver" if forking() else "spawn",
+                "distributed.worker.profile.enabled": False}):
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                   dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                                   silence_logs=logging.ERROR, env=WORKER_ENV)
+    except KeyboardInterrupt:  # held while the cluster started: it stops whole, then the interrupt goes on
+        if cluster is not None:
+            cluster.close()
+        raise
     return Client(cluster), cluster
 
 
