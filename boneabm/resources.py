@@ -8,7 +8,8 @@ The memory model is deliberately coarse and on the high side: ≈ 250 MB for the
 libraries; ≈ 4 kB per grid site (Mesa's cell object with its neighbour lists, a population row with the cell's
 molecules and random stream, the fields and their transforms: benchmarks/step_cost.py measured 696 MB peak for
 118 k cells, ≈ 6 kB per cell with everything); 32 bytes per bone pixel (two float64 depth maps and the label maps
-of each recording's measurements). Not checked against a large run's peak memory yet.
+of each recording's measurements). Checked once against a large run: benchmarks/step_cost.py --sizes 100000
+peaked at 702 MB with 105,567 cells on 448² sites (2026-11-30), where this model estimates ≈ 1.2 GB.
 """
 
 from __future__ import annotations

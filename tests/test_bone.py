@@ -110,7 +110,7 @@ def test_every_events_elongation_is_its_own_shapes_from_one_pass_over_the_map(pe
                 b.mineral_depth_um[dx**2 + dy**2 <= r * r] = 1.0
         labels, n = b._events(b.mineral_depth_um > 0.05)
         expected = [_elongation_by_event(b, labels, k) for k in range(1, n + 1)]
-        assert np.allclose(_elongations(*b._event_pixels(labels), n), expected, rtol=1e-9)
+        assert np.allclose(_elongations(*b._event_pixels(labels, n), n), expected, rtol=1e-9)
         checked += n
     assert checked > 150
 

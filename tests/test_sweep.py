@@ -565,6 +565,20 @@ def test_local_workers_start_with_boneabm_imported_single_threaded_ignoring_ctrl
                          "SIGINT": signal.SIG_IGN, "profiler": False} for state in states), states
 
 
+def test_without_a_fork_server_none_is_started(monkeypatch):
+    """Where multiprocessing has no fork server (Windows), no server is started (the local cluster then spawns
+    its workers, as before)."""
+    import multiprocessing
+
+    from boneabm import workers
+
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    monkeypatch.setattr(multiprocessing, "get_context", lambda *a: pytest.fail("a fork server was started"))
+    monkeypatch.setenv("PYTHONWARNINGS", "")
+    workers.start_worker_server()
+    assert os.environ["PYTHONWARNINGS"] == "" and not workers.forking()  # nothing touched
+
+
 def test_an_interrupt_while_the_local_cluster_starts_stops_it_whole(monkeypatch):
     """A Ctrl-C or SIGTERM that arrives while the workers start is held until the cluster is up, which is then
     closed before the interrupt goes on: interrupted halfway, a starting worker left Dask's exit handler and

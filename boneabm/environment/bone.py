@@ -120,7 +120,7 @@ class Bone:
         """Whether each event (labels 1..n) is at least ``trench_elongation`` times longer than wide. Events of a
         few pixels can sit exactly on the threshold (a pair of pixels is exactly twice as long as wide), where
         round-off would decide: those are settled in exact integer arithmetic."""
-        event, ix, iy = self._event_pixels(labels)
+        event, ix, iy = self._event_pixels(labels, n_events)
         elongation = _elongations(event, ix, iy, n_events)
         threshold = self.config.trench_elongation
         trench = elongation >= threshold
@@ -128,13 +128,12 @@ class Bone:
             trench[k] = _exactly_elongated(ix[event == k], iy[event == k], threshold)
         return trench
 
-    def _event_pixels(self, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _event_pixels(self, labels: np.ndarray, n_events: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every labelled pixel's event (0..n-1) and coordinates, an event across a periodic edge (smaller than
         half the slice) with its far piece moved next to the rest."""
         ix, iy = np.nonzero(labels)
         event = labels[ix, iy] - 1
         if self.periodic:
-            n_events = int(event.max()) + 1 if event.size else 0
             for coordinate, size in zip((ix, iy), self.shape):
                 both_edges = ((np.bincount(event[coordinate == 0], minlength=n_events) > 0)
                               & (np.bincount(event[coordinate == size - 1], minlength=n_events) > 0))
