@@ -11,7 +11,7 @@ import math
 import re
 import secrets
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -314,6 +314,10 @@ class PrecursorConfig(_Section):
 
 
 class OsteoclastConfig(_Section):
+    retired_keys: ClassVar[dict[str, str]] = {
+        name: "committed cells' survival reads their own Bim, which M-CSF and RANKL signaling keep low, not the "
+              "medium; set osteoclasts.death_bim_half_molecules, or the network's k_bim_* rates"
+        for name in ("survival_rankl_ec50_ng_ml", "survival_mcsf_ec50_ng_ml")}
     trap_positive_molecules: float = Field(
         3.0, gt=0,
         description="TRAP per nucleus (network molecules) at which a cell is TRAP⁺ and commits: a "
@@ -391,21 +395,27 @@ class OsteoclastConfig(_Section):
         2.0, ge=0, description="Trenches erode this much faster than pits (≈ 2×, Søe & Delaissé 2017).")
     death_rate_per_h: float = Field(
         0.04, ge=0, le=10,
-        description="Apoptosis of committed cells (pre-osteoclasts and osteoclasts) without RANKL and M-CSF, 1/h. "
-        "Calibrated.")
+        description="Apoptosis of committed cells (pre-osteoclasts and osteoclasts) at saturating Bim, as without "
+        "RANKL and M-CSF, 1/h. Calibrated.")
     death_rate_supported_per_h: float = Field(
         0.008, ge=0, le=10,
-        description="Apoptosis with saturating RANKL and M-CSF, 1/h (a lifespan of days; both support osteoclast "
-        "survival). Calibrated with the c-Fos cell-cycle arrest to the decline after the day 4-6 peak as the "
-        "precursors are used up (docs/references.md#time-course; Akchurin 2008 fit the post-peak decay).")
+        description="Apoptosis of committed cells without Bim, 1/h (a lifespan of days: Bim⁻/⁻ osteoclasts outlive "
+        "M-CSF withdrawal, Akiyama et al. 2003 EMBO J 22:6653). Calibrated with the c-Fos cell-cycle arrest to the "
+        "decline after the day 4-6 peak as the precursors are used up (docs/references.md#time-course; Akchurin "
+        "2008 fit the post-peak decay).")
+    death_bim_half_molecules: float = Field(
+        20.0, gt=0,
+        description="Bim per nucleus (network molecules, the role apoptosis_signal) at which a committed cell's "
+        "apoptosis is halfway between its rates without Bim and at saturating Bim (Hill coefficient 2). Calibrated: "
+        "in 30 ng/mL M-CSF and 50 ng/mL RANKL a committed cell holds ≈ 7.5 Bim per nucleus (apoptosis ≈ 0.012/h, "
+        "as the earlier rule gave from the RANKL and M-CSF the cells left at their sites), with M-CSF alone ≈ 14, "
+        "with RANKL alone ≈ 36, with neither ≈ 80.")
     multinucleated_death_factor: float = Field(
         1.5, ge=0, le=100,
         description="Multinucleated cells die this many times faster than mononuclear pre-osteoclasts in the same "
         "RANKL and M-CSF, 1 (calibrated: 1.5, with the c-Fos arrest, gives the day 4-6 peak and the decline to "
         "≤ 80 % of it by day 7 (docs/references.md#time-course, decline by apoptosis) and keeps fusion knockouts' "
         "TRAP⁺ nuclei within 30 % of wild type, docs/validation.md#check-10-fusion-knockouts).")
-    survival_rankl_ec50_ng_ml: float = Field(5.0, gt=0, description="RANKL for half its survival effect, ng/mL.")
-    survival_mcsf_ec50_ng_ml: float = Field(2.0, gt=0, description="M-CSF for half its survival effect, ng/mL.")
 
 
 class _Window(_Section):

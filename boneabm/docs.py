@@ -89,7 +89,8 @@ None beyond the experiment file: medium composition and changes, doses, perturba
   and OC-STAMP, TRAP, v-ATPase d2, integrin β3 and cathepsin K for resorption) and supplies the inputs
   `rankl_nM`, `mcsf_nM` and `itam_ligand`.
 - *Fates*: precursor division and death rates are Hill functions of the cell's M-CSF-bound CSF-1R, division
-  also falling with c-Fos; committed cells' death falls with RANKL and M-CSF; fusion competence requires DC-STAMP and OC-STAMP per nucleus above threshold, the fusion rate
+  also falling with c-Fos; committed cells' death is a Hill function of their Bim per nucleus, which M-CSF-bound
+  CSF-1R and RANK's TRAF6 keep degraded; fusion competence requires DC-STAMP and OC-STAMP per nucleus above threshold, the fusion rate
   of a pair grows with both partners' fusion genes; the survivor of a fusion is the partner with more nuclei.
 - *Resorption* (`boneabm/cells/osteoclast/resorption.py`; parameters in `osteoclasts.*`, sources in
   docs/references.md#resorption-per-osteoclast). An osteoclast resorbs only in a pit or a trench: a migrating
@@ -138,6 +139,7 @@ None beyond the experiment file: medium composition and changes, doses, perturba
 | a calcineurin inhibitor spares NF-κB | it scales only the dephosphorylation of NFATc1; NF-κB lies upstream |
 | RANKL dose-response saturating near 100 ng/mL | RANK occupancy (K_D 2 nM) and fast TRAF6 cycling that keeps the signal graded; OPG and antibody sequester RANKL in the fields |
 | precursors die without M-CSF, proliferate with it; a dense culture grows more slowly | division and survival rates follow the cell's own M-CSF-bound CSF-1R; binding takes M-CSF from the medium and the bound receptor is internalised with it, so neighbours share a depleting supply and each cell's signal falls as the culture fills (tests/test_precursors.py) |
+| osteoclasts die when M-CSF or RANKL is withdrawn, or when their receptor is blocked though the medium still holds the factor; Bim⁻/⁻ osteoclasts outlive it | a committed cell's apoptosis follows its Bim per nucleus; c-Cbl, engaged by M-CSF-bound CSF-1R and by RANK's TRAF6–c-Src complex, ubiquitylates Bim for the proteasome, so Bim rises within hours when either signal is lost (Akiyama 2003; tests/test_osteoclast_survival.py) |
 | peak of osteoclasts on days 4-6 and decline | precursors leave the cycle as c-Fos rises, commit (TRAP⁺), fuse and die faster once multinucleated; calibrated rates (`multinucleated_death_factor`, `division_arrest_cfos_molecules`) — not yet a mechanism |
 """
 

@@ -46,6 +46,9 @@ def _describe(error: dict, schema: type) -> str:
     if error["type"] == "extra_forbidden":
         parent_key, parent = _walk(schema, loc[:-1])
         allowed = _keys(parent) if parent is not None else []
+        retired = getattr(parent, "retired_keys", {}).get(str(loc[-1]))
+        if retired:
+            return f"{key}: no longer a key: {retired}"
         hint = did_you_mean(str(loc[-1]), allowed, prefix=f"{parent_key}." if parent_key else "")
         return f"{key}: unknown key{hint}; allowed here: {', '.join(allowed)}"
     message = error["msg"].removeprefix("Value error, ")

@@ -42,6 +42,12 @@ def test_unknown_key_is_named_with_a_did_you_mean():
     assert "width_um" in message  # lists what is allowed
 
 
+def test_a_retired_key_says_what_replaced_it():
+    message = error_of(data={"osteoclasts": {"survival_mcsf_ec50_ng_ml": 2.0}})
+    assert "osteoclasts.survival_mcsf_ec50_ng_ml: no longer a key" in message
+    assert "Bim" in message and "osteoclasts.death_bim_half_molecules" in message
+
+
 def test_unknown_top_level_section_is_named():
     assert "did you mean 'medium'" in error_of(data={"meduim": {"mcsf_ng_ml": 3}})
 

@@ -103,7 +103,7 @@ def test_the_builtin_network_binds_every_role_to_the_species_the_biology_names()
     named = {role: species[i] for role, i in binding.species.items()}
     assert named == {"mitogenic_signal": "CSF1R_M", "commitment_marker": "TRAP", "arrest_signal": "cFos",
                      "fusion_gene_1": "DC_STAMP", "fusion_gene_2": "OC_STAMP", "acid_phosphatase": "TRAP", "proton_pump": "Atp6v0d2",
-                     "sealing_integrin": "Itgb3", "collagenase": "CtsK"}
+                     "sealing_integrin": "Itgb3", "collagenase": "CtsK", "apoptosis_signal": "Bim"}
 
 
 def test_boneabm_network_prints_the_roles_a_network_binds(capsys):

@@ -4,7 +4,8 @@ Each rule fires when its uniform falls below 1 - exp(-rate·dt), so placing a ce
 above that probability tells exactly whether the kernel applied the rate the biology says:
 - RANKL withdraws precursors from the cycle through c-Fos (Sankar et al. 2004): c-Fos at the arrest constant
   halves division; TRAP⁺ (committed) cells never divide;
-- committed cells survive on RANKL and M-CSF together; multinucleated ones die faster;
+- committed cells die as their Bim says (Akiyama et al. 2003), not as the medium's factors would; multinucleated
+  ones die faster;
 - fusion needs both DC-STAMP and OC-STAMP (Yagi 2005; Witwicka 2015);
 - multinucleated cells migrate, then settle into pits (still) or trenches (slow) (Søe & Delaissé 2017).
 """
@@ -22,27 +23,25 @@ DT, HOPS_PER_H, SPACING = E.time.dt_h, 1.28, E.domain.grid_spacing_um
 BELOW, ABOVE = 1 - 1e-9, 1 + 1e-9
 
 
-def kernel(u, mcsf, rankl, nuclei, trap, cfos, dcstamp, ocstamp, csf1r, committed, mode):
+def kernel(u, nuclei, trap, cfos, dcstamp, ocstamp, csf1r, bim, committed, mode):
     """The kernel on a population whose rows are the cells given (per-cell arrays); returns its outputs and
     the updated committed and mode columns."""
     rows = np.arange(u.shape[0])
-    molecules = np.column_stack([trap, cfos, dcstamp, ocstamp, csf1r]).astype(np.int64)
+    molecules = np.column_stack([trap, cfos, dcstamp, ocstamp, csf1r, bim]).astype(np.int64)
     committed, mode = committed.copy(), mode.copy()
-    out = fates.decide(u, rows, mcsf, rankl, nuclei, molecules, np.arange(5), committed, mode, DT, HOPS_PER_H,
-                       SPACING, P, Q)
+    out = fates.decide(u, rows, nuclei, molecules, np.arange(6), committed, mode, DT, HOPS_PER_H, SPACING, P, Q)
     return [*out, committed, mode]
 
 
-def decide(n=1, u=None, mcsf=30.0, rankl=50.0, nuclei=1, trap=0, cfos=0, dcstamp=0, ocstamp=0, csf1r=10,
-           committed=False, mode=fates.NEW):
+def decide(n=1, u=None, nuclei=1, trap=0, cfos=0, dcstamp=0, ocstamp=0, csf1r=10, bim=8, committed=False,
+           mode=fates.NEW):
     """Run the kernel on ``n`` identical cells; ``u`` overrides columns: {column: value or array}."""
     uniforms = np.full((n, fates.N_UNIFORMS), 0.999999)  # by default nothing happens
     for column, value in (u or {}).items():
         uniforms[:, column] = value
     col = lambda v, dtype: np.full(n, v, dtype=dtype)  # noqa: E731
-    out = kernel(uniforms, col(mcsf, float), col(rankl, float), col(nuclei, np.int64), col(trap, np.int64),
-                 col(cfos, np.int64), col(dcstamp, np.int64), col(ocstamp, np.int64), col(csf1r, np.int64),
-                 col(committed, np.bool_),
+    out = kernel(uniforms, col(nuclei, np.int64), col(trap, np.int64), col(cfos, np.int64), col(dcstamp, np.int64),
+                 col(ocstamp, np.int64), col(csf1r, np.int64), col(bim, np.int64), col(committed, np.bool_),
                  col(mode, np.int64))
     return dict(zip(("dies", "divides", "hops", "drive", "committed", "mode"), out))
 
@@ -75,15 +74,22 @@ def test_trap_positive_cells_commit_for_good_and_never_divide():
     assert decide(trap=0, committed=True)["committed"][0]
 
 
-def test_committed_cells_survive_on_rankl_and_mcsf_and_multinucleated_ones_die_faster():
-    supported = fates.committed_death_rate_per_h(50.0, 30.0, 1, Q)
-    bare = fates.committed_death_rate_per_h(0.0, 0.0, 1, Q)
-    assert bare == pytest.approx(Q.death_rate_per_h) and supported < bare
-    assert fates.committed_death_rate_per_h(50.0, 30.0, 3, Q) == pytest.approx(
-        supported * Q.multinucleated_death_factor)
+def test_committed_cells_die_by_their_bim_per_nucleus_and_multinucleated_ones_faster():
+    no_bim = fates.committed_death_rate_per_h(0.0, 1, Q)
+    half = fates.committed_death_rate_per_h(Q.death_bim_half_molecules, 1, Q)
+    saturated = fates.committed_death_rate_per_h(1e6, 1, Q)
+    assert no_bim == Q.death_rate_supported_per_h and saturated == pytest.approx(Q.death_rate_per_h)
+    assert half == pytest.approx((Q.death_rate_supported_per_h + Q.death_rate_per_h) / 2)
+    supported = fates.committed_death_rate_per_h(8.0, 1, Q)  # ≈ the Bim of a cell in the assay's medium
+    assert fates.committed_death_rate_per_h(8.0, 3, Q) == pytest.approx(supported * Q.multinucleated_death_factor)
     for nuclei, rate in ((1, supported), (3, supported * Q.multinucleated_death_factor)):
-        assert decide(u={fates.U_DEATH: p(rate) * BELOW}, committed=True, nuclei=nuclei)["dies"][0]
-        assert not decide(u={fates.U_DEATH: p(rate) * ABOVE}, committed=True, nuclei=nuclei)["dies"][0]
+        assert decide(u={fates.U_DEATH: p(rate) * BELOW}, committed=True, nuclei=nuclei, bim=8 * nuclei)["dies"][0]
+        assert not decide(u={fates.U_DEATH: p(rate) * ABOVE}, committed=True, nuclei=nuclei,
+                          bim=8 * nuclei)["dies"][0]
+    # Bim is read per nucleus: 8 molecules shared by 3 nuclei is a cell with little Bim
+    diluted = fates.committed_death_rate_per_h(8.0 / 3, 3, Q)
+    assert decide(u={fates.U_DEATH: p(diluted) * BELOW}, committed=True, nuclei=3, bim=8)["dies"][0]
+    assert not decide(u={fates.U_DEATH: p(diluted) * ABOVE}, committed=True, nuclei=3, bim=8)["dies"][0]
     # precursors follow their CSF-1R survival signal instead
     precursor = fates.death_rate_per_h(10.0, P)
     assert decide(u={fates.U_DEATH: p(precursor) * BELOW})["dies"][0]
@@ -141,15 +147,13 @@ def test_multinucleated_cells_migrate_then_settle_into_pits_or_trenches():
 def test_cells_are_decided_independently_of_their_neighbours_in_the_batch():
     rng = np.random.default_rng(7)
     u = rng.random((500, fates.N_UNIFORMS))
-    args = dict(mcsf=rng.uniform(0, 30, 500), rankl=rng.uniform(0, 100, 500),
-                nuclei=rng.integers(1, 4, 500), trap=rng.integers(0, 8, 500), cfos=rng.integers(0, 3, 500),
+    args = dict(nuclei=rng.integers(1, 4, 500), trap=rng.integers(0, 8, 500), cfos=rng.integers(0, 3, 500),
                 dcstamp=rng.integers(0, 40, 500), ocstamp=rng.integers(0, 40, 500), csf1r=rng.integers(0, 20, 500),
-                committed=rng.random(500) < 0.5, mode=rng.integers(0, 4, 500))
+                bim=rng.integers(0, 60, 500), committed=rng.random(500) < 0.5, mode=rng.integers(0, 4, 500))
 
     def run(order):
-        return kernel(u[order], *(args[name][order] for name in ("mcsf", "rankl", "nuclei", "trap", "cfos",
-                                                                 "dcstamp", "ocstamp", "csf1r", "committed",
-                                                                 "mode")))
+        return kernel(u[order], *(args[name][order] for name in ("nuclei", "trap", "cfos", "dcstamp", "ocstamp",
+                                                                 "csf1r", "bim", "committed", "mode")))
 
     order = rng.permutation(500)
     forward, shuffled = run(np.arange(500)), run(order)

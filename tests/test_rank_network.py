@@ -51,10 +51,14 @@ def test_rankl_activates_nf_kb_within_minutes(rank, wild_type):
     assert run(rank, rankl_nM=0.0).loc[0.5, "NFkB_n"] == 0
 
 
-def test_amplification_starts_around_a_day(wild_type):
-    """Ca²⁺ oscillations and the NFATc1 surge begin ≈ 24 h after RANKL (Kuroda & Matsuo 2012); accept 12-36 h."""
-    half = wild_type["NFATc1_n"] >= amplified(wild_type) / 2
-    onset = wild_type.index[half.to_numpy().argmax()]
+def test_amplification_starts_around_a_day(rank, wild_type):
+    """Ca²⁺ oscillations and the NFATc1 surge begin ≈ 24 h after RANKL (Kuroda & Matsuo 2012); accept 12-36 h.
+
+    The onset is where a gradual rise crosses half its 72-h value (≈ 32 h for the network: 1,500 cells), so it
+    is read from 1,000 cells: a 200-cell mean of nuclear NFATc1 at 36 h varies by ≈ 6 %, enough to move the
+    crossing past 36 h at a few seeds in a hundred; 1,000 cells make that a > 4 σ event."""
+    many = simulate(rank, 1000, list(range(0, 73, 4)), inputs=ASSAY, seed=17).groupby("time_h")["NFATc1_n"].mean()
+    onset = many.index[(many >= many.loc[72] / 2).to_numpy().argmax()]
     assert 12 <= onset <= 36
     assert wild_type.loc[4, "NFATc1_n"] < 0.05 * amplified(wild_type)  # no surge in the first hours
     # fusion and function genes follow at 48-72 h (docs/references.md#time-course)

@@ -15,6 +15,8 @@ CONTRACT = Contract(
         "proton_pump": "acidifies the resorption lacuna (v-ATPase d2)",
         "sealing_integrin": "forms the sealing zone (integrin β3)",
         "collagenase": "degrades demineralised collagen (cathepsin K)",
+        "apoptosis_signal": "count per nucleus of the pro-apoptotic protein (Bim) that sets a committed cell's "
+                            "apoptosis",
     },
     inputs={
         "rankl_nM": SuppliedInput("nM", "free soluble RANKL at the cell's site", field="rankl"),

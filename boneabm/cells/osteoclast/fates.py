@@ -4,9 +4,9 @@ applies them to every living cell.
 
 Precursors live, divide and die by their M-CSF-bound CSF-1R (so by the M-CSF they take up from the medium,
 which their neighbours share) and wander by a random walk; RANKL signaling withdraws them from the cycle
-through c-Fos. TRAP⁺ cells commit for good: they stop dividing, and their survival rests on RANKL and
-M-CSF together. Committed cells with enough DC-STAMP and OC-STAMP drive fusion. Multinucleated cells cycle
-between migrating and resorbing a pit (in place) or a trench (while moving). Molecule counts are read per
+through c-Fos. TRAP⁺ cells commit for good: they stop dividing, and their apoptosis follows their Bim, which
+CSF-1R and RANK signaling keep low (so what supports them is what their receptors report, not the medium).
+Committed cells with enough DC-STAMP and OC-STAMP drive fusion. Multinucleated cells cycle between migrating and resorbing a pit (in place) or a trench (while moving). Molecule counts are read per
 nucleus, so a fused cell is judged by its concentrations.
 
 The functions are compiled with numba and kept in this one module with the kernel that calls them: numba's
@@ -24,6 +24,7 @@ import numpy as np
 from boneabm.config import OsteoclastConfig, PrecursorConfig
 
 NEW, MIGRATING, PIT, TRENCH = 0, 1, 2, 3
+BIM_HILL = 2.0  # calibrated: apoptosis rises steeply once Bim outnumbers what the anti-apoptotic Bcl-2 proteins hold
 # Uniforms each living cell draws from its own stream per tick, by column.
 U_DEATH, U_DIVIDE, U_HOP, U_SITE, U_ORDER, U_MODE, U_MODE_CHOICE, U_FUSE, U_PARTNER = range(9)
 N_UNIFORMS = 9
@@ -45,8 +46,7 @@ class OsteoclastParameters(NamedTuple):
     fusion_gene_half_molecules: float
     death_rate_per_h: float
     death_rate_supported_per_h: float
-    survival_rankl_ec50_ng_ml: float
-    survival_mcsf_ec50_ng_ml: float
+    death_bim_half_molecules: float
     multinucleated_death_factor: float
     migrating_to_resorbing_per_h: float
     trench_fraction: float
@@ -97,12 +97,12 @@ def death_rate_per_h(csf1r_per_nucleus, p):
 
 
 @nb.njit(cache=True)
-def committed_death_rate_per_h(rankl_ng_ml, mcsf_ng_ml, nuclei, q):
-    """RANKL and M-CSF each carry half of a committed cell's protection from apoptosis; multinucleated cells
-    die faster."""
-    support = 0.5 * hill(rankl_ng_ml, q.survival_rankl_ec50_ng_ml, 1.0) + 0.5 * hill(
-        mcsf_ng_ml, q.survival_mcsf_ec50_ng_ml, 1.0)
-    rate = q.death_rate_per_h - (q.death_rate_per_h - q.death_rate_supported_per_h) * support
+def committed_death_rate_per_h(bim_per_nucleus, nuclei, q):
+    """Bim, the BH3-only protein that M-CSF and RANKL signaling keep degraded, sets a committed cell's apoptosis
+    (Akiyama et al. 2003): from the rate without Bim to the rate with it saturating; multinucleated cells die
+    faster."""
+    rate = q.death_rate_supported_per_h + (q.death_rate_per_h - q.death_rate_supported_per_h) * hill(
+        bim_per_nucleus, q.death_bim_half_molecules, BIM_HILL)
     return rate * q.multinucleated_death_factor if nuclei > 1 else rate
 
 
@@ -136,13 +136,13 @@ def next_mode(mode, u_switch, u_choice, dt_h, q):
 
 
 @nb.njit(cache=True)
-def decide(u, rows, mcsf_ng_ml, rankl_ng_ml, nuclei, molecules, stage_columns, committed, mode, dt_h,
-           precursor_hops_per_h, grid_spacing_um, p, q):
-    """One tick's fates for the cells in population ``rows``: ``u``, ``mcsf_ng_ml`` and ``rankl_ng_ml`` are
-    per listed cell; ``nuclei``, ``molecules``, ``committed`` and ``mode`` are population columns, the last two
-    updated in place; ``stage_columns`` are the molecule columns of the roles commitment_marker, arrest_signal,
-    fusion_gene_1, fusion_gene_2 and mitogenic_signal (TRAP, c-Fos, DC-STAMP, OC-STAMP and M-CSF-bound CSF-1R in
-    the built-in network).
+def decide(u, rows, nuclei, molecules, stage_columns, committed, mode, dt_h, precursor_hops_per_h, grid_spacing_um,
+           p, q):
+    """One tick's fates for the cells in population ``rows``: ``u`` is per listed cell; ``nuclei``,
+    ``molecules``, ``committed`` and ``mode`` are population columns, the last two updated in place;
+    ``stage_columns`` are the molecule columns of the roles commitment_marker, arrest_signal, fusion_gene_1,
+    fusion_gene_2, mitogenic_signal and apoptosis_signal (TRAP, c-Fos, DC-STAMP, OC-STAMP, M-CSF-bound CSF-1R
+    and Bim in the built-in network). Every fate reads the cell's own molecules, never the medium.
     Returns per listed cell (dies, divides, hops, fusion drive).
 
     A cell that dies does nothing else; a dividing cell does not also hop; only committed survivors drive
@@ -150,8 +150,8 @@ def decide(u, rows, mcsf_ng_ml, rankl_ng_ml, nuclei, molecules, stage_columns, c
     migrating, slow along a trench, not at all in a pit).
     """
     n = rows.shape[0]
-    trap, cfos, dcstamp, ocstamp, csf1r = (stage_columns[0], stage_columns[1], stage_columns[2], stage_columns[3],
-                                           stage_columns[4])
+    trap, cfos, dcstamp, ocstamp, csf1r, bim = (stage_columns[0], stage_columns[1], stage_columns[2],
+                                                stage_columns[3], stage_columns[4], stage_columns[5])
     dies = np.zeros(n, dtype=np.bool_)
     divides = np.zeros(n, dtype=np.bool_)
     hops = np.zeros(n, dtype=np.bool_)
@@ -161,7 +161,7 @@ def decide(u, rows, mcsf_ng_ml, rankl_ng_ml, nuclei, molecules, stage_columns, c
         k = float(nuclei[r])
         committed[r] = committed[r] or molecules[r, trap] / k >= q.trap_positive_molecules
         if committed[r]:
-            death = committed_death_rate_per_h(rankl_ng_ml[i], mcsf_ng_ml[i], nuclei[r], q)
+            death = committed_death_rate_per_h(molecules[r, bim] / k, nuclei[r], q)
         else:
             death = death_rate_per_h(molecules[r, csf1r] / k, p)
         if u[i, U_DEATH] < probability(death, dt_h):

@@ -18,7 +18,6 @@ from boneabm.cells.placement import claim_free_neighbours
 from boneabm.rng import draw_uniforms
 from boneabm.signaling.network import Network, with_outputs
 from boneabm.signaling.ssa import split_molecules
-from boneabm.units import MCSF_HOMODIMER_DA, RANKL_MONOMER_DA, nM_to_ng_ml
 
 
 class LineageCell(Cell):
@@ -57,7 +56,7 @@ class OsteoclastLineage(Lineage):
         self.precursor_parameters = fates.precursor_parameters(experiment.precursors)
         self.osteoclast_parameters = fates.osteoclast_parameters(experiment.osteoclasts)
         self.stage_columns = self.binding.columns("commitment_marker", "arrest_signal", "fusion_gene_1",
-                                                  "fusion_gene_2", "mitogenic_signal")
+                                                  "fusion_gene_2", "mitogenic_signal", "apoptosis_signal")
         self.function_columns = self.binding.columns("acid_phosphatase", "collagenase", "proton_pump",
                                                      "sealing_integrin")
         self.fusions_total = 0
@@ -88,13 +87,10 @@ class OsteoclastLineage(Lineage):
         if rows.size == 0:
             return
         u = draw_uniforms(pop.rng_state, rows, fates.N_UNIFORMS)
-        x, y = pop.x[rows], pop.y[rows]
-        sites = model.fields.sites
         dies, divides, hops, drive = fates.decide(
-            u, rows, nM_to_ng_ml(sites["mcsf"][x, y], MCSF_HOMODIMER_DA),
-            nM_to_ng_ml(sites["rankl"][x, y], RANKL_MONOMER_DA), pop.nuclei, pop.molecules,
-            self.stage_columns, pop.committed, pop.mode, dt_h, self.hop_rate_per_h,
-            model.experiment.domain.grid_spacing_um, self.precursor_parameters, self.osteoclast_parameters)
+            u, rows, pop.nuclei, pop.molecules, self.stage_columns, pop.committed, pop.mode, dt_h,
+            self.hop_rate_per_h, model.experiment.domain.grid_spacing_um, self.precursor_parameters,
+            self.osteoclast_parameters)
 
         for row in rows[dies]:
             model.events.append((model.time_h, "death", int(pop.cell_id[row]), None, int(pop.nuclei[row]),
