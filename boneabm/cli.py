@@ -196,6 +196,19 @@ def _parser() -> argparse.ArgumentParser:
         "plot", help="draw a run's figures",
         description="Write PNG figures of a run into RUN_DIR/figures/, replacing only boneabm's own figures.")
     plot.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by boneabm run")
+
+    animate = commands.add_parser(
+        "animate", help="render a movie of a run's surface over time",
+        description="Render a movie of the surface (a map layer, resorbed areas outlined, cells coloured by state "
+        "and sized by nuclei), one frame per spatial snapshot (time.spatial_every_h). MP4 through the ffmpeg of "
+        "the imageio-ffmpeg wheel, GIF through Pillow. Prints the movie's path.")
+    animate.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by boneabm run")
+    animate.add_argument("--out", metavar="FILE", help="FILE.mp4 or FILE.gif, never overwritten (default: "
+                         "RUN_DIR/figures/surface.mp4, boneabm's own file, replaced)")
+    animate.add_argument("--layer", default="mineral_depth_um",
+                         help="the map under the cells: mineral_depth_um (default), collagen_depth_um, mcsf_ng_ml, "
+                         "rankl_free_ng_ml, opg_free_ng_ml or antibody_free_ng_ml")
+    animate.add_argument("--fps", type=float, default=4.0, help="frames (snapshots) per second (default 4)")
     return parser
 
 
@@ -535,11 +548,18 @@ def _plot(args) -> int:
     return 0
 
 
+def _animate(args) -> int:
+    from boneabm.animate import animate
+
+    print(animate(args.run_dir, args.out, args.layer, args.fps))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"run": _run, "resume": _resume, "fork": _fork, "sweep": _sweep, "check": _check, "network": _network, "report": _report,
-                "docs": _docs, "examples": _examples, "plot": _plot}[args.command](args)
+                "docs": _docs, "examples": _examples, "plot": _plot, "animate": _animate}[args.command](args)
     except UserError as exc:
         print(f"boneabm: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
