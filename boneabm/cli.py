@@ -193,9 +193,15 @@ def _parser() -> argparse.ArgumentParser:
                           help="copy NAME into DIR (default: the current directory), never overwriting")
 
     plot = commands.add_parser(
-        "plot", help="draw a run's figures",
-        description="Write PNG figures of a run into RUN_DIR/figures/, replacing only boneabm's own figures.")
-    plot.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by boneabm run")
+        "plot", help="draw a run's or a sweep's figures",
+        description="Write PNG figures of a run into RUN_DIR/figures/ (population per cm², factors, cells by stage "
+        "and nuclei, bone), or of a sweep into SWEEP_DIR/figures/dose_response.png (summary columns against the "
+        "varied keys, replicate spread), replacing only boneabm's own figures.")
+    plot.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by boneabm run, or a sweep "
+                      "directory written by boneabm sweep")
+    plot.add_argument("--response", action="append", metavar="COLUMN",
+                      help="of a sweep: a summary.csv column to draw (repeat for several; default: "
+                      "n_osteoclasts_final, resorbed_area_um2_final, n_pits_final, n_trenches_final)")
 
     animate = commands.add_parser(
         "animate", help="render a movie of a run's surface over time",
@@ -541,9 +547,9 @@ def _docs(args) -> int:
 
 
 def _plot(args) -> int:
-    from boneabm.plot import plot_run
+    from boneabm.plot import plot
 
-    for path in plot_run(args.run_dir):
+    for path in plot(args.run_dir, args.response):
         print(path)
     return 0
 
