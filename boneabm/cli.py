@@ -203,6 +203,16 @@ def _parser() -> argparse.ArgumentParser:
                       help="of a sweep: a summary.csv column to draw (repeat for several; default: "
                       "n_osteoclasts_final, resorbed_area_um2_final, n_pits_final, n_trenches_final)")
 
+    app = commands.add_parser(
+        "app", help="a local web app: run an experiment live, or replay a run or a sweep",
+        description="Start a local web app (Solara, as Mesa's SolaraViz) on a loopback port and print its address. "
+        "Given an experiment (default: the shipped osteoclastogenesis assay) it runs it live: play, pause, step, "
+        "reset, RANKL, OPG, M-CSF and a knockout or inhibitor set before a reset. Given a run directory (or a "
+        "sweep directory) it replays the run's spatial snapshots with a time slider. Ctrl-C stops it.")
+    app.add_argument("target", metavar="CONFIG|RUN_DIR", nargs="?",
+                     help="an experiment file or shipped example's name, a run directory or a sweep directory")
+    app.add_argument("--port", type=int, metavar="N", help="listen on 127.0.0.1:N (default: a free port)")
+
     animate = commands.add_parser(
         "animate", help="render a movie of a run's surface over time",
         description="Render a movie of the surface (a map layer, resorbed areas outlined, cells coloured by state "
@@ -554,6 +564,14 @@ def _plot(args) -> int:
     return 0
 
 
+def _app(args) -> int:
+    from boneabm.app.server import serve
+    from boneabm.app.target import resolve_target
+
+    serve(resolve_target(args.target), args.port)  # the target checked before any server starts
+    return 0
+
+
 def _animate(args) -> int:
     from boneabm.animate import animate
 
@@ -565,7 +583,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"run": _run, "resume": _resume, "fork": _fork, "sweep": _sweep, "check": _check, "network": _network, "report": _report,
-                "docs": _docs, "examples": _examples, "plot": _plot, "animate": _animate}[args.command](args)
+                "docs": _docs, "examples": _examples, "plot": _plot, "animate": _animate,
+                "app": _app}[args.command](args)
     except UserError as exc:
         print(f"boneabm: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -68,6 +68,7 @@ class SurfaceView:
         if layer not in LAYERS:
             raise ValueError(f"layer {layer!r}: one of {', '.join(LAYERS)}")
         self.ax, self.layer, self.site_um = ax, layer, site_um
+        self.fixed_scale = vmax is not None  # else the colour range follows each frame (a live view)
         self.width_um, self.height_um = frame.width_um, frame.height_um
         info = LAYERS[layer]
         values = frame.maps[layer]
@@ -100,6 +101,8 @@ class SurfaceView:
     def update(self, frame, title: str | None = None) -> None:
         values = frame.maps[self.layer]
         self.image.set_data(values.T)
+        if not self.fixed_scale:
+            self.image.set_clim(*layer_limits(values))
         depth = frame.maps["mineral_depth_um"]
         if self.outline is not None:
             self.outline.remove()
