@@ -49,12 +49,18 @@ class LiveModel(BoneModel):
         self.history.append(row)
 
     def step(self) -> None:
-        super().step()
+        """One recorded interval (``time.record_every_h``, ticks of ``time.dt_h``): SolaraViz draws a frame per
+        call. Mesa has counted the first tick already (``steps`` counts ticks, as ``BoneModel.step`` reads it);
+        the slider of SolaraViz's render interval snaps to odd numbers, so the frame rate is set here."""
         time = self.experiment.time
-        if self.steps % time.record_every_ticks == 0:
-            self._remember()
-        if self.steps >= time.n_ticks:
-            self.running = False
+        for tick in range(time.record_every_ticks):
+            if tick:
+                self.steps += 1
+            super().step()
+            if self.steps >= time.n_ticks:
+                self.running = False
+                break
+        self._remember()
 
 
 def model_params(config: str, experiment) -> dict:
@@ -113,5 +119,5 @@ def page(config: str):
                       mcsf_ng_ml=medium.mcsf_ng_ml)
     return SolaraViz(model, components=[(surface, 0), (timeseries, 0)],
                      model_params=model_params(config, model.experiment),
-                     render_interval=model.experiment.time.record_every_ticks,  # a frame per recorded row
-                     play_interval=1, name=f"boneabm: {model.experiment.name} (live)")
+                     render_interval=1, play_interval=1,  # a frame per step: per recorded row
+                     name=f"boneabm: {model.experiment.name} (live)")
