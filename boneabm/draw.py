@@ -15,12 +15,18 @@ import matplotlib
 matplotlib.use("Agg")  # files and a web page; never a window
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.cm import ScalarMappable  # noqa: E402
+from matplotlib.colors import Normalize  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
+from scipy import ndimage  # noqa: E402
 
 from boneabm.cells.osteoclast import drawing as osteoclast_drawing  # noqa: E402
 from boneabm.draw_style import LineageStyle  # noqa: E402
 from boneabm.environment.bone import RESORBED_DEPTH_UM  # noqa: E402 - outlined where the pit metrics count
+
+OUTLINE_RGBA = (0, 230, 255, 255)  # cyan: apart from every colour map used
 
 # every lineage's drawing, by the name its cells carry in a snapshot's ``lineage`` column
 LINEAGE_STYLES: dict[str, LineageStyle] = {"osteoclast": osteoclast_drawing.STYLE}
@@ -71,27 +77,55 @@ class SurfaceView:
         self.fixed_scale = vmax is not None  # else the colour range follows each frame (a live view)
         self.width_um, self.height_um = frame.width_um, frame.height_um
         info = LAYERS[layer]
-        values = frame.maps[layer]
-        low, high = layer_limits(values)
-        self.image = ax.imshow(values.T, origin="lower", extent=(0, frame.width_um, 0, frame.height_um),
-                               cmap=info.cmap, vmin=low if vmax is None else 0.0,
-                               vmax=high if vmax is None else vmax, interpolation="nearest")
-        self.colourbar = ax.figure.colorbar(self.image, ax=ax, shrink=0.85, label=f"{info.label} ({info.unit})")
+        low, high = layer_limits(frame.maps[layer])
+        self.scale = ScalarMappable(Normalize(low if vmax is None else 0.0, high if vmax is None else vmax),
+                                    info.cmap)
+        # the map and the outline of the resorbed areas composited into one RGBA image: one image to draw per
+        # frame (a contour of a 500 x 500 map costs as much as the map)
+        self.image = ax.imshow(np.zeros((1, 1, 4), np.uint8), origin="lower", interpolation="nearest",
+                               extent=(0, frame.width_um, 0, frame.height_um))
+        self.colourbar = ax.figure.colorbar(self.scale, ax=ax, shrink=0.85, label=f"{info.label} ({info.unit})")
         ax.set(xlim=(0, frame.width_um), ylim=(0, frame.height_um), aspect="equal", xlabel="x (µm)",
                ylabel="y (µm)")
-        self.outline = None
         self.cells = {}  # (lineage, state) -> PathCollection
         for lineage, style in LINEAGE_STYLES.items():
-            for state, colour in style.colours.items():
-                self.cells[lineage, state] = ax.scatter([], [], s=[], c=colour, edgecolors="black",
-                                                        linewidths=0.2, alpha=0.85, zorder=3)
+            for i, state in enumerate(style.colours):
+                # outlined only in the later (rarer, larger) stages: outlining thousands of precursors doubles
+                # the cost of a frame
+                self.cells[lineage, state] = ax.scatter([], [], s=[], c=style.colours[state], edgecolors="black",
+                                                        linewidths=0.3 if i >= 2 else 0.0, alpha=0.85, zorder=3)
         if legend:
             handles = [Line2D([], [], ls="", marker="o", color=style.colours[state], label=label)
                        for style in LINEAGE_STYLES.values() for state, label in style.labels.items()]
-            handles.append(Line2D([], [], color="cyan", label=f"resorbed > {RESORBED_DEPTH_UM} µm"))
+            handles.append(Line2D([], [], color=np.array(OUTLINE_RGBA[:3]) / 255,
+                                  label=f"edge of resorbed > {RESORBED_DEPTH_UM} µm"))
             ax.legend(handles=handles, fontsize=6, loc="upper left", bbox_to_anchor=(0, -0.12), ncol=3,
                       frameon=False)
         self.update(frame)
+
+    def _changing(self) -> list:
+        # in drawing order: the spines after the image, which would cover them
+        return [self.image, *self.ax.spines.values(), *self.cells.values(), self.ax.title]
+
+    def blit(self) -> np.ndarray:
+        """Draw the figure into its canvas and return its pixels (RGBA), redrawing only what changes between
+        frames (the map, the outline, the cells, the title) over a kept copy of the rest: axes, ticks, labels
+        and colour bar are laid out and drawn once. For a page or a movie; the view stays usable by savefig
+        (the artists are marked animated only while drawn here)."""
+        canvas = self.ax.figure.canvas
+        changing = self._changing()
+        if getattr(self, "_background", None) is None:
+            for artist in changing:
+                artist.set_animated(True)
+            canvas.draw()
+            self._background = canvas.copy_from_bbox(self.ax.figure.bbox)
+        else:
+            canvas.restore_region(self._background)
+        for artist in changing:
+            self.ax.figure.draw_artist(artist)
+        for artist in changing:
+            artist.set_animated(False)
+        return np.asarray(canvas.buffer_rgba())
 
     def _points_per_um(self) -> float:
         fig = self.ax.figure
@@ -100,19 +134,19 @@ class SurfaceView:
 
     def update(self, frame, title: str | None = None) -> None:
         values = frame.maps[self.layer]
-        self.image.set_data(values.T)
         if not self.fixed_scale:
-            self.image.set_clim(*layer_limits(values))
-        depth = frame.maps["mineral_depth_um"]
-        if self.outline is not None:
-            self.outline.remove()
-            self.outline = None
-        if (depth > RESORBED_DEPTH_UM).any():
-            pixel = frame.width_um / depth.shape[0]
-            # the outline at the resorbed threshold, on the pixel centres
-            xs, ys = (np.arange(n) * pixel + pixel / 2 for n in depth.shape)
-            self.outline = self.ax.contour(xs, ys, depth.T, levels=[RESORBED_DEPTH_UM], colors="cyan",
-                                           linewidths=0.8, zorder=2)
+            self.scale.norm.vmin, self.scale.norm.vmax = layer_limits(values)
+        rgba = self.scale.to_rgba(values.T, bytes=True)
+        depth = frame.maps["mineral_depth_um"].T
+        resorbed = depth > RESORBED_DEPTH_UM
+        if resorbed.any():
+            # the resorbed areas' edge pixels (resorbed, with an unresorbed 4-neighbour), on the layer's grid
+            edge = resorbed & ~ndimage.binary_erosion(resorbed, border_value=1)
+            if edge.shape != rgba.shape[:2]:  # a field layer (per site) under a bone outline (per pixel)
+                repeat = edge.shape[0] // rgba.shape[0]
+                rgba = rgba.repeat(repeat, axis=0).repeat(repeat, axis=1)
+            rgba[edge] = OUTLINE_RGBA
+        self.image.set_data(rgba)
         points_per_um = self._points_per_um()
         cells = frame.cells
         lineages = cells["lineage"].astype(str).to_numpy()
@@ -121,8 +155,10 @@ class SurfaceView:
         for (lineage, state), collection in self.cells.items():
             mask = (lineages == lineage) & (states == state)
             diameter_pt = LINEAGE_STYLES[lineage].diameter_um(nuclei[mask], self.site_um) * points_per_um
+            sizes = np.maximum(diameter_pt, 1.5) ** 2  # a point at least: a big dish stays visible
             collection.set_offsets(np.column_stack([x[mask], y[mask]]))
-            collection.set_sizes(np.maximum(diameter_pt, 1.5) ** 2)  # a point at least: a big dish stays visible
+            # one size for all (mononuclear stages) is drawn as one stamped marker: several times faster
+            collection.set_sizes(sizes[:1] if sizes.size and (sizes == sizes[0]).all() else sizes)
         if title is None:
             title = f"{frame.time_h / 24:.2f} d ({frame.time_h:g} h): {len(cells):,} cells, " \
                     f"{int((states == 'osteoclast').sum())} osteoclasts"
@@ -130,12 +166,14 @@ class SurfaceView:
 
 
 def surface_figure(frame, layer: str = "mineral_depth_um", site_um: float = 25.0, size_in: float = 5.5,
-                   vmax: float | None = None) -> tuple[Figure, SurfaceView]:
+                   vmax: float | None = None, dpi: float = 100) -> tuple[Figure, SurfaceView]:
     """A figure holding one ``SurfaceView`` (not registered with pyplot: nothing leaks across frames)."""
-    fig = Figure(figsize=(size_in, size_in * 1.05), layout="constrained")
+    fig = Figure(figsize=(size_in, size_in * 1.05), layout="constrained", dpi=dpi)
+    FigureCanvasAgg(fig)  # drawn off screen, into pixels
     ax = fig.add_subplot()
     view = SurfaceView(ax, frame, layer, site_um, vmax)
     freeze_layout(fig)
+    view.update(frame)  # again, laid out: the cells' drawn size follows the axes' final width
     return fig, view
 
 

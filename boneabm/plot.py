@@ -115,22 +115,30 @@ def plot_run(run_dir: str | Path) -> list[Path]:
         times = sorted(result.cells["time_h"].unique())
     shown = [times[0], times[len(times) // 2], times[-1]] if len(times) >= 3 else times
     fig, axes = plt.subplots(1, len(shown), figsize=(5 * len(shown), 5.6), squeeze=False, layout="constrained")
-    for i, (ax, t) in enumerate(zip(axes[0], shown)):
-        SurfaceView(ax, frame_at(t), "mcsf_ng_ml", site_um, legend=i == 0)
+    _settle(fig, [(SurfaceView(ax, frame_at(t), "mcsf_ng_ml", site_um, legend=i == 0), frame_at(t))
+                  for i, (ax, t) in enumerate(zip(axes[0], shown))])
     fig.suptitle("Cells by stage, area by nuclei, on the M-CSF they see")
     _save(fig, figures / FIGURES[2])
 
     last = frame_at(times[-1])
     row = ts.iloc[-1]
     fig, (ax_m, ax_k) = plt.subplots(1, 2, figsize=(11, 5.8), layout="constrained")
-    SurfaceView(ax_m, last, "mineral_depth_um", site_um)
+    _settle(fig, [(SurfaceView(ax_m, last, "mineral_depth_um", site_um), last),
+                  (SurfaceView(ax_k, last, "collagen_depth_um", site_um, legend=False), last)])
     ax_m.set_title(f"Mineral resorbed, {last.time_h / 24:.1f} d: {row['n_pits']:.0f} pits, "
                    f"{row['n_trenches']:.0f} trenches, {row['resorbed_volume_um3']:.3g} µm³", fontsize=9)
-    SurfaceView(ax_k, last, "collagen_depth_um", site_um, legend=False)
     ax_k.set_title(f"Collagen removed: {row['collagen_removed_um3']:.3g} µm³\n(inside an outline but darker: "
                    "demineralised collagen left)", fontsize=9)
     _save(fig, figures / FIGURES[3])
     return [figures / name for name in FIGURES]
+
+
+def _settle(fig, views) -> None:
+    """Lay the figure out, then draw each view's frame again: a cell's drawn size follows its axes' final
+    width."""
+    fig.canvas.draw()
+    for view, frame in views:
+        view.update(frame)
 
 
 def _frame_from_tables(result, time_h: float):

@@ -77,3 +77,21 @@ def test_a_sweep_gets_a_dose_response_with_replicate_spread(sweep_dir, capsys):
     matplotlib.pyplot.close(fig)
     assert main(["plot", str(sweep_dir), "--response", "n_octopi_final"]) == 2
     assert "--response n_octopi_final: not a column" in capsys.readouterr().err
+
+
+def test_a_frame_redrawn_over_the_kept_background_is_the_frame_drawn_whole(run):
+    """The app redraws only what changes (blitting): what it shows must be what a whole redraw shows, with
+    nothing of the previous frame left behind."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401 - surface_figure attaches it
+
+    times = snapshot_times(run.path)
+    first, last = read_frame(run.path, times[0]), read_frame(run.path, times[-1])
+    fig, view = surface_figure(first, "mineral_depth_um", vmax=5.0, dpi=60)
+    view.blit()
+    view.update(last)
+    blitted = view.blit().copy()
+    fresh_fig, fresh = surface_figure(last, "mineral_depth_um", vmax=5.0, dpi=60)
+    fresh_fig.canvas.draw()
+    whole = np.asarray(fresh_fig.canvas.buffer_rgba())
+    assert blitted.shape == whole.shape
+    assert (blitted != whole).any(axis=2).mean() < 0.001

@@ -7,6 +7,7 @@ import io
 
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from boneabm.draw import LAYERS, surface_figure
@@ -15,10 +16,20 @@ DPI = 80  # a 6-inch figure is 480 px: what a laptop's browser shows beside the 
 FACTORS = (("mcsf_ng_ml", "M-CSF"), ("rankl_free_ng_ml", "free RANKL"), ("opg_free_ng_ml", "free OPG"))
 
 
-def png(fig) -> bytes:
+def encode(rgba: np.ndarray) -> bytes:
+    """Pixels as PNG, at Pillow's fastest compression (a frame is sent once, over the loopback)."""
+    from PIL import Image
+
     image = io.BytesIO()
-    fig.savefig(image, format="png", dpi=DPI)
+    Image.fromarray(rgba).save(image, format="png", compress_level=1)
     return image.getvalue()
+
+
+def png(fig) -> bytes:
+    """The whole figure as PNG, drawn on its own canvas (savefig at another resolution than the figure's lays
+    every text out again)."""
+    fig.canvas.draw()
+    return encode(np.asarray(fig.canvas.buffer_rgba()))
 
 
 class SurfaceRenderer:
@@ -32,10 +43,10 @@ class SurfaceRenderer:
         if layer not in LAYERS:
             raise ValueError(f"layer {layer!r}: one of {', '.join(LAYERS)}")
         if layer not in self.views:
-            self.views[layer] = surface_figure(frame, layer, self.site_um, vmax=self.vmax.get(layer))
+            self.views[layer] = surface_figure(frame, layer, self.site_um, vmax=self.vmax.get(layer), dpi=DPI)
         fig, view = self.views[layer]
         view.update(frame, title)
-        return png(fig)
+        return encode(view.blit())
 
 
 def timeseries_png(ts: pd.DataFrame, area_cm2: float, now_h: float | None = None) -> bytes:
@@ -43,7 +54,8 @@ def timeseries_png(ts: pd.DataFrame, area_cm2: float, now_h: float | None = None
     cells, against time; ``now_h`` marked."""
     from boneabm.plot import POPULATION
 
-    fig = Figure(figsize=(6, 4.2), layout="constrained")
+    fig = Figure(figsize=(6, 4.2), layout="constrained", dpi=DPI)
+    FigureCanvasAgg(fig)
     ax_n, ax_f = fig.subplots(2, 1, sharex=True)
     days = ts["time_h"].to_numpy() / 24.0
     for column, label, colour in POPULATION:
