@@ -9,10 +9,10 @@ through the app's renderer (``boneabm.app.views.SurfaceRenderer``: the kept figu
 as the PNG the page shows) --repeats times; also the drawing alone (``canvas.draw``, what a movie frame costs).
 Target: < 100 ms per frame.
 
-live: the shipped osteoclastogenesis assay on a --side-um square, advanced for --hours simulated hours in blocks
-of one recorded hour, alternately (a) headless, the model's steps alone in this process, and (b) in ``boneabm
-app`` with the page open in headless Chromium and playing (a frame drawn and sent every simulated hour), read
-from the page's simulated-time text. Each is repeated --repeats times, alternating so the machine's load falls
+live: the shipped osteoclastogenesis assay on a --side-um square, advanced in blocks of one recorded hour,
+alternately (a) headless, the model's steps alone in this process, for --hours simulated hours, and (b) in
+``boneabm app`` with the page open in headless Chromium and playing (a frame drawn and sent every simulated hour)
+for as long as (a) took, its simulated-time text read at each end. Each is repeated --repeats times, alternating so the machine's load falls
 on both alike; the figures are medians. Target: (b) ≥ 80 % of (a).
 """
 
@@ -88,7 +88,7 @@ def _config(folder: Path, side_um: float, hours: float) -> Path:
     data = yaml.safe_load(find("osteoclastogenesis", "experiment").path.read_text())
     data.update(name="view_cost", seed=1)
     data["domain"] = {**data.get("domain", {}), "width_um": side_um, "height_um": side_um}
-    data["time"] = {**data.get("time", {}), "duration_h": hours * 4}  # room to play past the window measured
+    data["time"] = {**data.get("time", {}), "duration_h": hours * 6}  # room to play past the window measured
     path = folder / "view_cost.yaml"
     path.write_text(yaml.safe_dump(data))
     return path
@@ -105,7 +105,9 @@ def headless_h_per_s(config: Path, hours: float) -> float:
     return (model.time_h - start_h) / (time.perf_counter() - start)
 
 
-def page_h_per_s(config: Path, hours: float, browser, folder: Path) -> float:
+def page_h_per_s(config: Path, seconds: float, browser, folder: Path) -> float:
+    """The page playing for ``seconds`` of wall time after a warm-up hour, its simulated time read once at each
+    end (polling the page would load the browser, and so the machine, more than a person watching does)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
     from test_app import App, button, simulated_h, wait_for
 
@@ -116,9 +118,8 @@ def page_h_per_s(config: Path, hours: float, browser, folder: Path) -> float:
         button(browser, "▶").click()
         wait_for(browser, lambda d: simulated_h(d) >= 1.0, what="the first hour")  # warm-up
         start_h, start = simulated_h(browser), time.perf_counter()
-        end_h = wait_for(browser, lambda d: (h := simulated_h(d)) >= start_h + hours and h, seconds=3600,
-                         what="the hours measured")
-        elapsed = time.perf_counter() - start
+        time.sleep(seconds)
+        end_h, elapsed = simulated_h(browser), time.perf_counter() - start
         button(browser, "❚❚").click()
         return (end_h - start_h) / elapsed
     finally:
@@ -145,7 +146,8 @@ def live_cost(side_um: float, hours: float, repeats: int) -> None:
     try:
         for _ in range(repeats):  # alternating, so the shared machine's load falls on both
             headless.append(headless_h_per_s(config, hours))
-            page.append(page_h_per_s(config, hours, browser, folder))
+            # as long as the headless run took, so both see the same stretch of the culture
+            page.append(page_h_per_s(config, hours / headless[-1], browser, folder))
     finally:
         browser.quit()
     h, p = statistics.median(headless), statistics.median(page)
@@ -153,7 +155,10 @@ def live_cost(side_um: float, hours: float, repeats: int) -> None:
           f"median of {repeats}:")
     print(f"  headless:          {h:6.3f} simulated h/s  ({', '.join(f'{v:.3f}' for v in headless)})")
     print(f"  page open, playing: {p:6.3f} simulated h/s  ({', '.join(f'{v:.3f}' for v in page)})")
-    print(f"  ratio {p / h:.0%} (target ≥ 80 %: {'met' if p / h >= 0.8 else 'NOT met'})")
+    ratios = [b / a for a, b in zip(headless, page)]
+    print(f"  ratio of the medians {p / h:.0%}; each pair side by side: {', '.join(f'{r:.0%}' for r in ratios)}, "
+          f"median {statistics.median(ratios):.0%} (target ≥ 80 %: "
+          f"{'met' if statistics.median(ratios) >= 0.8 else 'NOT met'})")
 
 
 def main() -> None:
@@ -165,7 +170,7 @@ def main() -> None:
     frame.add_argument("--repeats", type=int, default=15)
     live = commands.add_parser("live")
     live.add_argument("--side-um", type=float, default=1500.0)
-    live.add_argument("--hours", type=float, default=6.0)
+    live.add_argument("--hours", type=float, default=12.0)
     live.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     if args.what == "frame":

@@ -108,24 +108,10 @@ class SurfaceView:
         return [self.image, *self.ax.spines.values(), *self.cells.values(), self.ax.title]
 
     def blit(self) -> np.ndarray:
-        """Draw the figure into its canvas and return its pixels (RGBA), redrawing only what changes between
-        frames (the map, the outline, the cells, the title) over a kept copy of the rest: axes, ticks, labels
-        and colour bar are laid out and drawn once. For a page or a movie; the view stays usable by savefig
-        (the artists are marked animated only while drawn here)."""
-        canvas = self.ax.figure.canvas
-        changing = self._changing()
-        if getattr(self, "_background", None) is None:
-            for artist in changing:
-                artist.set_animated(True)
-            canvas.draw()
-            self._background = canvas.copy_from_bbox(self.ax.figure.bbox)
-        else:
-            canvas.restore_region(self._background)
-        for artist in changing:
-            self.ax.figure.draw_artist(artist)
-        for artist in changing:
-            artist.set_animated(False)
-        return np.asarray(canvas.buffer_rgba())
+        """The figure's pixels (RGBA), only the map, cells and title redrawn between frames (``Blitter``)."""
+        if getattr(self, "_blitter", None) is None:
+            self._blitter = Blitter(self.ax.figure)
+        return self._blitter.draw(self._changing())
 
     def _points_per_um(self) -> float:
         fig = self.ax.figure
@@ -163,6 +149,30 @@ class SurfaceView:
             title = f"{frame.time_h / 24:.2f} d ({frame.time_h:g} h): {len(cells):,} cells, " \
                     f"{int((states == 'osteoclast').sum())} osteoclasts"
         self.ax.set_title(title, fontsize=9)
+
+
+class Blitter:
+    """Draws a figure into its canvas and returns its pixels, redrawing only the artists that change between
+    frames over a kept copy of the rest (axes, ticks, labels, colour bars laid out and drawn once): for a page
+    or a movie. The artists are marked animated only while drawn here, so savefig still draws them."""
+
+    def __init__(self, fig):
+        self.fig, self.background = fig, None
+
+    def draw(self, changing: list) -> np.ndarray:
+        canvas = self.fig.canvas
+        if self.background is None:
+            for artist in changing:
+                artist.set_animated(True)
+            canvas.draw()
+            self.background = canvas.copy_from_bbox(self.fig.bbox)
+        else:
+            canvas.restore_region(self.background)
+        for artist in changing:
+            self.fig.draw_artist(artist)
+        for artist in changing:
+            artist.set_animated(False)
+        return np.asarray(canvas.buffer_rgba())
 
 
 def surface_figure(frame, layer: str = "mineral_depth_um", site_um: float = 25.0, size_in: float = 5.5,

@@ -101,14 +101,18 @@ def surface(model: LiveModel):
 def timeseries(model: LiveModel):
     import pandas as pd
 
-    from boneabm.app.views import timeseries_png
+    from boneabm.app.views import TimeseriesRenderer
 
+    experiment = model.experiment
+    medium = experiment.medium
+    renderer = solara.use_memo(lambda: TimeseriesRenderer(
+        experiment.domain.area_cm2, experiment.time.duration_h,
+        max(medium.mcsf_ng_ml, medium.rankl_ng_ml, medium.opg_ng_ml)), [id(model)])
     with solara.Column(classes=["boneabm-timeseries"]):
         parameters = ", ".join(f"{k} {v:g} ng/mL" if isinstance(v, float) else f"{k} {v}"
                                for k, v in model.parameters.items())
         solara.Text(f"this culture: {parameters}", classes=["boneabm-parameters"])
-        solara.Image(timeseries_png(pd.DataFrame(model.history), model.experiment.domain.area_cm2,
-                                    model.time_h), width="480px")
+        solara.Image(renderer.png(pd.DataFrame(model.history), model.time_h), width="480px")
 
 
 def page(config: str):

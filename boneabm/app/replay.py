@@ -11,7 +11,7 @@ import solara
 @solara.component
 def Replay(run_dirs: list[Path], title: str):
     from boneabm.api import load_run
-    from boneabm.app.views import SurfaceRenderer, timeseries_png
+    from boneabm.app.views import SurfaceRenderer, TimeseriesRenderer
     from boneabm.animate import layer_vmax
     from boneabm.draw import LAYERS
     from boneabm.snapshots import read_frame, snapshot_times
@@ -27,11 +27,14 @@ def Replay(run_dirs: list[Path], title: str):
     renderer = solara.use_memo(lambda: SurfaceRenderer(
         float(run.config["domain"]["grid_spacing_um"]), {name: layer_vmax(run_dir, times, name) for name in LAYERS}),
         [run_dir])
+    domain = run.config["domain"]
+    factors = [c for c in ("mcsf_ng_ml", "rankl_free_ng_ml", "opg_free_ng_ml") if c in run.timeseries]
+    series = solara.use_memo(lambda: TimeseriesRenderer(
+        domain["width_um"] * domain["height_um"] / 1e8, float(run.timeseries["time_h"].max()),
+        float(run.timeseries[factors].max().max())), [run_dir])
     index = min(index, len(times) - 1)
     time_h = times[index]
     frame = read_frame(run_dir, time_h)
-    domain = run.config["domain"]
-    area_cm2 = domain["width_um"] * domain["height_um"] / 1e8
 
     def choose_member(name):
         set_member(name)
@@ -50,5 +53,5 @@ def Replay(run_dirs: list[Path], title: str):
             solara.Text(f"{run_dir}", style={"font-size": "0.75em"})
     with solara.Row(classes=["boneabm-views"], style={"flex-wrap": "wrap"}):
         solara.Image(renderer.png(frame, layer), width="480px", classes=["boneabm-surface"])
-        solara.Image(timeseries_png(run.timeseries, area_cm2, time_h), width="480px",
+        solara.Image(series.png(run.timeseries, time_h), width="480px",
                      classes=["boneabm-timeseries"])

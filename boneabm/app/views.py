@@ -49,27 +49,46 @@ class SurfaceRenderer:
         return encode(view.blit())
 
 
-def timeseries_png(ts: pd.DataFrame, area_cm2: float, now_h: float | None = None) -> bytes:
+class TimeseriesRenderer:
     """Cells per cm² by stage (log axis: precursors outnumber osteoclasts a hundredfold) and the factors at the
-    cells, against time; ``now_h`` marked."""
-    from boneabm.plot import POPULATION
+    cells, against the experiment's whole time, with the time shown marked. The axes are fixed (time to
+    ``duration_h``, 1 to 10⁶ cells per cm², factors to ``factor_max_ng_ml``) so only the lines are redrawn per
+    frame (``Blitter``); a factor above its axis widens it and the figure is drawn whole again."""
 
-    fig = Figure(figsize=(6, 4.2), layout="constrained", dpi=DPI)
-    FigureCanvasAgg(fig)
-    ax_n, ax_f = fig.subplots(2, 1, sharex=True)
-    days = ts["time_h"].to_numpy() / 24.0
-    for column, label, colour in POPULATION:
-        density = ts[column].to_numpy(dtype=float) / area_cm2
-        ax_n.plot(days, np.where(density > 0, density, np.nan), label=label, color=colour)
-    ax_n.set_yscale("log")
-    ax_n.set_ylabel("cells per cm²")
-    ax_n.legend(fontsize=6, loc="lower right")
-    for column, label in FACTORS:
-        if column in ts:
-            ax_f.plot(days, ts[column], label=label)
-    ax_f.set(xlabel="time (days)", ylabel="at the cells (ng/mL)")
-    ax_f.legend(fontsize=6)
-    if now_h is not None:
-        for ax in (ax_n, ax_f):
-            ax.axvline(now_h / 24.0, color="black", lw=0.8)
-    return png(fig)
+    def __init__(self, area_cm2: float, duration_h: float, factor_max_ng_ml: float):
+        from boneabm.draw import Blitter, freeze_layout
+        from boneabm.plot import POPULATION
+
+        self.area_cm2 = area_cm2
+        self.fig = Figure(figsize=(6, 4.2), layout="constrained", dpi=DPI)
+        FigureCanvasAgg(self.fig)
+        self.ax_n, self.ax_f = self.fig.subplots(2, 1, sharex=True)
+        self.counts = {column: self.ax_n.plot([], [], label=label, color=colour)[0]
+                       for column, label, colour in POPULATION}
+        self.ax_n.set(yscale="log", ylim=(1, 1e6), ylabel="cells per cm²", xlim=(0, duration_h / 24.0))
+        self.ax_n.legend(fontsize=6, loc="lower right")
+        self.factors = {column: self.ax_f.plot([], [], label=label)[0] for column, label in FACTORS}
+        self.ax_f.set(xlabel="time (days)", ylabel="at the cells (ng/mL)", ylim=(0, max(factor_max_ng_ml, 1.0) * 1.2))
+        self.ax_f.legend(fontsize=6, loc="upper right")
+        self.now = [ax.axvline(0.0, color="black", lw=0.8) for ax in (self.ax_n, self.ax_f)]
+        freeze_layout(self.fig)
+        self.blitter = Blitter(self.fig)
+
+    def png(self, ts: pd.DataFrame, now_h: float | None = None) -> bytes:
+        from boneabm.draw import Blitter
+
+        days = ts["time_h"].to_numpy() / 24.0
+        for column, line in self.counts.items():
+            density = ts[column].to_numpy(dtype=float) / self.area_cm2
+            line.set_data(days, np.where(density > 0, density, np.nan))  # a zero is not drawn on a log axis
+        highest = 0.0
+        for column, line in self.factors.items():
+            values = ts[column].to_numpy(dtype=float) if column in ts else np.full(days.size, np.nan)
+            line.set_data(days, values)
+            highest = max(highest, np.nanmax(values, initial=0.0))
+        if highest > self.ax_f.get_ylim()[1]:
+            self.ax_f.set_ylim(0, highest * 1.2)
+            self.blitter = Blitter(self.fig)
+        for line in self.now:
+            line.set_xdata([now_h / 24.0] * 2 if now_h is not None else [np.nan] * 2)
+        return encode(self.blitter.draw([*self.counts.values(), *self.factors.values(), *self.now]))
