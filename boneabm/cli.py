@@ -193,9 +193,38 @@ def _parser() -> argparse.ArgumentParser:
                           help="copy NAME into DIR (default: the current directory), never overwriting")
 
     plot = commands.add_parser(
-        "plot", help="draw a run's figures",
-        description="Write PNG figures of a run into RUN_DIR/figures/, replacing only boneabm's own figures.")
-    plot.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by boneabm run")
+        "plot", help="draw a run's or a sweep's figures",
+        description="Write PNG figures of a run into RUN_DIR/figures/ (population per cm², factors, cells by stage "
+        "and nuclei, bone), or of a sweep into SWEEP_DIR/figures/dose_response.png (summary columns against the "
+        "varied keys, replicate spread), replacing only boneabm's own figures.")
+    plot.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by boneabm run, or a sweep "
+                      "directory written by boneabm sweep")
+    plot.add_argument("--response", action="append", metavar="COLUMN",
+                      help="of a sweep: a summary.csv column to draw (repeat for several; default: "
+                      "n_osteoclasts_final, resorbed_area_um2_final, n_pits_final, n_trenches_final)")
+
+    app = commands.add_parser(
+        "app", help="a local web app: run an experiment live, or replay a run or a sweep",
+        description="Start a local web app (Solara, as Mesa's SolaraViz) on a loopback port and print its address. "
+        "Given an experiment (default: the shipped osteoclastogenesis assay) it runs it live: play, pause, step, "
+        "reset, RANKL, OPG, M-CSF and a knockout or inhibitor set before a reset. Given a run directory (or a "
+        "sweep directory) it replays the run's spatial snapshots with a time slider. Ctrl-C stops it.")
+    app.add_argument("target", metavar="CONFIG|RUN_DIR", nargs="?",
+                     help="an experiment file or shipped example's name, a run directory or a sweep directory")
+    app.add_argument("--port", type=int, metavar="N", help="listen on 127.0.0.1:N (default: a free port)")
+
+    animate = commands.add_parser(
+        "animate", help="render a movie of a run's surface over time",
+        description="Render a movie of the surface (a map layer, resorbed areas outlined, cells coloured by state "
+        "and sized by nuclei), one frame per spatial snapshot (time.spatial_every_h). MP4 through the ffmpeg of "
+        "the imageio-ffmpeg wheel, GIF through Pillow. Prints the movie's path.")
+    animate.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by boneabm run")
+    animate.add_argument("--out", metavar="FILE", help="FILE.mp4 or FILE.gif, never overwritten (default: "
+                         "RUN_DIR/figures/surface.mp4, boneabm's own file, replaced)")
+    animate.add_argument("--layer", default="mineral_depth_um",
+                         help="the map under the cells: mineral_depth_um (default), collagen_depth_um, mcsf_ng_ml, "
+                         "rankl_free_ng_ml, opg_free_ng_ml or antibody_free_ng_ml")
+    animate.add_argument("--fps", type=float, default=4.0, help="frames (snapshots) per second (default 4)")
     return parser
 
 
@@ -528,10 +557,25 @@ def _docs(args) -> int:
 
 
 def _plot(args) -> int:
-    from boneabm.plot import plot_run
+    from boneabm.plot import plot
 
-    for path in plot_run(args.run_dir):
+    for path in plot(args.run_dir, args.response):
         print(path)
+    return 0
+
+
+def _app(args) -> int:
+    from boneabm.app.server import serve
+    from boneabm.app.target import resolve_target
+
+    serve(resolve_target(args.target), args.port)  # the target checked before any server starts
+    return 0
+
+
+def _animate(args) -> int:
+    from boneabm.animate import animate
+
+    print(animate(args.run_dir, args.out, args.layer, args.fps))
     return 0
 
 
@@ -539,7 +583,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"run": _run, "resume": _resume, "fork": _fork, "sweep": _sweep, "check": _check, "network": _network, "report": _report,
-                "docs": _docs, "examples": _examples, "plot": _plot}[args.command](args)
+                "docs": _docs, "examples": _examples, "plot": _plot, "animate": _animate,
+                "app": _app}[args.command](args)
     except UserError as exc:
         print(f"boneabm: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -80,11 +80,15 @@ class TimeConfig(_Section):
     record_every_h: float = Field(1.0, gt=0, description="Interval between rows of timeseries.csv, h; whole ticks.")
     snapshot_every_h: float = Field(
         24.0, gt=0, description="Interval between per-cell snapshots in cells.csv, h; whole ticks.")
+    spatial_every_h: float | None = Field(
+        None, gt=0, description="Interval between spatial snapshots (cells with state, nuclei and position; "
+        "field and depth maps) in snapshots/, which boneabm app and animate replay, h; whole ticks. null: "
+        "with cells.csv, every snapshot_every_h.")
 
     @model_validator(mode="after")
     def _whole_ticks(self) -> TimeConfig:
         problems = [_tick_problem(f"time.{key}", getattr(self, key), self.dt_h)
-                    for key in ("duration_h", "record_every_h", "snapshot_every_h")]
+                    for key in ("duration_h", "record_every_h", "snapshot_every_h", "spatial_every_h")]
         if any(problems):
             raise ValueError("\n  ".join(p for p in problems if p))
         return self
@@ -100,6 +104,10 @@ class TimeConfig(_Section):
     @property
     def snapshot_every_ticks(self) -> int:
         return _ticks(self.snapshot_every_h, self.dt_h)
+
+    @property
+    def spatial_every_ticks(self) -> int:
+        return _ticks(self.spatial_every_h or self.snapshot_every_h, self.dt_h)
 
 
 class DomainConfig(_Section):

@@ -94,8 +94,8 @@ def _same_network(saved: state.ModelState, network_file: Path, checkpoint: Path,
 # ------------------------------------------------------------------------------------------------- fork
 # What may change when a run is forked from a checkpoint: what happens from now on. Everything else (the
 # domain, the tick, the network, the cells' and fields' parameters) shaped the state being continued.
-FORKABLE = ("name", "time.duration_h", "time.record_every_h", "time.snapshot_every_h", "doses",
-            "medium.mcsf_ng_ml", "medium.rankl_ng_ml", "medium.opg_ng_ml", "medium.change_every_h",
+FORKABLE = ("name", "time.duration_h", "time.record_every_h", "time.snapshot_every_h", "time.spatial_every_h",
+            "doses", "medium.mcsf_ng_ml", "medium.rankl_ng_ml", "medium.opg_ng_ml", "medium.change_every_h",
             "signaling.knockouts", "signaling.inhibitors", "signaling.clamps", "signaling.pulses",
             "signaling.itam_ligand",
             "output.format")

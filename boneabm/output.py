@@ -429,6 +429,12 @@ class Recorder:
         self.tables["cells"].append(frame)
         self._write_events()
 
+    def spatial(self, model) -> None:
+        """A spatial snapshot into ``snapshots/`` (``boneabm.snapshots``); it only reads the model."""
+        from boneabm.snapshots import frame_of, write_frame
+
+        write_frame(self.directory, frame_of(model))
+
     def take_events(self, model) -> None:
         """Take the tick's events from the model; they are written with the next timeseries row."""
         self._events.extend(model.events)

@@ -100,6 +100,7 @@ def run_to_end(model: BoneModel, recorder: Recorder, progress: bool = False, rec
     if record_start:
         recorder.record(model)
         recorder.snapshot(model)
+        recorder.spatial(model)
     checkpoint_ticks = checkpointing and _ticks(checkpointing.every_h, time.dt_h)
     bar = tqdm(total=time.duration_h, initial=model.time_h, unit="sim h", file=sys.stderr, delay=2.0,
                disable=not progress,
@@ -112,6 +113,8 @@ def run_to_end(model: BoneModel, recorder: Recorder, progress: bool = False, rec
                 recorder.record(model)
             if tick % time.snapshot_every_ticks == 0 or tick == time.n_ticks:
                 recorder.snapshot(model)
+            if tick % time.spatial_every_ticks == 0 or tick == time.n_ticks:
+                recorder.spatial(model)
             if checkpoint_ticks and (tick % checkpoint_ticks == 0 or tick == time.n_ticks):
                 _write_checkpoint(model, recorder.directory, checkpointing)
             bar.update(model.dt_h)

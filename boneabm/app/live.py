@@ -1,0 +1,127 @@
+"""The app's live mode: an experiment run step by step in the page through Mesa's SolaraViz (play, pause, step,
+reset; the model's key parameters set before a reset)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import solara
+
+from boneabm.config import load_experiment, with_seed
+from boneabm.model import BoneModel
+from boneabm.snapshots import FIELD_MAPS
+from boneabm.units import nM_to_ng_ml
+
+LIVE_SEED = 1  # a fixed seed: a reset with the same parameters shows the same culture again
+
+
+@lru_cache(maxsize=1)
+def perturbations() -> dict[str, list[str]]:
+    """The knockouts and inhibitors a user can pick: the shipped perturbation panel's arms that set them."""
+    from boneabm.catalog import find
+    from boneabm.panel import load_panel
+
+    arms = load_panel(find("perturbations", "panel").path).arms
+    return {"none": [], **{arm: overrides for arm, overrides in arms.items()
+                           if overrides and all(o.startswith("signaling.") for o in overrides)}}
+
+
+class LiveModel(BoneModel):
+    """A ``BoneModel`` built from keyword parameters (as SolaraViz resets it), which keeps the counts of its
+    timeseries.csv as it goes (its time series in the page) and stops at the experiment's end."""
+
+    def __init__(self, config: str = "", rankl_ng_ml: float = 50.0, opg_ng_ml: float = 0.0,
+                 mcsf_ng_ml: float = 30.0, perturbation: str = "none", seed: int = LIVE_SEED):
+        overrides = [f"medium.rankl_ng_ml={rankl_ng_ml}", f"medium.opg_ng_ml={opg_ng_ml}",
+                     f"medium.mcsf_ng_ml={mcsf_ng_ml}", *perturbations()[perturbation]]
+        experiment = with_seed(load_experiment(config, overrides), seed)
+        super().__init__(experiment)
+        self.parameters = {"RANKL": rankl_ng_ml, "OPG": opg_ng_ml, "M-CSF": mcsf_ng_ml,
+                           "perturbation": perturbation}
+        self.history: list[dict] = []
+        self._remember()
+
+    def _remember(self) -> None:
+        fields = self.fields
+        row = {"time_h": self.time_h, **self.osteoclasts.counts()}
+        for column, (species, weight) in FIELD_MAPS.items():  # means at the cells, as timeseries.csv's
+            row[column] = nM_to_ng_ml(fields.sites[species].mean() / fields.binding_sites.get(species, 1), weight)
+        self.history.append(row)
+
+    def step(self) -> None:
+        """One recorded interval (``time.record_every_h``, ticks of ``time.dt_h``): SolaraViz draws a frame per
+        call. Mesa has counted the first tick already (``steps`` counts ticks, as ``BoneModel.step`` reads it);
+        the slider of SolaraViz's render interval snaps to odd numbers, so the frame rate is set here."""
+        time = self.experiment.time
+        for tick in range(time.record_every_ticks):
+            if tick:
+                self.steps += 1
+            super().step()
+            if self.steps >= time.n_ticks:
+                self.running = False
+                break
+        self._remember()
+
+
+def model_params(config: str, experiment) -> dict:
+    """SolaraViz's parameters: the key ones as controls (read at the next reset), the experiment fixed."""
+    medium = experiment.medium
+    return {
+        "config": config,
+        "rankl_ng_ml": {"type": "SliderFloat", "value": medium.rankl_ng_ml, "label": "RANKL (ng/mL)",
+                        "min": 0.0, "max": 200.0, "step": 5.0},
+        "opg_ng_ml": {"type": "SliderFloat", "value": medium.opg_ng_ml, "label": "OPG (ng/mL)", "min": 0.0,
+                      "max": 500.0, "step": 10.0},
+        "mcsf_ng_ml": {"type": "SliderFloat", "value": medium.mcsf_ng_ml, "label": "M-CSF (ng/mL)", "min": 0.0,
+                       "max": 100.0, "step": 5.0},
+        "perturbation": {"type": "Select", "value": "none", "label": "knockout or inhibitor",
+                         "values": list(perturbations())},
+    }
+
+
+layer = solara.reactive("mineral_depth_um")
+
+
+def surface(model: LiveModel):
+    """The surface now: cells by stage and nuclei on the chosen map, resorbed areas outlined."""
+    from boneabm.app.views import SurfaceRenderer
+    from boneabm.draw import LAYERS
+    from boneabm.snapshots import frame_of
+
+    renderer = solara.use_memo(lambda: SurfaceRenderer(model.experiment.domain.grid_spacing_um), [id(model)])
+    metrics = model.bone.metrics()
+    title = (f"{model.time_h / 24:.2f} d ({model.time_h:.1f} h): {model.population.n_alive:,} cells; "
+             f"{metrics['n_pits']} pits, {metrics['n_trenches']} trenches")
+    with solara.Column(classes=["boneabm-surface"]):
+        solara.Select(label="map layer", value=layer, values=list(LAYERS))
+        solara.Text(f"simulated time: {model.time_h:.1f} h", classes=["boneabm-time"])
+        solara.Image(renderer.png(frame_of(model), layer.value, title), width="480px")
+
+
+def timeseries(model: LiveModel):
+    import pandas as pd
+
+    from boneabm.app.views import TimeseriesRenderer
+
+    experiment = model.experiment
+    medium = experiment.medium
+    renderer = solara.use_memo(lambda: TimeseriesRenderer(
+        experiment.domain.area_cm2, experiment.time.duration_h,
+        max(medium.mcsf_ng_ml, medium.rankl_ng_ml, medium.opg_ng_ml)), [id(model)])
+    with solara.Column(classes=["boneabm-timeseries"]):
+        parameters = ", ".join(f"{k} {v:g} ng/mL" if isinstance(v, float) else f"{k} {v}"
+                               for k, v in model.parameters.items())
+        solara.Text(f"this culture: {parameters}", classes=["boneabm-parameters"])
+        solara.Image(renderer.png(pd.DataFrame(model.history), model.time_h), width="480px")
+
+
+def page(config: str):
+    from mesa.visualization import SolaraViz
+
+    medium = load_experiment(config).medium
+    model = LiveModel(config=config, rankl_ng_ml=medium.rankl_ng_ml, opg_ng_ml=medium.opg_ng_ml,
+                      mcsf_ng_ml=medium.mcsf_ng_ml)
+    return SolaraViz(model, components=[(surface, 0), (timeseries, 0)],
+                     model_params=model_params(config, model.experiment),
+                     render_interval=1, play_interval=1,  # a frame per step: per recorded row
+                     name=f"boneabm: {model.experiment.name} (live)")

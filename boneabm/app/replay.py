@@ -1,0 +1,57 @@
+"""The app's replay mode: a finished run (or any run of a sweep) from its spatial snapshots, with a time
+slider."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import solara
+
+
+@solara.component
+def Replay(run_dirs: list[Path], title: str):
+    from boneabm.api import load_run
+    from boneabm.app.views import SurfaceRenderer, TimeseriesRenderer
+    from boneabm.animate import layer_vmax
+    from boneabm.draw import LAYERS
+    from boneabm.snapshots import read_frame, snapshot_times
+
+    names = [p.name for p in run_dirs]
+    member, set_member = solara.use_state(names[0])
+    index, set_index = solara.use_state(0)
+    layer, set_layer = solara.use_state("mineral_depth_um")
+    run_dir = run_dirs[names.index(member)]
+    times = solara.use_memo(lambda: snapshot_times(run_dir), [run_dir])
+    run = solara.use_memo(lambda: load_run(run_dir), [run_dir])
+    # one colour scale over the whole run, so a map's change over time is what the slider shows
+    renderer = solara.use_memo(lambda: SurfaceRenderer(
+        float(run.config["domain"]["grid_spacing_um"]), {name: layer_vmax(run_dir, times, name) for name in LAYERS}),
+        [run_dir])
+    domain = run.config["domain"]
+    factors = [c for c in ("mcsf_ng_ml", "rankl_free_ng_ml", "opg_free_ng_ml") if c in run.timeseries]
+    series = solara.use_memo(lambda: TimeseriesRenderer(
+        domain["width_um"] * domain["height_um"] / 1e8, float(run.timeseries["time_h"].max()),
+        float(run.timeseries[factors].max().max())), [run_dir])
+    index = min(index, len(times) - 1)
+    time_h = times[index]
+    frame = read_frame(run_dir, time_h)
+
+    def choose_member(name):
+        set_member(name)
+        set_index(0)
+
+    solara.Title(title)
+    with solara.AppBar():
+        solara.AppBarTitle(title)
+    with solara.Sidebar():
+        with solara.Card("Replay"):
+            if len(names) > 1:
+                solara.Select(label="run of the sweep", value=member, values=names, on_value=choose_member)
+            solara.SliderInt(label="snapshot", value=index, min=0, max=len(times) - 1, on_value=set_index)
+            solara.Text(f"simulated time: {time_h:g} h ({time_h / 24:.2f} d)", classes=["boneabm-time"])
+            solara.Select(label="map layer", value=layer, values=list(LAYERS), on_value=set_layer)
+            solara.Text(f"{run_dir}", style={"font-size": "0.75em"})
+    with solara.Row(classes=["boneabm-views"], style={"flex-wrap": "wrap"}):
+        solara.Image(renderer.png(frame, layer), width="480px", classes=["boneabm-surface"])
+        solara.Image(series.png(run.timeseries, time_h), width="480px",
+                     classes=["boneabm-timeseries"])

@@ -1,0 +1,198 @@
+"""Drawing a spatial frame (``boneabm.snapshots.Frame``) with matplotlib: one map layer with its colour bar and
+unit, the resorbed areas outlined, and the cells on top, each lineage in its own style. ``boneabm plot``,
+``animate`` and ``app`` all draw through ``SurfaceView``, so a replay, a movie and a live view look the same.
+
+A view is built once and updated per frame (new image data and cell offsets, not new axes): a movie of
+hundreds of frames or a live page redraws in tens of milliseconds (benchmarks/view_cost.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")  # files and a web page; never a window
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.cm import ScalarMappable  # noqa: E402
+from matplotlib.colors import Normalize  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from scipy import ndimage  # noqa: E402
+
+from boneabm.cells.osteoclast import drawing as osteoclast_drawing  # noqa: E402
+from boneabm.draw_style import LineageStyle  # noqa: E402
+from boneabm.environment.bone import RESORBED_DEPTH_UM  # noqa: E402 - outlined where the pit metrics count
+
+OUTLINE_RGBA = (0, 230, 255, 255)  # cyan: apart from every colour map used
+
+# every lineage's drawing, by the name its cells carry in a snapshot's ``lineage`` column
+LINEAGE_STYLES: dict[str, LineageStyle] = {"osteoclast": osteoclast_drawing.STYLE}
+
+
+@dataclass(frozen=True)
+class Layer:
+    label: str
+    unit: str
+    cmap: str
+    per_pixel: bool  # a bone map (per pixel), else a field map (per site)
+
+
+LAYERS = {
+    "mineral_depth_um": Layer("resorbed depth (mineral)", "µm", "magma", True),
+    "collagen_depth_um": Layer("collagen removed", "µm", "cividis", True),
+    "mcsf_ng_ml": Layer("M-CSF", "ng/mL", "Greens", False),
+    "rankl_free_ng_ml": Layer("free RANKL", "ng/mL", "Blues", False),
+    "opg_free_ng_ml": Layer("free OPG", "ng/mL", "Purples", False),
+    "antibody_free_ng_ml": Layer("free anti-RANKL antibody", "ng/mL", "Oranges", False),
+}
+
+
+def style_of(lineage: str) -> LineageStyle:
+    try:
+        return LINEAGE_STYLES[lineage]
+    except KeyError:
+        raise ValueError(f"no drawing registered for the lineage {lineage!r} (boneabm/draw.py LINEAGE_STYLES)") \
+            from None
+
+
+def layer_limits(values: np.ndarray) -> tuple[float, float]:
+    """A colour range that shows a flat map as flat (not noise stretched over the whole scale)."""
+    low, high = float(np.nanmin(values)), float(np.nanmax(values))
+    if high - low <= 1e-6 * max(abs(high), 1e-12):
+        return (0.0, high * 1.05) if high > 0 else (0.0, 1.0)
+    return low, high
+
+
+class SurfaceView:
+    """One axes: a map layer, the resorbed areas outlined, every cell as a disk of its drawn size."""
+
+    def __init__(self, ax, frame, layer: str = "mineral_depth_um", site_um: float = 25.0,
+                 vmax: float | None = None, legend: bool = True):
+        if layer not in LAYERS:
+            raise ValueError(f"layer {layer!r}: one of {', '.join(LAYERS)}")
+        self.ax, self.layer, self.site_um = ax, layer, site_um
+        self.fixed_scale = vmax is not None  # else the colour range follows each frame (a live view)
+        self.width_um, self.height_um = frame.width_um, frame.height_um
+        info = LAYERS[layer]
+        low, high = layer_limits(frame.maps[layer])
+        self.scale = ScalarMappable(Normalize(low if vmax is None else 0.0, high if vmax is None else vmax),
+                                    info.cmap)
+        # the map and the outline of the resorbed areas composited into one RGBA image: one image to draw per
+        # frame (a contour of a 500 x 500 map costs as much as the map)
+        self.image = ax.imshow(np.zeros((1, 1, 4), np.uint8), origin="lower", interpolation="nearest",
+                               extent=(0, frame.width_um, 0, frame.height_um))
+        self.colourbar = ax.figure.colorbar(self.scale, ax=ax, shrink=0.85, label=f"{info.label} ({info.unit})")
+        ax.set(xlim=(0, frame.width_um), ylim=(0, frame.height_um), aspect="equal", xlabel="x (µm)",
+               ylabel="y (µm)")
+        self.cells = {}  # (lineage, state) -> PathCollection
+        for lineage, style in LINEAGE_STYLES.items():
+            for i, state in enumerate(style.colours):
+                # outlined only in the later (rarer, larger) stages: outlining thousands of precursors doubles
+                # the cost of a frame
+                self.cells[lineage, state] = ax.scatter([], [], s=[], c=style.colours[state], edgecolors="black",
+                                                        linewidths=0.3 if i >= 2 else 0.0, alpha=0.85, zorder=3)
+        if legend:
+            handles = [Line2D([], [], ls="", marker="o", color=style.colours[state], label=label)
+                       for style in LINEAGE_STYLES.values() for state, label in style.labels.items()]
+            handles.append(Line2D([], [], color=np.array(OUTLINE_RGBA[:3]) / 255,
+                                  label=f"edge of resorbed > {RESORBED_DEPTH_UM} µm"))
+            ax.legend(handles=handles, fontsize=6, loc="upper left", bbox_to_anchor=(0, -0.12), ncol=3,
+                      frameon=False)
+        self.update(frame)
+
+    def _changing(self) -> list:
+        # in drawing order: the spines after the image, which would cover them
+        return [self.image, *self.ax.spines.values(), *self.cells.values(), self.ax.title]
+
+    def blit(self) -> np.ndarray:
+        """The figure's pixels (RGBA), only the map, cells and title redrawn between frames (``Blitter``)."""
+        if getattr(self, "_blitter", None) is None:
+            self._blitter = Blitter(self.ax.figure)
+        return self._blitter.draw(self._changing())
+
+    def _points_per_um(self) -> float:
+        fig = self.ax.figure
+        width_in = self.ax.get_position().width * fig.get_figwidth()
+        return width_in * 72.0 / self.width_um
+
+    def update(self, frame, title: str | None = None) -> None:
+        values = frame.maps[self.layer]
+        if not self.fixed_scale:
+            self.scale.norm.vmin, self.scale.norm.vmax = layer_limits(values)
+        rgba = self.scale.to_rgba(values.T, bytes=True)
+        depth = frame.maps["mineral_depth_um"].T
+        resorbed = depth > RESORBED_DEPTH_UM
+        if resorbed.any():
+            # the resorbed areas' edge pixels (resorbed, with an unresorbed 4-neighbour), on the layer's grid
+            edge = resorbed & ~ndimage.binary_erosion(resorbed, border_value=1)
+            if edge.shape != rgba.shape[:2]:  # a field layer (per site) under a bone outline (per pixel)
+                repeat = edge.shape[0] // rgba.shape[0]
+                rgba = rgba.repeat(repeat, axis=0).repeat(repeat, axis=1)
+            rgba[edge] = OUTLINE_RGBA
+        self.image.set_data(rgba)
+        points_per_um = self._points_per_um()
+        cells = frame.cells
+        lineages = cells["lineage"].astype(str).to_numpy()
+        states = cells["state"].astype(str).to_numpy()
+        x, y, nuclei = cells["x_um"].to_numpy(), cells["y_um"].to_numpy(), cells["nuclei"].to_numpy()
+        for (lineage, state), collection in self.cells.items():
+            mask = (lineages == lineage) & (states == state)
+            diameter_pt = LINEAGE_STYLES[lineage].diameter_um(nuclei[mask], self.site_um) * points_per_um
+            sizes = np.maximum(diameter_pt, 1.5) ** 2  # a point at least: a big dish stays visible
+            collection.set_offsets(np.column_stack([x[mask], y[mask]]))
+            # one size for all (mononuclear stages) is drawn as one stamped marker: several times faster
+            collection.set_sizes(sizes[:1] if sizes.size and (sizes == sizes[0]).all() else sizes)
+        if title is None:
+            title = f"{frame.time_h / 24:.2f} d ({frame.time_h:g} h): {len(cells):,} cells, " \
+                    f"{int((states == 'osteoclast').sum())} osteoclasts"
+        self.ax.set_title(title, fontsize=9)
+
+
+class Blitter:
+    """Draws a figure into its canvas and returns its pixels, redrawing only the artists that change between
+    frames over a kept copy of the rest (axes, ticks, labels, colour bars laid out and drawn once): for a page
+    or a movie. The artists are marked animated only while drawn here, so savefig still draws them."""
+
+    def __init__(self, fig):
+        self.fig, self.background = fig, None
+
+    def draw(self, changing: list) -> np.ndarray:
+        canvas = self.fig.canvas
+        if self.background is None:
+            for artist in changing:
+                artist.set_animated(True)
+            canvas.draw()
+            self.background = canvas.copy_from_bbox(self.fig.bbox)
+        else:
+            canvas.restore_region(self.background)
+        for artist in changing:
+            self.fig.draw_artist(artist)
+        for artist in changing:
+            artist.set_animated(False)
+        return np.asarray(canvas.buffer_rgba())
+
+
+def surface_figure(frame, layer: str = "mineral_depth_um", site_um: float = 25.0, size_in: float = 5.5,
+                   vmax: float | None = None, dpi: float = 100) -> tuple[Figure, SurfaceView]:
+    """A figure holding one ``SurfaceView`` (not registered with pyplot: nothing leaks across frames)."""
+    fig = Figure(figsize=(size_in, size_in * 1.05), layout="constrained", dpi=dpi)
+    FigureCanvasAgg(fig)  # drawn off screen, into pixels
+    ax = fig.add_subplot()
+    view = SurfaceView(ax, frame, layer, site_um, vmax)
+    freeze_layout(fig)
+    view.update(frame)  # again, laid out: the cells' drawn size follows the axes' final width
+    return fig, view
+
+
+def freeze_layout(fig) -> None:
+    """Lay the figure out once and keep it: frames only change data, and laying out again costs more than
+    drawing them."""
+    fig.canvas.draw()
+    fig.set_layout_engine("none")
+
+
+def close(fig) -> None:
+    plt.close(fig)

@@ -1,0 +1,212 @@
+"""boneabm app as a person uses it (issue 17): the command started on a loopback port, the page driven by a real
+headless Chromium (the OS package, through Selenium). Each test saves a screenshot and checks it is not blank.
+Without the browser these tests fail: .ci/run installs it."""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+from PIL import Image
+
+import boneabm
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+SMALL = {"name": "app_live", "seed": 1, "medium": {"rankl_ng_ml": 50}, "domain": {"width_um": 500, "height_um": 500},
+         "time": {"duration_h": 24, "snapshot_every_h": 12, "spatial_every_h": 6}}
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not os.path.exists(path):
+            pytest.fail(f"{path} is missing: install the OS packages chromium and chromium-driver (.ci/run does)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    # no calls out of the machine (the closed network refuses them), a fresh profile
+    for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     f"--user-data-dir={tmp_path_factory.mktemp('chromium')}", "--window-size=1400,1000"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+class App:
+    def __init__(self, target: Path, log: Path):
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.log = log.open("w")
+        self.process = subprocess.Popen([sys.executable, "-m", "boneabm", "app", str(target)],
+                                        stdout=subprocess.PIPE, stderr=self.log, text=True, env=env)
+        self.url = self.process.stdout.readline().strip()
+        assert self.url.startswith("http://127.0.0.1:"), log.read_text()
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(self.url, timeout=5) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise AssertionError(f"the app did not answer at {self.url}: {log.read_text()}") from None
+                time.sleep(0.5)
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+def screenshot(driver, path: Path) -> Path:
+    """Save the page and check it is a drawn page: many colours, not one blank fill."""
+    driver.save_screenshot(str(path))
+    with Image.open(path) as image:
+        colours = image.convert("RGB").getcolors(1 << 24)
+    assert len(colours) > 200, f"{path}: a blank page ({len(colours)} colours)"
+    return path
+
+
+def wait_for(driver, condition, seconds=120, what="the page"):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            value = condition(driver)
+        except Exception:  # noqa: BLE001 - the page is still being built
+            value = None
+        if value:
+            return value
+        if "Traceback" in driver.find_element("tag name", "body").text:
+            break  # the page shows an error: no use waiting
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}; page text: {driver.find_element('tag name', 'body').text}")
+
+
+def text_starting(driver, prefix: str) -> str:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.XPATH, f"//*[starts-with(normalize-space(text()), '{prefix}')]").text
+
+
+def simulated_h(driver) -> float:
+    return float(text_starting(driver, "simulated time:").split(":")[1].split("h")[0])
+
+
+def image_sources(driver) -> list[str]:
+    return [img.get_attribute("src") for img in driver.find_elements("tag name", "img")]
+
+
+def button(driver, label: str):
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.XPATH, f"//button[normalize-space(.)='{label}']")
+
+
+@pytest.fixture(scope="module")
+def live_app(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("live")
+    config = folder / "small.yaml"
+    config.write_text(yaml.safe_dump(SMALL))
+    app = App(config, folder / "app.log")
+    yield app
+    app.stop()
+
+
+def test_play_advances_time_and_redraws_the_layers(browser, live_app, tmp_path):
+    browser.get(live_app.url)
+    wait_for(browser, lambda d: simulated_h(d) == 0.0 and len(image_sources(d)) >= 2, what="the live page")
+    before = image_sources(browser)
+    screenshot(browser, tmp_path / "live-start.png")
+    button(browser, "▶").click()
+    wait_for(browser, lambda d: simulated_h(d) >= 3.0, what="time to advance")
+    button(browser, "❚❚").click()
+    time.sleep(2)  # a frame under way when paused still arrives
+    after = image_sources(browser)
+    # the surface (cells moved, divided, died) and the time series (new rows) were drawn again
+    assert after[0] != before[0] and after[1] != before[1]
+    screenshot(browser, tmp_path / "live-played.png")
+    stopped = simulated_h(browser)
+    assert stopped == int(stopped)  # a frame per simulated hour
+    time.sleep(2)
+    assert simulated_h(browser) == stopped  # paused
+    button(browser, "Step").click()
+    wait_for(browser, lambda d: simulated_h(d) == pytest.approx(stopped + 1.0), what="one step of one hour")
+
+
+def test_a_parameter_set_before_reset_makes_the_new_culture(browser, live_app, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(live_app.url)
+    wait_for(browser, lambda d: "RANKL 50 ng/mL" in text_starting(d, "this culture:"), what="the live page")
+    # RANKL to its minimum, with the keyboard on the slider's thumb
+    slider = browser.find_element(By.XPATH, "//label[normalize-space(.)='RANKL (ng/mL)']/ancestor::div"
+                                  "[contains(@class, 'v-input')][1]//div[@role='slider']")
+    slider.send_keys(Keys.HOME)
+    # a knockout from the list
+    browser.find_element(By.XPATH, "//label[normalize-space(.)='knockout or inhibitor']/ancestor::div"
+                         "[contains(@class, 'v-input')][1]//div[contains(@class, 'v-select__slot')]").click()
+    wait_for(browser, lambda d: d.find_element(By.XPATH, "//div[contains(@class, 'v-list-item__title')]"
+                                                         "[normalize-space(.)='rank_ko']"), what="the list")
+    browser.find_element(By.XPATH, "//div[contains(@class, 'v-list-item__title')][normalize-space(.)='rank_ko']"
+                         ).click()
+    assert "RANKL 50 ng/mL" in text_starting(browser, "this culture:")  # nothing changes before the reset
+    button(browser, "Reset").click()
+    wait_for(browser, lambda d: "RANKL 0 ng/mL" in text_starting(d, "this culture:")
+             and "perturbation rank_ko" in text_starting(d, "this culture:"), what="the reset culture")
+    assert simulated_h(browser) == 0.0
+    screenshot(browser, tmp_path / "live-reset.png")
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    return boneabm.run(SMALL, out=tmp_path_factory.mktemp("replay") / "run").path
+
+
+def test_a_run_replays_with_a_time_slider(browser, finished_run, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    app = App(finished_run, tmp_path / "app.log")
+    try:
+        browser.get(app.url)
+        wait_for(browser, lambda d: simulated_h(d) == 0.0 and len(image_sources(d)) >= 2, what="the replay page")
+        first = image_sources(browser)
+        screenshot(browser, tmp_path / "replay-start.png")
+        browser.find_element(By.XPATH, "//div[@role='slider']").send_keys(Keys.END)
+        wait_for(browser, lambda d: simulated_h(d) == 24.0, what="the last snapshot")
+        wait_for(browser, lambda d: image_sources(d)[0] != first[0], what="the surface at 24 h")
+        screenshot(browser, tmp_path / "replay-end.png")
+    finally:
+        app.stop()
+
+
+def test_bad_targets_exit_2_naming_them_with_nothing_written(finished_run, tmp_path):
+    bare = tmp_path / "bare"
+    shutil.copytree(finished_run, bare)
+    shutil.rmtree(bare / "snapshots")
+    stray = tmp_path / "notes.txt"
+    stray.write_text("not an experiment: [")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    for target, named in ((tmp_path, "neither an experiment file nor a run or sweep directory"),
+                          (bare, "no spatial snapshots"), (stray, str(stray)),
+                          (tmp_path / "missing.yaml", "no such experiment file")):
+        result = subprocess.run([sys.executable, "-m", "boneabm", "app", str(target)], capture_output=True,
+                                text=True, timeout=120)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith("boneabm: error: ") and named in result.stderr.splitlines()[0]
+        assert "Traceback" not in result.stderr and result.stdout == ""  # no address: no server started
+        if target != stray:  # (the YAML parser's own account of where it failed takes more lines)
+            assert result.stderr.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before

@@ -1,0 +1,97 @@
+"""boneabm plot redrawn to be read (issue 17): densities per cm² on a log axis, medium changes where they
+happened, cells sized by nuclei on maps with colour bars and units; a sweep's dose-response with replicate
+spread."""
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+import boneabm
+from boneabm.cli import main
+from boneabm.draw import LAYERS, surface_figure
+from boneabm.plot import _medium_changes_h, sweep_figure
+from boneabm.snapshots import Frame, read_frame, snapshot_times
+
+RUN = {"name": "plots", "seed": 4, "medium": {"rankl_ng_ml": 50, "change_every_h": 12},
+       "domain": {"width_um": 500, "height_um": 500}, "time": {"duration_h": 36, "snapshot_every_h": 12}}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    return boneabm.run(RUN, out=tmp_path_factory.mktemp("plots") / "run")
+
+
+def test_medium_changes_are_marked_when_they_were_made(run):
+    assert _medium_changes_h(run.timeseries).tolist() == [12.0, 24.0]
+
+
+def test_run_figures_are_written(run, capsys):
+    assert main(["plot", str(run.path)]) == 0
+    names = [line.rsplit("/", 1)[1] for line in capsys.readouterr().out.split()]
+    assert names == ["population.png", "factors.png", "cells.png", "bone.png"]
+    assert main(["plot", str(run.path), "--response", "n_pits_final"]) == 2  # a sweep's option
+
+
+@pytest.mark.parametrize("layer", list(LAYERS))
+def test_every_map_has_a_colour_bar_with_its_unit_and_cells_sized_by_nuclei(run, layer):
+    frame = read_frame(run.path, snapshot_times(run.path)[-1])
+    cells = pd.DataFrame({"time_h": 36.0, "lineage": "osteoclast", "cell_id": [1, 2], "x_um": [100.0, 300.0],
+                          "y_um": [100.0, 300.0], "state": ["precursor", "osteoclast"], "nuclei": [1, 9]})
+    fig, view = surface_figure(Frame(36.0, cells, frame.maps, 500.0, 500.0), layer)
+    assert view.colourbar.ax.get_ylabel().endswith(f"({LAYERS[layer].unit})")
+    one = view.cells["osteoclast", "precursor"].get_sizes()
+    nine = view.cells["osteoclast", "osteoclast"].get_sizes()
+    assert len(one) == len(nine) == 1 and np.isclose(np.sqrt(nine[0] / one[0]), 3.0)  # diameter ∝ √nuclei
+    matplotlib.pyplot.close(fig)
+
+
+@pytest.fixture(scope="module")
+def sweep_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sweep")
+    base = folder / "base.yaml"
+    base.write_text(yaml.safe_dump({**RUN, "time": {"duration_h": 12, "snapshot_every_h": 12}}))
+    sweep = folder / "dose.yaml"
+    sweep.write_text(yaml.safe_dump({"sweep": "dose", "base": "base.yaml", "seed": 3, "replicates": 2,
+                                     "grid": {"medium.rankl_ng_ml": [0, 100]}}))
+    out = folder / "out"
+    for index in range(4):
+        assert main(["sweep", str(sweep), "--out", str(out), "--index", str(index), "--quiet"]) == 0
+    assert main(["sweep", str(sweep), "--out", str(out), "--collect", "--quiet"]) == 0
+    return out
+
+
+def test_a_sweep_gets_a_dose_response_with_replicate_spread(sweep_dir, capsys):
+    assert main(["plot", str(sweep_dir), "--response", "n_trap_mononuclear_final"]) == 0
+    assert capsys.readouterr().out.strip() == str(sweep_dir / "figures" / "dose_response.png")
+    summary = pd.read_csv(sweep_dir / "summary.csv")
+    fig = sweep_figure(summary, sweep_dir / "summary.csv", ["n_trap_mononuclear_final", "n_cells_final"])
+    axes = fig.axes
+    assert [ax.get_ylabel() for ax in axes] == ["n_trap_mononuclear_final", "n_cells_final"]
+    assert all(ax.get_xlabel() == "medium.rankl_ng_ml" for ax in axes)
+    line = axes[0].lines[0]
+    expected = summary.groupby("medium.rankl_ng_ml")["n_trap_mononuclear_final"].mean()
+    assert line.get_xdata().tolist() == [0, 100] and np.allclose(line.get_ydata(), expected.to_numpy())
+    assert len(axes[0].collections[-1].get_offsets()) == 4  # every run a dot
+    matplotlib.pyplot.close(fig)
+    assert main(["plot", str(sweep_dir), "--response", "n_octopi_final"]) == 2
+    assert "--response n_octopi_final: not a column" in capsys.readouterr().err
+
+
+def test_a_frame_redrawn_over_the_kept_background_is_the_frame_drawn_whole(run):
+    """The app redraws only what changes (blitting): what it shows must be what a whole redraw shows, with
+    nothing of the previous frame left behind."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401 - surface_figure attaches it
+
+    times = snapshot_times(run.path)
+    first, last = read_frame(run.path, times[0]), read_frame(run.path, times[-1])
+    fig, view = surface_figure(first, "mineral_depth_um", vmax=5.0, dpi=60)
+    view.blit()
+    view.update(last)
+    blitted = view.blit().copy()
+    fresh_fig, fresh = surface_figure(last, "mineral_depth_um", vmax=5.0, dpi=60)
+    fresh_fig.canvas.draw()
+    whole = np.asarray(fresh_fig.canvas.buffer_rgba())
+    assert blitted.shape == whole.shape
+    assert (blitted != whole).any(axis=2).mean() < 0.001
