@@ -82,20 +82,23 @@ def _input_factor(kind, value, K, n, n_int, basal):
 
 
 @nb.njit(cache=True, error_model="numpy")
-def advance(X, rng_state, rows, volume, inputs, dt_h, rate_scale, clamped, net, events, fired, consumed):
+def advance(X, rng_state, rows, volume, inputs, dt_h, rate_scale, clamped, net, events, fired, counted_reactions,
+            counted, consumed):
     """Advance cells ``rows`` of ``X`` (molecule counts, modified in place) by ``dt_h`` hours.
 
     ``volume[k]`` and ``inputs[k]`` belong to ``rows[k]``; ``rate_scale[j]`` multiplies reaction j (inhibitors,
-    knockouts); ``clamped[s]`` holds species s fixed. Outputs per listed cell: ``events[k]`` the events fired,
-    ``fired[k, j]`` per reaction, ``consumed[k, i]`` the real molecules of input i taken up (negative: given
-    back).
+    knockouts); ``clamped[s]`` holds species s fixed. Outputs, added to: ``fired[j]`` the firings of reaction j
+    in all listed cells; per listed cell, ``events[k]`` the events it fired (set), ``counted[k, i]`` the firings
+    of reaction ``counted_reactions[i]`` and ``consumed[k, i]`` the real molecules of input i taken up
+    (negative: given back).
     """
-    advance_with(0, 0, X, rng_state, rows, volume, inputs, dt_h, rate_scale, clamped, net, events, fired, consumed)
+    advance_with(0, 0, X, rng_state, rows, volume, inputs, dt_h, rate_scale, clamped, net, events, fired,
+                 counted_reactions, counted, consumed)
 
 
 @nb.njit(cache=True, parallel=True, error_model="numpy")
 def advance_with(propensities_address, event_address, X, rng_state, rows, volume, inputs, dt_h, rate_scale, clamped,
-                 net, events, fired, consumed):
+                 net, events, fired, counted_reactions, counted, consumed):
     """``advance``, with each reaction's propensity and each firing's updates computed by the machine code at
     the two addresses (``codegen``: code generated for this network) instead of from the arrays (0, 0)."""
     n_reactions = net.rate_constant.shape[0]
@@ -110,17 +113,30 @@ def advance_with(propensities_address, event_address, X, rng_state, rows, volume
     Kn_unit = np.empty(n_modifiers)
     for m in range(n_modifiers):
         Kn_unit[m] = _power(net.modifier_K[m], net.modifier_n[m], n_int[m])
-    # cells are dealt to chunks only to reuse scratch arrays; each cell's result is its own whatever the chunk
+    # cells are dealt to chunks only to reuse scratch arrays; each cell's result is its own whatever the chunk.
+    # Each chunk counts firings in a row of its own, which stays in cache (a row per cell, written once per
+    # tick, cost a cache miss per reaction line at every call); integer sums come out the same in any order.
     n_cells = rows.shape[0]
     n_chunks = min(n_cells, 64)
+    n_counted = counted_reactions.shape[0]
+    chunk_fired = np.zeros((n_chunks, n_reactions), dtype=np.int64)
     for c in nb.prange(n_chunks):
         base = np.empty(n_reactions)
         a = np.empty(n_reactions)
         Kn = np.empty(n_modifiers)
+        before = np.empty(n_counted, dtype=np.int64)
+        cell_fired = chunk_fired[c]
         for k in range(c, n_cells, n_chunks):
+            for i in range(n_counted):
+                before[i] = cell_fired[counted_reactions[i]]
             events[k] = _advance_cell(X[rows[k]], rng_state, rows[k], volume[k], inputs[k], dt_h, base_unit,
-                                      Kn_unit, clamped, net, n_int, base, a, Kn, fired[k], consumed[k],
+                                      Kn_unit, clamped, net, n_int, base, a, Kn, cell_fired, consumed[k],
                                       propensities_address, event_address)
+            for i in range(n_counted):
+                counted[k, i] += cell_fired[counted_reactions[i]] - before[i]
+    for c in range(n_chunks):
+        for j in range(n_reactions):
+            fired[j] += chunk_fired[c, j]
 
 
 @nb.njit(cache=True, inline="always", error_model="numpy")
