@@ -4,7 +4,8 @@ giving the sweep engine's overhead per run and the speed-up this machine gives; 
 
     .venv/bin/python benchmarks/sweep_throughput.py               # 3 repeats of each, medians
     .venv/bin/python benchmarks/sweep_throughput.py --repeats 1 --runs 20
-    .venv/bin/python benchmarks/sweep_throughput.py --fit 4 20    # fixed and per-run cost (1 worker vs one process)
+    .venv/bin/python benchmarks/sweep_throughput.py --fit 4 20 --repeats 8   # fixed and per-run cost (1 worker vs
+                                                                              # one process), interleaved
 
 Every run is the in vitro assay on a 1 x 1 mm patch (~310 precursors, RANKL 50 ng/mL) for 48 h: about a
 second of work, so the engine's fixed costs show. Each measurement runs in a fresh process (as a user's
@@ -70,18 +71,20 @@ def fit(sizes: list[int], repeats: int) -> None:
             sweeps[n] = str(write_sweep(folder, n))
         subprocess.run([*boneabm, "sweep", sweeps[sizes[0]], "--index", "0", "--out", f"{tmp}/warm"], check=True,
                        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cases = {"one process": lambda n, out: timed([sys.executable, "-c", IN_ONE_PROCESS, sweeps[n], out], 1),
+                 "sweep, 1 worker": lambda n, out: timed([*boneabm, "sweep", sweeps[n], "--out", out, "--workers",
+                                                          "1", "--quiet"], 1)}
         for repeat in range(repeats):
-            for n in sizes:
-                out = f"{tmp}/{repeat}-{n}"
-                walls.setdefault(("one process", n), []).append(
-                    timed([sys.executable, "-c", IN_ONE_PROCESS, sweeps[n], out + "-one"], 1))
-                walls.setdefault(("sweep, 1 worker", n), []).append(
-                    timed([*boneabm, "sweep", sweeps[n], "--out", out + "-sweep", "--workers", "1", "--quiet"], 1))
-                print(f"  repeat {repeat + 1}, {n} runs: one process {walls['one process', n][-1]:.1f} s, "
-                      f"sweep {walls['sweep, 1 worker', n][-1]:.1f} s", file=sys.stderr)
+            # interleaved, and in reversed order every other repeat, so a slow spell or a warming cache favours
+            # neither case nor size
+            order = [(case, n) for n in sizes for case in cases]
+            for case, n in (order if repeat % 2 == 0 else order[::-1]):
+                walls.setdefault((case, n), []).append(cases[case](n, f"{tmp}/{repeat}-{n}-{case[:3]}"))
+            print(f"  repeat {repeat + 1}: " + ", ".join(f"{case} {n} runs {walls[case, n][-1]:.1f} s"
+                                                         for case, n in order), file=sys.stderr)
     small, large = min(sizes), max(sizes)
     line = {}
-    for case in ("one process", "sweep, 1 worker"):
+    for case in cases:
         a, b = statistics.median(walls[case, small]), statistics.median(walls[case, large])
         per_run = (b - a) / (large - small)
         line[case] = (a - per_run * small, per_run)
@@ -89,7 +92,15 @@ def fit(sizes: list[int], repeats: int) -> None:
               f"fixed {line[case][0]:5.1f} s + {per_run:.2f} s per run")
     (fixed_one, run_one), (fixed_sweep, run_sweep) = line["one process"], line["sweep, 1 worker"]
     print(f"sweep engine: fixed cost {fixed_sweep - fixed_one:+.1f} s per sweep (target <= 3 s), "
-          f"{run_sweep - run_one:+.2f} s per run = {(run_sweep - run_one) / run_one:+.0%} of a run (target <= 5 %)")
+          f"{run_sweep - run_one:+.2f} s per run = {(run_sweep - run_one) / run_one:+.1%} of a run (target <= 5 %)")
+    # the same from each repeat alone (its four timings taken back to back): the spread says how far to trust it
+    per_repeat = []
+    for k in range(repeats):
+        slope = {case: (walls[case, large][k] - walls[case, small][k]) / (large - small) for case in cases}
+        per_repeat.append((slope["sweep, 1 worker"] - slope["one process"]) / slope["one process"])
+    per_repeat.sort()
+    print(f"per-run overhead in each repeat: {', '.join(f'{r:+.1%}' for r in per_repeat)}; median "
+          f"{statistics.median(per_repeat):+.1%}")
 
 
 def main() -> None:

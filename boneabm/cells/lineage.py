@@ -29,6 +29,7 @@ class Lineage:
         self.model = model
         self.network = network
         self.advance = kernel(network)  # the SSA kernel with code generated for this network
+        self.counted_reactions = network.counted_reactions
         self.binding = bind(network, self.contract)
         self.perturbations = PerturbationSchedule(network, perturbations)
         self.effect = self.perturbations.at(0.0)
@@ -80,7 +81,8 @@ class Lineage:
         n = rows.size
         if n == 0:
             return
-        fired = np.zeros((n, network.n_reactions), dtype=np.int64)
+        fired = np.zeros(network.n_reactions, dtype=np.int64)
+        counted = np.zeros((n, len(network.counters)), dtype=np.int64)
         consumed = np.zeros((n, len(network.inputs)))
         x, y = pop.x[rows], pop.y[rows]
         nuclei, inputs = pop.nuclei[rows], self.inputs(fields, x, y)
@@ -91,12 +93,11 @@ class Lineage:
             effect.apply_clamps(pop.molecules, rows, nuclei)
             events = np.zeros(n, dtype=np.int64)
             piece_h = dt_h if len(pieces) == 1 else piece_end_h - piece_start_h  # a whole tick exactly, if whole
-            self.advance(pop.molecules, pop.rng_state, rows, volume, inputs, piece_h,
-                    effect.rate_scale, effect.clamped, network.arrays, events, fired, consumed)
+            self.advance(pop.molecules, pop.rng_state, rows, volume, inputs, piece_h, effect.rate_scale,
+                         effect.clamped, network.arrays, events, fired, self.counted_reactions, counted, consumed)
             self.ssa_events_total += int(events.sum())
         self.cell_hours += n * dt_h
-        self.ssa_events_by_reaction += fired.sum(axis=0)
-        counted = fired[:, list(network.counters.values())]
+        self.ssa_events_by_reaction += fired
         pop.counters[rows] += counted
         self.counter_totals += counted.sum(axis=0)
         for i, role in enumerate(self.binding.inputs):

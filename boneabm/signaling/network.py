@@ -218,6 +218,11 @@ class Network:
     def n_reactions(self) -> int:
         return len(self.reactions)
 
+    @property
+    def counted_reactions(self) -> np.ndarray:
+        """The reaction each counter counts, in the counters' order (what the SSA kernel counts per cell)."""
+        return np.array(list(self.counters.values()), dtype=np.int64)
+
     def species_index(self, name: str) -> int:
         return self.species.index(name)
 

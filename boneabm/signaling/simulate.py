@@ -49,14 +49,15 @@ class CellBatch:
         n = self.rows.size
         effect.apply_clamps(self.X, self.rows, volume)
         events = np.zeros(n, dtype=np.int64)
-        fired = np.zeros((n, self.network.n_reactions), dtype=np.int64)
+        fired = np.zeros(self.network.n_reactions, dtype=np.int64)
+        counted = np.zeros((n, len(self.network.counters)), dtype=np.int64)
         consumed = np.zeros((n, len(self.network.inputs)))
         kernel(self.X, self.rng_state, self.rows, volume, inputs, dt_h, effect.rate_scale, effect.clamped,
-               self.network.arrays, events, fired, consumed)
+               self.network.arrays, events, fired, self.network.counted_reactions, counted, consumed)
         self.events_per_cell += events
-        self.events_per_reaction += fired.sum(axis=0)
+        self.events_per_reaction += fired
         self.consumed += consumed
-        self.counters[self.rows] += fired[:, list(self.network.counters.values())]
+        self.counters[self.rows] += counted
 
 
 def input_matrix(network: Network, inputs: Mapping[str, float | Sequence[float]] | None, n_cells: int) -> np.ndarray:

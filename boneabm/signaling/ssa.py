@@ -82,20 +82,23 @@ def _input_factor(kind, value, K, n, n_int, basal):
 
 
 @nb.njit(cache=True, error_model="numpy")
-def advance(X, rng_state, rows, volume, inputs, dt_h, rate_scale, clamped, net, events, fired, consumed):
+def advance(X, rng_state, rows, volume, inputs, dt_h, rate_scale, clamped, net, events, fired, counted_reactions,
+            counted, consumed):
     """Advance cells ``rows`` of ``X`` (molecule counts, modified in place) by ``dt_h`` hours.
 
     ``volume[k]`` and ``inputs[k]`` belong to ``rows[k]``; ``rate_scale[j]`` multiplies reaction j (inhibitors,
-    knockouts); ``clamped[s]`` holds species s fixed. Outputs per listed cell: ``events[k]`` the events fired,
-    ``fired[k, j]`` per reaction, ``consumed[k, i]`` the real molecules of input i taken up (negative: given
-    back).
+    knockouts); ``clamped[s]`` holds species s fixed. Outputs, added to: ``fired[j]`` the firings of reaction j
+    in all listed cells; per listed cell, ``events[k]`` the events it fired (set), ``counted[k, i]`` the firings
+    of reaction ``counted_reactions[i]`` and ``consumed[k, i]`` the real molecules of input i taken up
+    (negative: given back).
     """
-    advance_with(0, 0, X, rng_state, rows, volume, inputs, dt_h, rate_scale, clamped, net, events, fired, consumed)
+    advance_with(0, 0, X, rng_state, rows, volume, inputs, dt_h, rate_scale, clamped, net, events, fired,
+                 counted_reactions, counted, consumed)
 
 
 @nb.njit(cache=True, parallel=True, error_model="numpy")
 def advance_with(propensities_address, event_address, X, rng_state, rows, volume, inputs, dt_h, rate_scale, clamped,
-                 net, events, fired, consumed):
+                 net, events, fired, counted_reactions, counted, consumed):
     """``advance``, with each reaction's propensity and each firing's updates computed by the machine code at
     the two addresses (``codegen``: code generated for this network) instead of from the arrays (0, 0)."""
     n_reactions = net.rate_constant.shape[0]
@@ -110,22 +113,53 @@ def advance_with(propensities_address, event_address, X, rng_state, rows, volume
     Kn_unit = np.empty(n_modifiers)
     for m in range(n_modifiers):
         Kn_unit[m] = _power(net.modifier_K[m], net.modifier_n[m], n_int[m])
-    # cells are dealt to chunks only to reuse scratch arrays; each cell's result is its own whatever the chunk
+    # the distinct volume exponents (a network has two or three: -1, 1) and each reaction's (-1: none), so a
+    # cell of another volume takes one power per exponent, not one per reaction (it was a third of the call)
+    exponents = np.empty(n_reactions)
+    exponent_of = np.full(n_reactions, -1, dtype=np.int64)
+    n_exponents = 0
+    for j in range(n_reactions):
+        e = net.volume_exponent[j]
+        if e == 0.0:
+            continue
+        for i in range(n_exponents):
+            if exponents[i] == e:
+                exponent_of[j] = i
+        if exponent_of[j] < 0:
+            exponents[n_exponents] = e
+            exponent_of[j] = n_exponents
+            n_exponents += 1
+    exponents = exponents[:n_exponents]
+    # cells are dealt to chunks only to reuse scratch arrays; each cell's result is its own whatever the chunk.
+    # Each chunk counts firings in a row of its own, which stays in cache (a row per cell, written once per
+    # tick, cost a cache miss per reaction line at every call); integer sums come out the same in any order.
     n_cells = rows.shape[0]
     n_chunks = min(n_cells, 64)
+    n_counted = counted_reactions.shape[0]
+    chunk_fired = np.zeros((n_chunks, n_reactions), dtype=np.int64)
     for c in nb.prange(n_chunks):
         base = np.empty(n_reactions)
         a = np.empty(n_reactions)
         Kn = np.empty(n_modifiers)
+        volume_power = np.empty(n_exponents)
+        before = np.empty(n_counted, dtype=np.int64)
+        cell_fired = chunk_fired[c]
         for k in range(c, n_cells, n_chunks):
+            for i in range(n_counted):
+                before[i] = cell_fired[counted_reactions[i]]
             events[k] = _advance_cell(X[rows[k]], rng_state, rows[k], volume[k], inputs[k], dt_h, base_unit,
-                                      Kn_unit, clamped, net, n_int, base, a, Kn, fired[k], consumed[k],
-                                      propensities_address, event_address)
+                                      Kn_unit, clamped, net, n_int, base, a, Kn, exponents, exponent_of,
+                                      volume_power, cell_fired, consumed[k], propensities_address, event_address)
+            for i in range(n_counted):
+                counted[k, i] += cell_fired[counted_reactions[i]] - before[i]
+    for c in range(n_chunks):
+        for j in range(n_reactions):
+            fired[j] += chunk_fired[c, j]
 
 
 @nb.njit(cache=True, inline="always", error_model="numpy")
 def _advance_cell(x, rng_state, row, vol, inputs, dt_h, base_unit, Kn_unit, clamped, net, n_int, base, a, Kn,
-                  fired, consumed, propensities_address, event_address):
+                  exponents, exponent_of, volume_power, fired, consumed, propensities_address, event_address):
     n_reactions = net.rate_constant.shape[0]
     unit_volume = vol == 1.0
     if unit_volume:
@@ -133,10 +167,12 @@ def _advance_cell(x, rng_state, row, vol, inputs, dt_h, base_unit, Kn_unit, clam
     else:  # Hill thresholds are concentrations: more molecules in a larger cell
         for m in range(Kn.shape[0]):
             Kn[m] = _power(net.modifier_K[m] * vol, net.modifier_n[m], n_int[m])
+        for i in range(exponents.shape[0]):  # the same powers as per reaction, each computed once
+            volume_power[i] = vol ** exponents[i]
     for j in range(n_reactions):
         b = base_unit[j]
-        if not unit_volume and net.volume_exponent[j] != 0.0:
-            b *= vol ** net.volume_exponent[j]
+        if not unit_volume and exponent_of[j] >= 0:
+            b *= volume_power[exponent_of[j]]
         for m in range(net.species_modifier_end[j], net.modifier_ptr[j + 1]):
             b *= _input_factor(net.modifier_kind[m], inputs[net.modifier_index[m]], net.modifier_K[m],
                                net.modifier_n[m], n_int[m], net.modifier_basal[m])
