@@ -54,8 +54,6 @@ def animate(run_dir: str | Path, out: str | Path | None = None, layer: str = "mi
             fps: float = 4.0, size_in: float = 6.0, dpi: int = 100) -> Path:
     """Render ``run_dir``'s snapshots into ``out`` (default ``RUN_DIR/figures/surface.mp4``, boneabm's own file,
     replaced); return its path. A given ``out`` is never overwritten."""
-    from matplotlib import animation  # noqa: F401 - the writers
-
     from boneabm.draw import LAYERS, close, surface_figure
     from boneabm.output import read_metadata
 

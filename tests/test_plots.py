@@ -82,8 +82,6 @@ def test_a_sweep_gets_a_dose_response_with_replicate_spread(sweep_dir, capsys):
 def test_a_frame_redrawn_over_the_kept_background_is_the_frame_drawn_whole(run):
     """The app redraws only what changes (blitting): what it shows must be what a whole redraw shows, with
     nothing of the previous frame left behind."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401 - surface_figure attaches it
-
     times = snapshot_times(run.path)
     first, last = read_frame(run.path, times[0]), read_frame(run.path, times[-1])
     fig, view = surface_figure(first, "mineral_depth_um", vmax=5.0, dpi=60)

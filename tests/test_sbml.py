@@ -2,7 +2,6 @@
 people's models import and simulate to their known means and variances, and what the SSA cannot run exactly is
 refused by name. The cross-check against libRoadRunner is in test_sbml_roadrunner.py."""
 
-import copy
 import subprocess
 import sys
 from pathlib import Path
