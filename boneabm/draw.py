@@ -24,9 +24,11 @@ from scipy import ndimage  # noqa: E402
 
 from boneabm.cells.osteoclast import drawing as osteoclast_drawing  # noqa: E402
 from boneabm.draw_style import LineageStyle  # noqa: E402
-from boneabm.environment.bone import RESORBED_DEPTH_UM  # noqa: E402 - outlined where the pit metrics count
+from boneabm.environment.bone import RESORBED_DEPTH_UM, TRENCH  # noqa: E402 - outlined as the metrics count
+from boneabm.snapshots import EVENT_MAP  # noqa: E402
 
 OUTLINE_RGBA = (0, 230, 255, 255)  # cyan: apart from every colour map used
+TRENCH_OUTLINE_RGBA = (255, 40, 200, 255)  # magenta: a trench's edge, apart from a pit's and every colour map
 
 # every lineage's drawing, by the name its cells carry in a snapshot's ``lineage`` column
 LINEAGE_STYLES: dict[str, LineageStyle] = {"osteoclast": osteoclast_drawing.STYLE}
@@ -98,7 +100,8 @@ class SurfaceView:
             handles = [Line2D([], [], ls="", marker="o", color=style.colours[state], label=label)
                        for style in LINEAGE_STYLES.values() for state, label in style.labels.items()]
             handles.append(Line2D([], [], color=np.array(OUTLINE_RGBA[:3]) / 255,
-                                  label=f"edge of resorbed > {RESORBED_DEPTH_UM} µm"))
+                                  label=f"edge of a pit (resorbed > {RESORBED_DEPTH_UM} µm)"))
+            handles.append(Line2D([], [], color=np.array(TRENCH_OUTLINE_RGBA[:3]) / 255, label="edge of a trench"))
             ax.legend(handles=handles, fontsize=6, loc="upper left", bbox_to_anchor=(0, -0.12), ncol=3,
                       frameon=False)
         self.update(frame)
@@ -132,6 +135,8 @@ class SurfaceView:
                 repeat = edge.shape[0] // rgba.shape[0]
                 rgba = rgba.repeat(repeat, axis=0).repeat(repeat, axis=1)
             rgba[edge] = OUTLINE_RGBA
+            if EVENT_MAP in frame.maps:  # snapshots from before the map was recorded outline every event alike
+                rgba[edge & (frame.maps[EVENT_MAP].T == TRENCH)] = TRENCH_OUTLINE_RGBA
         self.image.set_data(rgba)
         points_per_um = self._points_per_um()
         cells = frame.cells

@@ -210,3 +210,18 @@ def test_bad_targets_exit_2_naming_them_with_nothing_written(finished_run, tmp_p
         if target != stray:  # (the YAML parser's own account of where it failed takes more lines)
             assert result.stderr.count("\n") == 1
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+def test_the_live_culture_uses_the_configs_seed_and_a_fixed_one_when_it_names_none(tmp_path):
+    """A config that names a seed is run live with that seed (a reset shows that culture again); one that names
+    none gets the same fixed seed every time, never a fresh random one."""
+    from boneabm.app.live import LIVE_SEED, LiveModel, model_params
+    from boneabm.config import load_experiment
+
+    named, unnamed = tmp_path / "named.yaml", tmp_path / "unnamed.yaml"
+    named.write_text(yaml.safe_dump({**SMALL, "seed": 7}))
+    unnamed.write_text(yaml.safe_dump({key: value for key, value in SMALL.items() if key != "seed"}))
+    assert model_params(str(named), load_experiment(str(named)))["seed"] == 7
+    assert model_params(str(unnamed), load_experiment(str(unnamed)))["seed"] == LIVE_SEED
+    seven = LiveModel(config=str(named), seed=7)
+    assert seven.experiment.seed == 7 and seven.population.n_alive > 0

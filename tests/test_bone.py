@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 from boneabm.config import BoneConfig, DomainConfig
-from boneabm.environment.bone import Bone, _elongations
+from scipy import ndimage
+
+from boneabm.environment.bone import PIT, TRENCH, Bone, _elongations
 
 
 def bone(periodic=False, **config):
@@ -61,6 +63,14 @@ def test_pits_and_trenches_are_counted_on_a_synthetic_depth_map():
     assert 0 < m["mean_depth_um"] < m["max_depth_um"]
     table = b.depth_table()
     assert table["mineral_depth_um"].sum() * 25 == pytest.approx(m["resorbed_volume_um3"])
+    # the map the viewer outlines them from says the same, pixel for pixel: every resorbed pixel is in an event,
+    # the pits' and the trenches' pixels form as many areas as were counted, and the trenches lie where they ran
+    events = b.event_map()
+    assert np.array_equal(events > 0, b.mineral_depth_um > 0.05)
+    eight = np.ones((3, 3))
+    assert ndimage.label(events == PIT, eight)[1] == 3 and ndimage.label(events == TRENCH, eight)[1] == 2
+    assert events[round(175 / b.pixel_um), round(250 / b.pixel_um)] == TRENCH
+    assert events[round(50 / b.pixel_um), round(50 / b.pixel_um)] == PIT
 
 
 @pytest.mark.parametrize("periodic", [True, False])
@@ -73,6 +83,9 @@ def test_pits_and_trenches_across_a_periodic_edge_count_once(periodic):
     m = b.metrics()
     if periodic:
         assert (m["n_pits"], m["n_trenches"]) == (2, 1)
+        # the trench's two pieces, one at each edge, are both a trench's pixels
+        column = b.event_map()[round(150 / b.pixel_um)]
+        assert column[0] == TRENCH and column[-1] == TRENCH
     else:  # without wrapping the footprints are clipped: each mark stays where it is, one piece each
         assert (m["n_pits"], m["n_trenches"]) == (2, 2)
 

@@ -93,3 +93,30 @@ def test_a_frame_redrawn_over_the_kept_background_is_the_frame_drawn_whole(run):
     whole = np.asarray(fresh_fig.canvas.buffer_rgba())
     assert blitted.shape == whole.shape
     assert (blitted != whole).any(axis=2).mean() < 0.001
+
+
+def test_pits_and_trenches_are_outlined_apart_as_the_bone_counts_them():
+    """Issue 17: the resorbed-depth map with pits and trenches outlined. A round pit and a trench resorbed into a
+    bone; the frame's event map comes from the bone's own counting, and the drawn edges take each kind's colour."""
+    from boneabm.config import BoneConfig, DomainConfig
+    from boneabm.draw import OUTLINE_RGBA, TRENCH_OUTLINE_RGBA
+    from boneabm.environment.bone import Bone
+    from boneabm.snapshots import EVENT_MAP
+
+    bone = Bone(BoneConfig(), DomainConfig(width_um=500, height_um=500, grid_spacing_um=25, periodic=False))
+    bone.resorb(1, 120, 250, 40, 3e4, 3e4)  # a round pit on the left
+    for k in range(40):  # a trench on the right, running up
+        bone.resorb(2, 380, 100 + 7 * k, 15, 800.0, 800.0)
+    assert (bone.metrics()["n_pits"], bone.metrics()["n_trenches"]) == (1, 1)
+    cells = pd.DataFrame({"time_h": [0.0], "lineage": ["osteoclast"], "cell_id": [1], "x_um": [250.0],
+                          "y_um": [250.0], "state": ["precursor"], "nuclei": [1]})
+    frame = Frame(0.0, cells, {"mineral_depth_um": bone.mineral_depth_um.astype(np.float32),
+                               "collagen_depth_um": bone.collagen_depth_um.astype(np.float32),
+                               EVENT_MAP: bone.event_map()}, 500.0, 500.0)
+    fig, view = surface_figure(frame, "mineral_depth_um", dpi=80)
+    rgba = np.asarray(view.image.get_array())  # the composited map, [y, x]
+    pit = np.all(rgba == OUTLINE_RGBA, axis=-1)
+    trench = np.all(rgba == TRENCH_OUTLINE_RGBA, axis=-1)
+    columns = rgba.shape[1]
+    assert pit.any() and trench.any()
+    assert np.nonzero(pit)[1].max() < columns / 2 < np.nonzero(trench)[1].min()  # each where its kind lies

@@ -12,7 +12,7 @@ from boneabm.model import BoneModel
 from boneabm.snapshots import FIELD_MAPS
 from boneabm.units import nM_to_ng_ml
 
-LIVE_SEED = 1  # a fixed seed: a reset with the same parameters shows the same culture again
+LIVE_SEED = 1  # when the config names none: fixed, so a reset with the same parameters shows the same culture
 
 
 @lru_cache(maxsize=1)
@@ -64,10 +64,12 @@ class LiveModel(BoneModel):
 
 
 def model_params(config: str, experiment) -> dict:
-    """SolaraViz's parameters: the key ones as controls (read at the next reset), the experiment fixed."""
+    """SolaraViz's parameters: the key ones as controls (read at the next reset), the experiment and its seed
+    (the config's, else ``LIVE_SEED``) fixed."""
     medium = experiment.medium
     return {
         "config": config,
+        "seed": experiment.seed if experiment.seed is not None else LIVE_SEED,
         "rankl_ng_ml": {"type": "SliderFloat", "value": medium.rankl_ng_ml, "label": "RANKL (ng/mL)",
                         "min": 0.0, "max": 200.0, "step": 5.0},
         "opg_ng_ml": {"type": "SliderFloat", "value": medium.opg_ng_ml, "label": "OPG (ng/mL)", "min": 0.0,
@@ -118,10 +120,10 @@ def timeseries(model: LiveModel):
 def page(config: str):
     from mesa.visualization import SolaraViz
 
-    medium = load_experiment(config).medium
-    model = LiveModel(config=config, rankl_ng_ml=medium.rankl_ng_ml, opg_ng_ml=medium.opg_ng_ml,
-                      mcsf_ng_ml=medium.mcsf_ng_ml)
+    params = model_params(config, load_experiment(config))
+    model = LiveModel(**{name: value if not isinstance(value, dict) else value["value"]
+                         for name, value in params.items()})
     return SolaraViz(model, components=[(surface, 0), (timeseries, 0)],
-                     model_params=model_params(config, model.experiment),
+                     model_params=params,
                      render_interval=1, play_interval=1,  # a frame per step: per recorded row
                      name=f"boneabm: {model.experiment.name} (live)")

@@ -24,6 +24,7 @@ from scipy.sparse import csgraph
 from boneabm.config import BoneConfig, DomainConfig
 
 RESORBED_DEPTH_UM = 0.05  # a pixel counts as resorbed once this much mineral is gone: below, noise of the scan
+PIT, TRENCH = 1, 2  # the kinds of resorption event in ``Bone.event_map`` (0: not resorbed)
 
 
 def _nothing_removed() -> np.ndarray:
@@ -99,6 +100,13 @@ class Bone:
             "mean_depth_um": float(depths.mean()) if depths.size else 0.0,
             "max_depth_um": float(depths.max()) if depths.size else 0.0,
         }
+
+    def event_map(self) -> np.ndarray:
+        """Per pixel, which kind of resorption event it belongs to, as ``metrics`` counts them: 0 none,
+        ``PIT`` or ``TRENCH``."""
+        labels, n_events = self._events(self.mineral_depth_um > RESORBED_DEPTH_UM)
+        kind = np.where(self._trenches(labels, n_events), TRENCH, PIT).astype(np.uint8)
+        return np.concatenate([[np.uint8(0)], kind])[labels]
 
     def _events(self, resorbed: np.ndarray) -> tuple[np.ndarray, int]:
         """Label connected resorbed areas (8-connected) 1..n; on a periodic slice an area crossing an edge is
