@@ -127,20 +127,11 @@ def page_h_per_s(config: Path, seconds: float, browser, folder: Path) -> float:
 
 def live_cost(side_um: float, hours: float, repeats: int) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    from test_app import CHROMEDRIVER, CHROMIUM
+    from test_app import chromium
 
     folder = Path(tempfile.mkdtemp(prefix="view-cost-"))
     config = _config(folder, side_um, hours)
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     f"--user-data-dir={folder / 'chromium'}", "--window-size=1400,1000"):
-        options.add_argument(argument)
-    browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    browser = chromium(folder / "chromium")
     headless, page = [], []
     try:
         for _ in range(repeats):  # alternating, so the shared machine's load falls on both

@@ -21,22 +21,27 @@ SMALL = {"name": "app_live", "seed": 1, "medium": {"rankl_ng_ml": 50}, "domain":
          "time": {"duration_h": 24, "snapshot_every_h": 12, "spatial_every_h": 6}}
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    for path in (CHROMIUM, CHROMEDRIVER):
-        if not os.path.exists(path):
-            pytest.fail(f"{path} is missing: install the OS packages chromium and chromium-driver (.ci/run does)")
+def chromium(user_data_dir: Path):
+    """A headless Chromium driven through Selenium: no calls out of the machine (the closed network refuses
+    them), a fresh profile in ``user_data_dir`` (benchmarks/view_cost.py starts it the same way)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    # no calls out of the machine (the closed network refuses them), a fresh profile
     for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     f"--user-data-dir={tmp_path_factory.mktemp('chromium')}", "--window-size=1400,1000"):
+                     f"--user-data-dir={user_data_dir}", "--window-size=1400,1000"):
         options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not os.path.exists(path):
+            pytest.fail(f"{path} is missing: install the OS packages chromium and chromium-driver (.ci/run does)")
+    driver = chromium(tmp_path_factory.mktemp("chromium"))
     yield driver
     driver.quit()
 

@@ -34,6 +34,29 @@ def test_run_figures_are_written(run, capsys):
     assert main(["plot", str(run.path), "--response", "n_pits_final"]) == 2  # a sweep's option
 
 
+def test_a_run_made_before_snapshots_is_drawn_from_its_tables(run, tmp_path, capsys):
+    """A run directory without snapshots/ (boneabm before them) still gets every figure, its frames rebuilt from
+    cells.csv, bone.csv and timeseries.csv."""
+    import shutil
+
+    from boneabm.api import load_run
+    from boneabm.plot import _frame_from_tables
+
+    bare = tmp_path / "bare"
+    shutil.copytree(run.path, bare)
+    shutil.rmtree(bare / "snapshots")
+    assert main(["plot", str(bare)]) == 0
+    assert sorted(path.name for path in (bare / "figures").iterdir()) == sorted(
+        ["population.png", "factors.png", "cells.png", "bone.png"])
+    old = load_run(bare)
+    end_h = float(old.cells["time_h"].max())
+    frame = _frame_from_tables(old, end_h)
+    at_end = old.cells[old.cells["time_h"] == end_h]
+    assert len(frame.cells) == len(at_end) > 0
+    assert frame.cells["nuclei"].sum() == at_end["nuclei"].sum()
+    assert frame.maps["mcsf_ng_ml"].mean() == pytest.approx(old.timeseries["mcsf_ng_ml"].iloc[-1], rel=1e-6)
+
+
 @pytest.mark.parametrize("layer", list(LAYERS))
 def test_every_map_has_a_colour_bar_with_its_unit_and_cells_sized_by_nuclei(run, layer):
     frame = read_frame(run.path, snapshot_times(run.path)[-1])
