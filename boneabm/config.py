@@ -417,7 +417,7 @@ class OsteoclastConfig(_Section):
         "apoptosis is halfway between its rates without Bim and at saturating Bim (Hill coefficient 2). Calibrated: "
         "in 30 ng/mL M-CSF and 50 ng/mL RANKL a committed cell holds ≈ 7.5 Bim per nucleus (apoptosis ≈ 0.012/h, "
         "as the earlier rule gave from the RANKL and M-CSF the cells left at their sites), with M-CSF alone ≈ 14, "
-        "with RANKL alone ≈ 36, with neither ≈ 80.")
+        "with RANKL alone ≈ 22, with neither ≈ 75 (a day after the receptor's loss, 300 cells).")
     multinucleated_death_factor: float = Field(
         1.5, ge=0, le=100,
         description="Multinucleated cells die this many times faster than mononuclear pre-osteoclasts in the same "
