@@ -205,6 +205,15 @@ class FieldsConfig(_Section):
         FactorConfig(diffusivity_um2_per_h=2.2e5),
         description="OPG (dimer ~110 kDa): ≈ 60 µm²/s; its RANKL complex moves and decays like it. Lemaire "
         "2004 uses 0.35/d decay in bone; 0 in culture.")
+    tgfb: FactorConfig = Field(
+        FactorConfig(diffusivity_um2_per_h=4.1e5, decay_per_h=10.0),
+        description="Active TGF-β1 (dimer 25 kDa) freed from resorbed matrix: ≈ 115 µm²/s by Stokes–Einstein "
+        "scaling from M-CSF; active TGF-β is cleared within minutes (plasma half-life 2.2 min, Coffey et al. 1987 "
+        "J Clin Invest 80:750; docs/references.md#coupling), so it acts near the resorption site.")
+    igf1: FactorConfig = Field(
+        FactorConfig(diffusivity_um2_per_h=6.1e5, decay_per_h=5.0),
+        description="Free IGF-1 (7.6 kDa) freed from resorbed matrix: ≈ 170 µm²/s by Stokes–Einstein scaling; "
+        "free IGF-1 is recaptured by binding proteins within minutes (docs/references.md#coupling).")
     antibody: FactorConfig = Field(
         FactorConfig(diffusivity_um2_per_h=1.8e5, decay_per_h=0.00111),
         description="Anti-RANKL antibody (IgG ~147 kDa, denosumab-like): ≈ 50 µm²/s; half-life ≈ 26 days "
@@ -266,7 +275,35 @@ class DoseConfig(_Section):
         return (tick - first) % every == 0 and (self.count is None or given < self.count)
 
 
+class MatrixConfig(_Section):
+    density_g_per_cm3: float = Field(
+        2.0, gt=0, le=3.5,
+        description="Density of the bone whose growth-factor content is given per gram, g/cm³ (mineralised "
+        "cortical and trabecular tissue ≈ 1.9-2.1).")
+    tgfb_ng_per_g: float = Field(
+        200.0, ge=0, le=1e5,
+        description="Latent TGF-β1 stored in the matrix, ng per g of bone: bone holds about 200 µg/kg, the body's "
+        "largest store (Bonewald & Mundy 1990 Clin Orthop 250:261; docs/references.md#coupling). Freed in proportion "
+        "to the collagen osteoclasts degrade.")
+    tgfb_active_fraction: float = Field(
+        0.3, ge=0, le=1,
+        description="Fraction of the freed latent TGF-β1 that the acid and proteases of the resorption lacuna "
+        "activate; the rest stays latent and is not followed. No measurement in bone was found: calibrated "
+        "(docs/references.md#coupling).")
+    igf1_ng_per_g: float = Field(
+        85.0, ge=0, le=1e5,
+        description="IGF-1 stored in the matrix, ng per g of bone: the order of magnitude reviews report for bone "
+        "growth factors, not read from a primary measurement; calibrated (docs/references.md#coupling).")
+    igf1_active_fraction: float = Field(
+        0.3, ge=0, le=1,
+        description="Fraction of the freed IGF-1 that leaves its binding protein (IGFBP-5) free to signal. "
+        "Calibrated.")
+
+
 class BoneConfig(_Section):
+    matrix: MatrixConfig = Field(
+        MatrixConfig(), description="The growth factors the bone matrix stores and resorption sets free (TGF-β1, "
+        "IGF-1): the coupling of formation to resorption.")
     thickness_um: float = Field(
         300.0, gt=0, description="Thickness of the bone (or dentine) slice under the cells, µm (slices of "
         "0.2-0.4 mm are usual); resorption cannot go deeper.")

@@ -6,7 +6,8 @@ Each tick covers (t, t + dt] and runs:
                what the cells took up leaves their sites
   3 fields     M-CSF, RANKL, OPG (and antibody): binding, diffusion, decay, exchange with the medium
   4 fates      each lineage: death, division, fusion, moves
-  5 bone       each lineage acts on the bone (osteoclasts resorb)
+  5 bone       each lineage acts on the bone (osteoclasts resorb); the growth factors the degraded matrix
+               freed (TGF-β1, IGF-1) enter the fields at the resorbing cells' sites, to be carried next tick
 Events are stamped with the tick's end time. The recorder reads the model after the tick. What the model is made
 of (lineages, fields, bone, counters) is data: ``boneabm.state`` saves and restores it.
 """
@@ -66,6 +67,7 @@ class BoneModel(mesa.Model):
             lineage.fates(self.dt_h)
         for lineage in self.lineages.values():
             lineage.act_on_bone(self.bone, self.dt_h)
+        self.fields.release_from_matrix(*self.bone.take_freed_factors())
 
     def _apply_schedule(self, start_h: float) -> None:
         tick = round(start_h / self.dt_h)

@@ -12,6 +12,8 @@ MAX_MOLECULES = 10**9
 MCSF_HOMODIMER_DA = 37_000.0  # M-CSF (CSF-1) homodimer: 30 ng/mL ≈ 0.8 nM
 RANKL_MONOMER_DA = 20_000.0  # soluble RANKL ectodomain per monomer: 100 ng/mL ≈ 5 nM monomer
 OPG_DIMER_DA = 110_000.0  # dimeric glycosylated OPG: 100 ng/mL ≈ 0.9 nM
+TGFB1_DIMER_DA = 25_000.0  # mature TGF-β1, a disulfide-linked dimer of two 12.5 kDa chains
+IGF1_DA = 7_650.0  # IGF-1, 70 amino acids
 
 
 def ng_ml_to_nM(concentration_ng_ml: float, molecular_weight_da: float) -> float:

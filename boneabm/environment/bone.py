@@ -22,6 +22,7 @@ from scipy import ndimage, sparse
 from scipy.sparse import csgraph
 
 from boneabm.config import BoneConfig, DomainConfig
+from boneabm.environment.matrix import active_molecules_per_um3
 
 RESORBED_DEPTH_UM = 0.05  # a pixel counts as resorbed once this much mineral is gone: below, noise of the scan
 PIT, TRENCH = 1, 2  # the kinds of resorption event in ``Bone.event_map`` (0: not resorbed)
@@ -40,6 +41,8 @@ class Bone:
         self.mineral_depth_um = np.zeros(self.shape)
         self.collagen_depth_um = np.zeros(self.shape)
         self.removed_by = defaultdict(_nothing_removed)  # osteoclast id -> (mineral, collagen) µm³
+        self.factors_per_um3 = active_molecules_per_um3(config.matrix)
+        self._freed: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # this tick's (site x, site y, collagen µm³)
 
     def state(self) -> tuple[dict[str, np.ndarray], dict]:
         ids = np.array(sorted(self.removed_by), dtype=np.int64)
@@ -83,7 +86,21 @@ class Bone:
                                 self.config.thickness_um, self.pixel_area_um2, self.periodic)
         for osteoclast_id, amounts in zip(np.asarray(osteoclast_ids).tolist(), removed):
             self.removed_by[osteoclast_id] += amounts
+        site_um = self.pixel_um * self.config.pixels_per_site
+        self._freed.append((np.asarray(x_um, np.float64) // site_um, np.asarray(y_um, np.float64) // site_um,
+                            removed[:, 1]))
         return removed
+
+    def take_freed_factors(self) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """The growth factors the matrix degraded since the last call freed, active, by field, and the sites
+        (x, y) of the osteoclasts that freed them: collagen removed × the matrix's content (``matrix.py``)."""
+        if not self._freed:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, {name: np.zeros(0) for name in self.factors_per_um3}
+        x, y, collagen_um3 = (np.concatenate(parts) for parts in zip(*self._freed))
+        self._freed = []
+        return (x.astype(np.int64), y.astype(np.int64),
+                {name: collagen_um3 * per_um3 for name, per_um3 in self.factors_per_um3.items()})
 
     def metrics(self) -> dict[str, float]:
         """Resorbed volume and area, pits and trenches, depths."""

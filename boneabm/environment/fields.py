@@ -1,4 +1,5 @@
-"""M-CSF, RANKL and OPG (and a dosed anti-RANKL antibody) as concentration fields on the grid.
+"""M-CSF, RANKL and OPG (and a dosed anti-RANKL antibody), and the TGF-β1 and IGF-1 that resorption frees from
+the matrix, as concentration fields on the grid.
 
 Each site holds the concentration, in nM, of the fluid layer around its cells (height ``layer_height_um``, so a
 site's volume is spacing² × height). In culture mode a well-mixed medium above every site (``volume_ul_per_cm2``)
@@ -42,7 +43,7 @@ from boneabm.units import (
     ng_ml_to_nM,
 )
 
-SPECIES = ("mcsf", "rankl", "opg", "rankl_opg", "antibody", "rankl_antibody")
+SPECIES = ("mcsf", "rankl", "opg", "rankl_opg", "antibody", "rankl_antibody", "tgfb", "igf1")
 ANTIBODY_DA = 147_000.0  # IgG2 (denosumab)
 UM3_TO_L = 1e-15
 UL_PER_CM2_TO_UM = 10.0  # 1 µL spread over 1 cm² stands 10 µm high
@@ -117,7 +118,7 @@ class Fields:
         self.fresh = {"mcsf": ng_ml_to_nM(medium.mcsf_ng_ml, MCSF_HOMODIMER_DA),
                       "rankl": ng_ml_to_nM(medium.rankl_ng_ml, RANKL_MONOMER_DA),
                       "opg": ng_ml_to_nM(medium.opg_ng_ml, OPG_DIMER_DA) * self.binding_sites["opg"],
-                      "rankl_opg": 0.0, "antibody": 0.0, "rankl_antibody": 0.0}
+                      "rankl_opg": 0.0, "antibody": 0.0, "rankl_antibody": 0.0, "tgfb": 0.0, "igf1": 0.0}
         self.sites = {name: np.full(self.shape, value) for name, value in self.fresh.items()}
         self.medium = dict(self.fresh) if self.culture else None
         # medium volume per site volume: what one nM in the medium is worth in site-layers
@@ -125,7 +126,8 @@ class Fields:
         site_exchange = config.medium_exchange_um_per_h / config.layer_height_um if self.culture else 0.0
         medium_exchange = config.medium_exchange_um_per_h / self.medium_height_um if self.culture else 0.0
         factor_of = {"mcsf": config.mcsf, "rankl": config.rankl, "opg": config.opg, "rankl_opg": config.opg,
-                     "antibody": config.antibody, "rankl_antibody": config.antibody}
+                     "antibody": config.antibody, "rankl_antibody": config.antibody, "tgfb": config.tgfb,
+                     "igf1": config.igf1}
         periodic = config.boundary == "periodic"
         self.decay_per_h = {name: f.decay_per_h for name, f in factor_of.items()}
         self.transport = {
@@ -135,23 +137,30 @@ class Fields:
         self.n_changes = 0
         self.uptake_shortfall_molecules = {name: 0.0 for name in SPECIES}  # asked for, held by no one
         self.net_uptake_molecules = {name: 0.0 for name in SPECIES}  # what the cells' networks took, net
+        self.released_from_matrix_molecules = {name: 0.0 for name in SPECIES}
 
     # ----------------------------------------------------------------------------------------------- state
     def state(self) -> tuple[dict[str, np.ndarray], dict]:
         return ({name: values.copy() for name, values in self.sites.items()},
                 {"medium": self.medium, "n_changes": self.n_changes,
                  "uptake_shortfall_molecules": self.uptake_shortfall_molecules,
-                 "net_uptake_molecules": self.net_uptake_molecules})
+                 "net_uptake_molecules": self.net_uptake_molecules,
+                 "released_from_matrix_molecules": self.released_from_matrix_molecules})
 
     def restore(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
+        """Take a ``state``. A state saved before the matrix factors were fields has none of them: nothing had
+        released any, so they start empty."""
+        arrays = {**{name: np.zeros(self.shape) for name in SPECIES}, **arrays}
         for name in self.sites:
             if arrays[name].shape != self.shape:
                 raise ValueError(f"fields.{name}: shape {arrays[name].shape}, the domain is {self.shape}")
             self.sites[name] = arrays[name].astype(np.float64, copy=False)  # state() copied already
-        self.medium = None if meta["medium"] is None else {k: float(v) for k, v in meta["medium"].items()}
+        self.medium = None if meta["medium"] is None else {
+            **{name: 0.0 for name in SPECIES}, **{k: float(v) for k, v in meta["medium"].items()}}
         self.n_changes = int(meta["n_changes"])
-        self.uptake_shortfall_molecules = {k: float(v) for k, v in meta["uptake_shortfall_molecules"].items()}
-        self.net_uptake_molecules = {k: float(v) for k, v in meta["net_uptake_molecules"].items()}
+        for tally in ("uptake_shortfall_molecules", "net_uptake_molecules", "released_from_matrix_molecules"):
+            setattr(self, tally, {**{name: 0.0 for name in SPECIES},
+                                  **{k: float(v) for k, v in meta.get(tally, {}).items()}})
 
     # ----------------------------------------------------------------------------------------------- amounts
     @property
@@ -195,6 +204,12 @@ class Fields:
         self.net_uptake_molecules[name] += float(molecules.sum())
         lacking_nM_site = _take_up(self.sites[name], x, y, molecules / self.molecules_per_nM_site)
         self.uptake_shortfall_molecules[name] += lacking_nM_site * self.molecules_per_nM_site
+
+    def release_from_matrix(self, x: np.ndarray, y: np.ndarray, molecules: dict[str, np.ndarray]) -> None:
+        """Resorption at sites (x, y) freed ``molecules`` of each named factor from the matrix into the fluid."""
+        for name, amounts in molecules.items():
+            np.add.at(self.sites[name], (x, y), amounts / self.molecules_per_nM_site)
+            self.released_from_matrix_molecules[name] += float(amounts.sum())
 
     # ----------------------------------------------------------------------------------------------- the tick
     def step(self) -> None:
