@@ -74,6 +74,12 @@ REGISTRY: list[Column] = [
         ("divisions_total", "int64", "events", "divisions since t = 0 (difference rows for rates)"),
         ("deaths_total", "int64", "events", "deaths since t = 0"),
         ("fusions_total", "int64", "events", "fusions since t = 0"),
+        ("n_osteoprogenitors", "int64", "cells", "uncommitted mesenchymal progenitors of the osteoblast lineage (0 "
+                                                 "unless `osteoblasts.enabled`)"),
+        ("n_osteoblasts", "int64", "cells", "Osterix-committed cells of the osteoblast lineage"),
+        ("osteoblast_divisions_total", "int64", "events", "osteoblast-lineage divisions since t = 0"),
+        ("osteoblast_deaths_total", "int64", "events", "osteoblast-lineage deaths since t = 0"),
+        ("matrix_formed_um3", "float64", "µm³", "matrix the osteoblast lineage laid down since t = 0"),
         _ng_ml("mcsf_ng_ml", "M-CSF at the cells, mean over the sites"),
         _ng_ml("rankl_free_ng_ml", "free soluble RANKL at the cells, mean over the sites"),
         _ng_ml("rankl_total_ng_ml", "RANKL free plus bound to OPG or the antibody, mean over the sites"),

@@ -511,23 +511,13 @@ class PulseConfig(_Window):
         return self
 
 
-class SignalingConfig(_Section):
-    network: str = Field(
-        "rank", description="A built-in network (rank) or a network YAML file, relative to the experiment file.")
-    itam_ligand: float = Field(
-        1.0, ge=0, le=1,
-        description="Availability of ligands for the ITAM-associated receptors TREM-2 and OSCAR, 1 (1 in "
-        "M-CSF + RANKL monoculture on bone or plastic; calibrated).")
+class _NetworkPerturbations(_Section):
+    """A lineage's network and what perturbs it: knockouts, inhibitors, clamps and pulses."""
+
     knockouts: list[KnockoutConfig] = Field(
         [], description="Genes removed (a gene name alone means from t = 0, for good).")
     inhibitors: list[InhibitorConfig] = Field([], description="Drugs or blocks acting on reactions.")
     clamps: list[ClampConfig] = Field([], description="Species held at a fixed count.")
-    observables: dict[str, list[str]] = Field(
-        {}, description="Readouts added to the network's own without copying its file: name -> species summed "
-        "per cell, written to cells.csv and (mean, sd) to timeseries.csv like the network's observables.")
-    counters: dict[str, str] = Field(
-        {}, description="Reactions whose firings are counted per cell, added to the network's counters: name -> "
-        "reaction (cells.csv <name>, timeseries.csv <name>_total).")
     pulses: list[PulseConfig] = Field(
         [], description="Pulse trains: a species held at a count during pulses of duration_min every period_min, "
         "from start_h to stop_h (external Ca²⁺ pulses, as in Tomida et al. 2003).")
@@ -548,6 +538,82 @@ class SignalingConfig(_Section):
         if isinstance(data, dict) and isinstance(data.get("knockouts"), list):
             data = {**data, "knockouts": [{"gene": k} if isinstance(k, str) else k for k in data["knockouts"]]}
         return data
+
+
+class SignalingConfig(_NetworkPerturbations):
+    network: str = Field(
+        "rank", description="A built-in network (rank) or a network YAML file, relative to the experiment file.")
+    itam_ligand: float = Field(
+        1.0, ge=0, le=1,
+        description="Availability of ligands for the ITAM-associated receptors TREM-2 and OSCAR, 1 (1 in "
+        "M-CSF + RANKL monoculture on bone or plastic; calibrated).")
+    observables: dict[str, list[str]] = Field(
+        {}, description="Readouts added to the network's own without copying its file: name -> species summed "
+        "per cell, written to cells.csv and (mean, sd) to timeseries.csv like the network's observables.")
+    counters: dict[str, str] = Field(
+        {}, description="Reactions whose firings are counted per cell, added to the network's counters: name -> "
+        "reaction (cells.csv <name>, timeseries.csv <name>_total).")
+
+
+class OsteoblastSignalingConfig(_NetworkPerturbations):
+    network: str = Field(
+        "osteoblast", description="A built-in network (osteoblast) or a network YAML file, relative to the "
+        "experiment file.")
+    wnt_nM: float = Field(
+        0.5, ge=0, le=1e3,
+        description="Canonical Wnt ligand the cells see, nM (calibrated: half the Wnt-bound co-receptor that "
+        "disables β-catenin destruction).")
+    sclerostin_nM: float = Field(
+        0.2, ge=0, le=1e3, description="Sclerostin the cells see, nM (calibrated; anti-sclerostin antibodies are "
+        "the inhibitor anti_sclerostin).")
+    pth_nM: float = Field(
+        0.003, ge=0, le=1e3,
+        description="PTH the cells see, nM: serum PTH(1-84) is 10-65 pg/mL, 1-7 pM (9.4 kDa).")
+
+
+class OsteoblastConfig(_Section):
+    enabled: bool = Field(
+        False, description="Whether the experiment has an osteoblast lineage: mesenchymal progenitors that TGF-β "
+        "keeps dividing, commit by Osterix and lay down matrix by their collagen secretion.")
+    initial_progenitors_per_mm2: float = Field(
+        0.0, ge=0, le=1e5,
+        description="Mesenchymal progenitors placed at random free sites at t = 0, per mm² of surface.")
+    division_rate_max_per_h: float = Field(
+        0.03, ge=0, le=1,
+        description="Division of an uncommitted progenitor at saturating SMAD2/3 signal, 1/h (a doubling in about "
+        "a day while TGF-β lasts; calibrated).")
+    division_smad_half_molecules: float = Field(
+        2.0, gt=0,
+        description="Nuclear phospho-SMAD2/3 per nucleus (role proliferation_signal) for half the maximal "
+        "division rate: TGF-β1 released in resorption recruits progenitors and keeps them proliferating (Tang et "
+        "al. 2009 Nat Med 15:757). Calibrated: 0.2 nM active TGF-β holds ≈ 4.")
+    commitment_osterix_molecules: float = Field(
+        10.0, gt=0,
+        description="Osterix per nucleus (role commitment_marker) at which a progenitor commits to the osteoblast "
+        "and stops dividing, for good (Osterix acts downstream of Runx2 and is required for osteoblasts, "
+        "Nakashima et al. 2002 Cell 108:17). Calibrated: without TGF-β a progenitor reaches ≈ 13 within a day; "
+        "0.2 nM TGF-β holds it near 8, where commitment is a rare fluctuation.")
+    death_rate_max_per_h: float = Field(
+        0.01, ge=0, le=1,
+        description="Apoptosis without survival proteins, 1/h; it falls with the cell's Bcl-2 family proteins "
+        "(role survival_signal) as K²/(K² + Bcl2²). Calibrated so that a mature osteoblast (≈ 45 per nucleus) "
+        "lives about 3 months (Manolagas 2000 Endocr Rev 21:115).")
+    death_bcl2_half_molecules: float = Field(
+        10.0, gt=0,
+        description="Bcl-2 family proteins per nucleus that halve the apoptosis rate (Hill 2; PTH and Wnt raise "
+        "them, Jilka et al. 1999 J Clin Invest 104:439; Almeida et al. 2005 JBC 280:41342). Calibrated.")
+    motility_um2_per_h: float = Field(
+        100.0, ge=0, le=1e5,
+        description="Random motility of uncommitted progenitors, µm²/h (calibrated); committed cells stay put.")
+    osteoid_um3_per_collagen_secretion: float = Field(
+        0.36, ge=0, le=1e3,
+        description="Matrix laid down per procollagen secretion firing (role collagen_secretion), µm³. "
+        "Calibrated: a mature osteoblast fires ≈ 12.5 per hour, so one osteoblast per 12.5 µm site lays "
+        "down 0.7 µm of matrix a day, the cancellous mineral apposition rate (0.72 µm/d, Lips et al. 1978 "
+        "Calcif Tissue Res 26:13).")
+    signaling: OsteoblastSignalingConfig = Field(
+        OsteoblastSignalingConfig(), description="The osteoblast lineage's network, its inputs from outside the "
+        "fields and its perturbations.")
 
 
 class OutputConfig(_Section):
@@ -575,6 +641,8 @@ class Experiment(_Section):
         OsteoclastConfig(), description="Commitment, fusion, resorption and death of the osteoclast lineage.")
     signaling: SignalingConfig = Field(
         SignalingConfig(), description="The intracellular network every cell runs and its perturbations.")
+    osteoblasts: OsteoblastConfig = Field(
+        OsteoblastConfig(), description="The osteoblast lineage: progenitors, commitment, matrix and survival.")
     fields: FieldsConfig = Field(FieldsConfig(), description="M-CSF, RANKL and OPG as fields on the grid.")
     doses: list[DoseConfig] = Field([], description="Drugs added on a schedule.")
     bone: BoneConfig = Field(BoneConfig(), description="The resorbable bone slice under the cells.")
@@ -598,10 +666,11 @@ class Experiment(_Section):
         for i, dose in enumerate(self.doses):
             times += [(f"doses[{i}].at_h", dose.at_h, 0), (f"doses[{i}].every_h", dose.every_h, 1),
                       (f"doses[{i}].stop_h", dose.stop_h, 1)]
-        for family in ("knockouts", "inhibitors", "clamps", "pulses"):
-            for i, window in enumerate(getattr(self.signaling, family)):
-                times += [(f"signaling.{family}[{i}].start_h", window.start_h, 0),
-                          (f"signaling.{family}[{i}].stop_h", window.stop_h, 1)]
+        for section, signaling in self.perturbed_networks():
+            for family in ("knockouts", "inhibitors", "clamps", "pulses"):
+                for i, window in enumerate(getattr(signaling, family)):
+                    times += [(f"{section}.{family}[{i}].start_h", window.start_h, 0),
+                              (f"{section}.{family}[{i}].stop_h", window.stop_h, 1)]
         problems = [_tick_problem(key, value, dt_h, least) for key, value, least in times]
         if any(problems):
             raise ValueError("\n  ".join(p for p in problems if p))
@@ -613,9 +682,10 @@ class Experiment(_Section):
         times or units, refused rather than silently ignored."""
         end_h = self.time.duration_h
         starts = [(f"doses[{i}].at_h", dose.at_h) for i, dose in enumerate(self.doses)]
-        for family in ("knockouts", "inhibitors", "clamps", "pulses"):
-            starts += [(f"signaling.{family}[{i}].start_h", window.start_h)
-                       for i, window in enumerate(getattr(self.signaling, family))]
+        for section, signaling in self.perturbed_networks():
+            for family in ("knockouts", "inhibitors", "clamps", "pulses"):
+                starts += [(f"{section}.{family}[{i}].start_h", window.start_h)
+                           for i, window in enumerate(getattr(signaling, family))]
         late = [f"{key} = {value!r}: at or after the run's end (time.duration_h = {end_h!r}), so it would never "
                 f"act; start it before {end_h!r} h or lengthen the run" for key, value in starts if value >= end_h]
         if late:
@@ -638,6 +708,14 @@ class Experiment(_Section):
                              f"to change; got {self.medium.change_every_h!r}); the medium's concentrations are "
                              "the tissue's initial ones")
         return self
+
+    def perturbed_networks(self) -> list[tuple[str, _NetworkPerturbations]]:
+        """Each lineage's signaling section, by its key: the osteoclast lineage's, and the osteoblast lineage's if
+        the experiment has one."""
+        sections = [("signaling", self.signaling)]
+        if self.osteoblasts.enabled:
+            sections.append(("osteoblasts.signaling", self.osteoblasts.signaling))
+        return sections
 
     @property
     def n_plated(self) -> int:
@@ -662,19 +740,15 @@ def validate(data: dict[str, Any], source: str = "config") -> Experiment:
         lines = validation_lines(exc.errors(include_url=False), Experiment)
         raise UserError(f"{source}: invalid experiment:\n  " + "\n  ".join(lines)) from None
     lines = _check_signaling(experiment.signaling)
+    if experiment.osteoblasts.enabled:
+        lines += _check_network_section(experiment.osteoblasts.signaling, "osteoblasts.signaling", "osteoblast")
     if lines:
         raise UserError(f"{source}: invalid experiment:\n  " + "\n  ".join(lines))
     return experiment
 
 
-def _check_signaling(signaling: SignalingConfig) -> list[str]:
-    """Names in the signaling section must exist in its network: checked before any work starts."""
-    from boneabm.signaling.network import load_network
-
-    try:
-        network = load_network(signaling.network)
-    except UserError as exc:
-        return [f"signaling.network = {signaling.network!r}: {exc}"]
+def _perturbation_problems(network, signaling: _NetworkPerturbations, section: str) -> list[str]:
+    """The names a signaling section's perturbations give that its network does not have."""
     lines = []
     checks = [(f"knockouts[{i}].gene", k.gene, network.resolve_gene) for i, k in enumerate(signaling.knockouts)]
     checks += [(f"inhibitors[{i}].target", x.target, network.resolve_inhibitor)
@@ -685,7 +759,38 @@ def _check_signaling(signaling: SignalingConfig) -> list[str]:
         try:
             resolve(value)
         except UserError as exc:
-            lines.append(f"signaling.{key} = {value!r}: {str(exc).split(': ', 1)[1]}")
+            lines.append(f"{section}.{key} = {value!r}: {str(exc).split(': ', 1)[1]}")
+    return lines
+
+
+def _check_network_section(signaling: _NetworkPerturbations, section: str, lineage: str) -> list[str]:
+    """A lineage's signaling section: its network loads, names what it perturbs, and gives the lineage's
+    contract what it reads."""
+    from boneabm.cells.contract import ContractError, bind
+    from boneabm.cells.contracts import CONTRACTS
+    from boneabm.signaling.network import load_network
+
+    try:
+        network = load_network(signaling.network)
+    except UserError as exc:
+        return [f"{section}.network = {signaling.network!r}: {exc}"]
+    lines = _perturbation_problems(network, signaling, section)
+    try:
+        bind(network, CONTRACTS[lineage])
+    except ContractError as exc:
+        lines.append(f"{section}.network = {signaling.network!r}: {exc}")
+    return lines
+
+
+def _check_signaling(signaling: SignalingConfig) -> list[str]:
+    """Names in the signaling section must exist in its network: checked before any work starts."""
+    from boneabm.signaling.network import load_network
+
+    try:
+        network = load_network(signaling.network)
+    except UserError as exc:
+        return [f"signaling.network = {signaling.network!r}: {exc}"]
+    lines = _perturbation_problems(network, signaling, "signaling")
     from boneabm.columns import expand
     from boneabm.signaling.network import with_outputs
 

@@ -22,6 +22,7 @@ from matplotlib.colors import Normalize  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from scipy import ndimage  # noqa: E402
 
+from boneabm.cells.osteoblast import drawing as osteoblast_drawing  # noqa: E402
 from boneabm.cells.osteoclast import drawing as osteoclast_drawing  # noqa: E402
 from boneabm.draw_style import LineageStyle  # noqa: E402
 from boneabm.environment.bone import RESORBED_DEPTH_UM, TRENCH  # noqa: E402 - outlined as the metrics count
@@ -31,7 +32,8 @@ OUTLINE_RGBA = (0, 230, 255, 255)  # cyan: apart from every colour map used
 TRENCH_OUTLINE_RGBA = (255, 40, 200, 255)  # magenta: a trench's edge, apart from a pit's and every colour map
 
 # every lineage's drawing, by the name its cells carry in a snapshot's ``lineage`` column
-LINEAGE_STYLES: dict[str, LineageStyle] = {"osteoclast": osteoclast_drawing.STYLE}
+LINEAGE_STYLES: dict[str, LineageStyle] = {"osteoblast": osteoblast_drawing.STYLE,
+                                           "osteoclast": osteoclast_drawing.STYLE}
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import numpy as np
 from mesa.discrete_space import OrthogonalMooreGrid
 
 from boneabm.version import __version__
+from boneabm.cells.osteoblast.lineage import OsteoblastLineage
 from boneabm.cells.osteoclast.lineage import OsteoclastLineage
 from boneabm.config import Experiment
 from boneabm.environment.bone import Bone
@@ -26,7 +27,9 @@ from boneabm.state import CheckpointError, ModelState, spec_digest
 
 
 class BoneModel(mesa.Model):
-    LINEAGES = (OsteoclastLineage,)  # the lineages on the surface, in the order each tick step runs them
+    # the lineages that may be on the surface, in the order each tick step runs them; an experiment has those
+    # whose ``present`` says so
+    LINEAGES = (OsteoclastLineage, OsteoblastLineage)
 
     def __init__(self, experiment: Experiment, networks: dict[str, Network] | None = None, plate: bool = True):
         """``networks``: a lineage's network by lineage name, instead of the one its config names;
@@ -47,7 +50,7 @@ class BoneModel(mesa.Model):
         self.bone = Bone(experiment.bone, experiment.domain)
         networks = networks or {}
         self.lineages = {kind.name: kind(self, networks.get(kind.name) or kind.network_for(experiment))
-                         for kind in self.LINEAGES}
+                         for kind in self.lineage_kinds(experiment)}
         self.osteoclasts = self.lineages["osteoclast"]
         # (time_h, event, cell_id, partner_id or None, nuclei, generation, age_h or NaN): the columns of
         # events.csv (boneabm/columns.py); the recorder takes them after each tick
@@ -55,6 +58,10 @@ class BoneModel(mesa.Model):
         if plate:
             for lineage in self.lineages.values():
                 lineage.plate_initial()
+
+    @classmethod
+    def lineage_kinds(cls, experiment: Experiment) -> list:
+        return [kind for kind in cls.LINEAGES if kind.present(experiment)]
 
     def step(self) -> None:
         start_h = (self.steps - 1) * self.dt_h  # Mesa counts this tick already
@@ -114,7 +121,8 @@ class BoneModel(mesa.Model):
         from boneabm.config import validate
 
         experiment = experiment or validate(state.meta["experiment"], "checkpoint")
-        saved_lineages, lineages = list(state.meta["networks"]), [kind.name for kind in cls.LINEAGES]
+        saved_lineages = list(state.meta["networks"])
+        lineages = [kind.name for kind in cls.lineage_kinds(experiment)]
         if saved_lineages != lineages:
             raise CheckpointError(f"checkpoint of a model with lineages {saved_lineages}; {cls.__name__} has "
                                   f"{lineages}")

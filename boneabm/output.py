@@ -367,6 +367,16 @@ def observables(model, rows: np.ndarray) -> dict[str, np.ndarray]:
     return {name: molecules[rows][:, species].sum(axis=1) for name, species in model.network.observables.items()}
 
 
+NO_OSTEOBLASTS = {"n_osteoprogenitors": 0, "n_osteoblasts": 0, "osteoblast_divisions_total": 0,
+                  "osteoblast_deaths_total": 0, "matrix_formed_um3": 0.0}
+
+
+def osteoblast_counts(model) -> dict[str, int | float]:
+    """The osteoblast lineage's part of a timeseries row: zeros for an experiment without one."""
+    lineage = model.lineages.get("osteoblast")
+    return lineage.counts() if lineage is not None else dict(NO_OSTEOBLASTS)
+
+
 class Recorder:
     """Copies the model's arrays into the run's tables (``fmt``: ``csv`` or ``parquet``)."""
 
@@ -387,6 +397,7 @@ class Recorder:
         row = {
             "time_h": model.time_h,
             **model.osteoclasts.counts(),
+            **osteoblast_counts(model),
             **{column: nM_to_ng_ml(sum(fields.sites[name].mean() / fields.binding_sites.get(name, 1)
                                        for name in species), weight)
                for column, (species, weight) in FIELD_COLUMNS.items()},

@@ -93,7 +93,7 @@ def test_an_input_bound_by_role_under_another_name():
 def test_a_role_bound_to_nothing_in_the_network_is_a_network_error():
     network = copy.deepcopy(RANK)
     network["roles"]["collagenase"] = "CathepsinK"
-    with pytest.raises(NetworkError, match="role collagenase: 'CathepsinK' is neither a species nor an input"):
+    with pytest.raises(NetworkError, match="role collagenase: 'CathepsinK' is neither a species, an input nor a counter"):
         network_from_dict(network, "bad")
 
 

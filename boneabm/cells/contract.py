@@ -8,7 +8,7 @@ to the network input of the same name unless ``roles:`` names another. Checked b
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
@@ -28,14 +28,16 @@ class Contract:
     lineage: str
     roles: dict[str, str]  # role -> what the lineage reads it for
     inputs: dict[str, SuppliedInput]  # input role -> where the value comes from
+    counters: dict[str, str] = field(default_factory=dict)  # counter role -> what the lineage reads its firings for
 
 
 class Binding(NamedTuple):
-    """A network bound to a lineage: the species column of each role, and for each network input (in the
-    network's order) the input role that supplies it."""
+    """A network bound to a lineage: the species column of each role, for each network input (in the network's
+    order) the input role that supplies it, and the column of each counter role among the network's counters."""
 
     species: dict[str, int]
     inputs: list[str]
+    counters: dict[str, int] = {}
 
     def columns(self, *roles: str) -> np.ndarray:
         return np.array([self.species[role] for role in roles], dtype=np.int64)
@@ -59,6 +61,15 @@ def bind(network, contract: Contract) -> Binding:
             problems.append(f"role {role!r} is bound to {name!r}, which is not a species of the network")
         else:
             species[role] = network.species.index(name)
+    counters = {}
+    for role, meaning in contract.counters.items():
+        name = roles.get(role)
+        if name is None:
+            problems.append(f"counter role {role!r} ({meaning}) is not bound; add `roles: {{{role}: <counter>}}`")
+        elif name not in network.counters:
+            problems.append(f"counter role {role!r} is bound to {name!r}, which is not a counter of the network")
+        else:
+            counters[role] = list(network.counters).index(name)
     input_role = {roles.get(role, role): role for role in contract.inputs}
     inputs = []
     for name in network.inputs:
@@ -75,4 +86,4 @@ def bind(network, contract: Contract) -> Binding:
         inputs.append(role)
     if problems:
         raise ContractError(f"{where}:\n  " + "\n  ".join(problems))
-    return Binding(species, inputs)
+    return Binding(species, inputs, counters)

@@ -42,6 +42,12 @@ class Lineage:
         self.cell_hours = 0.0
         self.ssa_events_by_reaction = np.zeros(network.n_reactions, dtype=np.int64)
         self.counter_totals = np.zeros(len(network.counters), dtype=np.int64)
+        self.tick = None  # (rows, cell ids, x, y, counted firings) of the last signaling step
+
+    @classmethod
+    def present(cls, experiment) -> bool:
+        """Whether the experiment has this lineage (every lineage, unless it says)."""
+        return True
 
     @classmethod
     def network_file(cls, experiment) -> str:
@@ -79,6 +85,7 @@ class Lineage:
         pop, network = self.population, self.network
         rows = pop.rows
         n = rows.size
+        self.tick = None
         if n == 0:
             return
         fired = np.zeros(network.n_reactions, dtype=np.int64)
@@ -100,6 +107,8 @@ class Lineage:
         self.ssa_events_by_reaction += fired
         pop.counters[rows] += counted
         self.counter_totals += counted.sum(axis=0)
+        # what each cell's counted reactions fired this tick, and where: acts on the bone after the fates
+        self.tick = (rows, pop.cell_id[rows], x, y, counted)
         for i, role in enumerate(self.binding.inputs):
             field = self.contract.inputs[role].field
             if field is not None:

@@ -22,6 +22,7 @@ from scipy import ndimage, sparse
 from scipy.sparse import csgraph
 
 from boneabm.config import BoneConfig, DomainConfig
+from boneabm.environment.formation import NewBone
 from boneabm.environment.matrix import active_molecules_per_um3
 
 RESORBED_DEPTH_UM = 0.05  # a pixel counts as resorbed once this much mineral is gone: below, noise of the scan
@@ -43,12 +44,17 @@ class Bone:
         self.removed_by = defaultdict(_nothing_removed)  # osteoclast id -> (mineral, collagen) µm³
         self.factors_per_um3 = active_molecules_per_um3(config.matrix)
         self._freed: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # this tick's (site x, site y, collagen µm³)
+        self.new_bone: NewBone | None = None  # the matrix osteoblasts laid down, from their first secretion on
 
     def state(self) -> tuple[dict[str, np.ndarray], dict]:
         ids = np.array(sorted(self.removed_by), dtype=np.int64)
         removed = np.array([self.removed_by[i] for i in ids.tolist()], dtype=np.float64).reshape(-1, 2)
-        return {"mineral_depth_um": self.mineral_depth_um.copy(), "collagen_depth_um": self.collagen_depth_um.copy(),
-                "removed_by_id": ids, "removed_um3": removed}, {}
+        arrays = {"mineral_depth_um": self.mineral_depth_um.copy(), "collagen_depth_um": self.collagen_depth_um.copy(),
+                  "removed_by_id": ids, "removed_um3": removed}
+        if self.new_bone is None:
+            return arrays, {}
+        new_arrays, new_meta = self.new_bone.state()
+        return {**arrays, **{f"new_bone/{name}": values for name, values in new_arrays.items()}}, {"new_bone": new_meta}
 
     def restore(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
         for name in ("mineral_depth_um", "collagen_depth_um"):
@@ -57,6 +63,9 @@ class Bone:
             setattr(self, name, arrays[name].astype(np.float64, copy=False))  # state() copied already
         self.removed_by = defaultdict(_nothing_removed, {
             int(i): amounts.copy() for i, amounts in zip(arrays["removed_by_id"], arrays["removed_um3"])})
+        self.new_bone = None if "new_bone" not in meta else NewBone.from_state(
+            {name.removeprefix("new_bone/"): values for name, values in arrays.items() if name.startswith("new_bone/")},
+            meta["new_bone"])
 
     @property
     def pixel_area_um2(self) -> float:
@@ -90,6 +99,18 @@ class Bone:
         self._freed.append((np.asarray(x_um, np.float64) // site_um, np.asarray(y_um, np.float64) // site_um,
                             removed[:, 1]))
         return removed
+
+    def form(self, time_h: float, x_site: np.ndarray, y_site: np.ndarray, volume_um3: np.ndarray) -> None:
+        """Matrix laid down at time ``time_h``: each volume spread evenly over the pixels of its grid site."""
+        if self.new_bone is None:
+            self.new_bone = NewBone(self.shape, start_h=time_h)
+        self.new_bone.advance(time_h)
+        p = self.config.pixels_per_site
+        offsets = np.arange(p)
+        ix = (np.asarray(x_site)[:, None, None] * p + offsets[None, :, None]).repeat(p, axis=2)
+        iy = (np.asarray(y_site)[:, None, None] * p + offsets[None, None, :]).repeat(p, axis=1)
+        thickness = np.repeat(np.asarray(volume_um3, np.float64) / (p * p * self.pixel_area_um2), p * p)
+        self.new_bone.deposit(ix.ravel(), iy.ravel(), thickness)
 
     def take_freed_factors(self) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """The growth factors the matrix degraded since the last call freed, active, by field, and the sites

@@ -48,6 +48,22 @@ class NewBone:
         self.formed_h = np.full(shape, np.nan)  # when each pixel's formation began
         self.time_h = start_h
 
+    _ARRAYS = ("ring_um", "ring_day", "pool_um", "pool_fraction", "formed_h")
+
+    def state(self) -> tuple[dict[str, np.ndarray], dict]:
+        return {name: getattr(self, name).copy() for name in self._ARRAYS}, {"time_h": self.time_h}
+
+    @classmethod
+    def from_state(cls, arrays: dict[str, np.ndarray], meta: dict, mineralisation: Mineralisation = Mineralisation()
+                   ) -> "NewBone":
+        new_bone = cls(arrays["pool_um"].shape, mineralisation, start_h=float(meta["time_h"]))
+        if arrays["ring_um"].shape != new_bone.ring_um.shape:
+            raise ValueError(f"new bone: {arrays['ring_um'].shape[0]} daily bins saved, the mineralisation "
+                             f"kinetics need {new_bone.n_bins}")
+        for name in cls._ARRAYS:
+            setattr(new_bone, name, arrays[name])
+        return new_bone
+
     def deposit(self, ix: np.ndarray, iy: np.ndarray, thickness_um: np.ndarray) -> None:
         """Add matrix at pixels (ix, iy) at the current time (repeated pixels add up)."""
         day = int(np.floor(self.time_h / HOURS_PER_DAY))

@@ -134,7 +134,7 @@ class NetworkSpec(_Strict):
     counters: dict[str, str] = {}
     roles: dict[str, str] = Field(
         {}, description="What a lineage reads or supplies, bound to this network's names: role -> species "
-        "(or input). The lineages' contracts list their roles (boneabm network FILE shows them).")
+        "(or input, or counter). The lineages' contracts list their roles (boneabm network FILE shows them).")
     dimer_propensity: Literal["rate_law", "per_pair"] = Field(
         "rate_law", description="How k of a reactant with stoichiometry 2 (2 A -> ...) is read. rate_law: k is the "
         "constant of the rate law k·[A]² (SBML's kinetic law, the ODE's), so the propensity is k·a·(a - 1) in "
@@ -467,8 +467,8 @@ def compile_network(spec: NetworkSpec, source: str = "network", search_order: li
     if spec.reference_inputs and set(spec.reference_inputs) != set(inputs):
         problems.append(f"reference_inputs: give every input ({', '.join(inputs)})")
     for role, name in spec.roles.items():
-        if name not in s_index and name not in i_index:
-            problems.append(f"role {role}: {name!r} is neither a species nor an input of the network")
+        if name not in s_index and name not in i_index and name not in spec.counters:
+            problems.append(f"role {role}: {name!r} is neither a species, an input nor a counter of the network")
     for name, reaction in spec.counters.items():
         if reaction not in names:
             problems.append(f"counter {name}: unknown reaction {reaction!r}")

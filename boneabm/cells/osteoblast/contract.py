@@ -1,0 +1,23 @@
+"""What the osteoblast lineage reads from its network, and supplies to it."""
+
+from boneabm.cells.contract import Contract, SuppliedInput
+
+CONTRACT = Contract(
+    lineage="osteoblast",
+    roles={
+        "proliferation_signal": "count per nucleus of the signal that keeps a progenitor dividing (nuclear "
+                                "phospho-SMAD2/3, from active TGF-β1)",
+        "commitment_marker": "count per nucleus that commits a progenitor to the osteoblast (Osterix)",
+        "survival_signal": "count per nucleus of anti-apoptotic proteins (Bcl-2 family)",
+    },
+    counters={"collagen_secretion": "firings that each secrete a packet of procollagen into the matrix"},
+    inputs={
+        "tgfb_nM": SuppliedInput("nM", "active TGF-β1 at the cell's site", field="tgfb"),
+        "igf1_nM": SuppliedInput("nM", "free IGF-1 at the cell's site", field="igf1"),
+        "wnt_nM": SuppliedInput("nM", "canonical Wnt, osteoblasts.signaling.wnt_nM"),
+        "sclerostin_nM": SuppliedInput("nM", "sclerostin, osteoblasts.signaling.sclerostin_nM"),
+        "pth_nM": SuppliedInput("nM", "PTH, osteoblasts.signaling.pth_nM"),
+        "rankl_nM": SuppliedInput("nM", "soluble RANKL at the cell's site, where what it sheds goes", field="rankl"),
+        "opg_nM": SuppliedInput("nM", "OPG at the cell's site, where what it secretes goes", field="opg"),
+    },
+)

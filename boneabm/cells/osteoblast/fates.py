@@ -1,0 +1,74 @@
+"""What each osteoblast-lineage cell does in one tick — die, divide, hop, commit — from its molecule counts per
+nucleus: the rates as small functions of one cell, and the kernel that applies them to every living cell.
+
+Progenitors divide while their nuclear phospho-SMAD2/3 (active TGF-β1) lasts and wander by a random walk; a
+progenitor whose Osterix reaches ``commitment_osterix_molecules`` commits for good, stops dividing and stays put.
+Every cell's apoptosis falls with its Bcl-2 family proteins, which PTH (PKA) and Wnt (β-catenin) raise.
+
+Kept in one module with the kernel that calls its helpers, as the osteoclast lineage's fates are: numba's
+cache does not notice an edit to a compiled helper in another module.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numba as nb
+import numpy as np
+
+from boneabm.config import OsteoblastConfig
+
+BCL2_HILL = 2.0  # calibrated: survival proteins hold apoptosis off cooperatively (they sequester BH3 proteins)
+# Uniforms each living cell draws from its own stream per tick, by column.
+U_DEATH, U_DIVIDE, U_HOP, U_SITE, U_ORDER = range(5)
+N_UNIFORMS = 5
+
+
+class OsteoblastParameters(NamedTuple):
+    division_rate_max_per_h: float
+    division_smad_half_molecules: float
+    commitment_osterix_molecules: float
+    death_rate_max_per_h: float
+    death_bcl2_half_molecules: float
+
+
+def osteoblast_parameters(config: OsteoblastConfig) -> OsteoblastParameters:
+    return OsteoblastParameters(*(float(getattr(config, name)) for name in OsteoblastParameters._fields))
+
+
+@nb.njit(cache=True)
+def division_rate_per_h(smad_per_nucleus, q):
+    """A progenitor divides in proportion to the saturable SMAD2/3 signal TGF-β1 keeps up (Tang 2009)."""
+    s = max(smad_per_nucleus, 0.0)
+    return q.division_rate_max_per_h * s / (q.division_smad_half_molecules + s)
+
+
+@nb.njit(cache=True)
+def death_rate_per_h(bcl2_per_nucleus, q):
+    """Apoptosis held off by the Bcl-2 family: max·K²/(K² + Bcl2²)."""
+    k2 = q.death_bcl2_half_molecules ** BCL2_HILL
+    return q.death_rate_max_per_h * k2 / (k2 + max(bcl2_per_nucleus, 0.0) ** BCL2_HILL)
+
+
+@nb.njit(cache=True)
+def decide(u, rows, nuclei, molecules, columns, committed, dt_h, hop_rate_per_h, q):
+    """Who dies, divides, hops and commits this tick. ``columns``: the species columns of proliferation_signal,
+    commitment_marker and survival_signal; ``committed`` is updated in place (commitment is for good)."""
+    n = rows.size
+    dies = np.zeros(n, dtype=np.bool_)
+    divides = np.zeros(n, dtype=np.bool_)
+    hops = np.zeros(n, dtype=np.bool_)
+    smad, osterix, bcl2 = columns[0], columns[1], columns[2]
+    for i in range(n):
+        row = rows[i]
+        per_nucleus = 1.0 / nuclei[row]
+        if not committed[row] and molecules[row, osterix] * per_nucleus >= q.commitment_osterix_molecules:
+            committed[row] = True
+        if u[i, U_DEATH] < -np.expm1(-death_rate_per_h(molecules[row, bcl2] * per_nucleus, q) * dt_h):
+            dies[i] = True
+            continue
+        if committed[row]:
+            continue
+        divides[i] = u[i, U_DIVIDE] < -np.expm1(-division_rate_per_h(molecules[row, smad] * per_nucleus, q) * dt_h)
+        hops[i] = not divides[i] and u[i, U_HOP] < -np.expm1(-hop_rate_per_h * dt_h)
+    return dies, divides, hops

@@ -1,0 +1,136 @@
+"""The osteoblast lineage in the model: plating, one tick of fates (death, division, hops, commitment) and of
+matrix laid down, and what the lineage reports."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from boneabm.cells.lineage import Lineage
+from boneabm.cells.motility import hop_rate_per_h, move
+from boneabm.cells.osteoblast import fates
+from boneabm.cells.osteoblast.contract import CONTRACT
+from boneabm.cells.osteoblast.stages import stages
+from boneabm.cells.placement import claim_free_neighbours
+from boneabm.rng import draw_uniforms
+from boneabm.signaling.ssa import split_molecules
+
+
+class OsteoblastLineage(Lineage):
+    name = "osteoblast"
+    contract = CONTRACT
+    columns = {
+        "committed": (np.bool_, (), False),  # Osterix-committed for good: no longer divides or wanders
+        "matrix_um3": (np.float64, (), 0.0),  # matrix the cell has laid down
+    }
+
+    def __init__(self, model, network):
+        experiment = model.experiment
+        config = experiment.osteoblasts
+        inputs = {role: getattr(config.signaling, role) for role in ("wnt_nM", "sclerostin_nM", "pth_nM")}
+        super().__init__(model, network, config.signaling.perturbations(), inputs,
+                         capacity=max(16, 2 * self.n_initial(experiment)))
+        self.hop_rate_per_h = hop_rate_per_h(config.motility_um2_per_h, experiment.domain.grid_spacing_um)
+        self.parameters = fates.osteoblast_parameters(config)
+        self.stage_columns = self.binding.columns("proliferation_signal", "commitment_marker", "survival_signal")
+        self.collagen_counter = self.binding.counters["collagen_secretion"]
+        self.osteoid_um3_per_secretion = config.osteoid_um3_per_collagen_secretion
+        self.matrix_um3_total = 0.0
+
+    @classmethod
+    def present(cls, experiment) -> bool:
+        return experiment.osteoblasts.enabled
+
+    @classmethod
+    def network_file(cls, experiment) -> str:
+        return experiment.osteoblasts.signaling.network
+
+    @staticmethod
+    def n_initial(experiment) -> int:
+        return round(experiment.osteoblasts.initial_progenitors_per_mm2 * experiment.domain.area_cm2 * 100)
+
+    def plate_initial(self) -> None:
+        """Mesenchymal progenitors at the initial density, uniformly at random on free sites."""
+        self.plate(self.free_sites(self.n_initial(self.model.experiment)))
+
+    # ----------------------------------------------------------------------------------------------- fates
+    def fates(self, dt_h: float) -> None:
+        model, pop = self.model, self.population
+        rows = pop.rows
+        if rows.size == 0:
+            return
+        u = draw_uniforms(pop.rng_state, rows, fates.N_UNIFORMS)
+        dies, divides, hops = fates.decide(u, rows, pop.nuclei, pop.molecules, self.stage_columns, pop.committed,
+                                           dt_h, self.hop_rate_per_h, self.parameters)
+        for row in rows[dies]:
+            model.events.append((model.time_h, "death", int(pop.cell_id[row]), None, int(pop.nuclei[row]),
+                                 int(pop.generation[row]), model.time_h - float(pop.born_h[row])))
+            pop.agent[row].die()
+        self.deaths_total += int(dies.sum())
+
+        mothers, daughters = [], []
+        dividing, tx, ty = self._claim_sites(rows[divides], u[divides], vacate=False)
+        for row, site in zip(dividing, model.site_cells[tx, ty]):
+            daughter = pop.agent[row].divide(site)
+            mothers.append(row)
+            daughters.append(daughter.row)
+            model.events.append((model.time_h, "division", int(pop.cell_id[row]), daughter.unique_id,
+                                 int(pop.nuclei[row]), int(pop.generation[row]), np.nan))
+        if mothers:
+            split_molecules(pop.molecules, pop.rng_state, np.array(mothers), np.array(daughters),
+                            self.effect.clamped)
+            self.divisions_total += len(mothers)
+
+        moving, mx, my = self._claim_sites(rows[hops], u[hops], vacate=True)
+        move(pop, model, moving, mx, my)
+
+    def _claim_sites(self, rows: np.ndarray, u: np.ndarray, vacate: bool):
+        """Rows of the cells in ``rows`` that find a free neighbouring site, in the order of their per-cell
+        draws, and the sites' x and y."""
+        model = self.model
+        order = np.argsort(u[:, fates.U_ORDER], kind="stable")
+        tx, ty = claim_free_neighbours(
+            model.grid.empty.data.copy(), self.population.x[rows], self.population.y[rows], order,
+            u[:, fates.U_SITE], model.experiment.domain.periodic, vacate)
+        found = tx >= 0
+        return rows[order[found]], tx[found], ty[found]
+
+    # ----------------------------------------------------------------------------------------------- bone
+    def act_on_bone(self, bone, dt_h: float) -> None:
+        """Each procollagen secretion of the tick lays a packet of matrix on the bone at the site where the cell
+        was when it secreted (cells that died since still laid theirs down)."""
+        if self.tick is None:
+            return
+        rows, ids, x, y, counted = self.tick
+        secretions = counted[:, self.collagen_counter]
+        making = secretions > 0
+        if not making.any():
+            return
+        volume_um3 = secretions[making] * self.osteoid_um3_per_secretion
+        bone.form(self.model.time_h, x[making], y[making], volume_um3)
+        self.matrix_um3_total += float(volume_um3.sum())
+        pop, rows, ids = self.population, rows[making], ids[making]
+        same = pop.alive[rows] & (pop.cell_id[rows] == ids)  # a dead cell's row may hold a daughter by now
+        pop.matrix_um3[rows[same]] += volume_um3[same]
+
+    # ----------------------------------------------------------------------------------------------- reports
+    def counts(self) -> dict[str, int | float]:
+        pop = self.population
+        committed = pop.committed[pop.rows]
+        return {"n_osteoprogenitors": int(np.count_nonzero(~committed)),
+                "n_osteoblasts": int(np.count_nonzero(committed)),
+                "osteoblast_divisions_total": self.divisions_total,
+                "osteoblast_deaths_total": self.deaths_total,
+                "matrix_formed_um3": self.matrix_um3_total}
+
+    def cell_states(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        pop = self.population
+        return {"state": stages(pop.committed[rows]), "nuclei": pop.nuclei[rows]}
+
+    # ----------------------------------------------------------------------------------------------- state
+    def state(self) -> tuple[dict[str, np.ndarray], dict]:
+        arrays, meta = super().state()
+        return arrays, {**meta, "matrix_um3_total": self.matrix_um3_total}
+
+    def restore(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
+        super().restore(arrays, meta)
+        self.matrix_um3_total = float(meta["matrix_um3_total"])

@@ -1,0 +1,130 @@
+"""The osteoblast lineage as Mesa agents running boneabm/signaling/networks/osteoblast.yaml in the model.
+
+Phenotypes checked (docs/references.md#osteoblast-lineage, #coupling):
+- without TGF-β, progenitors commit by Osterix within days and lay down matrix, every packet accounted for on the
+  bone (Nakashima et al. 2002 Cell 108:17: Osterix marks the committed osteoblast);
+- Runx2⁻/⁻ progenitors never commit and make no matrix (Komori et al. 1997 Cell 89:755);
+- active TGF-β1 keeps progenitors dividing and holds them back from committing, and a TβRI kinase inhibitor
+  abolishes both (Tang et al. 2009 Nat Med 15:757; Alliston et al. 2001 EMBO J 20:2254);
+- a checkpoint of a model with osteoblasts and new bone continues exactly.
+Counts are of 100 founding progenitors; each threshold is several binomial or Poisson sd from its alternative.
+"""
+
+import numpy as np
+import pytest
+
+from boneabm.config import load_experiment
+from boneabm.errors import UserError
+from boneabm.model import BoneModel
+from boneabm.state import load, save
+
+DAYS = 4
+
+
+def experiment(knockouts=(), inhibitors=(), seed=3):
+    return load_experiment(data={
+        "seed": seed, "domain": {"width_um": 500, "height_um": 500, "grid_spacing_um": 12.5},
+        "precursors": {"plating_density_per_cm2": 0},
+        "fields": {"mode": "tissue"}, "medium": {"change_every_h": None},
+        "osteoblasts": {"enabled": True, "initial_progenitors_per_mm2": 400,
+                        "signaling": {"knockouts": list(knockouts), "inhibitors": list(inhibitors)}},
+        "time": {"duration_h": 24 * DAYS}})
+
+
+def run(model, days=DAYS, tgfb_nM=0.0):
+    """Advance ``days``; ``tgfb_nM`` holds active TGF-β1 at every site (as if resorption kept freeing it)."""
+    for _ in range(round(24 * days / model.dt_h)):
+        if tgfb_nM:
+            model.fields.sites["tgfb"][:] = tgfb_nM
+        model.step()
+    return model.lineages["osteoblast"]
+
+
+@pytest.fixture(scope="module")
+def wild_type():
+    return run(BoneModel(experiment()))
+
+
+def test_without_tgfb_progenitors_commit_and_lay_down_matrix_all_of_it_on_the_bone(wild_type):
+    counts = wild_type.counts()
+    assert counts["n_osteoprogenitors"] + counts["n_osteoblasts"] + counts["osteoblast_deaths_total"] == 100
+    assert counts["osteoblast_divisions_total"] == 0  # no SMAD2/3 signal, no division
+    assert counts["n_osteoblasts"] > 80  # committed within a day or two (Osterix ≈ 13 > 10 per nucleus)
+    bone = wild_type.model.bone
+    formed_um3 = bone.new_bone.formed_um.sum() * bone.pixel_area_um2
+    assert counts["matrix_formed_um3"] > 20 * 80  # tens of µm³ per osteoblast a day
+    assert formed_um3 == pytest.approx(counts["matrix_formed_um3"], rel=1e-9)
+    # the matrix lies where osteoblasts are: every site with a committed cell has some under it
+    pop = wild_type.population
+    committed = pop.rows[pop.committed[pop.rows]]
+    p = bone.config.pixels_per_site
+    under = bone.new_bone.formed_um[pop.x[committed] * p, pop.y[committed] * p]
+    assert np.mean(under > 0) > 0.95
+
+
+def test_runx2_knockout_progenitors_never_commit_and_make_no_matrix():
+    counts = run(BoneModel(experiment(knockouts=["Runx2"]))).counts()
+    assert counts["n_osteoblasts"] == 0 and counts["matrix_formed_um3"] == 0
+    assert counts["n_osteoprogenitors"] > 80
+
+
+@pytest.fixture(scope="module")
+def under_tgfb():
+    return {"wild type": run(BoneModel(experiment(seed=5)), days=2, tgfb_nM=0.5).counts(),
+            "TβRI inhibitor": run(BoneModel(experiment(seed=5, inhibitors=[{"target": "tbri_kinase_inhibitor"}])),
+                                  days=2, tgfb_nM=0.5).counts()}
+
+
+def test_tgfb_keeps_progenitors_dividing_and_uncommitted(under_tgfb):
+    """0.5 nM active TGF-β1 for 2 days: SMAD2/3 signal ≈ 5 per nucleus → division ≈ 0.02/h, so about 100
+    divisions of 100 progenitors (Poisson sd 10), against none with the kinase blocked; Osterix held near 8 per
+    nucleus, so most stay uncommitted, where without the signal nearly all commit."""
+    tgfb, blocked = under_tgfb["wild type"], under_tgfb["TβRI inhibitor"]
+    assert tgfb["osteoblast_divisions_total"] > 40 and blocked["osteoblast_divisions_total"] == 0
+    assert tgfb["n_osteoprogenitors"] > 2 * tgfb["n_osteoblasts"]
+    assert blocked["n_osteoblasts"] > 3 * blocked["n_osteoprogenitors"]
+
+
+def test_a_checkpoint_with_osteoblasts_and_new_bone_continues_exactly(tmp_path):
+    model = BoneModel(experiment(seed=9))
+    run(model, days=1)
+    save(model.state(), tmp_path / "state")
+    run(model, days=1)
+    restored = BoneModel.from_state(load(tmp_path / "state"))
+    run(restored, days=1)
+    a, b = model.lineages["osteoblast"], restored.lineages["osteoblast"]
+    assert a.counts() == b.counts() and a.counts()["matrix_formed_um3"] > 0
+    np.testing.assert_array_equal(a.population.molecules[a.population.rows], b.population.molecules[b.population.rows])
+    np.testing.assert_array_equal(model.bone.new_bone.ring_um, restored.bone.new_bone.ring_um)
+
+
+def test_an_osteoblast_network_without_a_role_the_lineage_reads_is_refused_before_any_work(tmp_path):
+    network = tmp_path / "no_osterix.yaml"
+    from boneabm.signaling.network import network_path
+
+    text = network_path("osteoblast").read_text().replace("  commitment_marker: Osx", "")
+    network.write_text(text)
+    with pytest.raises(UserError, match=r"(?s)osteoblasts\.signaling\.network.*commitment_marker"):
+        load_experiment(data={"osteoblasts": {"enabled": True, "signaling": {"network": str(network)}}})
+    with pytest.raises(UserError, match=r"osteoblasts\.signaling\.knockouts\[0\]\.gene = 'Runx3'"):
+        load_experiment(data={"osteoblasts": {"enabled": True, "signaling": {"knockouts": ["Runx3"]}}})
+
+
+def test_a_run_reports_the_osteoblast_lineage_in_its_tables_and_snapshots(tmp_path):
+    import pandas as pd
+
+    from boneabm.api import load_run
+    from boneabm.config import validate
+    from boneabm.runner import execute
+
+    data = experiment(seed=11).to_dict()
+    data["time"].update(duration_h=24.0, spatial_every_h=24.0)
+    run_dir = execute(validate(data), tmp_path / "run")
+    run = load_run(run_dir)
+    last = run.timeseries.iloc[-1]
+    assert last["n_osteoprogenitors"] + last["n_osteoblasts"] + last["osteoblast_deaths_total"] == 100
+    assert last["n_osteoblasts"] > 0 and last["matrix_formed_um3"] > 0
+    cells = pd.read_parquet(run_dir / "snapshots" / "cells" / "t0000024.000h.parquet")
+    osteoblast_lineage = cells[cells["lineage"] == "osteoblast"]
+    assert len(osteoblast_lineage) == last["n_osteoprogenitors"] + last["n_osteoblasts"]
+    assert set(osteoblast_lineage["state"].astype(str)) <= {"progenitor", "osteoblast"}
