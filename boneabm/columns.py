@@ -23,7 +23,7 @@ OBSERVABLE, COUNTER = "<observable>", "<counter>"
 
 STATES = ("precursor", "preosteoclast", "multinucleated", "osteoclast")
 RESORPTION_MODES = ("none", "migrating", "pit", "trench")
-EVENTS = ("division", "death", "fusion")
+EVENTS = ("division", "death", "fusion", "recruitment")
 FATES = ("apoptosis", "fused", "alive")
 
 
@@ -74,6 +74,10 @@ REGISTRY: list[Column] = [
         ("divisions_total", "int64", "events", "divisions since t = 0 (difference rows for rates)"),
         ("deaths_total", "int64", "events", "deaths since t = 0"),
         ("fusions_total", "int64", "events", "fusions since t = 0"),
+        ("precursors_recruited_total", "int64", "cells", "osteoclast precursors recruited from the marrow pool "
+                                                         "since t = 0 (0 without `precursors.marrow_pool_per_mm2`)"),
+        ("osteoprogenitors_recruited_total", "int64", "cells", "mesenchymal progenitors recruited from the marrow "
+                                                               "pool since t = 0"),
         ("n_osteoprogenitors", "int64", "cells", "uncommitted mesenchymal progenitors of the osteoblast lineage (0 "
                                                  "unless `osteoblasts.enabled`)"),
         ("n_osteoblasts", "int64", "cells", "Osterix-committed cells of the osteoblast lineage"),
@@ -126,9 +130,12 @@ REGISTRY: list[Column] = [
     ]),
     *_table("events", [
         ("time_h", "float64", "h", "end of the tick in which it happened"),
-        ("event", "category", "–", "`division`, `death` or `fusion`", EVENTS),
-        ("cell_id", "int64", "–", "the mother (division), the dying cell (death) or the survivor (fusion)"),
-        ("partner_id", "Int64", "–", "the daughter (division) or the absorbed cell (fusion); empty for a death"),
+        ("event", "category", "–", "`division`, `death`, `fusion` or `recruitment` (a cell from a marrow pool "
+                                   "settles on the surface)", EVENTS),
+        ("cell_id", "int64", "–", "the mother (division), the dying cell (death), the survivor (fusion) or the "
+                                  "newcomer (recruitment)"),
+        ("partner_id", "Int64", "–", "the daughter (division) or the absorbed cell (fusion); empty for a death "
+                                     "or a recruitment"),
         ("nuclei", "int64", "nuclei", "nuclei of `cell_id` after the event: 1 after a division, the dying cell's, "
                                       "the fused cell's"),
         ("generation", "int64", "count", "generation of `cell_id` after the event: after a division both cells', "

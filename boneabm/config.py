@@ -356,6 +356,22 @@ class PrecursorConfig(_Section):
         300.0, ge=0,
         description="Random-walk diffusivity of a precursor on an empty surface, µm²/h (≈ 1 µm/min with a "
         "10-min persistence). Hops go only to free neighbouring sites, so crowding slows cells. Calibrated.")
+    marrow_pool_per_mm2: float = Field(
+        0.0, ge=0, le=1e7,
+        description="Osteoclast precursors (monocytes) in the marrow within reach of each mm² of surface: a count, "
+        "not agents, recruited to free sites by RANKL (boneabm/cells/recruitment.py). 0: no recruitment, as in a "
+        "culture.")
+    recruitment_per_mm2_per_h: float = Field(
+        0.0, ge=0, le=1e7,
+        description="Arrivals per mm² of free surface per hour with RANK saturated and the pool full: RANKL is a "
+        "chemoattractant for osteoclast precursors (Henriksen et al. 2003 J Biol Chem 278:48745). Calibrated.")
+    recruitment_rankl_half_nM: float = Field(
+        2.0, gt=0, le=1e3,
+        description="Free RANKL at which recruitment is half-maximal, nM: RANK's K_D (2 nM in the rank network).")
+    marrow_renewal_per_h: float = Field(
+        0.05, ge=0, le=100,
+        description="Rate at which the marrow pool refills toward its steady count, 1/h (proliferation and "
+        "influx in the marrow, lumped; calibrated).")
 
 
 class OsteoclastConfig(_Section):
@@ -605,6 +621,23 @@ class OsteoblastConfig(_Section):
     motility_um2_per_h: float = Field(
         100.0, ge=0, le=1e5,
         description="Random motility of uncommitted progenitors, µm²/h (calibrated); committed cells stay put.")
+    marrow_progenitors_per_mm2: float = Field(
+        0.0, ge=0, le=1e7,
+        description="Mesenchymal progenitors in the marrow within reach of each mm² of surface: a count, not "
+        "agents, recruited to free sites by active TGF-β1 (boneabm/cells/recruitment.py). Marrow holds about "
+        "32 CFU-F per 10⁵ nucleated cells (Kuznetsov et al. 2009). 0: no recruitment.")
+    recruitment_per_mm2_per_h: float = Field(
+        0.0, ge=0, le=1e7,
+        description="Arrivals per mm² of free surface per hour with TGF-β receptors saturated and the pool full: "
+        "active TGF-β1 released in resorption recruits mesenchymal progenitors to the site through SMAD "
+        "signaling (Tang et al. 2009 Nat Med 15:757). Calibrated.")
+    recruitment_tgfb_half_nM: float = Field(
+        0.1, gt=0, le=1e3,
+        description="Active TGF-β1 at which recruitment is half-maximal, nM (2.5 ng/mL: progenitors migrate "
+        "toward ng/mL TGF-β1; calibrated).")
+    marrow_renewal_per_h: float = Field(
+        0.05, ge=0, le=100,
+        description="Rate at which the marrow pool refills toward its steady count, 1/h (calibrated).")
     osteoid_um3_per_collagen_secretion: float = Field(
         0.36, ge=0, le=1e3,
         description="Matrix laid down per procollagen secretion firing (role collagen_secretion), µm³. "

@@ -5,7 +5,8 @@ Each tick covers (t, t + dt] and runs:
   2 signaling  one SSA kernel call per lineage advances every cell's network by dt with the inputs at its site;
                what the cells took up leaves their sites
   3 fields     M-CSF, RANKL, OPG (and antibody): binding, diffusion, decay, exchange with the medium
-  4 fates      each lineage: death, division, fusion, moves
+  4 fates      each lineage: recruitment from its marrow pool to the free sites its factor calls it to, then
+               death, division, fusion, moves
   5 bone       each lineage acts on the bone (osteoclasts resorb); the growth factors the degraded matrix
                freed (TGF-β1, IGF-1) enter the fields at the resorbing cells' sites, to be carried next tick
 Events are stamped with the tick's end time. The recorder reads the model after the tick. What the model is made
@@ -70,6 +71,8 @@ class BoneModel(mesa.Model):
         for lineage in self.lineages.values():
             lineage.signal(self.fields, start_h, self.dt_h)
         self.fields.step()
+        for lineage in self.lineages.values():
+            lineage.recruit(self.fields, self.dt_h)
         for lineage in self.lineages.values():
             lineage.fates(self.dt_h)
         for lineage in self.lineages.values():

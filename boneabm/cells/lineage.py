@@ -13,6 +13,7 @@ import numpy as np
 from boneabm.cells.agent import Cell
 from boneabm.cells.contract import Contract, bind
 from boneabm.cells.population import Population
+from boneabm.cells.recruitment import MarrowPool
 from boneabm.signaling.codegen import kernel
 from boneabm.signaling.network import Network, load_network
 from boneabm.signaling.perturbations import Perturbation, PerturbationSchedule
@@ -43,6 +44,8 @@ class Lineage:
         self.ssa_events_by_reaction = np.zeros(network.n_reactions, dtype=np.int64)
         self.counter_totals = np.zeros(len(network.counters), dtype=np.int64)
         self.tick = None  # (rows, cell ids, x, y, counted firings) of the last signaling step
+        self.marrow: MarrowPool | None = None  # where the lineage's cells come from, if they are recruited
+        self.recruited_total = 0
 
     @classmethod
     def present(cls, experiment) -> bool:
@@ -69,11 +72,23 @@ class Lineage:
             raise ValueError(f"{self.name}: {n_cells} cells to place, {free.size} free sites")
         return list(self.model.site_cells.ravel()[self.model.rng.choice(free, size=n_cells, replace=False)])
 
-    def plate(self, sites: list) -> None:
+    def plate(self, sites: list) -> list[Cell]:
         """New cells of generation 0 on ``sites``, their molecules drawn from the network's initial rules."""
         cells = [self.agent_class(self, site, born_h=self.model.time_h, generation=0) for site in sites]
         rows = np.array([cell.row for cell in cells], dtype=np.int64)
         self.population.molecules[rows] = self.network.draw_initial(len(cells), self.model.rng)
+        return cells
+
+    def recruit(self, fields, dt_h: float) -> None:
+        """Cells from the marrow pool settle on the free sites its factor recruits them to (none without a
+        pool); each is a new cell of generation 0 with the network's initial molecules."""
+        if self.marrow is None:
+            return
+        model = self.model
+        x, y = self.marrow.recruit(fields, model.grid.empty.data, model.rng, dt_h)
+        for cell in self.plate(list(model.site_cells[x, y])):
+            model.events.append((model.time_h, "recruitment", cell.unique_id, None, 1, 0, np.nan))
+        self.recruited_total += int(x.size)
 
     def apply_schedule(self, start_h: float) -> None:
         self.effect = self.perturbations.at(start_h)
@@ -130,14 +145,15 @@ class Lineage:
         """What the lineage's cells do to the bone in one tick (nothing, unless the lineage says)."""
 
     # ----------------------------------------------------------------------------------------------- state
-    _TOTALS = ("divisions_total", "deaths_total", "ssa_events_total", "cell_hours")
+    _TOTALS = ("divisions_total", "deaths_total", "ssa_events_total", "cell_hours", "recruited_total")
     _TOTAL_ARRAYS = ("ssa_events_by_reaction", "counter_totals")
 
     def state(self) -> tuple[dict[str, np.ndarray], dict]:
         arrays, meta = self.population.state()
         arrays = {f"population/{name}": values for name, values in arrays.items()}
         arrays.update({name: getattr(self, name).copy() for name in self._TOTAL_ARRAYS})
-        return arrays, {"population": meta, **{name: getattr(self, name) for name in self._TOTALS}}
+        return arrays, {"population": meta, **{name: getattr(self, name) for name in self._TOTALS},
+                        "marrow_cells": None if self.marrow is None else self.marrow.cells}
 
     def restore(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
         """Take a ``state``; the agents of the living cells are rebuilt on their sites."""
@@ -146,7 +162,9 @@ class Lineage:
         for name in self._TOTAL_ARRAYS:
             getattr(self, name)[:] = arrays[name]
         for name in self._TOTALS:
-            setattr(self, name, meta[name])
+            setattr(self, name, meta.get(name, 0))  # a state from before recruitment has recruited none
+        if self.marrow is not None and meta.get("marrow_cells") is not None:
+            self.marrow.cells = float(meta["marrow_cells"])
         pop = self.population
         for row in pop.rows:
             self.agent_class.attach(self, int(row), self.model.site_cells[pop.x[row], pop.y[row]])

@@ -11,6 +11,7 @@ from boneabm.cells.osteoblast import fates
 from boneabm.cells.osteoblast.contract import CONTRACT
 from boneabm.cells.osteoblast.stages import stages
 from boneabm.cells.placement import claim_free_neighbours
+from boneabm.cells.recruitment import marrow_pool
 from boneabm.rng import draw_uniforms
 from boneabm.signaling.ssa import split_molecules
 
@@ -35,6 +36,8 @@ class OsteoblastLineage(Lineage):
         self.collagen_counter = self.binding.counters["collagen_secretion"]
         self.osteoid_um3_per_secretion = config.osteoid_um3_per_collagen_secretion
         self.matrix_um3_total = 0.0
+        self.marrow = marrow_pool("tgfb", config.recruitment_tgfb_half_nM, config.marrow_progenitors_per_mm2,
+                                  config.recruitment_per_mm2_per_h, config.marrow_renewal_per_h, experiment)
 
     @classmethod
     def present(cls, experiment) -> bool:
@@ -116,7 +119,8 @@ class OsteoblastLineage(Lineage):
     def counts(self) -> dict[str, int | float]:
         pop = self.population
         committed = pop.committed[pop.rows]
-        return {"n_osteoprogenitors": int(np.count_nonzero(~committed)),
+        return {"osteoprogenitors_recruited_total": self.recruited_total,
+                "n_osteoprogenitors": int(np.count_nonzero(~committed)),
                 "n_osteoblasts": int(np.count_nonzero(committed)),
                 "osteoblast_divisions_total": self.divisions_total,
                 "osteoblast_deaths_total": self.deaths_total,

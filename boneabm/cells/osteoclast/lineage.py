@@ -15,6 +15,7 @@ from boneabm.cells.osteoclast.fusion import choose_fusions, survivor_first
 from boneabm.cells.osteoclast.resorption import resorption
 from boneabm.cells.osteoclast.stages import MODE_NAMES, stages
 from boneabm.cells.placement import claim_free_neighbours
+from boneabm.cells.recruitment import marrow_pool
 from boneabm.rng import draw_uniforms
 from boneabm.signaling.network import Network, with_outputs
 from boneabm.signaling.ssa import split_molecules
@@ -63,6 +64,9 @@ class OsteoclastLineage(Lineage):
         # osteoclast id -> formed_h, died_h, fate; the rest is read from the arrays and the bone at the end
         self.records: dict[int, dict] = {}
         self.days = OsteoclastDays(self.population)
+        precursors = experiment.precursors
+        self.marrow = marrow_pool("rankl", precursors.recruitment_rankl_half_nM, precursors.marrow_pool_per_mm2,
+                                  precursors.recruitment_per_mm2_per_h, precursors.marrow_renewal_per_h, experiment)
 
     @classmethod
     def network_file(cls, experiment) -> str:
@@ -216,6 +220,7 @@ class OsteoclastLineage(Lineage):
             "divisions_total": self.divisions_total,
             "deaths_total": self.deaths_total,
             "fusions_total": self.fusions_total,
+            "precursors_recruited_total": self.recruited_total,
         }
 
     def cell_states(self, rows: np.ndarray) -> dict[str, np.ndarray]:
