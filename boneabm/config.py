@@ -163,6 +163,10 @@ class MediumConfig(_Section):
         0.0, ge=0, le=1e5,
         description="OPG (dimeric, ~110 kDa: 100 ng/mL ≈ 0.9 nM) in fresh medium, ng/mL; titrations use 50-500 "
         "ng/mL against 50 ng/mL RANKL (Li et al. 2016 JBC; docs/references.md#opg).")
+    sclerostin_ng_ml: float = Field(
+        0.0, ge=0, le=1e4,
+        description="Sclerostin in fresh medium (or, in tissue mode, in the marrow), ng/mL (22.5 kDa). Serum "
+        "sclerostin is ≈ 0.5 ng/mL in adults; osteocytes make it locally (osteocytes section).")
     volume_ul_per_cm2: float = Field(
         625.0, gt=0, le=1e5,
         description="Medium volume over each cm² of culture surface, µL/cm² (200 µL in a 0.32 cm² 96-well).")
@@ -195,6 +199,13 @@ class FieldsConfig(_Section):
         1000.0, ge=0,
         description="Mass-transfer velocity between the cells' layer and the medium above, µm/h (culture mode). "
         "1000 µm/h keeps the layer within a few % of the medium under full M-CSF uptake (calibrated).")
+    marrow_exchange_um_per_h: float = Field(
+        0.0, ge=0, le=1e5,
+        description="Tissue mode: mass-transfer velocity between the fluid layer over the bone surface and the "
+        "marrow, µm/h. The marrow is a reservoir at the medium section's concentrations (the systemic levels a "
+        "user sets) that every site exchanges with, except where a canopy of lining cells closes the bone "
+        "remodeling compartment (Hauge et al. 2001 JBMR 16:1575; Andersen et al. 2009 Am J Pathol 174:239). "
+        "0: a closed tissue, factors only made, bound, consumed and decaying locally. Calibrated.")
     mcsf: FactorConfig = Field(FactorConfig(diffusivity_um2_per_h=3.6e5),
                                description="M-CSF (37 kDa): ≈ 100 µm²/s.")
     rankl: FactorConfig = Field(
@@ -214,6 +225,10 @@ class FieldsConfig(_Section):
         FactorConfig(diffusivity_um2_per_h=6.1e5, decay_per_h=5.0),
         description="Free IGF-1 (7.6 kDa) freed from resorbed matrix: ≈ 170 µm²/s by Stokes–Einstein scaling; "
         "free IGF-1 is recaptured by binding proteins within minutes (docs/references.md#coupling).")
+    sclerostin: FactorConfig = Field(
+        FactorConfig(diffusivity_um2_per_h=4.2e5, decay_per_h=0.1),
+        description="Sclerostin (22.5 kDa) from osteocytes: ≈ 120 µm²/s by Stokes–Einstein scaling; cleared over "
+        "hours (calibrated).")
     antibody: FactorConfig = Field(
         FactorConfig(diffusivity_um2_per_h=1.8e5, decay_per_h=0.00111),
         description="Anti-RANKL antibody (IgG ~147 kDa, denosumab-like): ≈ 50 µm²/s; half-life ≈ 26 days "
@@ -579,12 +594,56 @@ class OsteoblastSignalingConfig(_NetworkPerturbations):
         0.5, ge=0, le=1e3,
         description="Canonical Wnt ligand the cells see, nM (calibrated: half the Wnt-bound co-receptor that "
         "disables β-catenin destruction).")
-    sclerostin_nM: float = Field(
-        0.2, ge=0, le=1e3, description="Sclerostin the cells see, nM (calibrated; anti-sclerostin antibodies are "
-        "the inhibitor anti_sclerostin).")
     pth_nM: float = Field(
         0.003, ge=0, le=1e3,
         description="PTH the cells see, nM: serum PTH(1-84) is 10-65 pg/mL, 1-7 pM (9.4 kDa).")
+
+
+class ActivationConfig(_Section):
+    at_h: float = Field(ge=0, description="When the osteocytes die, h; whole ticks.")
+    x_um: float = Field(ge=0, description="Centre of the disk, µm from the domain's left edge.")
+    y_um: float = Field(ge=0, description="Centre of the disk, µm from the domain's lower edge.")
+    radius_um: float = Field(gt=0, le=1e5, description="Radius of the disk, µm.")
+    fraction: float = Field(
+        0.5, gt=0, le=1, description="Fraction of the viable osteocytes under the disk that die (as from "
+        "microdamage, Verborgt et al. 2000 JBMR 15:60).")
+
+
+class OsteocyteConfig(_Section):
+    density_per_mm3: float = Field(
+        0.0, ge=0, le=1e6,
+        description="Osteocytes per mm³ of bone beneath the surface: ≈ 13,000-26,000 in human bone (Mullender et "
+        "al. 1996). 0: no osteocytes (a culture on a dead slice).")
+    reach_depth_um: float = Field(
+        50.0, gt=0, le=1000,
+        description="Depth of the bone layer whose osteocytes signal to the surface above, µm (dendrites reach "
+        "the surface from the first few lacunae; calibrated).")
+    rankl_per_cell_h: float = Field(
+        100.0, ge=0, le=1e7,
+        description="Soluble RANKL a viable osteocyte sheds at rest, molecules/h (osteocytes are the main RANKL "
+        "source in remodeling, Nakashima et al. 2011 Nat Med 17:1231; Xiong et al. 2011 Nat Med 17:1235). "
+        "Calibrated.")
+    rankl_apoptosis_signal_per_cell_h: float = Field(
+        5000.0, ge=0, le=1e8,
+        description="The most RANKL a viable osteocyte adds when apoptotic osteocytes lie near it, molecules/h: "
+        "viable neighbours of dying osteocytes signal for resorption (Kennedy et al. 2012 Bone 50:1115). "
+        "Calibrated.")
+    apoptosis_signal_half_cells: float = Field(
+        0.01, gt=0,
+        description="Apoptotic osteocytes per site (smoothed over the signal's range) for half that added RANKL. "
+        "Calibrated.")
+    apoptosis_signal_range_um: float = Field(
+        100.0, ge=0, le=1e4,
+        description="Reach of the apoptotic osteocytes' signal, µm (the standard deviation of a Gaussian; viable "
+        "osteocytes expressing RANKL lie within a few hundred µm of microcracks, Kennedy 2012; calibrated).")
+    sclerostin_per_cell_h: float = Field(
+        200.0, ge=0, le=1e7,
+        description="Sclerostin a viable osteocyte secretes, molecules/h (calibrated).")
+    opg_per_cell_h: float = Field(
+        100.0, ge=0, le=1e7,
+        description="OPG dimers a viable osteocyte secretes, molecules/h (osteocytes supply OPG too; calibrated).")
+    activations: list[ActivationConfig] = Field(
+        [], description="Osteocyte apoptosis in a disk at a time: what starts a BMU there.")
 
 
 class OsteoblastConfig(_Section):
@@ -676,6 +735,9 @@ class Experiment(_Section):
         SignalingConfig(), description="The intracellular network every cell runs and its perturbations.")
     osteoblasts: OsteoblastConfig = Field(
         OsteoblastConfig(), description="The osteoblast lineage: progenitors, commitment, matrix and survival.")
+    osteocytes: OsteocyteConfig = Field(
+        OsteocyteConfig(), description="Osteocytes in the bone beneath the surface: RANKL, OPG and sclerostin, "
+        "and the apoptosis that starts a BMU.")
     fields: FieldsConfig = Field(FieldsConfig(), description="M-CSF, RANKL and OPG as fields on the grid.")
     doses: list[DoseConfig] = Field([], description="Drugs added on a schedule.")
     bone: BoneConfig = Field(BoneConfig(), description="The resorbable bone slice under the cells.")
@@ -699,6 +761,8 @@ class Experiment(_Section):
         for i, dose in enumerate(self.doses):
             times += [(f"doses[{i}].at_h", dose.at_h, 0), (f"doses[{i}].every_h", dose.every_h, 1),
                       (f"doses[{i}].stop_h", dose.stop_h, 1)]
+        times += [(f"osteocytes.activations[{i}].at_h", a.at_h, 0)
+                  for i, a in enumerate(self.osteocytes.activations)]
         for section, signaling in self.perturbed_networks():
             for family in ("knockouts", "inhibitors", "clamps", "pulses"):
                 for i, window in enumerate(getattr(signaling, family)):
@@ -715,6 +779,7 @@ class Experiment(_Section):
         times or units, refused rather than silently ignored."""
         end_h = self.time.duration_h
         starts = [(f"doses[{i}].at_h", dose.at_h) for i, dose in enumerate(self.doses)]
+        starts += [(f"osteocytes.activations[{i}].at_h", a.at_h) for i, a in enumerate(self.osteocytes.activations)]
         for section, signaling in self.perturbed_networks():
             for family in ("knockouts", "inhibitors", "clamps", "pulses"):
                 starts += [(f"{section}.{family}[{i}].start_h", window.start_h)
@@ -732,6 +797,31 @@ class Experiment(_Section):
             raise ValueError(
                 f"fields.layer_height_um = {self.fields.layer_height_um!r} must be below the medium's height "
                 f"({medium_height_um:g} µm from medium.volume_ul_per_cm2 = {self.medium.volume_ul_per_cm2!r})")
+        return self
+
+    @model_validator(mode="after")
+    def _activations_on_osteocytes(self) -> Experiment:
+        """An activation kills osteocytes at a place on the surface: there must be osteocytes, and the place."""
+        problems = []
+        width, height = self.domain.width_um, self.domain.height_um
+        for i, a in enumerate(self.osteocytes.activations):
+            key = f"osteocytes.activations[{i}]"
+            if self.osteocytes.density_per_mm3 == 0:
+                problems.append(f"{key}: osteocytes.density_per_mm3 = 0, so there are no osteocytes to die; set "
+                                "a density (human bone: 13,000-26,000 per mm³)")
+            if not (a.x_um <= width and a.y_um <= height):
+                problems.append(f"{key}: centre ({a.x_um!r}, {a.y_um!r}) µm lies outside the domain "
+                                f"({width!r} × {height!r} µm)")
+        if problems:
+            raise ValueError("\n  ".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _marrow_only_in_tissue(self) -> Experiment:
+        if self.fields.mode == "culture" and self.fields.marrow_exchange_um_per_h:
+            raise ValueError(f"fields.marrow_exchange_um_per_h = {self.fields.marrow_exchange_um_per_h!r} needs "
+                             "fields.mode = 'tissue' (a culture exchanges with its medium: "
+                             "fields.medium_exchange_um_per_h)")
         return self
 
     @model_validator(mode="after")

@@ -3,12 +3,13 @@
 Each tick covers (t, t + dt] and runs:
   1 schedule   medium changes and drug doses due at t; perturbations (knockouts, inhibitors, clamps) in force
   2 signaling  one SSA kernel call per lineage advances every cell's network by dt with the inputs at its site;
-               what the cells took up leaves their sites
+               what the cells took up leaves their sites; osteocytes (a count per site) secrete into theirs
   3 fields     M-CSF, RANKL, OPG (and antibody): binding, diffusion, decay, exchange with the medium
   4 fates      each lineage: recruitment from its marrow pool to the free sites its factor calls it to, then
                death, division, fusion, moves
   5 bone       each lineage acts on the bone (osteoclasts resorb); the growth factors the degraded matrix
-               freed (TGF-β1, IGF-1) enter the fields at the resorbing cells' sites, to be carried next tick
+               freed (TGF-β1, IGF-1) enter the fields at the resorbing cells' sites, to be carried next tick;
+               the osteocytes in the eroded bone go with it
 Events are stamped with the tick's end time. The recorder reads the model after the tick. What the model is made
 of (lineages, fields, bone, counters) is data: ``boneabm.state`` saves and restores it.
 """
@@ -23,6 +24,7 @@ from boneabm.cells.osteoclast.lineage import OsteoclastLineage
 from boneabm.config import Experiment
 from boneabm.environment.bone import Bone
 from boneabm.environment.fields import Fields
+from boneabm.environment.osteocytes import Osteocytes
 from boneabm.signaling.network import Network, network_from_dict
 from boneabm.state import CheckpointError, ModelState, spec_digest
 
@@ -49,6 +51,9 @@ class BoneModel(mesa.Model):
             self.site_cells[cell.coordinate] = cell
         self.fields = Fields(experiment)
         self.bone = Bone(experiment.bone, experiment.domain)
+        self.osteocytes = (Osteocytes(experiment.osteocytes, experiment.domain.shape, experiment.domain.grid_spacing_um,
+                                      experiment.domain.periodic)
+                           if experiment.osteocytes.density_per_mm3 > 0 else None)
         networks = networks or {}
         self.lineages = {kind.name: kind(self, networks.get(kind.name) or kind.network_for(experiment))
                          for kind in self.lineage_kinds(experiment)}
@@ -70,6 +75,8 @@ class BoneModel(mesa.Model):
         self._apply_schedule(start_h)
         for lineage in self.lineages.values():
             lineage.signal(self.fields, start_h, self.dt_h)
+        if self.osteocytes is not None:
+            self.fields.secrete(self.osteocytes.secretion_molecules(self.dt_h))
         self.fields.step()
         for lineage in self.lineages.values():
             lineage.recruit(self.fields, self.dt_h)
@@ -78,6 +85,8 @@ class BoneModel(mesa.Model):
         for lineage in self.lineages.values():
             lineage.act_on_bone(self.bone, self.dt_h)
         self.fields.release_from_matrix(*self.bone.take_freed_factors())
+        if self.osteocytes is not None:
+            self.osteocytes.erode(self.bone.site_mean(self.bone.mineral_depth_um))
 
     def _apply_schedule(self, start_h: float) -> None:
         tick = round(start_h / self.dt_h)
@@ -87,6 +96,9 @@ class BoneModel(mesa.Model):
         for dose in self.experiment.doses:
             if dose.due(tick, self.dt_h):
                 self.fields.dose(dose.drug, dose.ng_ml)
+        for activation in self.experiment.osteocytes.activations:
+            if round(activation.at_h / self.dt_h) == tick:
+                self.osteocytes.activate(activation.x_um, activation.y_um, activation.radius_um, activation.fraction)
         for lineage in self.lineages.values():
             lineage.apply_schedule(start_h)
 
@@ -94,6 +106,7 @@ class BoneModel(mesa.Model):
     def state(self) -> ModelState:
         """Everything the model's future depends on, as arrays and JSON metadata (``boneabm.state``)."""
         parts = {"fields": self.fields.state(), "bone": self.bone.state(),
+                 **({"osteocytes": self.osteocytes.state()} if self.osteocytes is not None else {}),
                  **{f"lineage/{name}": lineage.state() for name, lineage in self.lineages.items()}}
         arrays = {f"{part}/{name}": values for part, (part_arrays, _) in parts.items()
                   for name, values in part_arrays.items()}
@@ -136,6 +149,8 @@ class BoneModel(mesa.Model):
         model = cls(experiment, networks, plate=False)
         model.fields.restore(*state.part("fields"))
         model.bone.restore(*state.part("bone"))
+        if model.osteocytes is not None:
+            model.osteocytes.restore(*state.part("osteocytes"))
         for name, lineage in model.lineages.items():
             lineage.restore(*state.part(f"lineage/{name}"))
         mesa_state = state.meta["mesa"]

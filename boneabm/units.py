@@ -14,6 +14,7 @@ RANKL_MONOMER_DA = 20_000.0  # soluble RANKL ectodomain per monomer: 100 ng/mL �
 OPG_DIMER_DA = 110_000.0  # dimeric glycosylated OPG: 100 ng/mL ≈ 0.9 nM
 TGFB1_DIMER_DA = 25_000.0  # mature TGF-β1, a disulfide-linked dimer of two 12.5 kDa chains
 IGF1_DA = 7_650.0  # IGF-1, 70 amino acids
+SCLEROSTIN_DA = 22_500.0  # sclerostin (SOST), glycosylated monomer
 
 
 def ng_ml_to_nM(concentration_ng_ml: float, molecular_weight_da: float) -> float:

@@ -126,8 +126,8 @@ class Lineage:
         self.tick = (rows, pop.cell_id[rows], x, y, counted)
         for i, role in enumerate(self.binding.inputs):
             field = self.contract.inputs[role].field
-            if field is not None:
-                fields.exchange_with_cells(field, x, y, consumed[:, i])
+            if field is not None:  # OPG and the antibody are held as their RANKL-binding sites
+                fields.exchange_with_cells(field, x, y, consumed[:, i] * fields.binding_sites.get(field, 1))
 
     def inputs(self, fields, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """What each cell's network reads, one column per network input: a field's value at its site, or a

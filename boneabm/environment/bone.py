@@ -100,6 +100,11 @@ class Bone:
                             removed[:, 1]))
         return removed
 
+    def site_mean(self, pixels: np.ndarray) -> np.ndarray:
+        """The mean of a pixel map over each grid site's pixels."""
+        p = self.config.pixels_per_site
+        return pixels.reshape(self.shape[0] // p, p, self.shape[1] // p, p).mean(axis=(1, 3))
+
     def form(self, time_h: float, x_site: np.ndarray, y_site: np.ndarray, volume_um3: np.ndarray) -> None:
         """Matrix laid down at time ``time_h``: each volume spread evenly over the pixels of its grid site."""
         if self.new_bone is None:

@@ -40,10 +40,11 @@ from boneabm.units import (
     MCSF_HOMODIMER_DA,
     OPG_DIMER_DA,
     RANKL_MONOMER_DA,
+    SCLEROSTIN_DA,
     ng_ml_to_nM,
 )
 
-SPECIES = ("mcsf", "rankl", "opg", "rankl_opg", "antibody", "rankl_antibody", "tgfb", "igf1")
+SPECIES = ("mcsf", "rankl", "opg", "rankl_opg", "antibody", "rankl_antibody", "tgfb", "igf1", "sclerostin")
 ANTIBODY_DA = 147_000.0  # IgG2 (denosumab)
 UM3_TO_L = 1e-15
 UL_PER_CM2_TO_UM = 10.0  # 1 µL spread over 1 cm² stands 10 µm high
@@ -118,16 +119,23 @@ class Fields:
         self.fresh = {"mcsf": ng_ml_to_nM(medium.mcsf_ng_ml, MCSF_HOMODIMER_DA),
                       "rankl": ng_ml_to_nM(medium.rankl_ng_ml, RANKL_MONOMER_DA),
                       "opg": ng_ml_to_nM(medium.opg_ng_ml, OPG_DIMER_DA) * self.binding_sites["opg"],
-                      "rankl_opg": 0.0, "antibody": 0.0, "rankl_antibody": 0.0, "tgfb": 0.0, "igf1": 0.0}
+                      "rankl_opg": 0.0, "antibody": 0.0, "rankl_antibody": 0.0, "tgfb": 0.0, "igf1": 0.0,
+                      "sclerostin": ng_ml_to_nM(medium.sclerostin_ng_ml, SCLEROSTIN_DA)}
         self.sites = {name: np.full(self.shape, value) for name, value in self.fresh.items()}
         self.medium = dict(self.fresh) if self.culture else None
+        # tissue: the marrow over the surface, a reservoir at the medium section's concentrations (RANKL and its
+        # binders at their binding equilibrium) that each site's layer exchanges with, except under the canopy
+        self.marrow_exchange_per_h = 0.0 if self.culture else config.marrow_exchange_um_per_h / config.layer_height_um
+        self.marrow_baseline = _bound_at_equilibrium(dict(self.fresh), config) if self.marrow_exchange_per_h else None
+        self.marrow = dict(self.marrow_baseline) if self.marrow_baseline is not None else None
+        self.canopy = np.zeros(self.shape, dtype=bool)  # sites a canopy of lining cells closes off from the marrow
         # medium volume per site volume: what one nM in the medium is worth in site-layers
         self.medium_height_um = medium.volume_ul_per_cm2 * UL_PER_CM2_TO_UM
         site_exchange = config.medium_exchange_um_per_h / config.layer_height_um if self.culture else 0.0
         medium_exchange = config.medium_exchange_um_per_h / self.medium_height_um if self.culture else 0.0
         factor_of = {"mcsf": config.mcsf, "rankl": config.rankl, "opg": config.opg, "rankl_opg": config.opg,
                      "antibody": config.antibody, "rankl_antibody": config.antibody, "tgfb": config.tgfb,
-                     "igf1": config.igf1}
+                     "igf1": config.igf1, "sclerostin": config.sclerostin}
         periodic = config.boundary == "periodic"
         self.decay_per_h = {name: f.decay_per_h for name, f in factor_of.items()}
         self.transport = {
@@ -142,7 +150,7 @@ class Fields:
     # ----------------------------------------------------------------------------------------------- state
     def state(self) -> tuple[dict[str, np.ndarray], dict]:
         return ({name: values.copy() for name, values in self.sites.items()},
-                {"medium": self.medium, "n_changes": self.n_changes,
+                {"medium": self.medium, "marrow": self.marrow, "n_changes": self.n_changes,
                  "uptake_shortfall_molecules": self.uptake_shortfall_molecules,
                  "net_uptake_molecules": self.net_uptake_molecules,
                  "released_from_matrix_molecules": self.released_from_matrix_molecules})
@@ -157,6 +165,8 @@ class Fields:
             self.sites[name] = arrays[name].astype(np.float64, copy=False)  # state() copied already
         self.medium = None if meta["medium"] is None else {
             **{name: 0.0 for name in SPECIES}, **{k: float(v) for k, v in meta["medium"].items()}}
+        if meta.get("marrow") is not None:
+            self.marrow = {**{name: 0.0 for name in SPECIES}, **{k: float(v) for k, v in meta["marrow"].items()}}
         self.n_changes = int(meta["n_changes"])
         for tally in ("uptake_shortfall_molecules", "net_uptake_molecules", "released_from_matrix_molecules"):
             setattr(self, tally, {**{name: 0.0 for name in SPECIES},
@@ -195,8 +205,9 @@ class Fields:
         name, weight = {"anti_rankl_antibody": ("antibody", ANTIBODY_DA), "opg_fc": ("opg", OPG_DIMER_DA)}[drug]
         nM = ng_ml_to_nM(ng_ml, weight) * self.binding_sites[name]
         self.sites[name] += nM
-        if self.medium is not None:
-            self.medium[name] += nM
+        for compartment in (self.medium, self.marrow):
+            if compartment is not None:
+                compartment[name] += nM
 
     def exchange_with_cells(self, name: str, x: np.ndarray, y: np.ndarray, molecules: np.ndarray) -> None:
         """Cells at sites (x, y) took up ``molecules`` (negative: released or secreted) of ``name``, one after
@@ -204,6 +215,12 @@ class Fields:
         self.net_uptake_molecules[name] += float(molecules.sum())
         lacking_nM_site = _take_up(self.sites[name], x, y, molecules / self.molecules_per_nM_site)
         self.uptake_shortfall_molecules[name] += lacking_nM_site * self.molecules_per_nM_site
+
+    def secrete(self, molecules: dict[str, np.ndarray]) -> None:
+        """Molecules made into each site's fluid by cells that are not agents (osteocytes), by field, per site;
+        OPG as dimers, held as their RANKL-binding sites."""
+        for name, per_site in molecules.items():
+            self.sites[name] += per_site * self.binding_sites.get(name, 1) / self.molecules_per_nM_site
 
     def release_from_matrix(self, x: np.ndarray, y: np.ndarray, molecules: dict[str, np.ndarray]) -> None:
         """Resorption at sites (x, y) freed ``molecules`` of each named factor from the matrix into the fluid."""
@@ -227,6 +244,8 @@ class Fields:
                 where["rankl"] = np.maximum(ligand_total - bound, 0.0)
                 where[binder] = np.maximum(binder_total - bound, 0.0)
                 where[complex_] = bound
+        if self.marrow is not None:
+            self._exchange_with_marrow()
         for name in SPECIES:
             medium = self.medium[name] if self.medium is not None else None
             if not medium and not self.sites[name].any():
@@ -234,6 +253,33 @@ class Fields:
             self.sites[name], medium = self.transport[name].step(self.sites[name], medium)
             if self.medium is not None:
                 self.medium[name] = float(medium)
+
+
+    def _exchange_with_marrow(self) -> None:
+        """Each open site's layer relaxes toward the marrow exactly over the tick (first order, before transport:
+        a split step, whose error is small because the layer equilibrates with its neighbours within a tick);
+        what was dosed into the marrow is cleared at the species' decay rate, its baseline held."""
+        dt = self.dt_h
+        keep = np.where(self.canopy, 1.0, np.exp(-self.marrow_exchange_per_h * dt))
+        for name in SPECIES:
+            marrow = self.marrow[name]
+            if marrow or self.sites[name].any():
+                self.sites[name] = marrow + (self.sites[name] - marrow) * keep
+            baseline = self.marrow_baseline[name]
+            self.marrow[name] = baseline + (marrow - baseline) * np.exp(-self.decay_per_h[name] * dt)
+
+
+def _bound_at_equilibrium(concentrations: dict[str, float], config: FieldsConfig) -> dict[str, float]:
+    """The concentrations with RANKL bound to OPG (then the antibody) at equilibrium: the marrow's steady state."""
+    for binder, complex_, kon, kd in (("opg", "rankl_opg", config.rankl_opg_kon_per_nM_h, config.rankl_opg_kd_nM),
+                                      ("antibody", "rankl_antibody", config.rankl_antibody_kon_per_nM_h,
+                                       config.rankl_antibody_kd_nM)):
+        ligand_total = concentrations["rankl"] + concentrations[complex_]
+        binder_total = concentrations[binder] + concentrations[complex_]
+        bound = float(binding_step(ligand_total, binder_total, concentrations[complex_], kon, kd, 1e9))
+        concentrations.update({"rankl": max(ligand_total - bound, 0.0), binder: max(binder_total - bound, 0.0),
+                               complex_: bound})
+    return concentrations
 
 
 @nb.njit(cache=True)

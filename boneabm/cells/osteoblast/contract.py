@@ -15,7 +15,7 @@ CONTRACT = Contract(
         "tgfb_nM": SuppliedInput("nM", "active TGF-β1 at the cell's site", field="tgfb"),
         "igf1_nM": SuppliedInput("nM", "free IGF-1 at the cell's site", field="igf1"),
         "wnt_nM": SuppliedInput("nM", "canonical Wnt, osteoblasts.signaling.wnt_nM"),
-        "sclerostin_nM": SuppliedInput("nM", "sclerostin, osteoblasts.signaling.sclerostin_nM"),
+        "sclerostin_nM": SuppliedInput("nM", "sclerostin at the cell's site (osteocytes make it)", field="sclerostin"),
         "pth_nM": SuppliedInput("nM", "PTH, osteoblasts.signaling.pth_nM"),
         "rankl_nM": SuppliedInput("nM", "soluble RANKL at the cell's site, where what it sheds goes", field="rankl"),
         "opg_nM": SuppliedInput("nM", "OPG at the cell's site, where what it secretes goes", field="opg"),

@@ -27,7 +27,7 @@ class OsteoblastLineage(Lineage):
     def __init__(self, model, network):
         experiment = model.experiment
         config = experiment.osteoblasts
-        inputs = {role: getattr(config.signaling, role) for role in ("wnt_nM", "sclerostin_nM", "pth_nM")}
+        inputs = {role: getattr(config.signaling, role) for role in ("wnt_nM", "pth_nM")}
         super().__init__(model, network, config.signaling.perturbations(), inputs,
                          capacity=max(16, 2 * self.n_initial(experiment)))
         self.hop_rate_per_h = hop_rate_per_h(config.motility_um2_per_h, experiment.domain.grid_spacing_um)

@@ -1,0 +1,108 @@
+"""Osteocytes as counts per site (boneabm/environment/osteocytes.py) and the marrow the tissue's surface layer
+exchanges with (boneabm/environment/fields.py).
+
+Phenotypes and facts checked:
+- osteocyte density (13,000-26,000 per mm³, Mullender et al. 1996) gives the count per site of the layer within
+  reach;
+- apoptotic osteocytes make their viable neighbours shed RANKL, near them and not far away (Kennedy et al. 2012
+  Bone 50:1115), so RANKL rises where a BMU is activated (Nakashima et al. 2011 Nat Med 17:1231);
+- resorbing the bone they sit in ends that signal (the exhaustion of the site);
+- the surface layer relaxes toward the marrow's concentrations except under a canopy, which keeps what is made
+  there (the bone remodeling compartment, Hauge et al. 2001 JBMR 16:1575; Andersen et al. 2009).
+"""
+
+import numpy as np
+import pytest
+
+from boneabm.config import OsteocyteConfig, load_experiment
+from boneabm.environment.osteocytes import Osteocytes
+from boneabm.errors import UserError
+from boneabm.model import BoneModel
+
+SPACING = 12.5
+
+
+def osteocytes(**config):
+    return Osteocytes(OsteocyteConfig(density_per_mm3=20_000, **config), (80, 40), SPACING, periodic=False)
+
+
+def test_the_density_gives_the_osteocytes_within_reach_of_each_site():
+    cells = osteocytes(reach_depth_um=50)
+    # 20,000 per mm³ × (12.5 µm)² × 50 µm = 20,000 × 7.8125e-6 mm³
+    assert cells.viable == pytest.approx(np.full((80, 40), 0.15625))
+
+
+def test_dying_osteocytes_make_their_neighbours_shed_rankl_nearby_not_far_away():
+    cells = osteocytes(apoptosis_signal_range_um=100)
+    rest = cells.secretion_molecules(1.0)["rankl"]
+    cells.activate(x_um=250, y_um=250, radius_um=50, fraction=0.5)
+    inside = (250 // SPACING, 250 // SPACING)
+    assert cells.viable[int(inside[0]), int(inside[1])] == pytest.approx(0.15625 / 2)
+    assert cells.apoptotic.sum() == pytest.approx(0.15625 / 2 * np.count_nonzero(cells.apoptotic))
+    rankl = cells.secretion_molecules(1.0)["rankl"]
+    near, far = rankl[20, 20], rankl[70, 20]  # 0 and 625 µm from the centre
+    assert near > 10 * rest[20, 20] and far == pytest.approx(rest[70, 20], rel=1e-3)
+    # sclerostin and OPG come from the viable osteocytes only: fewer where they died
+    scl = cells.secretion_molecules(1.0)["sclerostin"]
+    assert scl[20, 20] == pytest.approx(scl[70, 20] / 2)
+
+
+def test_eroding_the_layer_takes_the_apoptotic_osteocytes_and_their_signal_with_it():
+    cells = osteocytes(reach_depth_um=50)
+    cells.activate(250, 250, 50, 0.5)
+    dead = cells.apoptotic.copy()
+    eroded = np.zeros((80, 40))
+    eroded[dead > 0] = 25.0  # half the layer
+    cells.erode(eroded)
+    np.testing.assert_allclose(cells.apoptotic, dead / 2)
+    cells.erode(eroded)  # the same depth again removes nothing more
+    np.testing.assert_allclose(cells.apoptotic, dead / 2)
+    eroded[dead > 0] = 60.0  # through the layer
+    cells.erode(eroded)
+    assert cells.apoptotic.sum() == 0
+
+
+def tissue(**changes):
+    data = {"seed": 1, "domain": {"width_um": 1000, "height_um": 500, "grid_spacing_um": SPACING},
+            "precursors": {"plating_density_per_cm2": 0}, "medium": {"change_every_h": None, "mcsf_ng_ml": 30},
+            "fields": {"mode": "tissue", "boundary": "no_flux", "marrow_exchange_um_per_h": 50,
+                       "rankl": {"diffusivity_um2_per_h": 2.9e5, "decay_per_h": 0.42}},
+            "osteocytes": {"density_per_mm3": 20_000,
+                           "activations": [{"at_h": 1, "x_um": 250, "y_um": 250, "radius_um": 100}]},
+            "time": {"duration_h": 24}}
+    for key, value in changes.items():
+        data[key] = {**data.get(key, {}), **value}
+    return load_experiment(data=data)
+
+
+def test_an_activation_raises_rankl_where_osteocytes_died_and_a_canopy_keeps_it_there():
+    open_model, covered = BoneModel(tissue()), BoneModel(tissue())
+    covered.fields.canopy[:40, :] = True  # the left half, over the activation
+    for model in (open_model, covered):
+        for _ in range(round(12 / model.dt_h)):
+            model.step()
+    rankl_open, rankl_covered = open_model.fields.sites["rankl"], covered.fields.sites["rankl"]
+    near, far = (20, 20), (75, 35)  # 0 and ≈ 700 µm from the centre; RANKL spreads ≈ 230 µm before the marrow takes it
+    assert rankl_open[near] > 3 * rankl_open[far]
+    assert rankl_covered[near] > 3 * rankl_open[near]  # the canopy stops the leak into the marrow
+    # the marrow holds M-CSF at the medium section's level where the surface is open (nothing takes it up here)
+    assert open_model.fields.sites["mcsf"][far] == pytest.approx(open_model.fields.marrow["mcsf"], rel=1e-6)
+
+
+def test_a_closed_tissue_keeps_what_its_osteocytes_make():
+    closed = BoneModel(tissue(fields={"marrow_exchange_um_per_h": 0}))
+    opened = BoneModel(tissue())
+    for model in (closed, opened):
+        for _ in range(round(6 / model.dt_h)):
+            model.step()
+    assert closed.fields.sites["sclerostin"].mean() > 2 * opened.fields.sites["sclerostin"].mean()
+    assert closed.fields.marrow is None
+
+
+def test_activations_need_osteocytes_and_a_place_on_the_surface():
+    with pytest.raises(UserError, match=r"osteocytes\.activations\[0\].*no osteocytes"):
+        load_experiment(data={"osteocytes": {"activations": [{"at_h": 1, "x_um": 10, "y_um": 10, "radius_um": 5}]}})
+    with pytest.raises(UserError, match=r"osteocytes\.activations\[0\].*outside the domain"):
+        tissue(osteocytes={"activations": [{"at_h": 1, "x_um": 5000, "y_um": 10, "radius_um": 5}]})
+    with pytest.raises(UserError, match=r"fields\.marrow_exchange_um_per_h = 50\.0 needs fields\.mode = 'tissue'"):
+        load_experiment(data={"fields": {"marrow_exchange_um_per_h": 50}})
