@@ -206,6 +206,12 @@ class FieldsConfig(_Section):
         "user sets) that every site exchanges with, except where a canopy of lining cells closes the bone "
         "remodeling compartment (Hauge et al. 2001 JBMR 16:1575; Andersen et al. 2009 Am J Pathol 174:239). "
         "0: a closed tissue, factors only made, bound, consumed and decaying locally. Calibrated.")
+    canopy_margin_um: float | None = Field(
+        None, ge=0, le=1e4,
+        description="Tissue mode: lining cells lift into a canopy over the surface being remodeled — where "
+        "osteocytes signal for resorption, where bone is eroded and not refilled, where osteoid lies — widened "
+        "by this margin, µm (boneabm/environment/canopy.py; a rule standing for the lining cells; calibrated). "
+        "Sites under it do not exchange with the marrow. null: no canopy.")
     mcsf: FactorConfig = Field(FactorConfig(diffusivity_um2_per_h=3.6e5),
                                description="M-CSF (37 kDa): ≈ 100 µm²/s.")
     rankl: FactorConfig = Field(
@@ -818,6 +824,9 @@ class Experiment(_Section):
 
     @model_validator(mode="after")
     def _marrow_only_in_tissue(self) -> Experiment:
+        if self.fields.mode == "culture" and self.fields.canopy_margin_um is not None:
+            raise ValueError(f"fields.canopy_margin_um = {self.fields.canopy_margin_um!r} needs fields.mode = "
+                             "'tissue' (a culture has no marrow for a canopy to close off)")
         if self.fields.mode == "culture" and self.fields.marrow_exchange_um_per_h:
             raise ValueError(f"fields.marrow_exchange_um_per_h = {self.fields.marrow_exchange_um_per_h!r} needs "
                              "fields.mode = 'tissue' (a culture exchanges with its medium: "

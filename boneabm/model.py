@@ -4,7 +4,8 @@ Each tick covers (t, t + dt] and runs:
   1 schedule   medium changes and drug doses due at t; perturbations (knockouts, inhibitors, clamps) in force
   2 signaling  one SSA kernel call per lineage advances every cell's network by dt with the inputs at its site;
                what the cells took up leaves their sites; osteocytes (a count per site) secrete into theirs
-  3 fields     M-CSF, RANKL, OPG (and antibody): binding, diffusion, decay, exchange with the medium
+  3 fields     M-CSF, RANKL, OPG (and antibody): binding, diffusion, decay, exchange with the medium (or with
+               the marrow, except under the canopy over the surface being remodeled)
   4 fates      each lineage: recruitment from its marrow pool to the free sites its factor calls it to, then
                death, division, fusion, moves
   5 bone       each lineage acts on the bone (osteoclasts resorb); the growth factors the degraded matrix
@@ -23,6 +24,7 @@ from boneabm.cells.osteoblast.lineage import OsteoblastLineage
 from boneabm.cells.osteoclast.lineage import OsteoclastLineage
 from boneabm.config import Experiment
 from boneabm.environment.bone import Bone
+from boneabm.environment.canopy import canopy_map
 from boneabm.environment.fields import Fields
 from boneabm.environment.osteocytes import Osteocytes
 from boneabm.signaling.network import Network, network_from_dict
@@ -77,6 +79,10 @@ class BoneModel(mesa.Model):
             lineage.signal(self.fields, start_h, self.dt_h)
         if self.osteocytes is not None:
             self.fields.secrete(self.osteocytes.secretion_molecules(self.dt_h))
+        margin_um = self.experiment.fields.canopy_margin_um
+        if margin_um is not None:  # derived from the state, so a restored model closes the same sites
+            self.fields.canopy = canopy_map(self.bone, self.osteocytes, margin_um,
+                                            self.experiment.domain.grid_spacing_um)
         self.fields.step()
         for lineage in self.lineages.values():
             lineage.recruit(self.fields, self.dt_h)

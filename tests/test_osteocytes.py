@@ -106,3 +106,24 @@ def test_activations_need_osteocytes_and_a_place_on_the_surface():
         tissue(osteocytes={"activations": [{"at_h": 1, "x_um": 5000, "y_um": 10, "radius_um": 5}]})
     with pytest.raises(UserError, match=r"fields\.marrow_exchange_um_per_h = 50\.0 needs fields\.mode = 'tissue'"):
         load_experiment(data={"fields": {"marrow_exchange_um_per_h": 50}})
+
+
+def test_the_canopy_covers_the_surface_being_remodeled_and_a_checkpoint_continues_exactly(tmp_path):
+    from boneabm.state import load, save
+
+    model = BoneModel(tissue(fields={"canopy_margin_um": 25}))
+    for _ in range(round(2 / model.dt_h)):
+        model.step()
+    dying = model.osteocytes.apoptotic > 0
+    canopy = model.fields.canopy
+    # the activated disk and two sites (25 µm) around it, nothing else
+    assert canopy[dying].all() and canopy.sum() > dying.sum()
+    assert not canopy[60:, :].any()
+    save(model.state(), tmp_path / "state")
+    restored = BoneModel.from_state(load(tmp_path / "state"))
+    for m in (model, restored):
+        for _ in range(round(2 / m.dt_h)):
+            m.step()
+    for name in ("rankl", "sclerostin", "mcsf"):
+        np.testing.assert_array_equal(model.fields.sites[name], restored.fields.sites[name])
+    np.testing.assert_array_equal(model.osteocytes.apoptotic, restored.osteocytes.apoptotic)

@@ -105,6 +105,10 @@ class Bone:
         p = self.config.pixels_per_site
         return pixels.reshape(self.shape[0] // p, p, self.shape[1] // p, p).mean(axis=(1, 3))
 
+    def formed_depth_um(self) -> np.ndarray:
+        """Matrix laid down per pixel, µm (0 where none): what refills the eroded depth."""
+        return self.new_bone.formed_um if self.new_bone is not None else np.zeros(self.shape)
+
     def form(self, time_h: float, x_site: np.ndarray, y_site: np.ndarray, volume_um3: np.ndarray) -> None:
         """Matrix laid down at time ``time_h``: each volume spread evenly over the pixels of its grid site."""
         if self.new_bone is None:

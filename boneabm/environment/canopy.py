@@ -1,0 +1,29 @@
+"""Where lining cells lift into a canopy over the surface, closing a bone remodeling compartment off from the
+marrow (Hauge et al. 2001 JBMR 16:1575: the canopy covers all eroded surface and most osteoid; Andersen et al.
+2009 Am J Pathol 174:239).
+
+A rule that stands for the lining cells until they are agents: the canopy covers every site whose surface is
+being remodeled — where osteocytes are signalling for resorption (apoptotic ones within reach), where bone has
+been eroded and not yet refilled, and where osteoid lies — widened by ``margin_um``. The rule is derived from
+the state each tick, so it holds no state of its own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from boneabm.environment.bone import RESORBED_DEPTH_UM
+
+
+def canopy_map(bone, osteocytes, margin_um: float, spacing_um: float) -> np.ndarray:
+    """Sites under the canopy: remodeling surface (per site) dilated by ``margin_um``."""
+    active = bone.site_mean(bone.mineral_depth_um - bone.formed_depth_um()) > RESORBED_DEPTH_UM
+    if bone.new_bone is not None:
+        active |= bone.site_mean(bone.new_bone.osteoid_um) > 0
+    if osteocytes is not None:
+        active |= osteocytes.apoptotic > 0
+    steps = int(round(margin_um / spacing_um))
+    if steps and active.any():
+        active = ndimage.binary_dilation(active, structure=np.ones((3, 3), bool), iterations=steps)
+    return active
