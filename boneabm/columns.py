@@ -103,6 +103,20 @@ REGISTRY: list[Column] = [
         ("n_trenches", "int64", "count", "resorbed areas at least `bone.trench_elongation` times longer than wide"),
         ("mean_depth_um", "float64", "µm", "mean depth of the resorbed pixels (0 before any)"),
         ("max_depth_um", "float64", "µm", "deepest resorbed pixel (0 before any)"),
+        ("es_bs", "float64", "1", "eroded surface / bone surface (ES/BS): a cavity deeper than 0.05 µm not yet "
+                                  "refilled and not covered by osteoid"),
+        ("os_bs", "float64", "1", "osteoid surface / bone surface (OS/BS)"),
+        ("o_th_um", "float64", "µm", "osteoid thickness (O.Th), mean over the osteoid surface; empty without "
+                                     "osteoid"),
+        ("mar_um_per_d", "float64", "µm/d", "mineral apposition rate (MAR) over the last whole day, on the surface "
+                                           "that mineralised; empty before two daily marks"),
+        ("ms_bs", "float64", "1", "mineralising surface / bone surface (MS/BS) over the last whole day"),
+        ("bfr_bs_um3_per_um2_per_d", "float64", "µm³/µm²/d", "bone formation rate / bone surface (BFR/BS): "
+                                                             "mineral gained over the last whole day per surface"),
+        ("n_oc_bs_per_mm2", "float64", "/mm²", "osteoclasts per mm² of bone surface (N.Oc/BS)"),
+        ("n_ob_bs_per_mm2", "float64", "/mm²", "committed osteoblasts per mm² of bone surface (N.Ob/BS)"),
+        ("ctx_um3_per_d", "float64", "µm³/d", "CTX proxy: collagen resorbed over the last whole day"),
+        ("p1np_um3_per_d", "float64", "µm³/d", "P1NP proxy: matrix (osteoid) laid down over the last whole day"),
         ("ssa_events_total", "int64", "events", "signaling events fired in all cells since t = 0"),
         (f"{COUNTER}_total", "int64", "events", "firings of a counted reaction in all cells since t = 0"),
         (f"{OBSERVABLE}_mean", "float64", "molecules", "mean over living cells of a network observable (a sum "
@@ -173,6 +187,11 @@ REGISTRY: list[Column] = [
         ("y_um", "float64", "µm", "pixel centre, along the height"),
         ("mineral_depth_um", "float64", "µm", "depth of mineral removed"),
         ("collagen_depth_um", "float64", "µm", "depth of collagen removed (never deeper than mineral)"),
+        ("formed_um", "float64", "µm", "new matrix laid down on the pixel by osteoblasts (refills the eroded "
+                                       "depth)"),
+        ("osteoid_um", "float64", "µm", "of it, osteoid: younger than the mineralisation lag"),
+        ("mineral_fraction", "float64", "1", "mean mineral fraction of the new matrix (0 where none)"),
+        ("formed_h", "float64", "h", "when formation began on the pixel; empty where none"),
     ]),
 ]
 

@@ -91,6 +91,7 @@ class BoneModel(mesa.Model):
         for lineage in self.lineages.values():
             lineage.act_on_bone(self.bone, self.dt_h)
         self.fields.release_from_matrix(*self.bone.take_freed_factors())
+        self.bone.mark_day(self.time_h)
         if self.osteocytes is not None:
             self.osteocytes.erode(self.bone.site_mean(self.bone.mineral_depth_um))
 

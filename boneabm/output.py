@@ -408,6 +408,8 @@ class Recorder:
                                         else np.nan),
             "medium_changes": fields.n_changes,
             **model.bone.metrics(),
+            **model.bone.histomorphometry(model.time_h, model.osteoclasts.counts()["n_osteoclasts"],
+                                          osteoblast_counts(model)["n_osteoblasts"]),
             "ssa_events_total": model.ssa_events_total,
         }
         row.update({f"{name}_total": int(total) for name, total in zip(model.network.counters,

@@ -128,3 +128,11 @@ def test_a_run_reports_the_osteoblast_lineage_in_its_tables_and_snapshots(tmp_pa
     osteoblast_lineage = cells[cells["lineage"] == "osteoblast"]
     assert len(osteoblast_lineage) == last["n_osteoprogenitors"] + last["n_osteoblasts"]
     assert set(osteoblast_lineage["state"].astype(str)) <= {"progenitor", "osteoblast"}
+    # histomorphometry of the day: all the matrix is osteoid (younger than the lag), none mineralises yet;
+    # P1NP is the matrix laid down between the daily marks (0.1 h and 24 h)
+    assert last["os_bs"] > 0 and last["o_th_um"] > 0 and last["mar_um_per_d"] == 0
+    assert last["p1np_um3_per_d"] == pytest.approx(last["matrix_formed_um3"] * 24 / 23.9, rel=0.01)
+    bone = run.bone
+    formed = bone[bone["formed_um"] > 0]
+    assert formed["formed_um"].sum() * 2.5**2 == pytest.approx(last["matrix_formed_um3"], rel=1e-6)
+    assert (formed["osteoid_um"] == formed["formed_um"]).all() and (formed["mineral_fraction"] == 0).all()

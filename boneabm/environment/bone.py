@@ -23,6 +23,7 @@ from scipy.sparse import csgraph
 
 from boneabm.config import BoneConfig, DomainConfig
 from boneabm.environment.formation import NewBone
+from boneabm.environment.histomorphometry import DailyMarks, indices
 from boneabm.environment.matrix import active_molecules_per_um3
 
 RESORBED_DEPTH_UM = 0.05  # a pixel counts as resorbed once this much mineral is gone: below, noise of the scan
@@ -45,16 +46,20 @@ class Bone:
         self.factors_per_um3 = active_molecules_per_um3(config.matrix)
         self._freed: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # this tick's (site x, site y, collagen µm³)
         self.new_bone: NewBone | None = None  # the matrix osteoblasts laid down, from their first secretion on
+        self.daily = DailyMarks()  # totals at the last two whole days, for the dynamic indices
 
     def state(self) -> tuple[dict[str, np.ndarray], dict]:
         ids = np.array(sorted(self.removed_by), dtype=np.int64)
         removed = np.array([self.removed_by[i] for i in ids.tolist()], dtype=np.float64).reshape(-1, 2)
         arrays = {"mineral_depth_um": self.mineral_depth_um.copy(), "collagen_depth_um": self.collagen_depth_um.copy(),
                   "removed_by_id": ids, "removed_um3": removed}
+        daily_arrays, daily_meta = self.daily.state()
+        arrays.update({f"daily/{name}": values for name, values in daily_arrays.items()})
         if self.new_bone is None:
-            return arrays, {}
+            return arrays, {"daily": daily_meta}
         new_arrays, new_meta = self.new_bone.state()
-        return {**arrays, **{f"new_bone/{name}": values for name, values in new_arrays.items()}}, {"new_bone": new_meta}
+        return ({**arrays, **{f"new_bone/{name}": values for name, values in new_arrays.items()}},
+                {"new_bone": new_meta, "daily": daily_meta})
 
     def restore(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
         for name in ("mineral_depth_um", "collagen_depth_um"):
@@ -63,6 +68,8 @@ class Bone:
             setattr(self, name, arrays[name].astype(np.float64, copy=False))  # state() copied already
         self.removed_by = defaultdict(_nothing_removed, {
             int(i): amounts.copy() for i, amounts in zip(arrays["removed_by_id"], arrays["removed_um3"])})
+        self.daily.restore({name.removeprefix("daily/"): values for name, values in arrays.items()
+                            if name.startswith("daily/")}, meta.get("daily", {}))
         self.new_bone = None if "new_bone" not in meta else NewBone.from_state(
             {name.removeprefix("new_bone/"): values for name, values in arrays.items() if name.startswith("new_bone/")},
             meta["new_bone"])
@@ -104,6 +111,29 @@ class Bone:
         """The mean of a pixel map over each grid site's pixels."""
         p = self.config.pixels_per_site
         return pixels.reshape(self.shape[0] // p, p, self.shape[1] // p, p).mean(axis=(1, 3))
+
+    def mark_day(self, time_h: float) -> None:
+        """At the first tick of each day, the totals the dynamic indices difference (a no-op otherwise)."""
+        if self.daily.due(time_h):
+            if self.new_bone is not None:
+                self.new_bone.advance(time_h)
+            self.daily.mark(time_h, float(self.collagen_depth_um.sum() * self.pixel_area_um2),
+                            self.formed_um3(), self.mineral_um())
+
+    def formed_um3(self) -> float:
+        return float(self.new_bone.formed_um.sum() * self.pixel_area_um2) if self.new_bone is not None else 0.0
+
+    def mineral_um(self) -> np.ndarray:
+        """Mineral in the new bone per pixel, as fully mineralised thickness, µm."""
+        return self.new_bone.mineral_um if self.new_bone is not None else np.zeros(self.shape)
+
+    def histomorphometry(self, time_h: float, n_osteoclasts: int, n_osteoblasts: int) -> dict[str, float]:
+        """The timeseries' histomorphometry and marker columns (``histomorphometry.indices``) at ``time_h``."""
+        if self.new_bone is not None:
+            self.new_bone.advance(time_h)
+        osteoid = self.new_bone.osteoid_um if self.new_bone is not None else np.zeros(self.shape)
+        return indices(self.mineral_depth_um, self.formed_depth_um(), osteoid, self.daily, self.pixel_area_um2,
+                       n_osteoclasts, n_osteoblasts)
 
     def formed_depth_um(self) -> np.ndarray:
         """Matrix laid down per pixel, µm (0 where none): what refills the eroded depth."""
@@ -196,11 +226,21 @@ class Bone:
         return event, ix, iy
 
     def depth_table(self) -> dict[str, np.ndarray]:
-        """Resorbed pixels in long format (pixel centres in µm)."""
-        ix, iy = np.nonzero(self.mineral_depth_um > 0)
+        """Resorbed or newly formed pixels in long format (pixel centres in µm)."""
+        formed = self.formed_depth_um()
+        ix, iy = np.nonzero((self.mineral_depth_um > 0) | (formed > 0))
+        if self.new_bone is None:
+            zeros = np.zeros(ix.size)
+            osteoid, fraction, formed_h = zeros, zeros, np.full(ix.size, np.nan)
+        else:
+            osteoid = self.new_bone.osteoid_um[ix, iy]
+            fraction = self.new_bone.mineral_fraction[ix, iy]
+            formed_h = self.new_bone.formed_h[ix, iy]
         return {"x_um": (ix + 0.5) * self.pixel_um, "y_um": (iy + 0.5) * self.pixel_um,
                 "mineral_depth_um": self.mineral_depth_um[ix, iy],
-                "collagen_depth_um": self.collagen_depth_um[ix, iy]}
+                "collagen_depth_um": self.collagen_depth_um[ix, iy],
+                "formed_um": formed[ix, iy], "osteoid_um": osteoid, "mineral_fraction": fraction,
+                "formed_h": formed_h}
 
 
 @nb.njit(cache=True)
