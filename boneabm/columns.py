@@ -23,7 +23,7 @@ OBSERVABLE, COUNTER = "<observable>", "<counter>"
 
 STATES = ("precursor", "preosteoclast", "multinucleated", "osteoclast")
 RESORPTION_MODES = ("none", "migrating", "pit", "trench")
-EVENTS = ("division", "death", "fusion", "recruitment")
+EVENTS = ("division", "death", "fusion", "recruitment", "lifting")
 FATES = ("apoptosis", "fused", "alive")
 
 
@@ -80,7 +80,11 @@ REGISTRY: list[Column] = [
                                                                "pool since t = 0"),
         ("n_osteoprogenitors", "int64", "cells", "uncommitted mesenchymal progenitors of the osteoblast lineage (0 "
                                                  "unless `osteoblasts.enabled`)"),
-        ("n_osteoblasts", "int64", "cells", "Osterix-committed cells of the osteoblast lineage"),
+        ("n_osteoblasts", "int64", "cells", "Osterix-committed cells of the osteoblast lineage, lining cells not "
+                                            "counted"),
+        ("n_lining_cells", "int64", "cells", "lining cells on the surface (their networks quiescent)"),
+        ("lining_lifted_total", "int64", "cells", "lining cells that lifted off the surface into the canopy "
+                                                  "since t = 0"),
         ("osteoblast_divisions_total", "int64", "events", "osteoblast-lineage divisions since t = 0"),
         ("osteoblast_deaths_total", "int64", "events", "osteoblast-lineage deaths since t = 0"),
         ("matrix_formed_um3", "float64", "µm³", "matrix the osteoblast lineage laid down since t = 0"),
@@ -144,12 +148,12 @@ REGISTRY: list[Column] = [
     ]),
     *_table("events", [
         ("time_h", "float64", "h", "end of the tick in which it happened"),
-        ("event", "category", "–", "`division`, `death`, `fusion` or `recruitment` (a cell from a marrow pool "
-                                   "settles on the surface)", EVENTS),
-        ("cell_id", "int64", "–", "the mother (division), the dying cell (death), the survivor (fusion) or the "
-                                  "newcomer (recruitment)"),
-        ("partner_id", "Int64", "–", "the daughter (division) or the absorbed cell (fusion); empty for a death "
-                                     "or a recruitment"),
+        ("event", "category", "–", "`division`, `death`, `fusion`, `recruitment` (a cell from a marrow pool "
+                                   "settles on the surface) or `lifting` (a lining cell lifts off the surface "
+                                   "into the canopy)", EVENTS),
+        ("cell_id", "int64", "–", "the mother (division), the dying cell (death), the survivor (fusion), the "
+                                  "newcomer (recruitment) or the lining cell (lifting)"),
+        ("partner_id", "Int64", "–", "the daughter (division) or the absorbed cell (fusion); empty otherwise"),
         ("nuclei", "int64", "nuclei", "nuclei of `cell_id` after the event: 1 after a division, the dying cell's, "
                                       "the fused cell's"),
         ("generation", "int64", "count", "generation of `cell_id` after the event: after a division both cells', "

@@ -659,6 +659,11 @@ class OsteoblastConfig(_Section):
     initial_progenitors_per_mm2: float = Field(
         0.0, ge=0, le=1e5,
         description="Mesenchymal progenitors placed at random free sites at t = 0, per mm² of surface.")
+    lining_cells_per_mm2: float = Field(
+        0.0, ge=0, le=1e5,
+        description="Lining cells placed at random free sites at t = 0, per mm²: flat osteoblast-lineage cells "
+        "covering quiescent surface, their networks quiescent; they lift off where the canopy forms "
+        "(`fields.canopy_margin_um`). One per site covers it (6,400 per mm² at 12.5 µm).")
     division_rate_max_per_h: float = Field(
         0.03, ge=0, le=1,
         description="Division of an uncommitted progenitor at saturating SMAD2/3 signal, 1/h (a doubling in about "

@@ -367,7 +367,8 @@ def observables(model, rows: np.ndarray) -> dict[str, np.ndarray]:
     return {name: molecules[rows][:, species].sum(axis=1) for name, species in model.network.observables.items()}
 
 
-NO_OSTEOBLASTS = {"osteoprogenitors_recruited_total": 0, "n_osteoprogenitors": 0, "n_osteoblasts": 0, "osteoblast_divisions_total": 0,
+NO_OSTEOBLASTS = {"osteoprogenitors_recruited_total": 0, "n_osteoprogenitors": 0, "n_osteoblasts": 0,
+                  "n_lining_cells": 0, "lining_lifted_total": 0, "osteoblast_divisions_total": 0,
                   "osteoblast_deaths_total": 0, "matrix_formed_um3": 0.0}
 
 

@@ -94,20 +94,37 @@ class Lineage:
         self.effect = self.perturbations.at(start_h)
 
     def signal(self, fields, start_h: float, dt_h: float) -> None:
-        """Advance every living cell's network from ``start_h`` by ``dt_h`` with the inputs at its site (split
+        """Advance every awake cell's network from ``start_h`` by ``dt_h`` with the inputs at its site (split
         where a perturbation switches within the tick, as pulses do); what the cells took up (or released)
         leaves (or enters) the fields at their sites."""
-        pop, network = self.population, self.network
-        rows = pop.rows
-        n = rows.size
+        pop = self.population
+        rows = self.awake(pop.rows)
         self.tick = None
-        if n == 0:
+        if rows.size == 0:
             return
+        x, y = pop.x[rows], pop.y[rows]
+        counted, consumed = self.advance_rows(rows, self.inputs(fields, x, y), start_h, dt_h)
+        # what each cell's counted reactions fired this tick, and where: acts on the bone after the fates
+        self.tick = (rows, pop.cell_id[rows], x, y, counted)
+        for i, role in enumerate(self.binding.inputs):
+            field = self.contract.inputs[role].field
+            if field is not None:  # OPG and the antibody are held as their RANKL-binding sites
+                fields.exchange_with_cells(field, x, y, consumed[:, i] * fields.binding_sites.get(field, 1))
+
+    def awake(self, rows: np.ndarray) -> np.ndarray:
+        """The rows whose networks run this tick: all, unless the lineage has quiescent cells."""
+        return rows
+
+    def advance_rows(self, rows: np.ndarray, inputs: np.ndarray, start_h: float, dt_h: float
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """Advance the networks of ``rows`` from ``start_h`` by ``dt_h`` with ``inputs`` (one row per cell),
+        split where a perturbation switches; the counted firings and the inputs consumed, per cell."""
+        pop, network = self.population, self.network
+        n = rows.size
         fired = np.zeros(network.n_reactions, dtype=np.int64)
         counted = np.zeros((n, len(network.counters)), dtype=np.int64)
         consumed = np.zeros((n, len(network.inputs)))
-        x, y = pop.x[rows], pop.y[rows]
-        nuclei, inputs = pop.nuclei[rows], self.inputs(fields, x, y)
+        nuclei = pop.nuclei[rows]
         volume = nuclei.astype(np.float64)  # the kernel's cell volume, once for every piece of the tick
         pieces = self.perturbations.segments(start_h, start_h + dt_h)
         for piece_start_h, piece_end_h in pieces:
@@ -122,12 +139,7 @@ class Lineage:
         self.ssa_events_by_reaction += fired
         pop.counters[rows] += counted
         self.counter_totals += counted.sum(axis=0)
-        # what each cell's counted reactions fired this tick, and where: acts on the bone after the fates
-        self.tick = (rows, pop.cell_id[rows], x, y, counted)
-        for i, role in enumerate(self.binding.inputs):
-            field = self.contract.inputs[role].field
-            if field is not None:  # OPG and the antibody are held as their RANKL-binding sites
-                fields.exchange_with_cells(field, x, y, consumed[:, i] * fields.binding_sites.get(field, 1))
+        return counted, consumed
 
     def inputs(self, fields, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """What each cell's network reads, one column per network input: a field's value at its site, or a

@@ -8,10 +8,11 @@ import numpy as np
 from boneabm.draw_style import LineageStyle
 
 STAGE_COLOURS = {
+    "lining": "#c9d6e3",  # pale blue-grey: flat cells over quiescent surface, drawn first (beneath the rest)
     "progenitor": "#5fb4a8",  # teal: mesenchymal progenitors
     "osteoblast": "#1f5fbf",  # blue: Osterix-committed, laying down matrix
 }
-STAGE_LABELS = {"progenitor": "osteoprogenitor", "osteoblast": "osteoblast (Osterix⁺)"}
+STAGE_LABELS = {"lining": "lining cell", "progenitor": "osteoprogenitor", "osteoblast": "osteoblast (Osterix⁺)"}
 
 
 def diameter_um(nuclei: np.ndarray, site_um: float) -> np.ndarray:

@@ -22,14 +22,20 @@ class OsteoblastLineage(Lineage):
     columns = {
         "committed": (np.bool_, (), False),  # Osterix-committed for good: no longer divides or wanders
         "matrix_um3": (np.float64, (), 0.0),  # matrix the cell has laid down
+        "lining": (np.bool_, (), False),  # a flat lining cell covering quiescent surface
+        "quiescent_since_h": (np.float64, (), np.nan),  # when its network stopped running (NaN: awake)
     }
 
     def __init__(self, model, network):
         experiment = model.experiment
         config = experiment.osteoblasts
         inputs = {role: getattr(config.signaling, role) for role in ("wnt_nM", "pth_nM")}
+        # the inputs a quiescent cell's network holds until it wakes, one per network input
+        self.columns = {**self.columns, "held_inputs": (np.float64, (len(network.inputs),), 0.0)}
+        n_lining = self.n_lining(experiment)
         super().__init__(model, network, config.signaling.perturbations(), inputs,
-                         capacity=max(16, 2 * self.n_initial(experiment)))
+                         capacity=max(16, 2 * self.n_initial(experiment) + n_lining))
+        self.lifted_total = 0
         self.hop_rate_per_h = hop_rate_per_h(config.motility_um2_per_h, experiment.domain.grid_spacing_um)
         self.parameters = fates.osteoblast_parameters(config)
         self.stage_columns = self.binding.columns("proliferation_signal", "commitment_marker", "survival_signal")
@@ -51,14 +57,57 @@ class OsteoblastLineage(Lineage):
     def n_initial(experiment) -> int:
         return round(experiment.osteoblasts.initial_progenitors_per_mm2 * experiment.domain.area_cm2 * 100)
 
+    @staticmethod
+    def n_lining(experiment) -> int:
+        return round(experiment.osteoblasts.lining_cells_per_mm2 * experiment.domain.area_cm2 * 100)
+
     def plate_initial(self) -> None:
-        """Mesenchymal progenitors at the initial density, uniformly at random on free sites."""
+        """Mesenchymal progenitors at the initial density, uniformly at random on free sites; then lining cells
+        on the quiescent surface, quiescent from the start."""
         self.plate(self.free_sites(self.n_initial(self.model.experiment)))
+        lining = self.plate(self.free_sites(self.n_lining(self.model.experiment)))
+        rows = np.array([cell.row for cell in lining], dtype=np.int64)
+        self.population.committed[rows] = True
+        self.population.lining[rows] = True
+        self.quiesce(rows)
+
+    # ----------------------------------------------------------------------------------------------- quiescence
+    def awake(self, rows: np.ndarray) -> np.ndarray:
+        return rows[np.isnan(self.population.quiescent_since_h[rows])]
+
+    def quiesce(self, rows: np.ndarray) -> None:
+        """Stop the networks of ``rows`` now, holding the inputs at their sites: a quiescent cell fires no
+        events and neither takes from nor gives to the fields until it wakes."""
+        pop = self.population
+        pop.held_inputs[rows] = self.inputs(self.model.fields, pop.x[rows], pop.y[rows])
+        pop.quiescent_since_h[rows] = self.model.time_h
+
+    def wake(self, rows: np.ndarray) -> None:
+        """Bring the networks of quiescent ``rows`` to now: each catches up, in one stretch, over the time it
+        slept with the inputs it held — the state it would have reached running all along with them (what it
+        would have exchanged with the fields meanwhile is dropped)."""
+        pop, now = self.population, self.model.time_h
+        since = pop.quiescent_since_h[rows]
+        for start_h in np.unique(since):
+            group = rows[since == start_h]
+            if now > start_h:
+                self.advance_rows(group, np.ascontiguousarray(pop.held_inputs[group]), float(start_h),
+                                  now - float(start_h))
+        pop.quiescent_since_h[rows] = np.nan
 
     # ----------------------------------------------------------------------------------------------- fates
     def fates(self, dt_h: float) -> None:
         model, pop = self.model, self.population
         rows = pop.rows
+        if rows.size == 0:
+            return
+        lifting = rows[pop.lining[rows] & model.fields.canopy[pop.x[rows], pop.y[rows]]]
+        for row in lifting:  # lining cells under the canopy lift off the surface to form it
+            model.events.append((model.time_h, "lifting", int(pop.cell_id[row]), None, 1,
+                                 int(pop.generation[row]), np.nan))
+            pop.agent[row].die()
+        self.lifted_total += int(lifting.size)
+        rows = self.awake(pop.rows)
         if rows.size == 0:
             return
         u = draw_uniforms(pop.rng_state, rows, fates.N_UNIFORMS)
@@ -118,23 +167,26 @@ class OsteoblastLineage(Lineage):
     # ----------------------------------------------------------------------------------------------- reports
     def counts(self) -> dict[str, int | float]:
         pop = self.population
-        committed = pop.committed[pop.rows]
+        committed, lining = pop.committed[pop.rows], pop.lining[pop.rows]
         return {"osteoprogenitors_recruited_total": self.recruited_total,
                 "n_osteoprogenitors": int(np.count_nonzero(~committed)),
-                "n_osteoblasts": int(np.count_nonzero(committed)),
+                "n_osteoblasts": int(np.count_nonzero(committed & ~lining)),
+                "n_lining_cells": int(np.count_nonzero(lining)),
+                "lining_lifted_total": self.lifted_total,
                 "osteoblast_divisions_total": self.divisions_total,
                 "osteoblast_deaths_total": self.deaths_total,
                 "matrix_formed_um3": self.matrix_um3_total}
 
     def cell_states(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         pop = self.population
-        return {"state": stages(pop.committed[rows]), "nuclei": pop.nuclei[rows]}
+        return {"state": stages(pop.committed[rows], pop.lining[rows]), "nuclei": pop.nuclei[rows]}
 
     # ----------------------------------------------------------------------------------------------- state
     def state(self) -> tuple[dict[str, np.ndarray], dict]:
         arrays, meta = super().state()
-        return arrays, {**meta, "matrix_um3_total": self.matrix_um3_total}
+        return arrays, {**meta, "matrix_um3_total": self.matrix_um3_total, "lifted_total": self.lifted_total}
 
     def restore(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
         super().restore(arrays, meta)
         self.matrix_um3_total = float(meta["matrix_um3_total"])
+        self.lifted_total = int(meta["lifted_total"])
