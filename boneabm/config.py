@@ -688,6 +688,22 @@ class OsteoblastConfig(_Section):
         10.0, gt=0,
         description="Bcl-2 family proteins per nucleus that halve the apoptosis rate (Hill 2; PTH and Wnt raise "
         "them, Jilka et al. 1999 J Clin Invest 104:439; Almeida et al. 2005 JBC 280:41342). Calibrated.")
+    flattening_rate_max_per_h: float = Field(
+        0.02, ge=0, le=10,
+        description="Rate at which a committed osteoblast without Osterix flattens into a lining cell and quiesces, "
+        "1/h; it falls as K⁴/(K⁴ + Osx⁴) with its Osterix per nucleus (Osterix drives its collagen, Nakashima et "
+        "al. 2002; sclerostin from the osteocytes buried in new bone lowers it through Wnt). Calibrated.")
+    lining_osterix_molecules: float = Field(
+        3.0, gt=0,
+        description="Osterix per nucleus (K) at which flattening runs at half its maximal rate. Calibrated: a "
+        "matrix-making osteoblast with IGF-1 holds ≈ 14 (flattening ≈ 0.00004/h), without IGF-1 ≈ 7, with "
+        "sclerostin and no IGF-1 ≈ 5.")
+    burial_height_um: float = Field(
+        10.0, gt=0, le=1000,
+        description="An osteoblast whose neighbours' new matrix stands this much higher than its own (mean over its "
+        "8 neighbouring sites) is buried in it and becomes an osteocyte: the height of a cuboidal osteoblast "
+        "(those that slow their own secretion while their neighbours go on are embedded, Franz-Odendaal et al. "
+        "2006 Dev Dyn 235:176; about 10-20 % of osteoblasts become osteocytes). Calibrated.")
     motility_um2_per_h: float = Field(
         100.0, ge=0, le=1e5,
         description="Random motility of uncommitted progenitors, µm²/h (calibrated); committed cells stay put.")

@@ -368,7 +368,7 @@ def observables(model, rows: np.ndarray) -> dict[str, np.ndarray]:
 
 
 NO_OSTEOBLASTS = {"osteoprogenitors_recruited_total": 0, "n_osteoprogenitors": 0, "n_osteoblasts": 0,
-                  "n_lining_cells": 0, "lining_lifted_total": 0, "osteoblast_divisions_total": 0,
+                  "n_lining_cells": 0, "lining_lifted_total": 0, "osteocytes_embedded_total": 0, "osteoblast_divisions_total": 0,
                   "osteoblast_deaths_total": 0, "matrix_formed_um3": 0.0}
 
 

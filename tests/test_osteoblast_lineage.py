@@ -47,9 +47,10 @@ def wild_type():
 
 def test_without_tgfb_progenitors_commit_and_lay_down_matrix_all_of_it_on_the_bone(wild_type):
     counts = wild_type.counts()
-    assert counts["n_osteoprogenitors"] + counts["n_osteoblasts"] + counts["osteoblast_deaths_total"] == 100
+    committed = counts["n_osteoblasts"] + counts["n_lining_cells"]
+    assert counts["n_osteoprogenitors"] + committed + counts["osteoblast_deaths_total"] == 100
     assert counts["osteoblast_divisions_total"] == 0  # no SMAD2/3 signal, no division
-    assert counts["n_osteoblasts"] > 80  # committed within a day or two (Osterix ≈ 13 > 10 per nucleus)
+    assert committed > 80  # committed within a day or two (Osterix ≈ 13 > 10 per nucleus)
     bone = wild_type.model.bone
     formed_um3 = bone.new_bone.formed_um.sum() * bone.pixel_area_um2
     assert counts["matrix_formed_um3"] > 20 * 80  # tens of µm³ per osteoblast a day
@@ -122,12 +123,13 @@ def test_a_run_reports_the_osteoblast_lineage_in_its_tables_and_snapshots(tmp_pa
     run_dir = execute(validate(data), tmp_path / "run")
     run = load_run(run_dir)
     last = run.timeseries.iloc[-1]
-    assert last["n_osteoprogenitors"] + last["n_osteoblasts"] + last["osteoblast_deaths_total"] == 100
+    assert (last["n_osteoprogenitors"] + last["n_osteoblasts"] + last["n_lining_cells"]
+            + last["osteoblast_deaths_total"]) == 100
     assert last["n_osteoblasts"] > 0 and last["matrix_formed_um3"] > 0
     cells = pd.read_parquet(run_dir / "snapshots" / "cells" / "t0000024.000h.parquet")
     osteoblast_lineage = cells[cells["lineage"] == "osteoblast"]
-    assert len(osteoblast_lineage) == last["n_osteoprogenitors"] + last["n_osteoblasts"]
-    assert set(osteoblast_lineage["state"].astype(str)) <= {"progenitor", "osteoblast"}
+    assert len(osteoblast_lineage) == last["n_osteoprogenitors"] + last["n_osteoblasts"] + last["n_lining_cells"]
+    assert set(osteoblast_lineage["state"].astype(str)) <= {"progenitor", "osteoblast", "lining"}
     # histomorphometry of the day: all the matrix is osteoid (younger than the lag), none mineralises yet;
     # P1NP is the matrix laid down between the daily marks (0.1 h and 24 h)
     assert last["os_bs"] > 0 and last["o_th_um"] > 0 and last["mar_um_per_d"] == 0
@@ -136,3 +138,51 @@ def test_a_run_reports_the_osteoblast_lineage_in_its_tables_and_snapshots(tmp_pa
     formed = bone[bone["formed_um"] > 0]
     assert formed["formed_um"].sum() * 2.5**2 == pytest.approx(last["matrix_formed_um3"], rel=1e-6)
     assert (formed["osteoid_um"] == formed["formed_um"]).all() and (formed["mineral_fraction"] == 0).all()
+
+
+def test_osteoblasts_that_lose_osterix_flatten_into_quiescent_lining_cells():
+    """Sp7 (Osterix) deleted at 48 h, once the progenitors have committed: the osteoblasts stop making matrix and
+    flatten (0.02/h without Osterix: ≈ 60 % within 2 days), where without the deletion far fewer do."""
+    def at_96_h(knockouts):
+        model = BoneModel(experiment(knockouts=knockouts, seed=13))
+        lineage = run(model, days=4)
+        return lineage.counts(), lineage
+
+    wild, _ = at_96_h([])
+    lost, lineage = at_96_h([{"gene": "Sp7", "start_h": 48}])
+    flat_lost = lost["n_lining_cells"] / (lost["n_osteoblasts"] + lost["n_lining_cells"])
+    flat_wild = wild["n_lining_cells"] / (wild["n_osteoblasts"] + wild["n_lining_cells"])
+    # without IGF-1 here Osterix sits near 7, so some flatten anyway (≈ 14 %); without it ≈ 65 %, of ≈ 95 each
+    assert flat_lost > 0.45 and flat_lost > 2.5 * flat_wild
+    pop = lineage.population
+    lining = pop.rows[pop.lining[pop.rows]]
+    assert np.isnan(pop.quiescent_since_h[lining]).sum() == 0  # every lining cell sleeps
+
+
+def test_an_osteoblast_whose_neighbours_outbuild_it_is_buried_and_becomes_an_osteocyte():
+    """Burial by the neighbours' matrix (Franz-Odendaal et al. 2006 Dev Dyn 235:176): the one osteoblast whose 8
+    neighbouring sites stand a cell's height (10 µm) above its own is embedded; its site gains an osteocyte."""
+    data = experiment(seed=17).to_dict()
+    data["osteoblasts"]["initial_progenitors_per_mm2"] = 0
+    data["osteocytes"] = {"density_per_mm3": 20_000}
+    from boneabm.config import validate
+
+    model = BoneModel(validate(data))
+    lineage = model.lineages["osteoblast"]
+    sites = [model.site_cells[10, 10], model.site_cells[30, 30]]
+    rows = np.array([cell.row for cell in lineage.plate(sites)])
+    lineage.population.committed[rows] = True
+    p = model.bone.config.pixels_per_site
+    around = np.zeros(model.experiment.domain.shape)
+    around[9:12, 9:12] = 12.0
+    around[10, 10] = 1.0  # the buried one: 11 µm below its neighbours
+    around[29:32, 29:32] = 5.0  # the other: level with its neighbours
+    pixels = np.repeat(np.repeat(around, p, axis=0), p, axis=1)
+    ix, iy = np.nonzero(pixels)
+    model.bone.form(0.0, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    model.bone.new_bone.deposit(ix, iy, pixels[ix, iy])
+    before = model.osteocytes.viable[10, 10]
+    lineage._bury(rows)
+    assert lineage.embedded_total == 1 and lineage.population.n_alive == 1
+    assert model.osteocytes.viable[10, 10] == pytest.approx(before + 1)
+    assert any(event[1] == "embedding" for event in model.events)

@@ -2,7 +2,8 @@
 nucleus: the rates as small functions of one cell, and the kernel that applies them to every living cell.
 
 Progenitors divide while their nuclear phospho-SMAD2/3 (active TGF-β1) lasts and wander by a random walk; a
-progenitor whose Osterix reaches ``commitment_osterix_molecules`` commits for good, stops dividing and stays put.
+progenitor whose Osterix reaches ``commitment_osterix_molecules`` commits for good, stops dividing and stays put;
+once its Osterix falls again (Wnt lost to sclerostin, say), it stops making matrix and flattens into a lining cell.
 Every cell's apoptosis falls with its Bcl-2 family proteins, which PTH (PKA) and Wnt (β-catenin) raise.
 
 Kept in one module with the kernel that calls its helpers, as the osteoclast lineage's fates are: numba's
@@ -20,8 +21,9 @@ from boneabm.config import OsteoblastConfig
 
 BCL2_HILL = 2.0  # calibrated: survival proteins hold apoptosis off cooperatively (they sequester BH3 proteins)
 # Uniforms each living cell draws from its own stream per tick, by column.
-U_DEATH, U_DIVIDE, U_HOP, U_SITE, U_ORDER = range(5)
-N_UNIFORMS = 5
+U_DEATH, U_DIVIDE, U_HOP, U_SITE, U_ORDER, U_FLATTEN = range(6)
+N_UNIFORMS = 6
+OSTERIX_HILL = 4.0  # calibrated: flattening waits until Osterix has clearly fallen, not on a dip of a few molecules
 
 
 class OsteoblastParameters(NamedTuple):
@@ -30,6 +32,8 @@ class OsteoblastParameters(NamedTuple):
     commitment_osterix_molecules: float
     death_rate_max_per_h: float
     death_bcl2_half_molecules: float
+    lining_osterix_molecules: float
+    flattening_rate_max_per_h: float
 
 
 def osteoblast_parameters(config: OsteoblastConfig) -> OsteoblastParameters:
@@ -51,13 +55,23 @@ def death_rate_per_h(bcl2_per_nucleus, q):
 
 
 @nb.njit(cache=True)
+def flattening_rate_per_h(osterix_per_nucleus, q):
+    """A matrix-making osteoblast flattens as its Osterix, hence its collagen synthesis, falls."""
+    k4 = q.lining_osterix_molecules ** OSTERIX_HILL
+    return q.flattening_rate_max_per_h * k4 / (k4 + max(osterix_per_nucleus, 0.0) ** OSTERIX_HILL)
+
+
+@nb.njit(cache=True)
 def decide(u, rows, nuclei, molecules, columns, committed, dt_h, hop_rate_per_h, q):
-    """Who dies, divides, hops and commits this tick. ``columns``: the species columns of proliferation_signal,
-    commitment_marker and survival_signal; ``committed`` is updated in place (commitment is for good)."""
+    """Who dies, divides, hops, commits and flattens this tick. ``columns``: the species columns of
+    proliferation_signal, commitment_marker and survival_signal; ``committed`` is updated in place (commitment is
+    for good). A committed cell flattens into a lining cell at a rate that rises as its Osterix falls (it makes
+    less and less matrix): ``flattening_rate_max_per_h``·K⁴/(K⁴ + Osx⁴), K = ``lining_osterix_molecules``."""
     n = rows.size
     dies = np.zeros(n, dtype=np.bool_)
     divides = np.zeros(n, dtype=np.bool_)
     hops = np.zeros(n, dtype=np.bool_)
+    flattens = np.zeros(n, dtype=np.bool_)
     smad, osterix, bcl2 = columns[0], columns[1], columns[2]
     for i in range(n):
         row = rows[i]
@@ -68,7 +82,9 @@ def decide(u, rows, nuclei, molecules, columns, committed, dt_h, hop_rate_per_h,
             dies[i] = True
             continue
         if committed[row]:
+            flattens[i] = u[i, U_FLATTEN] < -np.expm1(-flattening_rate_per_h(molecules[row, osterix] * per_nucleus,
+                                                                            q) * dt_h)
             continue
         divides[i] = u[i, U_DIVIDE] < -np.expm1(-division_rate_per_h(molecules[row, smad] * per_nucleus, q) * dt_h)
         hops[i] = not divides[i] and u[i, U_HOP] < -np.expm1(-hop_rate_per_h * dt_h)
-    return dies, divides, hops
+    return dies, divides, hops, flattens

@@ -4,6 +4,7 @@ matrix laid down, and what the lineage reports."""
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 
 from boneabm.cells.lineage import Lineage
 from boneabm.cells.motility import hop_rate_per_h, move
@@ -36,6 +37,8 @@ class OsteoblastLineage(Lineage):
         super().__init__(model, network, config.signaling.perturbations(), inputs,
                          capacity=max(16, 2 * self.n_initial(experiment) + n_lining))
         self.lifted_total = 0
+        self.embedded_total = 0
+        self.burial_height_um = config.burial_height_um
         self.hop_rate_per_h = hop_rate_per_h(config.motility_um2_per_h, experiment.domain.grid_spacing_um)
         self.parameters = fates.osteoblast_parameters(config)
         self.stage_columns = self.binding.columns("proliferation_signal", "commitment_marker", "survival_signal")
@@ -111,8 +114,8 @@ class OsteoblastLineage(Lineage):
         if rows.size == 0:
             return
         u = draw_uniforms(pop.rng_state, rows, fates.N_UNIFORMS)
-        dies, divides, hops = fates.decide(u, rows, pop.nuclei, pop.molecules, self.stage_columns, pop.committed,
-                                           dt_h, self.hop_rate_per_h, self.parameters)
+        dies, divides, hops, flattens = fates.decide(u, rows, pop.nuclei, pop.molecules, self.stage_columns,
+                                                     pop.committed, dt_h, self.hop_rate_per_h, self.parameters)
         for row in rows[dies]:
             model.events.append((model.time_h, "death", int(pop.cell_id[row]), None, int(pop.nuclei[row]),
                                  int(pop.generation[row]), model.time_h - float(pop.born_h[row])))
@@ -134,6 +137,30 @@ class OsteoblastLineage(Lineage):
 
         moving, mx, my = self._claim_sites(rows[hops], u[hops], vacate=True)
         move(pop, model, moving, mx, my)
+
+        flattening = rows[flattens & ~dies]
+        pop.lining[flattening] = True
+        self.quiesce(flattening)
+        self._bury(rows[~flattens & ~dies & pop.committed[rows]])
+
+    def _bury(self, rows: np.ndarray) -> None:
+        """Osteoblasts whose neighbours' new matrix stands ``burial_height_um`` above their own are embedded
+        in it: each leaves the surface and joins the osteocytes beneath its site."""
+        model, pop = self.model, self.population
+        if rows.size == 0 or model.bone.new_bone is None:
+            return
+        height = model.bone.site_mean(model.bone.formed_depth_um())
+        around = ndimage.uniform_filter(height, size=3, mode="wrap" if model.experiment.domain.periodic else "nearest")
+        neighbours = (9 * around - height) / 8  # the mean of the 8 neighbours, without the site itself
+        x, y = pop.x[rows], pop.y[rows]
+        buried = rows[neighbours[x, y] - height[x, y] >= self.burial_height_um]
+        for row in buried:
+            model.events.append((model.time_h, "embedding", int(pop.cell_id[row]), None, 1, int(pop.generation[row]),
+                                 model.time_h - float(pop.born_h[row])))
+            if model.osteocytes is not None:
+                model.osteocytes.viable[pop.x[row], pop.y[row]] += 1.0
+            pop.agent[row].die()
+        self.embedded_total += int(buried.size)
 
     def _claim_sites(self, rows: np.ndarray, u: np.ndarray, vacate: bool):
         """Rows of the cells in ``rows`` that find a free neighbouring site, in the order of their per-cell
@@ -173,6 +200,7 @@ class OsteoblastLineage(Lineage):
                 "n_osteoblasts": int(np.count_nonzero(committed & ~lining)),
                 "n_lining_cells": int(np.count_nonzero(lining)),
                 "lining_lifted_total": self.lifted_total,
+                "osteocytes_embedded_total": self.embedded_total,
                 "osteoblast_divisions_total": self.divisions_total,
                 "osteoblast_deaths_total": self.deaths_total,
                 "matrix_formed_um3": self.matrix_um3_total}
@@ -184,9 +212,11 @@ class OsteoblastLineage(Lineage):
     # ----------------------------------------------------------------------------------------------- state
     def state(self) -> tuple[dict[str, np.ndarray], dict]:
         arrays, meta = super().state()
-        return arrays, {**meta, "matrix_um3_total": self.matrix_um3_total, "lifted_total": self.lifted_total}
+        return arrays, {**meta, "matrix_um3_total": self.matrix_um3_total, "lifted_total": self.lifted_total,
+                        "embedded_total": self.embedded_total}
 
     def restore(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
         super().restore(arrays, meta)
         self.matrix_um3_total = float(meta["matrix_um3_total"])
         self.lifted_total = int(meta["lifted_total"])
+        self.embedded_total = int(meta["embedded_total"])
