@@ -31,6 +31,7 @@ import yaml
 
 from boneabm.version import __version__
 from boneabm import columns as registry
+from boneabm.cells.osteoblast.lineage import COUNTS as OSTEOBLAST_COUNTS
 from boneabm.config import Experiment
 from boneabm.environment.fields import ANTIBODY_DA
 from boneabm.units import MCSF_HOMODIMER_DA, OPG_DIMER_DA, RANKL_MONOMER_DA, nM_to_ng_ml
@@ -367,15 +368,10 @@ def observables(model, rows: np.ndarray) -> dict[str, np.ndarray]:
     return {name: molecules[rows][:, species].sum(axis=1) for name, species in model.network.observables.items()}
 
 
-NO_OSTEOBLASTS = {"osteoprogenitors_recruited_total": 0, "n_osteoprogenitors": 0, "n_osteoblasts": 0,
-                  "n_lining_cells": 0, "lining_lifted_total": 0, "osteocytes_embedded_total": 0, "osteoblast_divisions_total": 0,
-                  "osteoblast_deaths_total": 0, "matrix_formed_um3": 0.0}
-
-
 def osteoblast_counts(model) -> dict[str, int | float]:
     """The osteoblast lineage's part of a timeseries row: zeros for an experiment without one."""
     lineage = model.lineages.get("osteoblast")
-    return lineage.counts() if lineage is not None else dict(NO_OSTEOBLASTS)
+    return lineage.counts() if lineage is not None else dict.fromkeys(OSTEOBLAST_COUNTS, 0)
 
 
 class Recorder:

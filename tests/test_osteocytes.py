@@ -82,7 +82,8 @@ def test_an_activation_raises_rankl_where_osteocytes_died_and_a_canopy_keeps_it_
         for _ in range(round(12 / model.dt_h)):
             model.step()
     rankl_open, rankl_covered = open_model.fields.sites["rankl"], covered.fields.sites["rankl"]
-    near, far = (20, 20), (75, 35)  # 0 and ≈ 700 µm from the centre; RANKL spreads ≈ 230 µm before the marrow takes it
+    # 0 and ≈ 700 µm from the centre; RANKL spreads ≈ 230 µm before the marrow takes it
+    near, far = (20, 20), (75, 35)
     assert rankl_open[near] > 3 * rankl_open[far]
     assert rankl_covered[near] > 3 * rankl_open[near]  # the canopy stops the leak into the marrow
     # the marrow holds M-CSF at the medium section's level where the surface is open (nothing takes it up here)

@@ -12,6 +12,7 @@ import numpy as np
 
 from boneabm.cells.agent import Cell
 from boneabm.cells.contract import Contract, bind
+from boneabm.cells.placement import claim_free_neighbours
 from boneabm.cells.population import Population
 from boneabm.cells.recruitment import MarrowPool
 from boneabm.signaling.codegen import kernel
@@ -78,6 +79,18 @@ class Lineage:
         rows = np.array([cell.row for cell in cells], dtype=np.int64)
         self.population.molecules[rows] = self.network.draw_initial(len(cells), self.model.rng)
         return cells
+
+    def claim_sites(self, rows: np.ndarray, u_order: np.ndarray, u_site: np.ndarray, vacate: bool):
+        """Rows of the cells in ``rows`` that find a free neighbouring site, in the order of their per-cell draws
+        ``u_order`` (contact inhibition and crowding in one rule), each choosing by ``u_site``, and the sites' x
+        and y; ``vacate``: a move (the cell's own site frees) rather than a division."""
+        model = self.model
+        order = np.argsort(u_order, kind="stable")
+        tx, ty = claim_free_neighbours(model.grid.empty.data.copy(), self.population.x[rows],
+                                       self.population.y[rows], order, u_site, model.experiment.domain.periodic,
+                                       vacate)
+        found = tx >= 0
+        return rows[order[found]], tx[found], ty[found]
 
     def recruit(self, fields, dt_h: float) -> None:
         """Cells from the marrow pool settle on the free sites its factor recruits them to (none without a

@@ -30,7 +30,8 @@ class MarrowPool:
         if self.cells < 0:
             self.cells = self.steady_cells
 
-    def recruit(self, fields, empty: np.ndarray, rng: np.random.Generator, dt_h: float) -> tuple[np.ndarray, np.ndarray]:
+    def recruit(self, fields, empty: np.ndarray, rng: np.random.Generator, dt_h: float
+                ) -> tuple[np.ndarray, np.ndarray]:
         """The free sites (x, y) on which a pool cell settles this tick; the pool gives them up, then renews."""
         x = y = np.zeros(0, dtype=np.int64)
         if self.steady_cells > 0 and self.cells >= 1:

@@ -44,7 +44,8 @@ class Bone:
         self.collagen_depth_um = np.zeros(self.shape)
         self.removed_by = defaultdict(_nothing_removed)  # osteoclast id -> (mineral, collagen) µm³
         self.factors_per_um3 = active_molecules_per_um3(config.matrix)
-        self._freed: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # this tick's (site x, site y, collagen µm³)
+        # this tick's (site x, site y, collagen µm³) of each resorbing osteoclast
+        self._freed: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.new_bone: NewBone | None = None  # the matrix osteoblasts laid down, from their first secretion on
         self.daily = DailyMarks()  # totals at the last two whole days, for the dynamic indices
 

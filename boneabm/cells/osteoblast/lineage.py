@@ -11,10 +11,15 @@ from boneabm.cells.motility import hop_rate_per_h, move
 from boneabm.cells.osteoblast import fates
 from boneabm.cells.osteoblast.contract import CONTRACT
 from boneabm.cells.osteoblast.stages import stages
-from boneabm.cells.placement import claim_free_neighbours
 from boneabm.cells.recruitment import marrow_pool
 from boneabm.rng import draw_uniforms
 from boneabm.signaling.ssa import split_molecules
+
+
+# the lineage's columns of a timeseries row, as ``counts`` gives them (zeros for an experiment without it)
+COUNTS = ("osteoprogenitors_recruited_total", "n_osteoprogenitors", "n_osteoblasts", "n_lining_cells",
+          "lining_lifted_total", "osteocytes_embedded_total", "osteoblast_divisions_total", "osteoblast_deaths_total",
+          "matrix_formed_um3")
 
 
 class OsteoblastLineage(Lineage):
@@ -123,7 +128,8 @@ class OsteoblastLineage(Lineage):
         self.deaths_total += int(dies.sum())
 
         mothers, daughters = [], []
-        dividing, tx, ty = self._claim_sites(rows[divides], u[divides], vacate=False)
+        dividing, tx, ty = self.claim_sites(rows[divides], u[divides, fates.U_ORDER], u[divides, fates.U_SITE],
+                                            vacate=False)
         for row, site in zip(dividing, model.site_cells[tx, ty]):
             daughter = pop.agent[row].divide(site)
             mothers.append(row)
@@ -135,7 +141,8 @@ class OsteoblastLineage(Lineage):
                             self.effect.clamped)
             self.divisions_total += len(mothers)
 
-        moving, mx, my = self._claim_sites(rows[hops], u[hops], vacate=True)
+        moving, mx, my = self.claim_sites(rows[hops], u[hops, fates.U_ORDER], u[hops, fates.U_SITE],
+                                          vacate=True)
         move(pop, model, moving, mx, my)
 
         flattening = rows[flattens & ~dies]
@@ -162,17 +169,6 @@ class OsteoblastLineage(Lineage):
             pop.agent[row].die()
         self.embedded_total += int(buried.size)
 
-    def _claim_sites(self, rows: np.ndarray, u: np.ndarray, vacate: bool):
-        """Rows of the cells in ``rows`` that find a free neighbouring site, in the order of their per-cell
-        draws, and the sites' x and y."""
-        model = self.model
-        order = np.argsort(u[:, fates.U_ORDER], kind="stable")
-        tx, ty = claim_free_neighbours(
-            model.grid.empty.data.copy(), self.population.x[rows], self.population.y[rows], order,
-            u[:, fates.U_SITE], model.experiment.domain.periodic, vacate)
-        found = tx >= 0
-        return rows[order[found]], tx[found], ty[found]
-
     # ----------------------------------------------------------------------------------------------- bone
     def act_on_bone(self, bone, dt_h: float) -> None:
         """Each procollagen secretion of the tick lays a packet of matrix on the bone at the site where the cell
@@ -195,15 +191,10 @@ class OsteoblastLineage(Lineage):
     def counts(self) -> dict[str, int | float]:
         pop = self.population
         committed, lining = pop.committed[pop.rows], pop.lining[pop.rows]
-        return {"osteoprogenitors_recruited_total": self.recruited_total,
-                "n_osteoprogenitors": int(np.count_nonzero(~committed)),
-                "n_osteoblasts": int(np.count_nonzero(committed & ~lining)),
-                "n_lining_cells": int(np.count_nonzero(lining)),
-                "lining_lifted_total": self.lifted_total,
-                "osteocytes_embedded_total": self.embedded_total,
-                "osteoblast_divisions_total": self.divisions_total,
-                "osteoblast_deaths_total": self.deaths_total,
-                "matrix_formed_um3": self.matrix_um3_total}
+        values = (self.recruited_total, int(np.count_nonzero(~committed)), int(np.count_nonzero(committed & ~lining)),
+                  int(np.count_nonzero(lining)), self.lifted_total, self.embedded_total, self.divisions_total,
+                  self.deaths_total, self.matrix_um3_total)
+        return dict(zip(COUNTS, values))
 
     def cell_states(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         pop = self.population

@@ -14,7 +14,6 @@ from boneabm.cells.osteoclast.days import COLUMNS as DAY_COLUMNS, OsteoclastDays
 from boneabm.cells.osteoclast.fusion import choose_fusions, survivor_first
 from boneabm.cells.osteoclast.resorption import resorption
 from boneabm.cells.osteoclast.stages import MODE_NAMES, stages
-from boneabm.cells.placement import claim_free_neighbours
 from boneabm.cells.recruitment import marrow_pool
 from boneabm.rng import draw_uniforms
 from boneabm.signaling.network import Network, with_outputs
@@ -104,7 +103,8 @@ class OsteoclastLineage(Lineage):
         self.deaths_total += int(dies.sum())
 
         mothers, daughters = [], []
-        dividing, tx, ty = self._claim_sites(rows[divides], u[divides], vacate=False)
+        dividing, tx, ty = self.claim_sites(rows[divides], u[divides, fates.U_ORDER], u[divides, fates.U_SITE],
+                                            vacate=False)
         for row, site in zip(dividing, model.site_cells[tx, ty]):
             mother = pop.agent[row]
             daughter = mother.divide(site)
@@ -121,7 +121,9 @@ class OsteoclastLineage(Lineage):
         self._fuse(rows[fusing], drive[fusing], u[fusing], dt_h)
 
         alive = pop.alive[rows]
-        moving, mx, my = self._claim_sites(rows[hops & alive], u[hops & alive], vacate=True)
+        walkers = hops & alive
+        moving, mx, my = self.claim_sites(rows[walkers], u[walkers, fates.U_ORDER], u[walkers, fates.U_SITE],
+                                          vacate=True)
         step_um = move(pop, model, moving, mx, my)
         pop.distance_um[moving] += np.where(pop.nuclei[moving] > 1, step_um, 0.0)
 
@@ -160,17 +162,6 @@ class OsteoclastLineage(Lineage):
         if record is not None:
             record.update(died_h=self.model.time_h, fate=fate, max_nuclei=int(self.population.max_nuclei[row]),
                           distance_um=float(self.population.distance_um[row]))
-
-    def _claim_sites(self, rows: np.ndarray, u: np.ndarray, vacate: bool):
-        """Rows of the cells in ``rows`` that find a free neighbouring site, in the order of their per-cell
-        draws (contact inhibition and crowding in one rule), and the sites' x and y."""
-        model = self.model
-        order = np.argsort(u[:, fates.U_ORDER], kind="stable")
-        tx, ty = claim_free_neighbours(
-            model.grid.empty.data.copy(), self.population.x[rows], self.population.y[rows], order,
-            u[:, fates.U_SITE], model.experiment.domain.periodic, vacate)
-        found = tx >= 0
-        return rows[order[found]], tx[found], ty[found]
 
     # ----------------------------------------------------------------------------------------------- bone
     def act_on_bone(self, bone, dt_h: float) -> None:
