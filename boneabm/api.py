@@ -18,12 +18,12 @@ from boneabm import continuation, runner
 
 
 # tables a run of an older schema version does not have
-_LATER_TABLES = {2: ("osteoclast_days",)}
+_LATER_TABLES = {2: ("osteoclast_days", "bmus"), 3: ("bmus",)}
 
 
 @dataclass(frozen=True)
 class Run:
-    """A run directory's contents: resolved config, metadata and its six tables, each with the dtypes of
+    """A run directory's contents: resolved config, metadata and its seven tables, each with the dtypes of
     ``boneabm.columns`` (the run's ``columns.csv``), whether written as CSV or parquet."""
 
     path: Path
@@ -35,6 +35,7 @@ class Run:
     osteoclasts: pd.DataFrame
     osteoclast_days: pd.DataFrame
     bone: pd.DataFrame
+    bmus: pd.DataFrame
 
     @property
     def status(self) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-TABLES = ("timeseries", "cells", "events", "osteoclasts", "osteoclast_days", "bone")
+TABLES = ("timeseries", "cells", "events", "osteoclasts", "osteoclast_days", "bone", "bmus")
 OBSERVABLE, COUNTER = "<observable>", "<counter>"
 
 STATES = ("precursor", "preosteoclast", "multinucleated", "osteoclast")
@@ -200,6 +200,20 @@ REGISTRY: list[Column] = [
         ("osteoid_um", "float64", "µm", "of it, osteoid: younger than the mineralisation lag"),
         ("mineral_fraction", "float64", "1", "mean mineral fraction of the new matrix (0 where none)"),
         ("formed_h", "float64", "h", "when formation began on the pixel; empty where none"),
+    ]),
+    *_table("bmus", [
+        ("bmu_id", "int64", "–", "the activation's index in `osteocytes.activations`"),
+        ("activated_h", "float64", "h", "when its osteocytes died"),
+        ("resorption_end_h", "float64", "h", "the last tick bone was removed in its region (so far, if the run ended "
+                                             "first); empty if none was"),
+        ("formation_start_h", "float64", "h", "the first tick matrix was laid down in its region; empty if none was"),
+        ("formation_end_h", "float64", "h", "the last tick matrix was laid down in its region (so far)"),
+        ("erosion_depth_um", "float64", "µm", "mean depth of the region's eroded pixels"),
+        ("wall_thickness_um", "float64", "µm", "mean thickness of new matrix where the region was rebuilt"),
+        ("resorbed_um3", "float64", "µm³", "mineral removed in the region"),
+        ("formed_um3", "float64", "µm³", "matrix laid down in the region"),
+        ("max_osteoclasts", "int64", "cells", "most osteoclasts on the region at once (at a tick's end)"),
+        ("max_osteoblasts", "int64", "cells", "most matrix-making (committed, not lining) osteoblasts on it at once"),
     ]),
 ]
 

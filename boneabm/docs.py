@@ -68,7 +68,7 @@ The recorder copies arrays after the tick at the recording and snapshot interval
 - *Stochasticity*: every molecular event (exact SSA), every fate (per-cell streams), initial counts (Poisson or
   gamma per species), plating positions.
 - *Observation*: `timeseries.csv`, `cells.csv`, `events.csv`, `osteoclasts.csv`,
-  `osteoclast_days.csv`, `bone.csv`.
+  `osteoclast_days.csv`, `bone.csv`, `bmus.csv`.
 
 ## 5. Initialization
 
@@ -147,6 +147,7 @@ None beyond the experiment file: medium composition and changes, doses, perturba
 | what is made in a remodeling compartment stays there | sites under the canopy do not exchange with the marrow reservoir; open sites relax toward it. Where the canopy lies is a rule (`fields.canopy_margin_um`: the surface being remodeled, widened), standing for lining cells that are not yet agents; it does not seal the compartment's edges, across which factors still diffuse (tests/test_osteocytes.py) |
 | marrow cells settle only where the remodeling compartment opened; quiet surface costs nothing | lining cells hold every quiescent site and lift off where the canopy forms; their networks are quiescent (no events) and catch up exactly when woken (tests/test_quiescence.py) |
 | formation ends: osteoblasts flatten into lining cells or are buried as osteocytes | an osteoblast flattens at a rate that rises as its Osterix falls (sclerostin, from the osteocytes in new bone, lowers it through Wnt); one whose neighbours' matrix stands a cell's height above its own is buried and joins the osteocytes there (Franz-Odendaal 2006). Both rates are calibrated rules on molecules and geometry (tests/test_osteoblast_lineage.py) |
+| a BMU's region, phases and size (bmus.csv) | read from the state, never imposed: the connected surface being remodeled around each activation, and the ticks at which bone was removed or laid down in it (tests/test_bmus.py) |
 | matrix is laid down where osteoblasts are, as fast as they make collagen; Runx2⁻/⁻ or Osterix⁻/⁻ cells make none | each procollagen secretion the network fires lays `osteoid_um3_per_collagen_secretion` of matrix at the cell's site, which mineralises after a lag (`boneabm/environment/formation.py`) |
 | peak of osteoclasts on days 4-6 and decline | precursors leave the cycle as c-Fos rises, commit (TRAP⁺), fuse and die faster once multinucleated; calibrated rates (`multinucleated_death_factor`, `division_arrest_cfos_molecules`) — not yet a mechanism |
 """

@@ -24,7 +24,8 @@ from boneabm.cells.osteoblast.lineage import OsteoblastLineage
 from boneabm.cells.osteoclast.lineage import OsteoclastLineage
 from boneabm.config import Experiment
 from boneabm.environment.bone import Bone
-from boneabm.environment.canopy import canopy_map
+from boneabm.environment.bmus import BmuTracker
+from boneabm.environment.canopy import canopy_map, remodeling_surface
 from boneabm.environment.fields import Fields
 from boneabm.environment.osteocytes import Osteocytes
 from boneabm.signaling.network import Network, network_from_dict
@@ -56,6 +57,8 @@ class BoneModel(mesa.Model):
         self.osteocytes = (Osteocytes(experiment.osteocytes, experiment.domain.shape, experiment.domain.grid_spacing_um,
                                       experiment.domain.periodic)
                            if experiment.osteocytes.density_per_mm3 > 0 else None)
+        self.bmus = (BmuTracker(experiment.osteocytes.activations, experiment.domain.shape,
+                                experiment.domain.grid_spacing_um) if experiment.osteocytes.activations else None)
         networks = networks or {}
         self.lineages = {kind.name: kind(self, networks.get(kind.name) or kind.network_for(experiment))
                          for kind in self.lineage_kinds(experiment)}
@@ -94,6 +97,8 @@ class BoneModel(mesa.Model):
         self.bone.mark_day(self.time_h)
         if self.osteocytes is not None:
             self.osteocytes.erode(self.bone.site_mean(self.bone.mineral_depth_um))
+        if self.bmus is not None:
+            self._follow_bmus()
 
     def _apply_schedule(self, start_h: float) -> None:
         tick = round(start_h / self.dt_h)
@@ -109,11 +114,27 @@ class BoneModel(mesa.Model):
         for lineage in self.lineages.values():
             lineage.apply_schedule(start_h)
 
+    def _follow_bmus(self) -> None:
+        """The BMUs note this tick's resorption, formation and cells on their regions."""
+        pop, q = self.osteoclasts.population, self.experiment.osteoclasts
+        rows = pop.rows[pop.nuclei[pop.rows] >= q.min_nuclei]
+        osteoclast_sites = (pop.x[rows], pop.y[rows])
+        osteoblasts = self.lineages.get("osteoblast")
+        if osteoblasts is None:
+            osteoblast_sites = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+        else:
+            ob = osteoblasts.population
+            rows = ob.rows[ob.committed[ob.rows] & ~ob.lining[ob.rows]]
+            osteoblast_sites = (ob.x[rows], ob.y[rows])
+        self.bmus.update(self.time_h, remodeling_surface(self.bone, self.osteocytes), self.bone, osteoclast_sites,
+                         osteoblast_sites)
+
     # ------------------------------------------------------------------------------------------------- state
     def state(self) -> ModelState:
         """Everything the model's future depends on, as arrays and JSON metadata (``boneabm.state``)."""
         parts = {"fields": self.fields.state(), "bone": self.bone.state(),
                  **({"osteocytes": self.osteocytes.state()} if self.osteocytes is not None else {}),
+                 **({"bmus": self.bmus.state()} if self.bmus is not None else {}),
                  **{f"lineage/{name}": lineage.state() for name, lineage in self.lineages.items()}}
         arrays = {f"{part}/{name}": values for part, (part_arrays, _) in parts.items()
                   for name, values in part_arrays.items()}
@@ -158,6 +179,8 @@ class BoneModel(mesa.Model):
         model.bone.restore(*state.part("bone"))
         if model.osteocytes is not None:
             model.osteocytes.restore(*state.part("osteocytes"))
+        if model.bmus is not None:
+            model.bmus.restore(*state.part("bmus"))
         for name, lineage in model.lineages.items():
             lineage.restore(*state.part(f"lineage/{name}"))
         mesa_state = state.meta["mesa"]

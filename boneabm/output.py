@@ -39,8 +39,8 @@ from boneabm.errors import UserError
 from boneabm.files import make_directory, write_atomically
 from boneabm.signaling.network import Network, is_sbml, load_network, network_path
 
-SCHEMA_VERSION = 3  # 2: events' value split into nuclei, generation and age_h; columns.csv; parquet;
-#                    3: osteoclast_days
+SCHEMA_VERSION = 4  # 2: events' value split into nuclei, generation and age_h; columns.csv; parquet;
+#                    3: osteoclast_days; 4: bmus
 PARTIAL_SUFFIX = ".partial"
 FORMATS = ("csv", "parquet")
 PARQUET_ROW_GROUP_ROWS = 65_536  # rows buffered before a row group is written (a whole snapshot stays one)
@@ -75,6 +75,7 @@ EVENTS_COLUMNS = _fixed("events")
 _EVENT_ORDER = operator.itemgetter(*(EVENTS_COLUMNS.index(name) for name in ("time_h", "cell_id", "event")))
 OSTEOCLAST_COLUMNS = _fixed("osteoclasts")
 OSTEOCLAST_DAY_COLUMNS = _fixed("osteoclast_days")
+BMU_COLUMNS = _fixed("bmus")
 BONE_CSV_COLUMNS = _fixed("bone")
 
 
@@ -456,13 +457,15 @@ class Recorder:
         self._events.clear()
 
     def finish(self, model) -> None:
-        """The final depth maps (resorbed pixels only, long format), one row per osteoclast that formed and one
-        per osteoclast and day it lived; then every table is closed."""
+        """The final depth maps (resorbed or formed pixels, long format), one row per osteoclast that formed,
+        one per osteoclast and day it lived and one per BMU; then every table is closed."""
         lineage = model.osteoclasts
         for table, frame in (
                 ("bone", pd.DataFrame(model.bone.depth_table(), columns=BONE_CSV_COLUMNS)),
                 ("osteoclasts", pd.DataFrame(lineage.osteoclast_rows(model.bone), columns=OSTEOCLAST_COLUMNS)),
-                ("osteoclast_days", pd.DataFrame(lineage.osteoclast_day_rows(), columns=OSTEOCLAST_DAY_COLUMNS))):
+                ("osteoclast_days", pd.DataFrame(lineage.osteoclast_day_rows(), columns=OSTEOCLAST_DAY_COLUMNS)),
+                ("bmus", pd.DataFrame(model.bmus.rows(model.bone) if model.bmus is not None else [],
+                                      columns=BMU_COLUMNS))):
             self.tables[table] = TableWriter(self.directory, table, self.columns[table], self.format)
             self.tables[table].append(frame)
         self.close()

@@ -86,7 +86,7 @@ def test_column_types_do_not_depend_on_values(assay):
     assert dtypes(plain) == {k: v for k, v in documented("timeseries").items()}
     for table in TABLES:
         frame = getattr(runs["csv"], table)
-        assert len(frame) > 0, table
+        assert len(frame) > 0 or table == "bmus", table  # a culture activates no BMU: tests/test_bmus.py reads one
         assert list(frame.columns) == registry.names(table, *RANK), table
         assert dtypes(frame) == documented(table), table
     assert list(runs["csv"].cells["state"].cat.categories) == list(registry.STATES)

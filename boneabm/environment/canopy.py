@@ -16,13 +16,20 @@ from scipy import ndimage
 from boneabm.environment.bone import RESORBED_DEPTH_UM
 
 
-def canopy_map(bone, osteocytes, margin_um: float, spacing_um: float) -> np.ndarray:
-    """Sites under the canopy: remodeling surface (per site) dilated by ``margin_um``."""
+def remodeling_surface(bone, osteocytes) -> np.ndarray:
+    """Sites whose surface is being remodeled: apoptotic osteocytes within reach, a cavity not yet refilled,
+    osteoid."""
     active = bone.site_mean(bone.mineral_depth_um - bone.formed_depth_um()) > RESORBED_DEPTH_UM
     if bone.new_bone is not None:
         active |= bone.site_mean(bone.new_bone.osteoid_um) > 0
     if osteocytes is not None:
         active |= osteocytes.apoptotic > 0
+    return active
+
+
+def canopy_map(bone, osteocytes, margin_um: float, spacing_um: float) -> np.ndarray:
+    """Sites under the canopy: remodeling surface (per site) dilated by ``margin_um``."""
+    active = remodeling_surface(bone, osteocytes)
     steps = int(round(margin_um / spacing_um))
     if steps and active.any():
         active = ndimage.binary_dilation(active, structure=np.ones((3, 3), bool), iterations=steps)
