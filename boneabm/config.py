@@ -321,7 +321,28 @@ class MatrixConfig(_Section):
         "Calibrated.")
 
 
+class MineralisationConfig(_Section):
+    lag_days: float = Field(
+        10.0, ge=0, le=365,
+        description="Mineralisation lag: days new matrix stays osteoid before it mineralises (≈ 8 d in human iliac "
+        "bone, Agerbaek et al. 1991 Bone Miner 12:101; osteomalacia beyond 100 d).")
+    primary_days: float = Field(
+        10.0, gt=0, le=365,
+        description="Days over which primary mineralisation brings matrix to `primary_fraction` (a linear ramp; "
+        "the Martínez-Reina models' queue uses 10 d).")
+    primary_fraction: float = Field(
+        0.7, gt=0, le=1,
+        description="Mineral fraction of full mineralisation reached by primary mineralisation (≈ 60-70 %).")
+    secondary_half_life_days: float = Field(
+        180.0, gt=0, le=1e5,
+        description="Half-life of the secondary mineralisation that takes the rest toward full, days (months to "
+        "years; calibrated).")
+
+
 class BoneConfig(_Section):
+    mineralisation: MineralisationConfig = Field(
+        MineralisationConfig(), description="How matrix osteoblasts lay down mineralises "
+        "(boneabm/environment/formation.py).")
     matrix: MatrixConfig = Field(
         MatrixConfig(), description="The growth factors the bone matrix stores and resorption sets free (TGF-β1, "
         "IGF-1): the coupling of formation to resorption.")

@@ -121,6 +121,13 @@ def test_an_out_directory_that_cannot_be_made_is_a_clear_error(tmp_path, small_y
     (["--set", "doses=[{drug: opg_fc, ng_ml: 100, at_h: 24, every_h: 0.13}]"],
      "doses[0].every_h = 0.13: not a whole number of ticks (time.dt_h = 0.1); use a multiple of 0.1 h such as "
      "0.1 or 0.2"),
+    # the osteoblast lineage and the tissue (issue 14)
+    (["--set", "osteoblasts.enabled=true", "--set", "osteoblasts.signaling.knockouts=[Runx3]"],
+     "osteoblasts.signaling.knockouts[0].gene = 'Runx3'"),
+    (["--set", "osteoblasts.commitment_osterix_molecules=-1"], "osteoblasts.commitment_osterix_molecules = -1"),
+    (["--set", "osteocytes.activations=[{at_h: 1, x_um: 10, y_um: 10, radius_um: 5}]"],
+     "osteocytes.density_per_mm3 = 0, so there are no osteocytes to die"),
+    (["--set", "fields.canopy_margin_um=25"], "fields.canopy_margin_um = 25.0 needs fields.mode = 'tissue'"),
 ])
 def test_bad_input_exits_2_with_one_message_and_writes_nothing(tmp_path, small_yaml, capsys, monkeypatch, args,
                                                                  says):
@@ -131,6 +138,21 @@ def test_bad_input_exits_2_with_one_message_and_writes_nothing(tmp_path, small_y
     err = capsys.readouterr().err
     assert says in err and "Traceback" not in err
     assert tree(tmp_path) == before
+
+
+def test_an_osteoblast_network_without_a_role_its_lineage_reads_exits_2_and_writes_nothing(tmp_path, small_yaml,
+                                                                                             capsys):
+    from boneabm.signaling.network import network_path
+
+    network = tmp_path / "no_collagen_counter.yaml"
+    network.write_text(network_path("osteoblast").read_text().replace(
+        "  collagen_secretion: collagen_secreted", ""))
+    config = small_yaml(osteoblasts={"enabled": True, "signaling": {"network": str(network)}})
+    before = tree(tmp_path)
+    assert main(["run", str(config), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "osteoblasts.signaling.network" in err and "counter role 'collagen_secretion'" in err
+    assert "Traceback" not in err and tree(tmp_path) == before
 
 
 def test_a_perturbation_window_between_ticks_is_refused_and_nothing_written(tmp_path, small_yaml, capsys):

@@ -4,6 +4,7 @@
 import numpy as np
 import pytest
 
+from boneabm.config import MineralisationConfig
 from boneabm.environment.formation import Mineralisation, NewBone
 from boneabm.environment.histomorphometry import DailyMarks, indices
 
@@ -39,7 +40,7 @@ def test_dynamic_indices_and_markers_over_the_last_whole_day():
 def test_mineral_apposition_follows_the_matrix_once_the_lag_has_passed():
     """A seam laid down at 1 µm/d mineralises after the lag (Agerbaek et al. 1991: mineralisation lag about 8 d;
     boneabm's default 10 d), so MAR rises from 0 toward the primary fraction of the apposition rate."""
-    kinetics = Mineralisation()
+    kinetics = Mineralisation.of(MineralisationConfig())
     new_bone = NewBone((4, 4), kinetics)
     marks, day = DailyMarks(), 0
     ix, iy = np.nonzero(np.ones((4, 4), bool))

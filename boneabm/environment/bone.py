@@ -22,7 +22,7 @@ from scipy import ndimage, sparse
 from scipy.sparse import csgraph
 
 from boneabm.config import BoneConfig, DomainConfig
-from boneabm.environment.formation import NewBone
+from boneabm.environment.formation import Mineralisation, NewBone
 from boneabm.environment.histomorphometry import DailyMarks, indices
 from boneabm.environment.matrix import active_molecules_per_um3
 
@@ -47,6 +47,7 @@ class Bone:
         # this tick's (site x, site y, collagen µm³) of each resorbing osteoclast
         self._freed: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.new_bone: NewBone | None = None  # the matrix osteoblasts laid down, from their first secretion on
+        self.mineralisation = Mineralisation.of(config.mineralisation)
         self.daily = DailyMarks()  # totals at the last two whole days, for the dynamic indices
 
     def state(self) -> tuple[dict[str, np.ndarray], dict]:
@@ -73,7 +74,7 @@ class Bone:
                             if name.startswith("daily/")}, meta.get("daily", {}))
         self.new_bone = None if "new_bone" not in meta else NewBone.from_state(
             {name.removeprefix("new_bone/"): values for name, values in arrays.items() if name.startswith("new_bone/")},
-            meta["new_bone"])
+            meta["new_bone"], self.mineralisation)
 
     @property
     def pixel_area_um2(self) -> float:
@@ -143,7 +144,7 @@ class Bone:
     def form(self, time_h: float, x_site: np.ndarray, y_site: np.ndarray, volume_um3: np.ndarray) -> None:
         """Matrix laid down at time ``time_h``: each volume spread evenly over the pixels of its grid site."""
         if self.new_bone is None:
-            self.new_bone = NewBone(self.shape, start_h=time_h)
+            self.new_bone = NewBone(self.shape, self.mineralisation, start_h=time_h)
         self.new_bone.advance(time_h)
         p = self.config.pixels_per_site
         offsets = np.arange(p)

@@ -18,15 +18,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from boneabm.config import MineralisationConfig
+
 HOURS_PER_DAY = 24.0
 
 
 @dataclass(frozen=True)
 class Mineralisation:
-    lag_days: float = 10.0
-    primary_days: float = 10.0
-    primary_fraction: float = 0.7
-    secondary_half_life_days: float = 180.0
+    """The kinetics, as ``bone.mineralisation`` (boneabm.config) gives them."""
+
+    lag_days: float
+    primary_days: float
+    primary_fraction: float
+    secondary_half_life_days: float
+
+    @classmethod
+    def of(cls, config: MineralisationConfig) -> "Mineralisation":
+        return cls(**config.model_dump())
 
     def primary_fraction_at(self, age_days: np.ndarray) -> np.ndarray:
         """Mineral fraction of a packet of the given age, while it is in the ring (before the secondary pool)."""
@@ -37,7 +45,7 @@ class Mineralisation:
 class NewBone:
     """Matrix formed per pixel of a ``shape`` map since ``start_h``, and its mineralisation."""
 
-    def __init__(self, shape: tuple[int, int], mineralisation: Mineralisation = Mineralisation(),
+    def __init__(self, shape: tuple[int, int], mineralisation: Mineralisation,
                  start_h: float = 0.0):
         self.kinetics = mineralisation
         self.n_bins = int(np.ceil(mineralisation.lag_days + mineralisation.primary_days)) + 1
@@ -54,8 +62,7 @@ class NewBone:
         return {name: getattr(self, name).copy() for name in self._ARRAYS}, {"time_h": self.time_h}
 
     @classmethod
-    def from_state(cls, arrays: dict[str, np.ndarray], meta: dict, mineralisation: Mineralisation = Mineralisation()
-                   ) -> "NewBone":
+    def from_state(cls, arrays: dict[str, np.ndarray], meta: dict, mineralisation: Mineralisation) -> "NewBone":
         new_bone = cls(arrays["pool_um"].shape, mineralisation, start_h=float(meta["time_h"]))
         if arrays["ring_um"].shape != new_bone.ring_um.shape:
             raise ValueError(f"new bone: {arrays['ring_um'].shape[0]} daily bins saved, the mineralisation "
