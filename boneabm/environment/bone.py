@@ -120,7 +120,7 @@ class Bone:
             if self.new_bone is not None:
                 self.new_bone.advance(time_h)
             self.daily.mark(time_h, float(self.collagen_depth_um.sum() * self.pixel_area_um2),
-                            self.formed_um3(), self.mineral_um())
+                            self.formed_um3(), self.mineral_um())  # once a day: a copy of the map is cheap
 
     def formed_um3(self) -> float:
         return float(self.new_bone.formed_um.sum() * self.pixel_area_um2) if self.new_bone is not None else 0.0
@@ -131,11 +131,12 @@ class Bone:
 
     def histomorphometry(self, time_h: float, n_osteoclasts: int, n_osteoblasts: int) -> dict[str, float]:
         """The timeseries' histomorphometry and marker columns (``histomorphometry.indices``) at ``time_h``."""
-        if self.new_bone is not None:
-            self.new_bone.advance(time_h)
-        osteoid = self.new_bone.osteoid_um if self.new_bone is not None else np.zeros(self.shape)
-        return indices(self.mineral_depth_um, self.formed_depth_um(), osteoid, self.daily, self.pixel_area_um2,
-                       n_osteoclasts, n_osteoblasts)
+        if self.new_bone is None:
+            return indices(self.mineral_depth_um, None, None, self.daily, self.pixel_area_um2, n_osteoclasts,
+                           n_osteoblasts)
+        self.new_bone.advance(time_h)
+        return indices(self.mineral_depth_um, self.new_bone.formed_um, self.new_bone.osteoid_um, self.daily,
+                       self.pixel_area_um2, n_osteoclasts, n_osteoblasts)
 
     def formed_depth_um(self) -> np.ndarray:
         """Matrix laid down per pixel, µm (0 where none): what refills the eroded depth."""

@@ -41,17 +41,23 @@ class DailyMarks:
         self.marks = [(*values, arrays[f"mineral_{i}"]) for i, values in enumerate(meta.get("marks", []))]
 
 
-def indices(mineral_depth_um: np.ndarray, formed_um: np.ndarray, osteoid_um: np.ndarray, marks: DailyMarks,
-            pixel_area_um2: float, n_osteoclasts: int, n_osteoblasts: int) -> dict[str, float]:
-    """The timeseries' histomorphometry and marker columns."""
+def indices(mineral_depth_um: np.ndarray, formed_um: np.ndarray | None, osteoid_um: np.ndarray | None,
+            marks: DailyMarks, pixel_area_um2: float, n_osteoclasts: int, n_osteoblasts: int) -> dict[str, float]:
+    """The timeseries' histomorphometry and marker columns (``formed_um`` and ``osteoid_um`` None: no new bone)."""
     n_pixels = mineral_depth_um.size
     bone_surface_mm2 = n_pixels * pixel_area_um2 / UM2_PER_MM2
-    osteoid = osteoid_um > 0
-    eroded = (mineral_depth_um - formed_um > RESORBED_DEPTH_UM) & ~osteoid
+    if formed_um is None:  # a slice nothing has been laid on: every cavity is eroded surface
+        eroded_pixels = np.count_nonzero(mineral_depth_um > RESORBED_DEPTH_UM)
+        osteoid_pixels, osteoid_thickness = 0, np.nan
+    else:
+        osteoid = osteoid_um > 0
+        eroded_pixels = np.count_nonzero((mineral_depth_um - formed_um > RESORBED_DEPTH_UM) & ~osteoid)
+        osteoid_pixels = np.count_nonzero(osteoid)
+        osteoid_thickness = float(osteoid_um[osteoid].mean()) if osteoid_pixels else np.nan
     row = {
-        "es_bs": float(eroded.sum() / n_pixels),
-        "os_bs": float(osteoid.sum() / n_pixels),
-        "o_th_um": float(osteoid_um[osteoid].mean()) if osteoid.any() else np.nan,
+        "es_bs": eroded_pixels / n_pixels,
+        "os_bs": osteoid_pixels / n_pixels,
+        "o_th_um": osteoid_thickness,
         "n_oc_bs_per_mm2": n_osteoclasts / bone_surface_mm2,
         "n_ob_bs_per_mm2": n_osteoblasts / bone_surface_mm2,
         "mar_um_per_d": np.nan, "ms_bs": np.nan, "bfr_bs_um3_per_um2_per_d": np.nan,
