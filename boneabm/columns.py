@@ -23,7 +23,7 @@ OBSERVABLE, COUNTER = "<observable>", "<counter>"
 
 STATES = ("precursor", "preosteoclast", "multinucleated", "osteoclast")
 RESORPTION_MODES = ("none", "migrating", "pit", "trench")
-EVENTS = ("division", "death", "fusion", "recruitment", "lifting", "embedding")
+EVENTS = ("division", "death", "fusion", "recruitment", "lifting", "settling", "embedding")
 FATES = ("apoptosis", "fused", "alive")
 
 
@@ -85,6 +85,8 @@ REGISTRY: list[Column] = [
         ("n_lining_cells", "int64", "cells", "lining cells on the surface (their networks quiescent)"),
         ("lining_lifted_total", "int64", "cells", "lining cells that lifted off the surface into the canopy "
                                                   "since t = 0"),
+        ("n_canopy_cells", "int64", "cells", "lifted lining cells forming the canopy, making M-CSF"),
+        ("lining_settled_total", "int64", "cells", "canopy cells that settled back as lining cells since t = 0"),
         ("osteocytes_embedded_total", "int64", "cells", "osteoblasts buried in their neighbours' matrix, become "
                                                         "osteocytes, since t = 0"),
         ("osteoblast_divisions_total", "int64", "events", "osteoblast-lineage divisions since t = 0"),
@@ -152,11 +154,12 @@ REGISTRY: list[Column] = [
         ("time_h", "float64", "h", "end of the tick in which it happened"),
         ("event", "category", "–", "`division`, `death`, `fusion`, `recruitment` (a cell from a marrow pool "
                                    "settles on the surface), `lifting` (a lining cell lifts off the surface "
-                                   "into the canopy) or `embedding` (an osteoblast is buried in matrix and "
-                                   "becomes an osteocyte)", EVENTS),
+                                   "into the canopy), `settling` (a canopy cell settles back as a lining cell "
+                                   "where the canopy has gone) or `embedding` (an osteoblast is buried in matrix "
+                                   "and becomes an osteocyte)", EVENTS),
         ("cell_id", "int64", "–", "the mother (division), the dying cell (death), the survivor (fusion), the "
-                                  "newcomer (recruitment), the lining cell (lifting) or the buried osteoblast "
-                                  "(embedding)"),
+                                  "newcomer (recruitment), the lining cell (lifting or settling) or the buried "
+                                  "osteoblast (embedding)"),
         ("partner_id", "Int64", "–", "the daughter (division) or the absorbed cell (fusion); empty otherwise"),
         ("nuclei", "int64", "nuclei", "nuclei of `cell_id` after the event: 1 after a division, the dying cell's, "
                                       "the fused cell's"),

@@ -685,6 +685,11 @@ class OsteoblastConfig(_Section):
         description="Lining cells placed at random free sites at t = 0, per mm²: flat osteoblast-lineage cells "
         "covering quiescent surface, their networks quiescent; they lift off where the canopy forms "
         "(`fields.canopy_margin_um`). One per site covers it (6,400 per mm² at 12.5 µm).")
+    canopy_mcsf_per_cell_h: float = Field(
+        2000.0, ge=0, le=1e8,
+        description="M-CSF a canopy cell (a lining cell lifted over the remodeling compartment) secretes into its "
+        "site, molecules/h: the osteoblast lineage is the M-CSF source osteoclasts need (op/op mice, whose Csf1 "
+        "is mutated, lack osteoclasts: Yoshida et al. 1990 Nature 345:442). Calibrated.")
     division_rate_max_per_h: float = Field(
         0.03, ge=0, le=1,
         description="Division of an uncommitted progenitor at saturating SMAD2/3 signal, 1/h (a doubling in about "

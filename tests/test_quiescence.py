@@ -77,3 +77,30 @@ def test_lining_cells_lift_where_the_canopy_forms_and_recruits_settle_only_there
     pop = model.osteoclasts.population
     rows = pop.rows
     assert rows.size > 5 and model.fields.canopy[pop.x[rows], pop.y[rows]].all()
+
+
+def test_canopy_cells_make_m_csf_under_the_canopy_and_settle_back_where_it_goes():
+    """The lifted lining cells form the canopy and make M-CSF there (op/op: Yoshida et al. 1990 Nature 345:442);
+    when the surface is quiet again they settle back as lining cells."""
+    def covered(mcsf_per_cell_h):
+        return BoneModel(tissue(
+            osteoblasts={"enabled": True, "lining_cells_per_mm2": 6400, "canopy_mcsf_per_cell_h": mcsf_per_cell_h},
+            fields={"mode": "tissue", "canopy_margin_um": 25},
+            medium={"change_every_h": None, "mcsf_ng_ml": 0},
+            osteocytes={"density_per_mm3": 20_000,
+                        "activations": [{"at_h": 2, "x_um": 250, "y_um": 250, "radius_um": 60}]}))
+
+    making, silent = covered(2000.0), covered(0.0)
+    for model in (making, silent):
+        for _ in range(round(6 / model.dt_h)):
+            model.step()
+    canopy = making.fields.canopy
+    counts = making.lineages["osteoblast"].counts()
+    assert counts["n_canopy_cells"] == counts["lining_lifted_total"] == canopy.sum() > 0
+    assert making.fields.sites["mcsf"][canopy].mean() > 0 and silent.fields.sites["mcsf"].max() == 0
+    # the remodeling is over (the dying osteocytes cleared, say): the canopy goes and its cells settle back
+    making.osteocytes.apoptotic[:] = 0.0
+    making.step()
+    after = making.lineages["osteoblast"].counts()
+    assert after["lining_settled_total"] == counts["n_canopy_cells"] and after["n_canopy_cells"] == 0
+    assert after["n_lining_cells"] == making.experiment.domain.shape[0] * making.experiment.domain.shape[1]

@@ -18,8 +18,8 @@ from boneabm.signaling.ssa import split_molecules
 
 # the lineage's columns of a timeseries row, as ``counts`` gives them (zeros for an experiment without it)
 COUNTS = ("osteoprogenitors_recruited_total", "n_osteoprogenitors", "n_osteoblasts", "n_lining_cells",
-          "lining_lifted_total", "osteocytes_embedded_total", "osteoblast_divisions_total", "osteoblast_deaths_total",
-          "matrix_formed_um3")
+          "lining_lifted_total", "n_canopy_cells", "lining_settled_total", "osteocytes_embedded_total",
+          "osteoblast_divisions_total", "osteoblast_deaths_total", "matrix_formed_um3")
 
 
 class OsteoblastLineage(Lineage):
@@ -42,6 +42,10 @@ class OsteoblastLineage(Lineage):
         super().__init__(model, network, config.signaling.perturbations(), inputs,
                          capacity=max(16, 2 * self.n_initial(experiment) + n_lining))
         self.lifted_total = 0
+        self.settled_total = 0
+        # lining cells lifted into the canopy, per site: they make M-CSF there and settle back when it goes
+        self.canopy_cells = np.zeros(experiment.domain.shape)
+        self.canopy_mcsf_per_cell_h = config.canopy_mcsf_per_cell_h
         self.embedded_total = 0
         self.burial_height_um = config.burial_height_um
         self.hop_rate_per_h = hop_rate_per_h(config.motility_um2_per_h, experiment.domain.grid_spacing_um)
@@ -110,11 +114,13 @@ class OsteoblastLineage(Lineage):
         if rows.size == 0:
             return
         lifting = rows[pop.lining[rows] & model.fields.canopy[pop.x[rows], pop.y[rows]]]
+        np.add.at(self.canopy_cells, (pop.x[lifting], pop.y[lifting]), 1.0)
         for row in lifting:  # lining cells under the canopy lift off the surface to form it
             model.events.append((model.time_h, "lifting", int(pop.cell_id[row]), None, 1,
                                  int(pop.generation[row]), np.nan))
             pop.agent[row].die()
         self.lifted_total += int(lifting.size)
+        self._settle()
         rows = self.awake(pop.rows)
         if rows.size == 0:
             return
@@ -149,6 +155,30 @@ class OsteoblastLineage(Lineage):
         pop.lining[flattening] = True
         self.quiesce(flattening)
         self._bury(rows[~flattens & ~dies & pop.committed[rows]])
+
+    def _settle(self) -> None:
+        """Canopy cells over sites the canopy has left settle back on them as quiescent lining cells, one per
+        free site, in site order; the rest wait for a free site."""
+        model = self.model
+        x, y = np.nonzero((self.canopy_cells >= 1) & ~model.fields.canopy & model.grid.empty.data)
+        if x.size == 0:
+            return
+        cells = self.plate(list(model.site_cells[x, y]))
+        rows = np.array([cell.row for cell in cells], dtype=np.int64)
+        self.population.committed[rows] = True
+        self.population.lining[rows] = True
+        self.quiesce(rows)
+        self.canopy_cells[x, y] -= 1.0
+        for cell in cells:
+            model.events.append((model.time_h, "settling", cell.unique_id, None, 1, 0, np.nan))
+        self.settled_total += int(x.size)
+
+    def signal(self, fields, start_h: float, dt_h: float) -> None:
+        """The cells' networks (``Lineage.signal``); then the canopy cells secrete M-CSF into their sites (the
+        osteoblast lineage is the M-CSF source osteoclasts need: op/op, Yoshida et al. 1990 Nature 345:442)."""
+        super().signal(fields, start_h, dt_h)
+        if self.canopy_mcsf_per_cell_h and self.canopy_cells.any():
+            fields.secrete({"mcsf": self.canopy_cells * self.canopy_mcsf_per_cell_h * dt_h})
 
     def _bury(self, rows: np.ndarray) -> None:
         """Osteoblasts whose neighbours' new matrix stands ``burial_height_um`` above their own are embedded
@@ -192,8 +222,9 @@ class OsteoblastLineage(Lineage):
         pop = self.population
         committed, lining = pop.committed[pop.rows], pop.lining[pop.rows]
         values = (self.recruited_total, int(np.count_nonzero(~committed)), int(np.count_nonzero(committed & ~lining)),
-                  int(np.count_nonzero(lining)), self.lifted_total, self.embedded_total, self.divisions_total,
-                  self.deaths_total, self.matrix_um3_total)
+                  int(np.count_nonzero(lining)), self.lifted_total, int(round(self.canopy_cells.sum())),
+                  self.settled_total, self.embedded_total, self.divisions_total, self.deaths_total,
+                  self.matrix_um3_total)
         return dict(zip(COUNTS, values))
 
     def cell_states(self, rows: np.ndarray) -> dict[str, np.ndarray]:
@@ -203,11 +234,14 @@ class OsteoblastLineage(Lineage):
     # ----------------------------------------------------------------------------------------------- state
     def state(self) -> tuple[dict[str, np.ndarray], dict]:
         arrays, meta = super().state()
+        arrays["canopy_cells"] = self.canopy_cells.copy()
         return arrays, {**meta, "matrix_um3_total": self.matrix_um3_total, "lifted_total": self.lifted_total,
-                        "embedded_total": self.embedded_total}
+                        "embedded_total": self.embedded_total, "settled_total": self.settled_total}
 
     def restore(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
         super().restore(arrays, meta)
         self.matrix_um3_total = float(meta["matrix_um3_total"])
         self.lifted_total = int(meta["lifted_total"])
         self.embedded_total = int(meta["embedded_total"])
+        self.settled_total = int(meta["settled_total"])
+        self.canopy_cells = arrays["canopy_cells"]
