@@ -23,6 +23,7 @@ OBSERVABLE, COUNTER = "<observable>", "<counter>"
 
 STATES = ("precursor", "preosteoclast", "multinucleated", "osteoclast")
 RESORPTION_MODES = ("none", "migrating", "pit", "trench")
+LINEAGES = ("osteoclast", "osteoblast")
 EVENTS = ("division", "death", "fusion", "recruitment", "lifting", "settling", "embedding")
 FATES = ("apoptosis", "fused", "alive")
 
@@ -166,6 +167,7 @@ REGISTRY: list[Column] = [
         ("generation", "int64", "count", "generation of `cell_id` after the event: after a division both cells', "
                                          "the dying cell's, the survivor's"),
         ("age_h", "float64", "h", "death or embedding: time since the cell was born; empty for other events"),
+        ("lineage", "category", "–", "the lineage of `cell_id`: `osteoclast` or `osteoblast`", LINEAGES),
     ]),
     *_table("osteoclasts", [
         ("osteoclast_id", "int64", "–", "its cell id"),

@@ -63,9 +63,9 @@ class BoneModel(mesa.Model):
         self.lineages = {kind.name: kind(self, networks.get(kind.name) or kind.network_for(experiment))
                          for kind in self.lineage_kinds(experiment)}
         self.osteoclasts = self.lineages["osteoclast"]
-        # (time_h, event, cell_id, partner_id or None, nuclei, generation, age_h or NaN): the columns of
-        # events.csv (boneabm/columns.py); the recorder takes them after each tick
-        self.events: list[tuple[float, str, int, int | None, int, int, float]] = []
+        # (time_h, event, cell_id, partner_id or None, nuclei, generation, age_h or NaN, lineage): the columns of
+        # events.csv (boneabm/columns.py), as Lineage.record gives them; the recorder takes them after each tick
+        self.events: list[tuple[float, str, int, int | None, int, int, float, str]] = []
         if plate:
             for lineage in self.lineages.values():
                 lineage.plate_initial()

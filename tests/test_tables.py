@@ -43,8 +43,9 @@ def test_rows_are_written_exactly_as_the_same_rows_given_as_a_frame(tmp_path, fm
     from boneabm.output import TableWriter
 
     columns = registry.expand("events")
-    rows = [(0.25, "division", 7, 12, 1, 0, float("nan")), (1e-7, "death", 3, None, 4, 2, 1234567.891234),
-            (48.0, "fusion", 9, 10, 2, 1, np.nan), (1 / 3, "death", 11, pd.NA, 1, 3, 0.0)]
+    rows = [(0.25, "division", 7, 12, 1, 0, float("nan"), "osteoclast"),
+            (1e-7, "death", 3, None, 4, 2, 1234567.891234, "osteoblast"),
+            (48.0, "fusion", 9, 10, 2, 1, np.nan, "osteoclast"), (1 / 3, "death", 11, pd.NA, 1, 3, 0.0, "osteoclast")]
     (tmp_path / "frame").mkdir(), (tmp_path / "rows").mkdir()
     by_frame = TableWriter(tmp_path / "frame", "events", columns, fmt)
     by_rows = TableWriter(tmp_path / "rows", "events", columns, fmt)
@@ -55,9 +56,9 @@ def test_rows_are_written_exactly_as_the_same_rows_given_as_a_frame(tmp_path, fm
     written = (tmp_path / "rows" / f"events.{fmt}").read_bytes()
     assert written == (tmp_path / "frame" / f"events.{fmt}").read_bytes()
     if fmt == "csv":
-        assert written.decode().splitlines()[2] == "1e-07,death,3,,4,2,1234567.891"
+        assert written.decode().splitlines()[2] == "1e-07,death,3,,4,2,1234567.891,osteoblast"
         with pytest.raises(ValueError, match="not among the registry's categories"):
-            by_rows.append_rows([(1.0, "explosion", 1, None, 1, 0, np.nan)])
+            by_rows.append_rows([(1.0, "explosion", 1, None, 1, 0, np.nan, "osteoclast")])
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +96,7 @@ def test_column_types_do_not_depend_on_values(assay):
 def test_a_death_has_no_partner_and_an_empty_cell_not_a_zero(assay):
     folder, runs = assay
     lines = (folder / "csv" / "events.csv").read_text().splitlines()
-    assert lines[0] == "time_h,event,cell_id,partner_id,nuclei,generation,age_h"
+    assert lines[0] == "time_h,event,cell_id,partner_id,nuclei,generation,age_h,lineage"
     deaths = [line.split(",") for line in lines[1:] if line.split(",")[1] == "death"]
     assert deaths and all(fields[3] == "" for fields in deaths)
     events = runs["csv"].events

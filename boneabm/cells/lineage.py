@@ -92,6 +92,12 @@ class Lineage:
         found = tx >= 0
         return rows[order[found]], tx[found], ty[found]
 
+    def record(self, event: str, cell_id: int, partner_id: int | None, nuclei: int, generation: int,
+               age_h: float = np.nan) -> None:
+        """An event of this lineage at the tick's end, as ``events.csv`` holds it (``boneabm/columns.py``)."""
+        self.model.events.append((self.model.time_h, event, cell_id, partner_id, nuclei, generation, age_h,
+                                  self.name))
+
     def recruit(self, fields, dt_h: float) -> None:
         """Cells from the marrow pool settle on the free sites its factor recruits them to (none without a
         pool); each is a new cell of generation 0 with the network's initial molecules."""
@@ -100,7 +106,7 @@ class Lineage:
         model = self.model
         x, y = self.marrow.recruit(fields, model.grid.empty.data, model.rng, dt_h)
         for cell in self.plate(list(model.site_cells[x, y])):
-            model.events.append((model.time_h, "recruitment", cell.unique_id, None, 1, 0, np.nan))
+            self.record("recruitment", cell.unique_id, None, 1, 0, np.nan)
         self.recruited_total += int(x.size)
 
     def apply_schedule(self, start_h: float) -> None:
@@ -160,7 +166,8 @@ class Lineage:
         columns = []
         for role in self.binding.inputs:
             field = self.contract.inputs[role].field
-            columns.append(fields.sites[field][x, y] if field is not None else np.full(x.size, self.config_inputs[role]))
+            columns.append(fields.sites[field][x, y] if field is not None
+                           else np.full(x.size, self.config_inputs[role]))
         return np.ascontiguousarray(np.column_stack(columns), dtype=np.float64)
 
     def fates(self, dt_h: float) -> None:

@@ -116,8 +116,8 @@ class OsteoblastLineage(Lineage):
         lifting = rows[pop.lining[rows] & model.fields.canopy[pop.x[rows], pop.y[rows]]]
         np.add.at(self.canopy_cells, (pop.x[lifting], pop.y[lifting]), 1.0)
         for row in lifting:  # lining cells under the canopy lift off the surface to form it
-            model.events.append((model.time_h, "lifting", int(pop.cell_id[row]), None, 1,
-                                 int(pop.generation[row]), np.nan))
+            self.record("lifting", int(pop.cell_id[row]), None, 1,
+                        int(pop.generation[row]), np.nan)
             pop.agent[row].die()
         self.lifted_total += int(lifting.size)
         self._settle()
@@ -128,8 +128,8 @@ class OsteoblastLineage(Lineage):
         dies, divides, hops, flattens = fates.decide(u, rows, pop.nuclei, pop.molecules, self.stage_columns,
                                                      pop.committed, dt_h, self.hop_rate_per_h, self.parameters)
         for row in rows[dies]:
-            model.events.append((model.time_h, "death", int(pop.cell_id[row]), None, int(pop.nuclei[row]),
-                                 int(pop.generation[row]), model.time_h - float(pop.born_h[row])))
+            self.record("death", int(pop.cell_id[row]), None, int(pop.nuclei[row]),
+                        int(pop.generation[row]), model.time_h - float(pop.born_h[row]))
             pop.agent[row].die()
         self.deaths_total += int(dies.sum())
 
@@ -140,8 +140,8 @@ class OsteoblastLineage(Lineage):
             daughter = pop.agent[row].divide(site)
             mothers.append(row)
             daughters.append(daughter.row)
-            model.events.append((model.time_h, "division", int(pop.cell_id[row]), daughter.unique_id,
-                                 int(pop.nuclei[row]), int(pop.generation[row]), np.nan))
+            self.record("division", int(pop.cell_id[row]), daughter.unique_id,
+                        int(pop.nuclei[row]), int(pop.generation[row]), np.nan)
         if mothers:
             split_molecules(pop.molecules, pop.rng_state, np.array(mothers), np.array(daughters),
                             self.effect.clamped)
@@ -170,7 +170,7 @@ class OsteoblastLineage(Lineage):
         self.quiesce(rows)
         self.canopy_cells[x, y] -= 1.0
         for cell in cells:
-            model.events.append((model.time_h, "settling", cell.unique_id, None, 1, 0, np.nan))
+            self.record("settling", cell.unique_id, None, 1, 0, np.nan)
         self.settled_total += int(x.size)
 
     def signal(self, fields, start_h: float, dt_h: float) -> None:
@@ -192,8 +192,8 @@ class OsteoblastLineage(Lineage):
         x, y = pop.x[rows], pop.y[rows]
         buried = rows[neighbours[x, y] - height[x, y] >= self.burial_height_um]
         for row in buried:
-            model.events.append((model.time_h, "embedding", int(pop.cell_id[row]), None, 1, int(pop.generation[row]),
-                                 model.time_h - float(pop.born_h[row])))
+            self.record("embedding", int(pop.cell_id[row]), None, 1, int(pop.generation[row]),
+                        model.time_h - float(pop.born_h[row]))
             if model.osteocytes is not None:
                 model.osteocytes.viable[pop.x[row], pop.y[row]] += 1.0
             pop.agent[row].die()

@@ -96,8 +96,8 @@ class OsteoclastLineage(Lineage):
             self.osteoclast_parameters)
 
         for row in rows[dies]:
-            model.events.append((model.time_h, "death", int(pop.cell_id[row]), None, int(pop.nuclei[row]),
-                                 int(pop.generation[row]), model.time_h - float(pop.born_h[row])))
+            self.record("death", int(pop.cell_id[row]), None, int(pop.nuclei[row]),
+                        int(pop.generation[row]), model.time_h - float(pop.born_h[row]))
             self._close_record(row, "apoptosis")
             pop.agent[row].die()
         self.deaths_total += int(dies.sum())
@@ -110,8 +110,8 @@ class OsteoclastLineage(Lineage):
             daughter = mother.divide(site)
             mothers.append(row)
             daughters.append(daughter.row)
-            model.events.append((model.time_h, "division", mother.unique_id, daughter.unique_id,
-                                 int(pop.nuclei[row]), int(pop.generation[row]), np.nan))
+            self.record("division", mother.unique_id, daughter.unique_id,
+                        int(pop.nuclei[row]), int(pop.generation[row]), np.nan)
         if mothers:
             split_molecules(pop.molecules, pop.rng_state, np.array(mothers), np.array(daughters),
                             self.effect.clamped)
@@ -146,9 +146,9 @@ class OsteoclastLineage(Lineage):
             keep_a = survivor_first(pop.nuclei[a], pop.cell_id[a], pop.nuclei[b], pop.cell_id[b])
             survivor, absorbed = (a, b) if keep_a else (b, a)
             self._close_record(absorbed, "fused")
-            model.events.append((model.time_h, "fusion", int(pop.cell_id[survivor]), int(pop.cell_id[absorbed]),
-                                 int(pop.nuclei[survivor] + pop.nuclei[absorbed]), int(pop.generation[survivor]),
-                                 np.nan))
+            self.record("fusion", int(pop.cell_id[survivor]), int(pop.cell_id[absorbed]),
+                        int(pop.nuclei[survivor] + pop.nuclei[absorbed]), int(pop.generation[survivor]),
+                        np.nan)
             pop.agent[survivor].absorb(pop.agent[absorbed])
             if pop.nuclei[survivor] >= q.min_nuclei and np.isnan(pop.formed_h[survivor]):
                 pop.formed_h[survivor] = model.time_h
