@@ -220,7 +220,9 @@ def _client(workers: int | None, scheduler: str | None, cluster_kind: str | None
     # workers forked from a server that has boneabm imported, ignoring SIGINT (boneabm.workers); dashboard off;
     # the scheduler's small HTTP server (health checks) on a free loopback port, not 8787, so two sweeps on one
     # machine do not collide; no statistical profiler in the workers (every 10 ms it walked the stacks of the
-    # running task, for a dashboard this cluster does not show: ~10 % of a run's time)
+    # running task, for a dashboard this cluster does not show: ~10 % of a run's time); the cluster's own logs
+    # only if critical: a run's failure comes back as its result, and a worker whose heartbeat finds the scheduler
+    # gone while a Ctrl-C stops them both logged an ERROR traceback (a race the suite met once in several runs)
     start_worker_server()
     cluster = None
     try:
@@ -229,7 +231,7 @@ def _client(workers: int | None, scheduler: str | None, cluster_kind: str | None
                 "distributed.worker.profile.enabled": False}):
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                                    dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                                   silence_logs=logging.ERROR, env=WORKER_ENV)
+                                   silence_logs=logging.CRITICAL, env=WORKER_ENV)
     except KeyboardInterrupt:  # held while the cluster started: it stops whole, then the interrupt goes on
         if cluster is not None:
             cluster.close()
