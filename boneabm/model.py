@@ -2,15 +2,16 @@
 
 Each tick covers (t, t + dt] and runs:
   1 schedule   medium changes and drug doses due at t; perturbations (knockouts, inhibitors, clamps) in force
-  2 signaling  one SSA kernel call per lineage advances every cell's network by dt with the inputs at its site;
-               what the cells took up leaves their sites; osteocytes (a count per site) secrete into theirs
+  2 signaling  one SSA kernel call per lineage advances every awake cell's network by dt with the inputs at its
+               site; what the cells took up leaves their sites; canopy cells (M-CSF) and osteocytes (RANKL, OPG,
+               sclerostin), counts per site, secrete into theirs; the canopy map is derived
   3 fields     M-CSF, RANKL, OPG (and antibody): binding, diffusion, decay, exchange with the medium (or with
                the marrow, except under the canopy over the surface being remodeled)
   4 fates      each lineage: recruitment from its marrow pool to the free sites its factor calls it to, then
                death, division, fusion, moves
   5 bone       each lineage acts on the bone (osteoclasts resorb); the growth factors the degraded matrix
                freed (TGF-β1, IGF-1) enter the fields at the resorbing cells' sites, to be carried next tick;
-               the osteocytes in the eroded bone go with it
+               the osteocytes in the eroded bone go with it; each BMU notes its resorption, formation and cells
 Events are stamped with the tick's end time. The recorder reads the model after the tick. What the model is made
 of (lineages, fields, bone, counters) is data: ``boneabm.state`` saves and restores it.
 """
