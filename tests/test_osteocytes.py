@@ -71,7 +71,7 @@ def tissue(**changes):
                            "activations": [{"at_h": 1, "x_um": 250, "y_um": 250, "radius_um": 100}]},
             "time": {"duration_h": 24}}
     for key, value in changes.items():
-        data[key] = {**data.get(key, {}), **value}
+        data[key] = {**data.get(key, {}), **value} if isinstance(value, dict) else value
     return load_experiment(data=data)
 
 
@@ -128,3 +128,16 @@ def test_the_canopy_covers_the_surface_being_remodeled_and_a_checkpoint_continue
     for name in ("rankl", "sclerostin", "mcsf"):
         np.testing.assert_array_equal(model.fields.sites[name], restored.fields.sites[name])
     np.testing.assert_array_equal(model.osteocytes.apoptotic, restored.osteocytes.apoptotic)
+
+
+def test_a_dose_into_the_marrow_is_cleared_at_its_decay_rate_while_the_baseline_holds():
+    """What the README says of the marrow: a drug dosed into it decays at the species' rate (the antibody's
+    26-day half-life); the levels the medium section sets (M-CSF here) stay."""
+    model = BoneModel(tissue(doses=[{"drug": "anti_rankl_antibody", "ng_ml": 1000, "at_h": 0}]))
+    for _ in range(round(24 / model.dt_h)):
+        model.step()
+    dosed = 1000 / 147.0 * 2  # nM of binding sites: 1000 ng/mL of a 147 kDa IgG with two arms
+    marrow = model.fields.marrow
+    free_and_bound = marrow["antibody"] + marrow["rankl_antibody"]
+    assert free_and_bound == pytest.approx(dosed * np.exp(-0.00111 * 24), rel=1e-9)
+    assert marrow["mcsf"] == model.fields.marrow_baseline["mcsf"] > 0

@@ -52,24 +52,23 @@ def bind(network, contract: Contract) -> Binding:
     the network file and the lineage."""
     roles = network.roles
     where = f"network {network.source} for lineage {contract.lineage}"
-    problems, species = [], {}
-    for role, meaning in contract.roles.items():
-        name = roles.get(role)
-        if name is None:
-            problems.append(f"role {role!r} ({meaning}) is not bound; add `roles: {{{role}: <species>}}`")
-        elif name not in network.species:
-            problems.append(f"role {role!r} is bound to {name!r}, which is not a species of the network")
-        else:
-            species[role] = network.species.index(name)
-    counters = {}
-    for role, meaning in contract.counters.items():
-        name = roles.get(role)
-        if name is None:
-            problems.append(f"counter role {role!r} ({meaning}) is not bound; add `roles: {{{role}: <counter>}}`")
-        elif name not in network.counters:
-            problems.append(f"counter role {role!r} is bound to {name!r}, which is not a counter of the network")
-        else:
-            counters[role] = list(network.counters).index(name)
+    problems = []
+
+    def columns(wanted: dict[str, str], names: list[str], kind: str, what: str) -> dict[str, int]:
+        """The column among ``names`` of each role in ``wanted``; a problem for each unbound or unknown one."""
+        found = {}
+        for role, meaning in wanted.items():
+            name = roles.get(role)
+            if name is None:
+                problems.append(f"{what} {role!r} ({meaning}) is not bound; add `roles: {{{role}: <{kind}>}}`")
+            elif name not in names:
+                problems.append(f"{what} {role!r} is bound to {name!r}, which is not a {kind} of the network")
+            else:
+                found[role] = names.index(name)
+        return found
+
+    species = columns(contract.roles, list(network.species), "species", "role")
+    counters = columns(contract.counters, list(network.counters), "counter", "counter role")
     input_role = {roles.get(role, role): role for role in contract.inputs}
     inputs = []
     for name in network.inputs:

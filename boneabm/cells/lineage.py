@@ -18,6 +18,7 @@ from boneabm.cells.recruitment import MarrowPool
 from boneabm.signaling.codegen import kernel
 from boneabm.signaling.network import Network, load_network
 from boneabm.signaling.perturbations import Perturbation, PerturbationSchedule
+from boneabm.signaling.ssa import split_molecules
 
 
 class Lineage:
@@ -79,6 +80,36 @@ class Lineage:
         rows = np.array([cell.row for cell in cells], dtype=np.int64)
         self.population.molecules[rows] = self.network.draw_initial(len(cells), self.model.rng)
         return cells
+
+    def die(self, rows: np.ndarray) -> None:
+        """The cells in ``rows`` die by apoptosis: a ``death`` event each, then they leave the grid."""
+        pop, now = self.population, self.model.time_h
+        for row in rows:
+            self.record("death", int(pop.cell_id[row]), None, int(pop.nuclei[row]), int(pop.generation[row]),
+                        now - float(pop.born_h[row]))
+            self.closing(row, "apoptosis")
+            pop.agent[row].die()
+        self.deaths_total += int(rows.size)
+
+    def closing(self, row: int, fate: str) -> None:
+        """What the lineage books of a cell that leaves (nothing, unless the lineage says)."""
+
+    def divide(self, rows: np.ndarray, u_order: np.ndarray, u_site: np.ndarray) -> None:
+        """The cells in ``rows`` that find a free neighbouring site (``claim_sites``) divide into it: a
+        ``division`` event each, every molecule to either cell with probability ½ (from the mother's stream)."""
+        model, pop = self.model, self.population
+        dividing, tx, ty = self.claim_sites(rows, u_order, u_site, vacate=False)
+        mothers, daughters = [], []
+        for row, site in zip(dividing, model.site_cells[tx, ty]):
+            daughter = pop.agent[row].divide(site)
+            mothers.append(row)
+            daughters.append(daughter.row)
+            self.record("division", int(pop.cell_id[row]), daughter.unique_id, int(pop.nuclei[row]),
+                        int(pop.generation[row]), np.nan)
+        if mothers:
+            split_molecules(pop.molecules, pop.rng_state, np.array(mothers), np.array(daughters),
+                            self.effect.clamped)
+            self.divisions_total += len(mothers)
 
     def claim_sites(self, rows: np.ndarray, u_order: np.ndarray, u_site: np.ndarray, vacate: bool):
         """Rows of the cells in ``rows`` that find a free neighbouring site, in the order of their per-cell draws

@@ -23,10 +23,9 @@ from scipy.sparse import csgraph
 
 from boneabm.config import BoneConfig, DomainConfig
 from boneabm.environment.formation import Mineralisation, NewBone
-from boneabm.environment.histomorphometry import DailyMarks, indices
+from boneabm.environment.histomorphometry import RESORBED_DEPTH_UM, DailyMarks, indices
 from boneabm.environment.matrix import active_molecules_per_um3
 
-RESORBED_DEPTH_UM = 0.05  # a pixel counts as resorbed once this much mineral is gone: below, noise of the scan
 PIT, TRENCH = 1, 2  # the kinds of resorption event in ``Bone.event_map`` (0: not resorbed)
 
 

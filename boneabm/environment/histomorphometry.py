@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-HOURS_PER_DAY = 24.0
-RESORBED_DEPTH_UM = 0.05  # as boneabm.environment.bone: below it, noise of the scan
+from boneabm.environment.formation import HOURS_PER_DAY
+
+RESORBED_DEPTH_UM = 0.05  # a pixel counts as resorbed once this much mineral is gone: below, noise of the scan
 UM2_PER_MM2 = 1e6
 
 

@@ -13,7 +13,6 @@ from boneabm.cells.osteoblast.contract import CONTRACT
 from boneabm.cells.osteoblast.stages import stages
 from boneabm.cells.recruitment import marrow_pool
 from boneabm.rng import draw_uniforms
-from boneabm.signaling.ssa import split_molecules
 
 
 # the lineage's columns of a timeseries row, as ``counts`` gives them (zeros for an experiment without it)
@@ -77,11 +76,16 @@ class OsteoblastLineage(Lineage):
         """Mesenchymal progenitors at the initial density, uniformly at random on free sites; then lining cells
         on the quiescent surface, quiescent from the start."""
         self.plate(self.free_sites(self.n_initial(self.model.experiment)))
-        lining = self.plate(self.free_sites(self.n_lining(self.model.experiment)))
-        rows = np.array([cell.row for cell in lining], dtype=np.int64)
+        self.plate_lining(self.free_sites(self.n_lining(self.model.experiment)))
+
+    def plate_lining(self, sites: list) -> list:
+        """Lining cells on ``sites``, committed and quiescent from the start."""
+        cells = self.plate(sites)
+        rows = np.array([cell.row for cell in cells], dtype=np.int64)
         self.population.committed[rows] = True
         self.population.lining[rows] = True
         self.quiesce(rows)
+        return cells
 
     # ----------------------------------------------------------------------------------------------- quiescence
     def awake(self, rows: np.ndarray) -> np.ndarray:
@@ -127,25 +131,8 @@ class OsteoblastLineage(Lineage):
         u = draw_uniforms(pop.rng_state, rows, fates.N_UNIFORMS)
         dies, divides, hops, flattens = fates.decide(u, rows, pop.nuclei, pop.molecules, self.stage_columns,
                                                      pop.committed, dt_h, self.hop_rate_per_h, self.parameters)
-        for row in rows[dies]:
-            self.record("death", int(pop.cell_id[row]), None, int(pop.nuclei[row]),
-                        int(pop.generation[row]), model.time_h - float(pop.born_h[row]))
-            pop.agent[row].die()
-        self.deaths_total += int(dies.sum())
-
-        mothers, daughters = [], []
-        dividing, tx, ty = self.claim_sites(rows[divides], u[divides, fates.U_ORDER], u[divides, fates.U_SITE],
-                                            vacate=False)
-        for row, site in zip(dividing, model.site_cells[tx, ty]):
-            daughter = pop.agent[row].divide(site)
-            mothers.append(row)
-            daughters.append(daughter.row)
-            self.record("division", int(pop.cell_id[row]), daughter.unique_id,
-                        int(pop.nuclei[row]), int(pop.generation[row]), np.nan)
-        if mothers:
-            split_molecules(pop.molecules, pop.rng_state, np.array(mothers), np.array(daughters),
-                            self.effect.clamped)
-            self.divisions_total += len(mothers)
+        self.die(rows[dies])
+        self.divide(rows[divides], u[divides, fates.U_ORDER], u[divides, fates.U_SITE])
 
         moving, mx, my = self.claim_sites(rows[hops], u[hops, fates.U_ORDER], u[hops, fates.U_SITE],
                                           vacate=True)
@@ -163,11 +150,7 @@ class OsteoblastLineage(Lineage):
         x, y = np.nonzero((self.canopy_cells >= 1) & ~model.fields.canopy & model.grid.empty.data)
         if x.size == 0:
             return
-        cells = self.plate(list(model.site_cells[x, y]))
-        rows = np.array([cell.row for cell in cells], dtype=np.int64)
-        self.population.committed[rows] = True
-        self.population.lining[rows] = True
-        self.quiesce(rows)
+        cells = self.plate_lining(list(model.site_cells[x, y]))
         self.canopy_cells[x, y] -= 1.0
         for cell in cells:
             self.record("settling", cell.unique_id, None, 1, 0, np.nan)

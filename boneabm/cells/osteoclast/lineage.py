@@ -17,7 +17,6 @@ from boneabm.cells.osteoclast.stages import MODE_NAMES, stages
 from boneabm.cells.recruitment import marrow_pool
 from boneabm.rng import draw_uniforms
 from boneabm.signaling.network import Network, with_outputs
-from boneabm.signaling.ssa import split_molecules
 
 
 class LineageCell(Cell):
@@ -95,27 +94,8 @@ class OsteoclastLineage(Lineage):
             self.hop_rate_per_h, model.experiment.domain.grid_spacing_um, self.precursor_parameters,
             self.osteoclast_parameters)
 
-        for row in rows[dies]:
-            self.record("death", int(pop.cell_id[row]), None, int(pop.nuclei[row]),
-                        int(pop.generation[row]), model.time_h - float(pop.born_h[row]))
-            self._close_record(row, "apoptosis")
-            pop.agent[row].die()
-        self.deaths_total += int(dies.sum())
-
-        mothers, daughters = [], []
-        dividing, tx, ty = self.claim_sites(rows[divides], u[divides, fates.U_ORDER], u[divides, fates.U_SITE],
-                                            vacate=False)
-        for row, site in zip(dividing, model.site_cells[tx, ty]):
-            mother = pop.agent[row]
-            daughter = mother.divide(site)
-            mothers.append(row)
-            daughters.append(daughter.row)
-            self.record("division", mother.unique_id, daughter.unique_id,
-                        int(pop.nuclei[row]), int(pop.generation[row]), np.nan)
-        if mothers:
-            split_molecules(pop.molecules, pop.rng_state, np.array(mothers), np.array(daughters),
-                            self.effect.clamped)
-            self.divisions_total += len(mothers)
+        self.die(rows[dies])
+        self.divide(rows[divides], u[divides, fates.U_ORDER], u[divides, fates.U_SITE])
 
         fusing = drive > 0
         self._fuse(rows[fusing], drive[fusing], u[fusing], dt_h)
@@ -145,7 +125,7 @@ class OsteoclastLineage(Lineage):
         for a, b in zip(first, second):
             keep_a = survivor_first(pop.nuclei[a], pop.cell_id[a], pop.nuclei[b], pop.cell_id[b])
             survivor, absorbed = (a, b) if keep_a else (b, a)
-            self._close_record(absorbed, "fused")
+            self.closing(absorbed, "fused")
             self.record("fusion", int(pop.cell_id[survivor]), int(pop.cell_id[absorbed]),
                         int(pop.nuclei[survivor] + pop.nuclei[absorbed]), int(pop.generation[survivor]),
                         np.nan)
@@ -156,7 +136,8 @@ class OsteoclastLineage(Lineage):
                                                             "fate": "alive"}
         self.fusions_total += len(first)
 
-    def _close_record(self, row: int, fate: str) -> None:
+    def closing(self, row: int, fate: str) -> None:
+        """An osteoclast that dies or fuses into another closes its day and its record."""
         self.days.end(row, self.model.time_h, self.model.dt_h)
         record = self.records.get(int(self.population.cell_id[row]))
         if record is not None:
