@@ -414,6 +414,16 @@ class PrecursorConfig(_Section):
         0.05, ge=0, le=100,
         description="Rate at which the marrow pool refills toward its steady count, 1/h (proliferation and "
         "influx in the marrow, lumped; calibrated).")
+    egress_rate_max_per_h: float = Field(
+        0.0, ge=0, le=10,
+        description="Rate at which an uncommitted mononuclear precursor without RANK signaling leaves the surface "
+        "for the circulation, 1/h, returning to the marrow pool: precursors follow blood sphingosine-1-phosphate "
+        "through S1PR1 (Ishii et al. 2009 Nature 458:524). 0: none (a culture has nowhere to go); needs "
+        "marrow_pool_per_mm2 > 0. Calibrated.")
+    egress_cfos_half_molecules: float = Field(
+        0.5, gt=0, le=1e4,
+        description="c-Fos per nucleus (role arrest_signal) that halves egress (Hill 2): RANKL signaling represses "
+        "S1PR1, so precursors that RANKL has reached stay (Ishii et al. 2009; lumped on c-Fos). Calibrated.")
 
 
 class OsteoclastConfig(_Section):
@@ -878,6 +888,13 @@ class Experiment(_Section):
             raise ValueError(f"fields.marrow_exchange_um_per_h = {self.fields.marrow_exchange_um_per_h!r} needs "
                              "fields.mode = 'tissue' (a culture exchanges with its medium: "
                              "fields.medium_exchange_um_per_h)")
+        return self
+
+    @model_validator(mode="after")
+    def _egress_returns_to_a_pool(self) -> Experiment:
+        if self.precursors.egress_rate_max_per_h > 0 and self.precursors.marrow_pool_per_mm2 <= 0:
+            raise ValueError(f"precursors.egress_rate_max_per_h = {self.precursors.egress_rate_max_per_h!r} needs "
+                             "precursors.marrow_pool_per_mm2 > 0: the marrow pool is where leaving precursors go")
         return self
 
     @model_validator(mode="after")

@@ -23,18 +23,19 @@ DT, HOPS_PER_H, SPACING = E.time.dt_h, 1.28, E.domain.grid_spacing_um
 BELOW, ABOVE = 1 - 1e-9, 1 + 1e-9
 
 
-def kernel(u, nuclei, trap, cfos, dcstamp, ocstamp, csf1r, bim, committed, mode):
+def kernel(u, nuclei, trap, cfos, dcstamp, ocstamp, csf1r, bim, committed, mode, precursor=P):
     """The kernel on a population whose rows are the cells given (per-cell arrays); returns its outputs and
     the updated committed and mode columns."""
     rows = np.arange(u.shape[0])
     molecules = np.column_stack([trap, cfos, dcstamp, ocstamp, csf1r, bim]).astype(np.int64)
     committed, mode = committed.copy(), mode.copy()
-    out = fates.decide(u, rows, nuclei, molecules, np.arange(6), committed, mode, DT, HOPS_PER_H, SPACING, P, Q)
+    out = fates.decide(u, rows, nuclei, molecules, np.arange(6), committed, mode, DT, HOPS_PER_H, SPACING, precursor,
+                       Q)
     return [*out, committed, mode]
 
 
 def decide(n=1, u=None, nuclei=1, trap=0, cfos=0, dcstamp=0, ocstamp=0, csf1r=10, bim=8, committed=False,
-           mode=fates.NEW):
+           mode=fates.NEW, precursor=P):
     """Run the kernel on ``n`` identical cells; ``u`` overrides columns: {column: value or array}."""
     uniforms = np.full((n, fates.N_UNIFORMS), 0.999999)  # by default nothing happens
     for column, value in (u or {}).items():
@@ -42,8 +43,8 @@ def decide(n=1, u=None, nuclei=1, trap=0, cfos=0, dcstamp=0, ocstamp=0, csf1r=10
     col = lambda v, dtype: np.full(n, v, dtype=dtype)  # noqa: E731
     out = kernel(uniforms, col(nuclei, np.int64), col(trap, np.int64), col(cfos, np.int64), col(dcstamp, np.int64),
                  col(ocstamp, np.int64), col(csf1r, np.int64), col(bim, np.int64), col(committed, np.bool_),
-                 col(mode, np.int64))
-    return dict(zip(("dies", "divides", "hops", "drive", "committed", "mode"), out))
+                 col(mode, np.int64), precursor)
+    return dict(zip(("dies", "divides", "hops", "drive", "leaves", "committed", "mode"), out))
 
 
 def p(rate_per_h):
@@ -159,3 +160,21 @@ def test_cells_are_decided_independently_of_their_neighbours_in_the_batch():
     forward, shuffled = run(np.arange(500)), run(order)
     for a, b in zip(forward, shuffled):
         assert np.array_equal(a[order], b)
+
+
+def test_egress_falls_with_rank_signaling_and_spares_committed_and_fused_cells():
+    """Precursors leave for the circulation along blood S1P, through S1PR1, which RANKL signaling represses
+    (Ishii et al. 2009 Nature 458:524): the full rate without c-Fos, a fifth of it at twice the half c-Fos
+    (Hill 2); TRAP⁺ and fused cells stay; a culture (rate 0) loses nobody."""
+    tissue = P._replace(egress_rate_max_per_h=0.05, egress_cfos_half_molecules=0.5)
+    full = -np.expm1(-0.05 * DT)
+    assert decide(u={fates.U_MODE: full * BELOW}, precursor=tissue)["leaves"][0]
+    assert not decide(u={fates.U_MODE: full * ABOVE}, precursor=tissue)["leaves"][0]
+    fifth = -np.expm1(-0.05 * 0.2 * DT)
+    assert decide(u={fates.U_MODE: fifth * BELOW}, cfos=1, precursor=tissue)["leaves"][0]
+    assert not decide(u={fates.U_MODE: fifth * ABOVE}, cfos=1, precursor=tissue)["leaves"][0]
+    assert not decide(u={fates.U_MODE: 0.0}, committed=True, precursor=tissue)["leaves"][0]
+    assert not decide(u={fates.U_MODE: 0.0}, nuclei=3, precursor=tissue)["leaves"][0]
+    left = decide(u={fates.U_MODE: 0.0, fates.U_DIVIDE: 0.0, fates.U_HOP: 0.0}, precursor=tissue)
+    assert left["leaves"][0] and not left["divides"][0] and not left["hops"][0]  # a leaving cell does nothing else
+    assert not decide(u={fates.U_MODE: 0.0})["leaves"][0]

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from boneabm.cells.recruitment import MarrowPool
-from boneabm.config import load_experiment
+from boneabm.config import load_experiment, with_seed
 from boneabm.model import BoneModel
 
 
@@ -57,7 +57,7 @@ def test_a_small_pool_runs_dry_and_refills_at_its_renewal_rate():
     assert far.cells == pytest.approx(20 * -np.expm1(-0.1 * 10), rel=1e-9)
 
 
-def coupled(knockouts=()):
+def coupled(knockouts=(), osteoblast_signaling=None):
     """Osteoclasts form and resorb on a 1 mm slice (RANKL 50 ng/mL); the marrow holds progenitors that active
     TGF-β1 recruits. The cells' layer exchanges slowly with the medium (20 µm/h), as a confined compartment
     does, so the TGF-β freed stays near its source instead of being washed into the medium. Returns the model
@@ -67,7 +67,7 @@ def coupled(knockouts=()):
         "time": {"duration_h": 144}, "signaling": {"knockouts": list(knockouts)},
         "fields": {"medium_exchange_um_per_h": 20},
         "osteoblasts": {"enabled": True, "marrow_progenitors_per_mm2": 100, "recruitment_per_mm2_per_h": 2000,
-                        "marrow_renewal_per_h": 0.05}})
+                        "marrow_renewal_per_h": 0.05, "signaling": osteoblast_signaling or {}}})
     model = BoneModel(experiment)
     model.first_collagen_h = model.first_arrival_h = None
     lineage = model.lineages["osteoblast"]
@@ -97,3 +97,19 @@ def test_without_cathepsin_k_no_collagen_is_degraded_and_no_progenitor_is_recrui
     assert model.bone.mineral_depth_um.max() > 0  # they still demineralise
     assert model.fields.released_from_matrix_molecules["tgfb"] == 0
     assert model.lineages["osteoblast"].recruited_total == 0
+
+
+def test_blocking_tbri_blocks_recruitment_as_it_blocks_smad_signaling(wild_type):
+    """Tang et al. 2009 Nat Med 15:757: a TβRI kinase inhibitor stops the migration of mesenchymal progenitors to
+    resorption sites. Pool cells run no network, so the block reaches them through the share of SMAD2/3
+    phosphorylation the perturbation leaves (``Lineage.transmission``): none with the inhibitor or without TβRI,
+    half with the inhibitor at half strength."""
+    blocked = coupled(osteoblast_signaling={"inhibitors": [{"target": "tbri_kinase_inhibitor"}]})
+    assert blocked.fields.released_from_matrix_molecules["tgfb"] > 0  # resorption frees TGF-β as before
+    assert blocked.lineages["osteoblast"].recruited_total == 0
+    lineage = wild_type.lineages["osteoblast"]
+    assert lineage.transmission("proliferation_signal") == 1.0
+    for perturbations, share in (({"inhibitors": [{"target": "tbri_kinase_inhibitor", "remaining_activity": 0.5}]}, 0.5),
+                                 ({"knockouts": ["Tgfbr1"]}, 0.0), ({"knockouts": ["Sp7"]}, 1.0)):
+        experiment = with_seed(load_experiment(data={"osteoblasts": {"enabled": True, "signaling": perturbations}}), 1)
+        assert BoneModel(experiment).lineages["osteoblast"].transmission("proliferation_signal") == share

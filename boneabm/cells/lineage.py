@@ -26,6 +26,9 @@ class Lineage:
     contract: Contract
     agent_class: type[Cell] = Cell
     columns: dict[str, tuple] = {}  # the lineage's own population columns: name -> (dtype, shape, birth value)
+    # the role whose species carries the signal of the receptor that recruits the lineage's marrow cells (None:
+    # recruitment reads the factor alone)
+    recruitment_role: str | None = None
 
     def __init__(self, model, network, perturbations: list[Perturbation], config_inputs: dict[str, float],
                  capacity: int):
@@ -135,10 +138,32 @@ class Lineage:
         if self.marrow is None:
             return
         model = self.model
-        x, y = self.marrow.recruit(fields, model.grid.empty.data, model.rng, dt_h)
+        signal = 1.0 if self.recruitment_role is None else self.transmission(self.recruitment_role)
+        x, y = self.marrow.recruit(fields, model.grid.empty.data, model.rng, dt_h, signal)
         for cell in self.plate(list(model.site_cells[x, y])):
             self.record("recruitment", cell.unique_id, None, 1, 0, np.nan)
         self.recruited_total += int(x.size)
+
+    def transmission(self, role: str) -> float:
+        """The share of the ``role`` species' production that the perturbations now in force leave, read from the
+        network's structure: the largest rate scale among the reactions that make it, none from a reaction whose
+        reactant or species modifier is knocked out. Marrow cells have no networks running, so this is how an
+        inhibitor or knockout of their receptor's signaling reaches their recruitment."""
+        a, effect = self.network.arrays, self.effect
+        target = self.binding.species[role]
+        gone = effect.clamped & (effect.clamp_values == 0)
+        best = 0.0
+        for j in range(self.network.n_reactions):
+            changes = a.change_species[a.change_ptr[j]:a.change_ptr[j + 1]]
+            deltas = a.change_delta[a.change_ptr[j]:a.change_ptr[j + 1]]
+            if not np.any((changes == target) & (deltas > 0)):
+                continue
+            needs = np.concatenate([a.reactant_species[a.reactant_ptr[j]:a.reactant_ptr[j + 1]],
+                                    a.modifier_index[a.modifier_ptr[j]:a.species_modifier_end[j]]])
+            if needs.size and gone[needs].any():
+                continue
+            best = max(best, float(effect.rate_scale[j]))
+        return best
 
     def apply_schedule(self, start_h: float) -> None:
         self.effect = self.perturbations.at(start_h)

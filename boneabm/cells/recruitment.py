@@ -30,14 +30,15 @@ class MarrowPool:
         if self.cells < 0:
             self.cells = self.steady_cells
 
-    def recruit(self, fields, empty: np.ndarray, rng: np.random.Generator, dt_h: float
+    def recruit(self, fields, empty: np.ndarray, rng: np.random.Generator, dt_h: float, signal: float = 1.0
                 ) -> tuple[np.ndarray, np.ndarray]:
-        """The free sites (x, y) on which a pool cell settles this tick; the pool gives them up, then renews."""
+        """The free sites (x, y) on which a pool cell settles this tick; the pool gives them up, then renews.
+        ``signal``: the share of the receptor's signaling that perturbations leave (0 under a full block)."""
         x = y = np.zeros(0, dtype=np.int64)
-        if self.steady_cells > 0 and self.cells >= 1:
+        if self.steady_cells > 0 and self.cells >= 1 and signal > 0:
             free_x, free_y = np.nonzero(empty)
             c = fields.sites[self.field][free_x, free_y]
-            rate = self.recruitment_per_site_h * c / (self.half_nM + c) * (self.cells / self.steady_cells)
+            rate = self.recruitment_per_site_h * signal * c / (self.half_nM + c) * (self.cells / self.steady_cells)
             settles = rng.random(free_x.size) < -np.expm1(-rate * dt_h)
             x, y = free_x[settles], free_y[settles]
             if x.size > self.cells:  # the pool runs dry: the first in random order come

@@ -24,6 +24,7 @@ COUNTS = ("osteoprogenitors_recruited_total", "n_osteoprogenitors", "n_osteoblas
 class OsteoblastLineage(Lineage):
     name = "osteoblast"
     contract = CONTRACT
+    recruitment_role = "proliferation_signal"  # TGF-β recruits progenitors through SMAD2/3 (Tang et al. 2009)
     columns = {
         "committed": (np.bool_, (), False),  # Osterix-committed for good: no longer divides or wanders
         "matrix_um3": (np.float64, (), 0.0),  # matrix the cell has laid down

@@ -37,6 +37,8 @@ class PrecursorParameters(NamedTuple):
     death_rate_basal_per_h: float
     death_rate_no_mcsf_per_h: float
     survival_csf1r_half_molecules: float
+    egress_rate_max_per_h: float
+    egress_cfos_half_molecules: float
 
 
 class OsteoclastParameters(NamedTuple):
@@ -97,6 +99,14 @@ def death_rate_per_h(csf1r_per_nucleus, p):
 
 
 @nb.njit(cache=True)
+def egress_rate_per_h(cfos_per_nucleus, p):
+    """An uncommitted precursor on the surface follows blood S1P back into the circulation through S1PR1, which
+    RANKL signaling represses (Ishii et al. 2009 Nature 458:524): it leaves at the full rate without RANK
+    signaling and stays once its c-Fos is up (lumped on c-Fos; calibrated)."""
+    return p.egress_rate_max_per_h * (1.0 - hill(cfos_per_nucleus, p.egress_cfos_half_molecules, 2.0))
+
+
+@nb.njit(cache=True)
 def committed_death_rate_per_h(bim_per_nucleus, nuclei, q):
     """Bim, the BH3-only protein that M-CSF and RANKL signaling keep degraded, sets a committed cell's apoptosis
     (Akiyama et al. 2003): from the rate without Bim to the rate with it saturating; multinucleated cells die
@@ -143,10 +153,12 @@ def decide(u, rows, nuclei, molecules, stage_columns, committed, mode, dt_h, pre
     ``stage_columns`` are the molecule columns of the roles commitment_marker, arrest_signal, fusion_gene_1,
     fusion_gene_2, mitogenic_signal and apoptosis_signal (TRAP, c-Fos, DC-STAMP, OC-STAMP, M-CSF-bound CSF-1R
     and Bim in the built-in network). Every fate reads the cell's own molecules, never the medium.
-    Returns per listed cell (dies, divides, hops, fusion drive).
+    Returns per listed cell (dies, divides, hops, fusion drive, leaves).
 
-    A cell that dies does nothing else; a dividing cell does not also hop; only committed survivors drive
-    fusion. Precursors hop at ``precursor_hops_per_h``, multinucleated cells by their mode (fast while
+    A cell that dies does nothing else; an uncommitted mononuclear cell may leave the surface for the
+    circulation (``egress_rate_per_h``; it draws on the mode columns, which only multinucleated cells use, so a
+    culture without egress draws as before), and then does nothing else; a dividing cell does not also hop; only
+    committed survivors drive fusion. Precursors hop at ``precursor_hops_per_h``, multinucleated cells by their mode (fast while
     migrating, slow along a trench, not at all in a pit).
     """
     n = rows.shape[0]
@@ -156,6 +168,7 @@ def decide(u, rows, nuclei, molecules, stage_columns, committed, mode, dt_h, pre
     divides = np.zeros(n, dtype=np.bool_)
     hops = np.zeros(n, dtype=np.bool_)
     drive = np.zeros(n)
+    leaves = np.zeros(n, dtype=np.bool_)
     for i in range(n):
         r = rows[i]
         k = float(nuclei[r])
@@ -167,6 +180,10 @@ def decide(u, rows, nuclei, molecules, stage_columns, committed, mode, dt_h, pre
         if u[i, U_DEATH] < probability(death, dt_h):
             dies[i] = True
             continue
+        if not committed[r] and nuclei[r] == 1 and p.egress_rate_max_per_h > 0.0:
+            if u[i, U_MODE] < probability(egress_rate_per_h(molecules[r, cfos] / k, p), dt_h):
+                leaves[i] = True
+                continue
         if not committed[r]:
             division = division_rate_per_h(molecules[r, csf1r] / k, molecules[r, cfos] / k, p)
             divides[i] = u[i, U_DIVIDE] < probability(division, dt_h)
@@ -182,4 +199,4 @@ def decide(u, rows, nuclei, molecules, stage_columns, committed, mode, dt_h, pre
         hops[i] = not divides[i] and u[i, U_HOP] < probability(hop_rate, dt_h)
         if committed[r]:
             drive[i] = fusion_factor(molecules[r, dcstamp] / k, molecules[r, ocstamp] / k, q)
-    return dies, divides, hops, drive
+    return dies, divides, hops, drive, leaves

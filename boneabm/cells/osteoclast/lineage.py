@@ -59,6 +59,7 @@ class OsteoclastLineage(Lineage):
         self.function_columns = self.binding.columns("acid_phosphatase", "collagenase", "proton_pump",
                                                      "sealing_integrin")
         self.fusions_total = 0
+        self.egress_total = 0
         # osteoclast id -> formed_h, died_h, fate; the rest is read from the arrays and the bone at the end
         self.records: dict[int, dict] = {}
         self.days = OsteoclastDays(self.population)
@@ -89,12 +90,13 @@ class OsteoclastLineage(Lineage):
         if rows.size == 0:
             return
         u = draw_uniforms(pop.rng_state, rows, fates.N_UNIFORMS)
-        dies, divides, hops, drive = fates.decide(
+        dies, divides, hops, drive, leaves = fates.decide(
             u, rows, pop.nuclei, pop.molecules, self.stage_columns, pop.committed, pop.mode, dt_h,
             self.hop_rate_per_h, model.experiment.domain.grid_spacing_um, self.precursor_parameters,
             self.osteoclast_parameters)
 
         self.die(rows[dies])
+        self._leave(rows[leaves])
         self.divide(rows[divides], u[divides, fates.U_ORDER], u[divides, fates.U_SITE])
 
         fusing = drive > 0
@@ -106,6 +108,17 @@ class OsteoclastLineage(Lineage):
                                           vacate=True)
         step_um = move(pop, model, moving, mx, my)
         pop.distance_um[moving] += np.where(pop.nuclei[moving] > 1, step_um, 0.0)
+
+    def _leave(self, rows: np.ndarray) -> None:
+        """Precursors that leave the surface return to the marrow pool: an ``egress`` event each."""
+        pop = self.population
+        for row in rows:
+            self.record("egress", int(pop.cell_id[row]), None, 1, int(pop.generation[row]),
+                        self.model.time_h - float(pop.born_h[row]))
+            pop.agent[row].die()
+        if rows.size:
+            self.marrow.cells += rows.size
+            self.egress_total += int(rows.size)
 
     def _fuse(self, rows: np.ndarray, drive: np.ndarray, u: np.ndarray, dt_h: float) -> None:
         """Fusion-competent neighbours fuse; the survivor keeps its id and random stream."""
@@ -193,6 +206,7 @@ class OsteoclastLineage(Lineage):
             "deaths_total": self.deaths_total,
             "fusions_total": self.fusions_total,
             "precursors_recruited_total": self.recruited_total,
+            "precursors_left_total": self.egress_total,
         }
 
     def cell_states(self, rows: np.ndarray) -> dict[str, np.ndarray]:
@@ -230,12 +244,14 @@ class OsteoclastLineage(Lineage):
         arrays.update(self.days.state())
         records = [[osteoclast_id, r["formed_h"], None if np.isnan(r["died_h"]) else r["died_h"], r["fate"],
                     r.get("max_nuclei"), r.get("distance_um")] for osteoclast_id, r in sorted(self.records.items())]
-        return arrays, {**meta, "fusions_total": self.fusions_total, "records": records}
+        return arrays, {**meta, "fusions_total": self.fusions_total, "egress_total": self.egress_total,
+                        "records": records}
 
     def restore(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
         super().restore(arrays, meta)
         self.days.restore(arrays)
         self.fusions_total = meta["fusions_total"]
+        self.egress_total = meta.get("egress_total", 0)  # a state from before egress saw none leave
         self.records = {}
         for osteoclast_id, formed_h, died_h, fate, max_nuclei, distance_um in meta["records"]:
             record = {"formed_h": formed_h, "died_h": np.nan if died_h is None else died_h, "fate": fate}

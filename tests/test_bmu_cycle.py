@@ -1,0 +1,97 @@
+"""The phases of a BMU follow from cells and signals, not from a schedule: the shipped `bmu` experiment, reduced
+to a 0.75 mm square for 20 days around its activation (the mechanisms are the same; the full size is in
+benchmarks/bmu_cycle.py and the README).
+
+Checked, each against a run of the same seed:
+- wild type: osteoclasts form on the activated site and resorb; the TGF-β1 their resorption frees brings
+  progenitors, which lay matrix down only after resorption has begun (resorption → formation coupling, Tang et al.
+  2009 Nat Med 15:757);
+- no RANKL from the osteocytes: no osteoclast, no resorption and nothing to refill (osteocyte RANKL drives
+  remodeling, Nakashima et al. 2011 Nat Med 17:1231; Xiong et al. 2011 Nat Med 17:1235);
+- TβRI kinase blocked in the osteoblast lineage (REMODELING check R6, Tang et al. 2009, SB-505124): resorption
+  proceeds, but no progenitor is recruited and no cavity is refilled;
+- precursors that RANKL does not reach leave the surface (S1P/S1PR1, Ishii et al. 2009 Nature 458:524).
+"""
+
+import numpy as np
+import pytest
+
+from boneabm.catalog import find
+from boneabm.config import validate
+from boneabm.model import BoneModel
+from boneabm.yamlio import read_yaml as load_yaml
+
+DAYS = 20
+
+
+def reduced(**sections):
+    data = load_yaml(find("bmu").path)
+    data["seed"] = 3
+    data["domain"].update(width_um=750, height_um=750)
+    data["time"].update(duration_h=DAYS * 24)
+    data["osteocytes"]["activations"] = [{"at_h": 2, "x_um": 375, "y_um": 375, "radius_um": 100}]
+    for section, changes in sections.items():
+        data[section] = {**data.get(section, {}), **changes}
+    return validate(data)
+
+
+def simulate(experiment):
+    model = BoneModel(experiment)
+    model.first_resorption_h = model.first_formation_h = None
+    while model.time_h < experiment.time.duration_h - 1e-9:
+        model.step()
+        if model.first_resorption_h is None and model.bone.mineral_depth_um.any():
+            model.first_resorption_h = model.time_h
+        if model.first_formation_h is None and model.lineages["osteoblast"].matrix_um3_total > 0:
+            model.first_formation_h = model.time_h
+    return model
+
+
+@pytest.fixture(scope="module")
+def wild_type():
+    return simulate(reduced())
+
+
+def resorbed_um3(model):
+    return float(model.bone.mineral_depth_um.sum() * model.bone.pixel_area_um2)
+
+
+def test_wild_type_resorbs_then_refills(wild_type):
+    row = wild_type.bmus.rows(wild_type.bone)[0]
+    assert row["max_osteoclasts"] >= 3
+    assert resorbed_um3(wild_type) > 5e4
+    ob = wild_type.lineages["osteoblast"]
+    assert ob.recruited_total >= 10
+    assert ob.matrix_um3_total > 0
+    # matrix only where a cavity was dug first, and only after resorption began: the coupling, not a schedule
+    assert wild_type.first_formation_h > wild_type.first_resorption_h
+    assert row["formation_start_h"] > wild_type.first_resorption_h
+
+
+def test_without_osteocyte_rankl_nothing_is_resorbed_or_formed():
+    model = simulate(reduced(osteocytes={"rankl_per_cell_h": 0, "rankl_apoptosis_signal_per_cell_h": 0}))
+    assert model.osteoclasts.counts()["n_osteoclasts"] == 0
+    assert model.osteoclasts.fusions_total == 0
+    assert resorbed_um3(model) == 0
+    assert model.lineages["osteoblast"].matrix_um3_total == 0
+    assert model.lineages["osteoblast"].recruited_total == 0
+
+
+def test_blocking_tbri_uncouples_formation_from_resorption(wild_type):
+    blocked = simulate(reduced(osteoblasts={**load_yaml(find("bmu").path)["osteoblasts"],
+                                            "signaling": {"inhibitors": [{"target": "tbri_kinase_inhibitor"}]}}))
+    # resorption proceeds, within the spread of two runs of a process of a handful of osteoclasts
+    assert resorbed_um3(blocked) > 0.4 * resorbed_um3(wild_type)
+    assert blocked.fields.released_from_matrix_molecules["tgfb"] > 0
+    assert blocked.lineages["osteoblast"].recruited_total == 0
+    assert blocked.lineages["osteoblast"].matrix_um3_total == 0
+
+
+def test_precursors_that_rankl_does_not_reach_leave(wild_type):
+    lineage = wild_type.osteoclasts
+    assert lineage.egress_total > 0
+    left = [e for e in wild_type.events if e[1] == "egress"]
+    assert len(left) == lineage.egress_total
+    # they return to the pool: what it holds is what it gave minus what came back, refilled toward its steady count
+    assert 0 < lineage.marrow.cells <= lineage.marrow.steady_cells + 1e-9
+    assert np.all(np.array([e[4] for e in left]) == 1)  # mononuclear cells only
