@@ -23,6 +23,11 @@ from boneabm.errors import UserError  # noqa: E402
 from boneabm.files import write_atomically  # noqa: E402
 
 FIGURES = ("population.png", "factors.png", "cells.png", "bone.png")
+BMU_FIGURE = "bmu.png"  # a run with BMUs (osteocytes.activations) gets it too
+# the surface's cells by type over a BMU's cycle: (timeseries column, label, colour)
+BMU_CELLS = (("n_osteoclasts", "osteoclasts (≥ 3 nuclei)", "#9c1de7"), ("n_precursors", "osteoclast precursors",
+             "#8c96a3"), ("n_osteoprogenitors", "osteoprogenitors", "#74c476"), ("n_osteoblasts",
+             "osteoblasts (matrix-making)", "#238b45"), ("n_canopy_cells", "canopy cells", "#6baed6"))
 SWEEP_FIGURE = "dose_response.png"
 UM2_PER_CM2 = 1e8
 # what a sweep's response is drawn for by default: the assay's readouts at the end, those the summary has
@@ -130,7 +135,65 @@ def plot_run(run_dir: str | Path) -> list[Path]:
     ax_k.set_title(f"Collagen removed: {row['collagen_removed_um3']:.3g} µm³\n(inside an outline but darker: "
                    "demineralised collagen left)", fontsize=9)
     _save(fig, figures / FIGURES[3])
-    return [figures / name for name in FIGURES]
+    drawn = [figures / name for name in FIGURES]
+    if not result.bmus.empty and times:
+        _save(bmu_figure(result, [read_frame(result.path, t) for t in _spread(times, 6)]), figures / BMU_FIGURE)
+        drawn.append(figures / BMU_FIGURE)
+    return drawn
+
+
+def _spread(times: list[float], n: int) -> list[float]:
+    """Up to ``n`` of ``times``, evenly spread, first and last included."""
+    if len(times) <= n:
+        return list(times)
+    return [times[i] for i in np.linspace(0, len(times) - 1, n).round().astype(int)]
+
+
+def bmu_figure(result, frames):
+    """The BMU's cycle: the cavity's profile along the x axis through the first activation's centre at the
+    ``frames``' times (eroded, then refilled: new matrix, its osteoid part hatched), the cells on the surface by
+    type, and the markers of resorption and formation over time."""
+    ts = result.timeseries
+    days = ts["time_h"] / 24.0
+    activation = result.config["osteocytes"]["activations"][0]
+    fig, (ax_p, ax_c, ax_m) = plt.subplots(3, 1, figsize=(9, 11), layout="constrained")
+    colours = plt.cm.viridis(np.linspace(0, 0.9, len(frames)))
+    for frame, colour in zip(frames, colours):
+        eroded = frame.maps["mineral_depth_um"]
+        pixel_um = frame.width_um / eroded.shape[0]
+        row = min(int(activation["y_um"] // pixel_um), eroded.shape[1] - 1)
+        x_um = (np.arange(eroded.shape[0]) + 0.5) * pixel_um
+        formed = frame.maps.get("formed_um", np.zeros_like(eroded))[:, row]
+        osteoid = frame.maps.get("osteoid_um", np.zeros_like(eroded))[:, row]
+        floor = -eroded[:, row]
+        ax_p.plot(x_um, floor + formed, color=colour, lw=1.2, label=f"day {frame.time_h / 24:.0f}")
+        if osteoid.any():
+            top = floor + formed
+            ax_p.fill_between(x_um, top - osteoid, top, color=colour, alpha=0.35, hatch="//", lw=0)
+    ax_p.plot([], [], color="0.5", alpha=0.35, lw=6, label="osteoid (hatched)")
+    ax_p.axhline(0, color="0.3", lw=0.6, ls=":")
+    ax_p.legend(fontsize=7, ncol=2)
+    ax_p.set(xlabel=f"x (µm), along y = {activation['y_um']:g} µm through the activation",
+             ylabel="surface height (µm; 0: before)", title="The cavity: eroded, then refilled")
+    for column, label, colour in BMU_CELLS:
+        if column in ts:
+            counts = ts[column].to_numpy(dtype=float)
+            ax_c.plot(days, np.where(counts > 0, counts, np.nan), label=label, color=colour)
+    ax_c.set_yscale("log")
+    ax_c.legend(fontsize=7)
+    ax_c.set(xlabel="time (days)", ylabel="cells on the surface (log)", title="Cells by type")
+    # resorption and formation run at different paces: each marker on its own axis
+    ax_m.plot(days, ts["ctx_um3_per_d"], color="#c2185b", label="CTX proxy: matrix resorbed")
+    ax_f = ax_m.twinx()
+    ax_f.plot(days, ts["p1np_um3_per_d"], color="#1b7837", label="P1NP proxy: osteoid formed")
+    ax_m.set(xlabel="time (days)", title="Markers")
+    ax_m.set_ylabel("CTX proxy: matrix resorbed (µm³/d)", color="#c2185b")
+    ax_f.set_ylabel("P1NP proxy: osteoid formed (µm³/d)", color="#1b7837")
+    row = result.bmus.iloc[0]
+    fig.suptitle(f"BMU {int(row['bmu_id'])}: erosion depth {row['erosion_depth_um']:.0f} µm, wall "
+                 f"{row['wall_thickness_um']:.1f} µm, {row['resorbed_um3']:.3g} µm³ resorbed, "
+                 f"{row['formed_um3']:.3g} µm³ formed", fontsize=10)
+    return fig
 
 
 def _settle(fig, views) -> None:

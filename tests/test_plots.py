@@ -143,3 +143,34 @@ def test_pits_and_trenches_are_outlined_apart_as_the_bone_counts_them():
     columns = rgba.shape[1]
     assert pit.any() and trench.any()
     assert np.nonzero(pit)[1].max() < columns / 2 < np.nonzero(trench)[1].min()  # each where its kind lies
+
+
+def test_a_bmu_run_gets_its_cycle_drawn(tmp_path, capsys):
+    """A run with an activation gets bmu.png: the cavity's profile through the activation at each drawn time (a
+    line per snapshot, below the old surface once eroded, raised again where matrix is laid), the surface's cells
+    by type and the two markers; the snapshots hold the new-matrix and osteoid maps it reads."""
+    from boneabm.catalog import find
+    from boneabm.plot import bmu_figure
+    from boneabm.yamlio import read_yaml
+
+    data = read_yaml(find("bmu").path)
+    data.update(seed=3, name="bmu_plot")
+    data["domain"].update(width_um=750, height_um=750)
+    data["time"].update(duration_h=240, snapshot_every_h=48)
+    data["osteocytes"]["activations"] = [{"at_h": 2, "x_um": 375, "y_um": 375, "radius_um": 100}]
+    run = boneabm.run(data, out=tmp_path / "run")
+    assert main(["plot", str(run.path)]) == 0
+    assert capsys.readouterr().out.split()[-1].endswith("bmu.png")
+    times = snapshot_times(run.path)
+    last = read_frame(run.path, times[-1])
+    assert last.maps["formed_um"].shape == last.maps["mineral_depth_um"].shape
+    assert (last.maps["osteoid_um"] <= last.maps["formed_um"] + 1e-6).all()
+    fig = bmu_figure(run, [read_frame(run.path, t) for t in times])
+    profile, cells, markers, formation = fig.axes
+    lines = [line for line in profile.get_lines() if line.get_label().startswith("day")]
+    assert len(lines) == len(times)
+    assert lines[0].get_ydata().min() == 0  # nothing eroded at t = 0
+    assert lines[-1].get_ydata().min() < -1  # a cavity by day 10
+    assert {line.get_label() for line in cells.get_lines()} >= {"osteoclasts (≥ 3 nuclei)", "osteoprogenitors"}
+    assert len(markers.get_lines()) == len(formation.get_lines()) == 1  # CTX, and P1NP on its own axis
+    matplotlib.pyplot.close(fig)
