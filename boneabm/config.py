@@ -448,6 +448,10 @@ class OsteoclastConfig(_Section):
     min_nuclei: int = Field(
         3, ge=2, le=10,
         description="Nuclei that make an osteoclast (TRAP⁺, ≥ 3 nuclei, docs/references.md#in-vitro-protocols).")
+    ephrinb2: bool = Field(
+        True, description="Whether committed (TRAP⁺) cells present ephrinB2 (Efnb2, an NFATc1 target) to touching "
+        "osteoblast-lineage cells, whose EphB4 forward signaling favours their differentiation (Zhao et al. 2006 "
+        "Cell Metab 4:111); false: an osteoclast-lineage Efnb2 deletion. Read only with an osteoblast lineage.")
     spread_area_one_nucleus_um2: float = Field(
         625.0, gt=0,
         description="Area a one-nucleus cell of the lineage covers, µm²: the spread area of a bone-marrow "

@@ -2,14 +2,15 @@
 
 Each tick covers (t, t + dt] and runs:
   1 schedule   medium changes and drug doses due at t; perturbations (knockouts, inhibitors, clamps) in force
-  2 signaling  one SSA kernel call per lineage advances every awake cell's network by dt with the inputs at its
-               site; what the cells took up leaves their sites; canopy cells (M-CSF) and osteocytes (RANKL, OPG,
+  2 signaling  what touches each site is noted (osteoclast ephrinB2 for the osteoblast lineage's EphB4); one SSA
+               kernel call per lineage advances every awake cell's network by dt with the inputs at its site; what the cells took up leaves their sites; canopy cells (M-CSF) and osteocytes (RANKL, OPG,
                sclerostin), counts per site, secrete into theirs; the canopy map is derived
   3 fields     M-CSF, RANKL, OPG (and antibody): binding, diffusion, decay, exchange with the medium (or with
                the marrow, except under the canopy over the surface being remodeled)
   4 fates      each lineage: recruitment from its marrow pool to the free sites its factor calls it to, then
                death, division, fusion, moves
-  5 bone       each lineage acts on the bone (osteoclasts resorb); the growth factors the degraded matrix
+  5 bone       lining cells cover the bone beneath them; each lineage acts on the bone (osteoclasts resorb bare
+               bone); the growth factors the degraded matrix
                freed (TGF-β1, IGF-1) enter the fields at the resorbing cells' sites, to be carried next tick;
                the osteocytes in the eroded bone go with it; each BMU notes its resorption, formation and cells
 Events are stamped with the tick's end time. The recorder reads the model after the tick. What the model is made
@@ -19,6 +20,7 @@ of (lineages, fields, bone, counters) is data: ``boneabm.state`` saves and resto
 import mesa
 import numpy as np
 from mesa.discrete_space import OrthogonalMooreGrid
+from scipy import ndimage
 
 from boneabm.version import __version__
 from boneabm.cells.osteoblast.lineage import OsteoblastLineage
@@ -31,6 +33,15 @@ from boneabm.environment.fields import Fields
 from boneabm.environment.osteocytes import Osteocytes
 from boneabm.signaling.network import Network, network_from_dict
 from boneabm.state import CheckpointError, ModelState, spec_digest
+
+
+def neighbour_share(presenting: np.ndarray, periodic: bool) -> np.ndarray:
+    """Per site, the share of its 8 neighbouring sites that hold a presenting cell (0-1)."""
+    around = ndimage.convolve(presenting.astype(np.float64), NEIGHBOURS, mode="wrap" if periodic else "constant")
+    return around / 8.0
+
+
+NEIGHBOURS = np.array([[1.0, 1.0, 1.0], [1.0, 0.0, 1.0], [1.0, 1.0, 1.0]])
 
 
 class BoneModel(mesa.Model):
@@ -67,6 +78,8 @@ class BoneModel(mesa.Model):
         # (time_h, event, cell_id, partner_id or None, nuclei, generation, age_h or NaN, lineage): the columns of
         # events.csv (boneabm/columns.py), as Lineage.record gives them; the recorder takes them after each tick
         self.events: list[tuple[float, str, int, int | None, int, int, float, str]] = []
+        # what touches each site, by contact signal: derived from the cells each tick, before signaling
+        self.contacts: dict[str, np.ndarray] = {"ephrinb2": np.zeros(experiment.domain.shape)}
         if plate:
             for lineage in self.lineages.values():
                 lineage.plate_initial()
@@ -79,6 +92,9 @@ class BoneModel(mesa.Model):
         start_h = (self.steps - 1) * self.dt_h  # Mesa counts this tick already
         self.time_h = self.steps * self.dt_h
         self._apply_schedule(start_h)
+        if "osteoblast" in self.lineages:
+            self.contacts["ephrinb2"] = neighbour_share(self.osteoclasts.ephrinb2_sites(),
+                                                        self.experiment.domain.periodic)
         for lineage in self.lineages.values():
             lineage.signal(self.fields, start_h, self.dt_h)
         if self.osteocytes is not None:
@@ -92,6 +108,8 @@ class BoneModel(mesa.Model):
             lineage.recruit(self.fields, self.dt_h)
         for lineage in self.lineages.values():
             lineage.fates(self.dt_h)
+        if "osteoblast" in self.lineages:
+            self.bone.cover(self.lineages["osteoblast"].lining_map())
         for lineage in self.lineages.values():
             lineage.act_on_bone(self.bone, self.dt_h)
         self.fields.release_from_matrix(*self.bone.take_freed_factors())

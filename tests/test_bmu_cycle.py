@@ -8,7 +8,7 @@ Checked, each against a run of the same seed:
   2009 Nat Med 15:757);
 - no RANKL from the osteocytes: no osteoclast, no resorption and nothing to refill (osteocyte RANKL drives
   remodeling, Nakashima et al. 2011 Nat Med 17:1231; Xiong et al. 2011 Nat Med 17:1235);
-- TβRI kinase blocked in the osteoblast lineage (REMODELING check R6, Tang et al. 2009, SB-505124): resorption
+- TβRI kinase blocked in the osteoblast lineage (Tang et al. 2009, SB-505124): resorption
   proceeds, but no progenitor is recruited and no cavity is refilled;
 - precursors that RANKL does not reach leave the surface (S1P/S1PR1, Ishii et al. 2009 Nature 458:524).
 """

@@ -141,3 +141,20 @@ def test_shapes_exactly_on_the_trench_threshold_are_trenches():
                 b.mineral_depth_um[px, py] = 1.0
         m = b.metrics()
         assert (m["n_trenches"], m["n_pits"]) == (trenches, len(shapes) - trenches)
+
+
+def test_osteoclasts_resorb_only_bare_bone_and_concentrate_on_it():
+    """Lining cells cover quiescent bone (Everts et al. 2002 JBMR 17:77): a footprint half over covered sites
+    removes the same volume from its bare half alone, twice as deep, and nothing under the cover."""
+    domain = DomainConfig(width_um=200, height_um=200, grid_spacing_um=25)
+    open_bone, half = Bone(BoneConfig(pixels_per_site=2), domain), Bone(BoneConfig(pixels_per_site=2), domain)
+    covered = np.zeros(domain.shape, dtype=bool)
+    covered[4:, :] = True  # x ≥ 100 µm
+    half.cover(covered)
+    args = (np.array([1]), np.array([100.0]), np.array([100.0]), np.array([40.0]), np.array([5000.0]), np.array([0.0]))
+    whole, bare = open_bone.resorb_many(*args), half.resorb_many(*args)
+    assert bare[0, 0] == pytest.approx(whole[0, 0])
+    assert half.mineral_depth_um[8:, :].max() == 0
+    assert half.mineral_depth_um.max() == pytest.approx(2 * open_bone.mineral_depth_um.max(), rel=0.1)
+    half.cover(np.ones(domain.shape, dtype=bool))
+    assert half.resorb_many(*args)[0, 0] == 0

@@ -13,7 +13,7 @@ Counts are of 100 founding progenitors; each threshold is several binomial or Po
 import numpy as np
 import pytest
 
-from boneabm.config import load_experiment
+from boneabm.config import load_experiment, with_seed
 from boneabm.errors import UserError
 from boneabm.model import BoneModel
 from boneabm.state import load, save
@@ -186,3 +186,30 @@ def test_an_osteoblast_whose_neighbours_outbuild_it_is_buried_and_becomes_an_ost
     assert lineage.embedded_total == 1 and lineage.population.n_alive == 1
     assert model.osteocytes.viable[10, 10] == pytest.approx(before + 1)
     assert any(event[1] == "embedding" for event in model.events)
+
+
+def test_the_contact_map_is_the_share_of_neighbours_presenting_ephrinb2():
+    """What an osteoblast-lineage cell's EphB4 sees: the share of its 8 neighbouring sites holding a committed
+    osteoclast-lineage cell (ephrinB2 is an NFATc1 target, Zhao et al. 2006), none of them when osteoclasts lack
+    Efnb2 (``osteoclasts.ephrinb2: false``)."""
+    from boneabm.model import neighbour_share
+
+    presenting = np.zeros((6, 5), dtype=bool)
+    presenting[2, 2] = presenting[3, 2] = True
+    share = neighbour_share(presenting, periodic=False)
+    assert share[2, 2] == 1 / 8 and share[3, 3] == 2 / 8 and share[0, 0] == 0
+    assert neighbour_share(presenting, periodic=True)[5, 2] == 0 and neighbour_share(presenting, periodic=True)[1, 1] == 1 / 8
+    edge = np.zeros((4, 4), dtype=bool)
+    edge[0, 0] = True
+    assert neighbour_share(edge, periodic=True)[3, 3] == 1 / 8 and neighbour_share(edge, periodic=False)[3, 3] == 0
+    for ephrinb2 in (True, False):
+        experiment = with_seed(load_experiment(data={"osteoclasts": {"ephrinb2": ephrinb2},
+                                                     "domain": {"width_um": 250, "height_um": 250},
+                                                     "osteoblasts": {"enabled": True}}), 2)
+        model = BoneModel(experiment)
+        pop = model.population
+        pop.committed[pop.rows[:5]] = True
+        sites = model.osteoclasts.ephrinb2_sites()
+        assert sites.sum() == (5 if ephrinb2 else 0)
+        model.step()
+        assert (model.contacts["ephrinb2"] > 0).any() == ephrinb2

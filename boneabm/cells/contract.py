@@ -21,6 +21,7 @@ class SuppliedInput:
     unit: str  # "nM" or "1", as a network input declares it
     meaning: str
     field: str | None = None  # the field whose site value it is, or None for a value from the config
+    contact: str | None = None  # or the contact map (BoneModel.contacts) whose site value it is
 
 
 @dataclass(frozen=True)

@@ -217,13 +217,17 @@ class Lineage:
         return counted, consumed
 
     def inputs(self, fields, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """What each cell's network reads, one column per network input: a field's value at its site, or a
-        value from the config."""
+        """What each cell's network reads, one column per network input: a field's value at its site, a contact
+        map's value there (what touches it), or a value from the config."""
         columns = []
         for role in self.binding.inputs:
-            field = self.contract.inputs[role].field
-            columns.append(fields.sites[field][x, y] if field is not None
-                           else np.full(x.size, self.config_inputs[role]))
+            supplied = self.contract.inputs[role]
+            if supplied.field is not None:
+                columns.append(fields.sites[supplied.field][x, y])
+            elif supplied.contact is not None:
+                columns.append(self.model.contacts[supplied.contact][x, y])
+            else:
+                columns.append(np.full(x.size, self.config_inputs[role]))
         return np.ascontiguousarray(np.column_stack(columns), dtype=np.float64)
 
     def fates(self, dt_h: float) -> None:

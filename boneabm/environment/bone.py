@@ -48,6 +48,8 @@ class Bone:
         self.new_bone: NewBone | None = None  # the matrix osteoblasts laid down, from their first secretion on
         self.mineralisation = Mineralisation.of(config.mineralisation)
         self.daily = DailyMarks()  # totals at the last two whole days, for the dynamic indices
+        # pixels under a lining cell, which no osteoclast can reach (derived each tick from where they are)
+        self.covered_px = np.zeros(self.shape, dtype=np.bool_)
 
     def state(self) -> tuple[dict[str, np.ndarray], dict]:
         ids = np.array(sorted(self.removed_by), dtype=np.int64)
@@ -92,10 +94,18 @@ class Bone:
                                                                collagen_um3)))
         return float(removed[0, 0]), float(removed[0, 1])
 
+    def cover(self, covered_sites: np.ndarray) -> None:
+        """The sites whose bone lining cells cover now: an osteoclast seals onto bare bone only, so its footprint
+        there holds no pixel under them (Everts et al. 2002 JBMR 17:77: lining cells keep osteoclasts off
+        quiescent bone until they retract)."""
+        p = self.config.pixels_per_site
+        self.covered_px = np.repeat(np.repeat(covered_sites, p, axis=0), p, axis=1)
+
     def resorb_many(self, osteoclast_ids, x_um, y_um, radius_um, mineral_um3, collagen_um3) -> np.ndarray:
         """``resorb`` for several osteoclasts, one after the other in the order given (overlapping footprints
-        share what is left); returns the (mineral, collagen) µm³ each removed."""
-        removed = _resorb_disks(self.mineral_depth_um, self.collagen_depth_um,
+        share what is left); returns the (mineral, collagen) µm³ each removed. A footprint leaves out covered
+        pixels (``cover``): the osteoclast's volume goes into the bare ones."""
+        removed = _resorb_disks(self.mineral_depth_um, self.collagen_depth_um, self.covered_px,
                                 np.asarray(x_um, np.float64) / self.pixel_um,
                                 np.asarray(y_um, np.float64) / self.pixel_um,
                                 np.asarray(radius_um, np.float64) / self.pixel_um,
@@ -272,14 +282,20 @@ def _disk(cx_px, cy_px, r_px, nx, ny, periodic):
 
 
 @nb.njit(cache=True)
-def _resorb_disks(mineral_depth, collagen_depth, cx_px, cy_px, r_px, mineral_um3, collagen_um3, thickness_um,
-                  pixel_area_um2, periodic):
-    """Each osteoclast in turn deepens its disk by its volume over the disk's area: mineral up to the slice's
-    thickness, collagen up to the mineral. Returns the (mineral, collagen) µm³ each removed."""
+def _resorb_disks(mineral_depth, collagen_depth, covered, cx_px, cy_px, r_px, mineral_um3, collagen_um3,
+                  thickness_um, pixel_area_um2, periodic):
+    """Each osteoclast in turn deepens the uncovered pixels of its disk by its volume over their area: mineral
+    up to the slice's thickness, collagen up to the mineral. Returns the (mineral, collagen) µm³ each removed."""
     nx, ny = mineral_depth.shape
     removed = np.zeros((cx_px.shape[0], 2))
     for k in range(cx_px.shape[0]):
         ix, iy = _disk(cx_px[k], cy_px[k], r_px[k], nx, ny, periodic)
+        bare = np.zeros(ix.shape[0], dtype=np.bool_)
+        for p in range(ix.shape[0]):
+            bare[p] = not covered[ix[p], iy[p]]
+        ix, iy = ix[bare], iy[bare]
+        if ix.shape[0] == 0:
+            continue
         area = ix.shape[0] * pixel_area_um2
         for p in range(ix.shape[0]):
             mineral = mineral_depth[ix[p], iy[p]]

@@ -112,6 +112,14 @@ class OsteoblastLineage(Lineage):
                                   now - float(start_h))
         pop.quiescent_since_h[rows] = np.nan
 
+    def lining_map(self) -> np.ndarray:
+        """The sites a lining cell holds now."""
+        pop = self.population
+        rows = pop.rows[pop.lining[pop.rows]]
+        covered = np.zeros(self.model.experiment.domain.shape, dtype=np.bool_)
+        covered[pop.x[rows], pop.y[rows]] = True
+        return covered
+
     # ----------------------------------------------------------------------------------------------- fates
     def fates(self, dt_h: float) -> None:
         model, pop = self.model, self.population

@@ -109,6 +109,17 @@ class OsteoclastLineage(Lineage):
         step_um = move(pop, model, moving, mx, my)
         pop.distance_um[moving] += np.where(pop.nuclei[moving] > 1, step_um, 0.0)
 
+    def ephrinb2_sites(self) -> np.ndarray:
+        """The sites holding a cell that presents ephrinB2: committed (TRAP⁺) cells, in which NFATc1 induces
+        Efnb2 (Zhao et al. 2006 Cell Metab 4:111); none if ``osteoclasts.ephrinb2`` is off (an osteoclast-lineage
+        Efnb2 deletion)."""
+        pop = self.population
+        presenting = np.zeros(self.model.experiment.domain.shape, dtype=np.bool_)
+        if self.model.experiment.osteoclasts.ephrinb2:
+            rows = pop.rows[pop.committed[pop.rows]]
+            presenting[pop.x[rows], pop.y[rows]] = True
+        return presenting
+
     def _leave(self, rows: np.ndarray) -> None:
         """Precursors that leave the surface return to the marrow pool: an ``egress`` event each."""
         pop = self.population
