@@ -3,15 +3,16 @@
 Each tick covers (t, t + dt] and runs:
   1 schedule   medium changes and drug doses due at t; perturbations (knockouts, inhibitors, clamps) in force
   2 signaling  what touches each site is noted (osteoclast ephrinB2 for the osteoblast lineage's EphB4); one SSA
-               kernel call per lineage advances every awake cell's network by dt with the inputs at its site; what the cells took up leaves their sites; canopy cells (M-CSF) and osteocytes (RANKL, OPG,
+               kernel call per lineage advances every awake cell's network by dt with the inputs at its site;
+               what the cells took up leaves their sites; canopy cells (M-CSF) and osteocytes (RANKL, OPG,
                sclerostin), counts per site, secrete into theirs; the canopy map is derived
   3 fields     M-CSF, RANKL, OPG (and antibody): binding, diffusion, decay, exchange with the medium (or with
                the marrow, except under the canopy over the surface being remodeled)
   4 fates      each lineage: recruitment from its marrow pool to the free sites its factor calls it to, then
                death, division, fusion, moves
   5 bone       lining cells cover the bone beneath them; each lineage acts on the bone (osteoclasts resorb bare
-               bone); the growth factors the degraded matrix
-               freed (TGF-β1, IGF-1) enter the fields at the resorbing cells' sites, to be carried next tick;
+               bone); the growth factors the degraded matrix freed (TGF-β1, IGF-1) enter the fields at the
+               resorbing cells' sites, to be carried next tick;
                the osteocytes in the eroded bone go with it; each BMU notes its resorption, formation and cells
 Events are stamped with the tick's end time. The recorder reads the model after the tick. What the model is made
 of (lineages, fields, bone, counters) is data: ``boneabm.state`` saves and restores it.
@@ -20,7 +21,6 @@ of (lineages, fields, bone, counters) is data: ``boneabm.state`` saves and resto
 import mesa
 import numpy as np
 from mesa.discrete_space import OrthogonalMooreGrid
-from scipy import ndimage
 
 from boneabm.version import __version__
 from boneabm.cells.osteoblast.lineage import OsteoblastLineage
@@ -29,19 +29,11 @@ from boneabm.config import Experiment
 from boneabm.environment.bone import Bone
 from boneabm.environment.bmus import BmuTracker
 from boneabm.environment.canopy import canopy_map, remodeling_surface
+from boneabm.environment.contacts import neighbour_share
 from boneabm.environment.fields import Fields
 from boneabm.environment.osteocytes import Osteocytes
 from boneabm.signaling.network import Network, network_from_dict
 from boneabm.state import CheckpointError, ModelState, spec_digest
-
-
-def neighbour_share(presenting: np.ndarray, periodic: bool) -> np.ndarray:
-    """Per site, the share of its 8 neighbouring sites that hold a presenting cell (0-1)."""
-    around = ndimage.convolve(presenting.astype(np.float64), NEIGHBOURS, mode="wrap" if periodic else "constant")
-    return around / 8.0
-
-
-NEIGHBOURS = np.array([[1.0, 1.0, 1.0], [1.0, 0.0, 1.0], [1.0, 1.0, 1.0]])
 
 
 class BoneModel(mesa.Model):

@@ -192,7 +192,7 @@ def test_the_contact_map_is_the_share_of_neighbours_presenting_ephrinb2():
     """What an osteoblast-lineage cell's EphB4 sees: the share of its 8 neighbouring sites holding a committed
     osteoclast-lineage cell (ephrinB2 is an NFATc1 target, Zhao et al. 2006), none of them when osteoclasts lack
     Efnb2 (``osteoclasts.ephrinb2: false``)."""
-    from boneabm.model import neighbour_share
+    from boneabm.environment.contacts import neighbour_share
 
     presenting = np.zeros((6, 5), dtype=bool)
     presenting[2, 2] = presenting[3, 2] = True
