@@ -10,9 +10,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
-from PIL import Image
+from PIL import Image, ImageChops
 
 import boneabm
 
@@ -83,6 +84,27 @@ def screenshot(driver, path: Path) -> Path:
     return path
 
 
+def differ(first: Path, second: Path, box: tuple[int, int, int, int] | None = None) -> bool:
+    """Whether two screenshots differ anywhere (within ``box``, left, top, right, bottom, if given)."""
+    with Image.open(first) as a, Image.open(second) as b:
+        a, b = a.convert("RGB"), b.convert("RGB")
+        if box is not None:
+            a, b = a.crop(box), b.crop(box)
+        return ImageChops.difference(a, b).getbbox() is not None
+
+
+def blue_share(path: Path, box: tuple[int, int, int, int]) -> float:
+    """The share of the pixels in ``box`` that are clearly blue."""
+    with Image.open(path) as image:
+        red, green, blue = (np.asarray(band, dtype=int) for band in image.convert("RGB").crop(box).split())
+    return float(np.mean((blue > red + 60) & (blue > green + 30)))
+
+
+def box_of(element) -> tuple[int, int, int, int]:
+    rect = element.rect
+    return (int(rect["x"]), int(rect["y"]), int(rect["x"] + rect["width"]), int(rect["y"] + rect["height"]))
+
+
 def wait_for(driver, condition, seconds=120, what="the page"):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -116,6 +138,30 @@ def button(driver, label: str):
     from selenium.webdriver.common.by import By
 
     return driver.find_element(By.XPATH, f"//button[normalize-space(.)='{label}']")
+
+
+def choose(driver, label: str, entry: str) -> None:
+    """Pick ``entry`` in the drop-down list labelled ``label`` (Vuetify's v-select, as Solara draws it)."""
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.XPATH, f"//label[normalize-space(.)='{label}']/ancestor::div[contains(@class, 'v-input')]"
+                                  "[1]//div[contains(@class, 'v-select__slot')]").click()
+    # a list opened before stays in the page, hidden: only the one just opened can be clicked
+    item = f"//div[contains(@class, 'v-list-item__title')][normalize-space(.)='{entry}']"
+    wait_for(driver, lambda d: [e for e in d.find_elements(By.XPATH, item) if e.is_displayed()],
+             what=f"{entry} in the list {label}")[0].click()
+
+
+# Keeps every state of the build indicator the page shows, from before the page's own scripts run: a model built
+# in a fraction of a second (numba's cache warm) shows it too briefly for polling to catch.
+WATCH_BUILDING = """
+window.boneabmBuilding = [];
+new MutationObserver(() => {
+  for (const shown of document.querySelectorAll('.boneabm-building'))
+    window.boneabmBuilding.push({text: shown.innerText, bar: shown.querySelector('.v-progress-linear') !== null,
+                                 images: document.querySelectorAll('img').length});
+}).observe(document, {childList: true, subtree: true, characterData: true});
+"""
 
 
 @pytest.fixture(scope="module")
@@ -159,19 +205,70 @@ def test_a_parameter_set_before_reset_makes_the_new_culture(browser, live_app, t
     slider = browser.find_element(By.XPATH, "//label[normalize-space(.)='RANKL (ng/mL)']/ancestor::div"
                                   "[contains(@class, 'v-input')][1]//div[@role='slider']")
     slider.send_keys(Keys.HOME)
-    # a knockout from the list
-    browser.find_element(By.XPATH, "//label[normalize-space(.)='knockout or inhibitor']/ancestor::div"
-                         "[contains(@class, 'v-input')][1]//div[contains(@class, 'v-select__slot')]").click()
-    wait_for(browser, lambda d: d.find_element(By.XPATH, "//div[contains(@class, 'v-list-item__title')]"
-                                                         "[normalize-space(.)='rank_ko']"), what="the list")
-    browser.find_element(By.XPATH, "//div[contains(@class, 'v-list-item__title')][normalize-space(.)='rank_ko']"
-                         ).click()
+    choose(browser, "knockout or inhibitor", "rank_ko")
     assert "RANKL 50 ng/mL" in text_starting(browser, "this culture:")  # nothing changes before the reset
     button(browser, "Reset").click()
     wait_for(browser, lambda d: "RANKL 0 ng/mL" in text_starting(d, "this culture:")
              and "perturbation rank_ko" in text_starting(d, "this culture:"), what="the reset culture")
     assert simulated_h(browser) == 0.0
     screenshot(browser, tmp_path / "live-reset.png")
+
+
+def test_building_a_model_shows_a_progress_bar_until_it_is_drawn(browser, tmp_path):
+    """A server of its own: its first model is built with the kernels compiled (or loaded from numba's cache) by a
+    throwaway step, long enough for the page to draw the indicator; a later page's model comes too fast."""
+    from selenium.webdriver.common.by import By
+
+    config = tmp_path / "small.yaml"
+    config.write_text(yaml.safe_dump(SMALL))
+    app = App(config, tmp_path / "app.log")
+    watch = browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": WATCH_BUILDING})
+    try:
+        browser.get(app.url)
+        wait_for(browser, lambda d: simulated_h(d) == 0.0 and len(image_sources(d)) >= 2, what="the live page")
+        shown = browser.execute_script("return window.boneabmBuilding")
+        assert shown, "no progress indicator while the first model was built"
+        assert shown[0]["bar"] and "building the model" in shown[0]["text"]
+        assert shown[0]["images"] == 0  # before anything was drawn: the page was not blank meanwhile
+        assert not browser.find_elements(By.CSS_SELECTOR, ".boneabm-building")
+        screenshot(browser, tmp_path / "built.png")
+    finally:
+        browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": watch["identifier"]})
+        app.stop()
+
+
+def test_a_model_being_built_says_so_to_the_page(tmp_path):
+    """A reset's model is built inside Mesa's button handler, in milliseconds once the kernels are compiled: too
+    fast to catch in the browser, so what the page renders from (``building``) is watched here."""
+    from boneabm.app.live import LiveModel, building
+
+    config = tmp_path / "small.yaml"
+    config.write_text(yaml.safe_dump(SMALL))
+    seen = []
+    unsubscribe = building.subscribe(seen.append)
+    try:
+        LiveModel(config=str(config))
+    finally:
+        unsubscribe()
+    assert len(seen) == 2 and seen[0].startswith("building the model") and seen[1] == ""
+    assert building.value == ""
+
+
+def test_a_map_layer_chosen_redraws_the_surface_on_it(browser, live_app, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    browser.get(live_app.url)
+    wait_for(browser, lambda d: simulated_h(d) == 0.0 and len(image_sources(d)) >= 2, what="the live page")
+    before = image_sources(browser)
+    surface = browser.find_elements(By.TAG_NAME, "img")[0]
+    depth = screenshot(browser, tmp_path / "layer-depth.png")
+    choose(browser, "map layer", "rankl_free_ng_ml")
+    wait_for(browser, lambda d: image_sources(d)[0] != before[0], what="the surface on free RANKL")
+    rankl = screenshot(browser, tmp_path / "layer-rankl.png")
+    assert differ(depth, rankl, box_of(surface))
+    # nothing is resorbed yet (magma's black) while the medium's RANKL fills the patch (matplotlib's Blues)
+    assert blue_share(depth, box_of(surface)) < 0.05 and blue_share(rankl, box_of(surface)) > 0.15
+    assert image_sources(browser)[1] == before[1]  # the time series was not drawn again
 
 
 @pytest.fixture(scope="module")
@@ -193,6 +290,50 @@ def test_a_run_replays_with_a_time_slider(browser, finished_run, tmp_path):
         wait_for(browser, lambda d: simulated_h(d) == 24.0, what="the last snapshot")
         wait_for(browser, lambda d: image_sources(d)[0] != first[0], what="the surface at 24 h")
         screenshot(browser, tmp_path / "replay-end.png")
+    finally:
+        app.stop()
+
+
+@pytest.fixture(scope="module")
+def finished_sweep(tmp_path_factory):
+    """A two-run sweep of the small experiment, RANKL 0 and 100 ng/mL, run as a person would."""
+    folder = tmp_path_factory.mktemp("sweep")
+    (folder / "base.yaml").write_text(yaml.safe_dump(SMALL))
+    (folder / "sweep.yaml").write_text(yaml.safe_dump({"sweep": "app_sweep", "base": "base.yaml", "seed": 3,
+                                                       "grid": {"medium.rankl_ng_ml": [0, 100]}}))
+    out = folder / "out"
+    result = subprocess.run([sys.executable, "-m", "boneabm", "sweep", str(folder / "sweep.yaml"), "--workers", "1",
+                             "--out", str(out), "--quiet"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_a_sweeps_runs_replay_each_picked_from_the_list(browser, finished_sweep, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    app = App(finished_sweep, tmp_path / "app.log")
+    try:
+        browser.get(app.url)
+        wait_for(browser, lambda d: simulated_h(d) == 0.0 and len(image_sources(d)) >= 2, what="the replay page")
+        body = browser.find_element(By.TAG_NAME, "body")
+        assert str(finished_sweep.resolve() / "rankl_ng_ml=0__rep0") in body.text  # the first run, by name
+        first = image_sources(browser)
+        start = screenshot(browser, tmp_path / "sweep-first.png")
+        choose(browser, "run of the sweep", "rankl_ng_ml=100__rep0")
+        wait_for(browser, lambda d: str(finished_sweep.resolve() / "rankl_ng_ml=100__rep0") in d.find_element(
+            By.TAG_NAME, "body").text, what="the second run")
+        # its own seed plates other cells, and its RANKL line is not the first run's zero
+        wait_for(browser, lambda d: image_sources(d)[0] != first[0] and image_sources(d)[1] != first[1],
+                 what="the second run drawn")
+        assert simulated_h(browser) == 0.0
+        second = image_sources(browser)
+        picked = screenshot(browser, tmp_path / "sweep-second.png")
+        assert differ(start, picked)
+        browser.find_element(By.XPATH, "//div[@role='slider']").send_keys(Keys.END)
+        wait_for(browser, lambda d: simulated_h(d) == 24.0, what="the second run's last snapshot")
+        wait_for(browser, lambda d: image_sources(d)[0] != second[0], what="the second run's surface at 24 h")
+        assert differ(picked, screenshot(browser, tmp_path / "sweep-second-end.png"))
     finally:
         app.stop()
 

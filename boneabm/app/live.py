@@ -1,8 +1,10 @@
 """The app's live mode: an experiment run step by step in the page through Mesa's SolaraViz (play, pause, step,
-reset; the model's key parameters set before a reset)."""
+reset; the model's key parameters set before a reset). While a model is being built the page shows a progress
+bar saying so."""
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
 import solara
@@ -13,6 +15,12 @@ from boneabm.snapshots import FIELD_MAPS
 from boneabm.units import nM_to_ng_ml
 
 LIVE_SEED = 1  # when the config names none: fixed, so a reset with the same parameters shows the same culture
+
+# What the model being built is doing ("" when none is). Set from LiveModel itself because a reset builds it inside
+# Mesa's button handler, where the page can only learn of it through state it renders.
+building = solara.reactive("")
+_warm = threading.Lock()
+_warmed = False
 
 
 @lru_cache(maxsize=1)
@@ -34,8 +42,12 @@ class LiveModel(BoneModel):
                  mcsf_ng_ml: float = 30.0, perturbation: str = "none", seed: int = LIVE_SEED):
         overrides = [f"medium.rankl_ng_ml={rankl_ng_ml}", f"medium.opg_ng_ml={opg_ng_ml}",
                      f"medium.mcsf_ng_ml={mcsf_ng_ml}", *perturbations()[perturbation]]
-        experiment = with_seed(load_experiment(config, overrides), seed)
-        super().__init__(experiment)
+        building.set("building the model… (its networks, its surface, its cells plated)")
+        try:
+            experiment = with_seed(load_experiment(config, overrides), seed)
+            super().__init__(experiment)
+        finally:
+            building.set("")
         self.parameters = {"RANKL": rankl_ng_ml, "OPG": opg_ng_ml, "M-CSF": mcsf_ng_ml,
                            "perturbation": perturbation}
         self.history: list[dict] = []
@@ -117,13 +129,60 @@ def timeseries(model: LiveModel):
         solara.Image(renderer.png(pd.DataFrame(model.history), model.time_h), width="480px")
 
 
-def page(config: str):
+def warm_up(config: str) -> None:
+    """Compile the numba kernels a step needs, once per server process, by stepping a throwaway 3-by-3-site copy
+    of the experiment: with a cold numba cache that took 18 s on a 2-core machine, which would otherwise freeze
+    the first ▶ or Step with nothing on the page to say why. An experiment that cannot shrink so far is not
+    warmed: its first step compiles, as it would without the app."""
+    global _warmed
+    from boneabm.errors import UserError
+
+    with _warm:
+        if _warmed:
+            return
+        building.set("building the model… compiling its kernels (once per server; up to half a minute)")
+        try:
+            side_um = 3 * load_experiment(config).domain.grid_spacing_um  # the smallest domain
+            try:
+                # (an activation's centre lies on the full patch, outside this one)
+                experiment = load_experiment(config, [f"domain.width_um={side_um}", f"domain.height_um={side_um}",
+                                                      "osteocytes.activations=[]"])
+            except UserError:
+                return
+            BoneModel(with_seed(experiment, LIVE_SEED)).step()
+            _warmed = True
+        finally:
+            building.set("")
+
+
+@solara.component
+def Building(message: str):
+    with solara.Column(classes=["boneabm-building"], style={"padding": "8px 0"}):
+        solara.ProgressLinear(True)
+        solara.Text(message)
+
+
+@solara.component
+def Live(config: str):
+    """The first model is built in a thread, so the page shows the progress bar meanwhile; a reset's model is
+    built by Mesa in its handler, and shows it through ``building``."""
     from mesa.visualization import SolaraViz
 
-    params = model_params(config, load_experiment(config))
-    model = LiveModel(**{name: value if not isinstance(value, dict) else value["value"]
-                         for name, value in params.items()})
-    return SolaraViz(model, components=[(surface, 0), (timeseries, 0)],
-                     model_params=params,
-                     render_interval=1, play_interval=1,  # a frame per step: per recorded row
-                     name=f"boneabm: {model.experiment.name} (live)")
+    params = solara.use_memo(lambda: model_params(config, load_experiment(config)), [config])
+
+    def build() -> LiveModel:
+        warm_up(config)
+        return LiveModel(**{name: value if not isinstance(value, dict) else value["value"]
+                            for name, value in params.items()})
+
+    task = solara.lab.use_task(build, dependencies=[config])
+    message = building.value or ("" if task.finished else "building the model…")
+    with solara.Column():  # always there: SolaraViz after it keeps its place, so a reset does not remount it
+        if message:
+            Building(message)
+    if task.finished:
+        model = task.value
+        SolaraViz(model, components=[(surface, 0), (timeseries, 0)],
+                  model_params=params,
+                  render_interval=1, play_interval=1,  # a frame per step: per recorded row
+                  name=f"boneabm: {model.experiment.name} (live)")

@@ -16,9 +16,9 @@ KIND, PATH = os.environ.get("BONEABM_APP_KIND", LIVE), os.environ.get("BONEABM_A
 @solara.component
 def Page():
     if KIND == LIVE:
-        from boneabm.app.live import page
+        from boneabm.app.live import Live
 
-        return page(PATH)
+        return Live(PATH)
     from boneabm.app.replay import Replay
 
     path = Path(PATH)
