@@ -103,3 +103,15 @@ def test_osteoclast_ephrinb2_drives_differentiation_through_ephb4(network):
     assert differ(touched, alone, "Runx2", 1.3) and differ(touched, alone, "Osx", 1.2)  # measured 1.6x and 1.4x
     assert no_receptor["EphB4_a"].sum() == 0
     assert not differ(no_receptor, alone, "Osx") and not differ(alone, no_receptor, "Osx")
+
+
+def test_the_lineages_own_igf1_keeps_mature_cells_making_matrix(network):
+    """Osteoblasts are the main source of skeletal IGF-1, and deleting Igf1 in collagen-expressing cells cuts bone
+    accretion (Govoni et al. 2007 Endocrinology 148:5706): without IGF-1 from outside, a cell's own IGF-1 still
+    activates mTORC1 and raises Osterix and collagen; the Igf1 knockout loses both and secretes none (measured
+    Osterix 8.8 vs 6.0, collagen 1,075 vs 614 secretions a week, 200 cells)."""
+    alone = week(network, 9, igf1_nM=0.0)
+    knockout = week(network, 9, [Perturbation("knockout", "Igf1")], igf1_nM=0.0)
+    assert alone["igf1_secreted"].mean() > 50 and knockout["igf1_secreted"].sum() == 0
+    assert knockout["mTOR_a"].sum() == 0
+    assert differ(alone, knockout, "Osx", 1.2) and differ(alone, knockout, "collagen_secreted", 1.4)
