@@ -7,7 +7,9 @@ al. 2009 Nat Med 15:757; RANKL for osteoclast precursors, Henriksen et al. 2003 
 with how full the pool is. Each free site is an independent Bernoulli trial per tick,
 p = 1 − exp(−rate·occupancy·pool/pool_steady·dt), rate = ``recruitment_per_mm2_per_h`` × the site's area; the
 pool loses what it gives and refills toward its steady count at ``renewal_per_h`` (progenitor proliferation
-and influx in the marrow, lumped).
+and influx in the marrow, lumped), and takes back the cells that leave the surface (osteoclast precursors'
+egress). A pool cell runs no network: a perturbation of its receptor's signaling scales its recruitment by the
+share of signaling it leaves (``Lineage.transmission``).
 """
 
 from __future__ import annotations

@@ -158,8 +158,8 @@ def decide(u, rows, nuclei, molecules, stage_columns, committed, mode, dt_h, pre
     A cell that dies does nothing else; an uncommitted mononuclear cell may leave the surface for the
     circulation (``egress_rate_per_h``; it draws on the mode columns, which only multinucleated cells use, so a
     culture without egress draws as before), and then does nothing else; a dividing cell does not also hop; only
-    committed survivors drive fusion. Precursors hop at ``precursor_hops_per_h``, multinucleated cells by their mode (fast while
-    migrating, slow along a trench, not at all in a pit).
+    committed survivors drive fusion. Precursors hop at ``precursor_hops_per_h``, multinucleated cells by their
+    mode (fast while migrating, slow along a trench, not at all in a pit).
     """
     n = rows.shape[0]
     trap, cfos, dcstamp, ocstamp, csf1r, bim = (stage_columns[0], stage_columns[1], stage_columns[2],
