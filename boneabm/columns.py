@@ -24,7 +24,7 @@ OBSERVABLE, COUNTER = "<observable>", "<counter>"
 STATES = ("precursor", "preosteoclast", "multinucleated", "osteoclast")
 RESORPTION_MODES = ("none", "migrating", "pit", "trench")
 LINEAGES = ("osteoclast", "osteoblast")
-EVENTS = ("division", "death", "fusion", "recruitment", "egress", "lifting", "settling", "embedding")
+EVENTS = ("division", "death", "fusion", "recruitment", "egress", "flattening", "lifting", "settling", "embedding")
 FATES = ("apoptosis", "fused", "alive")
 
 
@@ -157,19 +157,22 @@ REGISTRY: list[Column] = [
         ("time_h", "float64", "h", "end of the tick in which it happened"),
         ("event", "category", "–", "`division`, `death`, `fusion`, `recruitment` (a cell from a marrow pool "
                                    "settles on the surface), `egress` (an osteoclast precursor leaves the "
-                                   "surface for the marrow pool), `lifting` (a lining cell lifts off the surface "
-                                   "into the canopy), `settling` (a canopy cell settles back as a lining cell "
-                                   "where the canopy has gone) or `embedding` (an osteoblast is buried in matrix "
-                                   "and becomes an osteocyte)", EVENTS),
+                                   "surface for the marrow pool), `flattening` (a matrix-making osteoblast "
+                                   "becomes a quiescent lining cell), `lifting` (a lining cell lifts off the "
+                                   "surface into the canopy), `settling` (a canopy cell settles back as a lining "
+                                   "cell where the canopy has gone) or `embedding` (an osteoblast is buried in "
+                                   "matrix and becomes an osteocyte)", EVENTS),
         ("cell_id", "int64", "–", "the mother (division), the dying cell (death), the survivor (fusion), the "
-                                  "newcomer (recruitment), the leaving precursor (egress), the lining cell (lifting or settling) or the buried "
-                                  "osteoblast (embedding)"),
+                                  "newcomer (recruitment), the leaving precursor (egress), the flattening "
+                                  "osteoblast, the lining cell (lifting or settling) or the buried osteoblast "
+                                  "(embedding)"),
         ("partner_id", "Int64", "–", "the daughter (division) or the absorbed cell (fusion); empty otherwise"),
         ("nuclei", "int64", "nuclei", "nuclei of `cell_id` after the event: 1 after a division, the dying cell's, "
                                       "the fused cell's"),
         ("generation", "int64", "count", "generation of `cell_id` after the event: after a division both cells', "
                                          "the dying cell's, the survivor's"),
-        ("age_h", "float64", "h", "death, egress or embedding: time since the cell was born; empty for other events"),
+        ("age_h", "float64", "h", "death, egress, flattening or embedding: time since the cell was born; empty for "
+                                  "other events"),
         ("lineage", "category", "–", "the lineage of `cell_id`: `osteoclast` or `osteoblast`", LINEAGES),
     ]),
     *_table("osteoclasts", [

@@ -95,3 +95,21 @@ def test_precursors_that_rankl_does_not_reach_leave(wild_type):
     # they return to the pool: what it holds is what it gave minus what came back, refilled toward its steady count
     assert 0 < lineage.marrow.cells <= lineage.marrow.steady_cells + 1e-9
     assert np.all(np.array([e[4] for e in left]) == 1)  # mononuclear cells only
+
+
+def test_every_osteoblast_is_accounted_for_by_its_fate(wild_type):
+    """Where the osteoblast lineage's cells went, as events.csv books it: the matrix-making and progenitor cells
+    on the surface are those recruited or born, less those that died, flattened into lining cells or were buried;
+    the lining cells are those placed at the start, less those lifted into the canopy, plus those that flattened
+    or settled back. (The fates' proportions over a whole cycle are not checked: the cycle does not end yet.)"""
+    ob = wild_type.lineages["osteoblast"]
+    events = [e for e in wild_type.events if e[7] == "osteoblast"]
+    count = {name: sum(1 for e in events if e[1] == name) for name in
+             ("recruitment", "division", "death", "flattening", "embedding", "lifting", "settling")}
+    assert count["flattening"] + count["death"] > 0
+    pop = ob.population
+    working = int((~pop.lining[pop.rows]).sum())
+    lining = int(pop.lining[pop.rows].sum())
+    assert working == (count["recruitment"] + count["division"] - count["death"] - count["flattening"]
+                       - count["embedding"])
+    assert lining == ob.n_lining(wild_type.experiment) - count["lifting"] + count["flattening"] + count["settling"]

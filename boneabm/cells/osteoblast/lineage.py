@@ -148,6 +148,9 @@ class OsteoblastLineage(Lineage):
         move(pop, model, moving, mx, my)
 
         flattening = rows[flattens & ~dies]
+        for row in flattening:
+            self.record("flattening", int(pop.cell_id[row]), None, 1, int(pop.generation[row]),
+                        model.time_h - float(pop.born_h[row]))
         pop.lining[flattening] = True
         self.quiesce(flattening)
         self._bury(rows[~flattens & ~dies & pop.committed[rows]])
