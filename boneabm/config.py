@@ -235,6 +235,10 @@ class FieldsConfig(_Section):
         FactorConfig(diffusivity_um2_per_h=4.2e5, decay_per_h=0.1),
         description="Sclerostin (22.5 kDa) from osteocytes: ≈ 120 µm²/s by Stokes–Einstein scaling; cleared over "
         "hours (calibrated).")
+    sema4d: FactorConfig = Field(
+        FactorConfig(diffusivity_um2_per_h=2.2e5, decay_per_h=1.0),
+        description="Soluble Sema4D (the ≈ 120 kDa ectodomain shed from osteoclasts): ≈ 60 µm²/s by Stokes–Einstein "
+        "scaling; its clearance is not measured (calibrated).")
     antibody: FactorConfig = Field(
         FactorConfig(diffusivity_um2_per_h=1.8e5, decay_per_h=0.00111),
         description="Anti-RANKL antibody (IgG ~147 kDa, denosumab-like): ≈ 50 µm²/s; half-life ≈ 26 days "
@@ -448,6 +452,13 @@ class OsteoclastConfig(_Section):
     min_nuclei: int = Field(
         3, ge=2, le=10,
         description="Nuclei that make an osteoclast (TRAP⁺, ≥ 3 nuclei, docs/references.md#in-vitro-protocols).")
+    sema4d_per_nucleus_h: float = Field(
+        20000.0, ge=0, le=1e7,
+        description="Soluble Sema4D a multinucleated cell sheds per nucleus, molecules/h: osteoclasts express "
+        "Sema4D, which binds Plexin-B1 on osteoblasts and holds their differentiation back while resorption goes "
+        "on (Negishi-Koga et al. 2011 Nat Med 17:1473). 0: an osteoclast Sema4d deletion. Shed only with an "
+        "osteoblast lineage, the one cell type that reads it. Calibrated: ≈ 0.1-0.2 nM at the osteoblast-lineage cells "
+        "of a resorbing BMU, which holds their Osterix below commitment.")
     ephrinb2: bool = Field(
         True, description="Whether committed (TRAP⁺) cells present ephrinB2 (Efnb2, an NFATc1 target) to touching "
         "osteoblast-lineage cells, whose EphB4 forward signaling favours their differentiation (Zhao et al. 2006 "

@@ -113,3 +113,23 @@ def test_every_osteoblast_is_accounted_for_by_its_fate(wild_type):
     assert working == (count["recruitment"] + count["division"] - count["death"] - count["flattening"]
                        - count["embedding"])
     assert lining == ob.n_lining(wild_type.experiment) - count["lifting"] + count["flattening"] + count["settling"]
+
+
+def test_osteoclasts_shed_sema4d_only_for_an_osteoblast_lineage_and_not_without_the_gene():
+    """Multinucleated cells shed Sema4D in proportion to their nuclei when an osteoblast lineage is there to read
+    it; a culture's fields never carry it, and ``osteoclasts.sema4d_per_nucleus_h: 0`` (a Sema4d deletion) sheds
+    none."""
+    from boneabm.config import load_experiment, with_seed
+
+    def shed_after(data, hours=24):
+        model = BoneModel(with_seed(load_experiment(data=data), 2))
+        pop = model.population
+        pop.nuclei[pop.rows[:4]] = 3  # four multinucleated cells from the start
+        for _ in range(round(hours / model.dt_h)):
+            model.step()
+        return model.fields.sites["sema4d"].sum()
+
+    small = {"domain": {"width_um": 250, "height_um": 250}}
+    assert shed_after({**small, "osteoblasts": {"enabled": True}}) > 0
+    assert shed_after(small) == 0
+    assert shed_after({**small, "osteoblasts": {"enabled": True}, "osteoclasts": {"sema4d_per_nucleus_h": 0}}) == 0

@@ -61,10 +61,9 @@ def test_an_activation_starts_a_bmu_whose_row_records_its_resorption(bmu_run):
     # nearly all the slice lost is the BMU's (footprints spilling a sliver onto sites not yet counted as
     # remodeled, < 0.05 µm deep on average, are not)
     assert row["resorbed_um3"] == pytest.approx(bmu_run.timeseries["resorbed_volume_um3"].iloc[-1], rel=1e-3)
-    # the osteoclasts on the region at its busiest: most of those anywhere (one on the canopy's margin, which it
-    # has not eroded yet, is not on the region)
-    assert 0.7 * bmu_run.timeseries["n_osteoclasts"].max() <= row["max_osteoclasts"]
-    assert row["max_osteoclasts"] <= bmu_run.timeseries["n_osteoclasts"].max()
+    # the osteoclasts on the region at its busiest (read every tick): most of those anywhere at the hourly records
+    # (one on the canopy's margin, which it has not eroded yet, is not on the region)
+    assert row["max_osteoclasts"] >= 0.7 * bmu_run.timeseries["n_osteoclasts"].max()
     # no progenitors in the marrow here: nothing laid down yet
     assert np.isnan(row["formation_start_h"]) and row["formed_um3"] == 0
 

@@ -19,7 +19,7 @@ import pytest
 from boneabm.signaling import Perturbation, load_network, simulate
 
 BASAL = {"tgfb_nM": 0.0, "wnt_nM": 0.5, "sclerostin_nM": 0.2, "pth_nM": 0.003, "igf1_nM": 1.0, "rankl_nM": 0.0,
-         "opg_nM": 0.0, "ephrinb2_contact": 0.0}
+         "opg_nM": 0.0, "ephrinb2_contact": 0.0, "sema4d_nM": 0.0}
 N, WEEK = 200, 168.0
 
 
@@ -115,3 +115,18 @@ def test_the_lineages_own_igf1_keeps_mature_cells_making_matrix(network):
     assert alone["igf1_secreted"].mean() > 50 and knockout["igf1_secreted"].sum() == 0
     assert knockout["mTOR_a"].sum() == 0
     assert differ(alone, knockout, "Osx", 1.2) and differ(alone, knockout, "collagen_secreted", 1.4)
+
+
+def test_osteoclast_sema4d_holds_differentiation_back_through_plexin_b1(network):
+    """Negishi-Koga et al. 2011 Nat Med 17:1473: Sema4D from osteoclasts binds Plexin-B1 on osteoblasts and
+    suppresses their differentiation and bone formation; without Plexin-B1 it does nothing. 0.1 nM for a day holds
+    Osterix below the commitment threshold (10 per nucleus; measured 7.4 against 13.8), 200 cells."""
+    def day(sema4d_nM, knockouts=()):
+        return simulate(network, 200, [24.0], inputs={**BASAL, "sema4d_nM": sema4d_nM}, seed=9,
+                        perturbations=[Perturbation("knockout", gene) for gene in knockouts])
+
+    alone, held, no_receptor = day(0.0), day(0.1), day(0.1, ["Plxnb1"])
+    assert alone["PLXNB1_L"].sum() == 0 and held["PLXNB1_L"].mean() > 2
+    assert differ(alone, held, "Osx", 1.4) and held["Osx"].mean() < 10 < alone["Osx"].mean()
+    assert differ(alone, held, "collagen_secreted", 1.5)
+    assert not differ(no_receptor, alone, "Osx") and not differ(alone, no_receptor, "Osx")

@@ -44,7 +44,8 @@ from boneabm.units import (
     ng_ml_to_nM,
 )
 
-SPECIES = ("mcsf", "rankl", "opg", "rankl_opg", "antibody", "rankl_antibody", "tgfb", "igf1", "sclerostin")
+SPECIES = ("mcsf", "rankl", "opg", "rankl_opg", "antibody", "rankl_antibody", "tgfb", "igf1", "sclerostin",
+           "sema4d")
 ANTIBODY_DA = 147_000.0  # IgG2 (denosumab)
 UM3_TO_L = 1e-15
 UL_PER_CM2_TO_UM = 10.0  # 1 µL spread over 1 cm² stands 10 µm high
@@ -120,7 +121,7 @@ class Fields:
                       "rankl": ng_ml_to_nM(medium.rankl_ng_ml, RANKL_MONOMER_DA),
                       "opg": ng_ml_to_nM(medium.opg_ng_ml, OPG_DIMER_DA) * self.binding_sites["opg"],
                       "rankl_opg": 0.0, "antibody": 0.0, "rankl_antibody": 0.0, "tgfb": 0.0, "igf1": 0.0,
-                      "sclerostin": ng_ml_to_nM(medium.sclerostin_ng_ml, SCLEROSTIN_DA)}
+                      "sclerostin": ng_ml_to_nM(medium.sclerostin_ng_ml, SCLEROSTIN_DA), "sema4d": 0.0}
         self.sites = {name: np.full(self.shape, value) for name, value in self.fresh.items()}
         self.medium = dict(self.fresh) if self.culture else None
         # tissue: the marrow over the surface, a reservoir at the medium section's concentrations (RANKL and its
@@ -135,7 +136,7 @@ class Fields:
         medium_exchange = config.medium_exchange_um_per_h / self.medium_height_um if self.culture else 0.0
         factor_of = {"mcsf": config.mcsf, "rankl": config.rankl, "opg": config.opg, "rankl_opg": config.opg,
                      "antibody": config.antibody, "rankl_antibody": config.antibody, "tgfb": config.tgfb,
-                     "igf1": config.igf1, "sclerostin": config.sclerostin}
+                     "igf1": config.igf1, "sclerostin": config.sclerostin, "sema4d": config.sema4d}
         periodic = config.boundary == "periodic"
         self.decay_per_h = {name: f.decay_per_h for name, f in factor_of.items()}
         self.transport = {

@@ -19,6 +19,7 @@ CONTRACT = Contract(
         "pth_nM": SuppliedInput("nM", "PTH, osteoblasts.signaling.pth_nM"),
         "rankl_nM": SuppliedInput("nM", "soluble RANKL at the cell's site, where what it sheds goes", field="rankl"),
         "opg_nM": SuppliedInput("nM", "OPG at the cell's site, where what it secretes goes", field="opg"),
+        "sema4d_nM": SuppliedInput("nM", "soluble Sema4D at the cell's site (osteoclasts shed it)", field="sema4d"),
         "ephrinb2_contact": SuppliedInput("1", "share of the cell's 8 neighbouring sites holding an osteoclast-"
                                           "lineage cell that presents ephrinB2", contact="ephrinb2"),
     },

@@ -109,6 +109,19 @@ class OsteoclastLineage(Lineage):
         step_um = move(pop, model, moving, mx, my)
         pop.distance_um[moving] += np.where(pop.nuclei[moving] > 1, step_um, 0.0)
 
+    def signal(self, fields, start_h: float, dt_h: float) -> None:
+        """The cells' networks (``Lineage.signal``); then multinucleated cells shed Sema4D into their sites, when
+        an osteoblast lineage is there to read it (nothing else does, so a culture's fields are spared it)."""
+        super().signal(fields, start_h, dt_h)
+        rate = self.model.experiment.osteoclasts.sema4d_per_nucleus_h
+        if rate and "osteoblast" in self.model.lineages:
+            pop = self.population
+            rows = pop.rows[pop.nuclei[pop.rows] > 1]
+            if rows.size:
+                shed = np.zeros(self.model.experiment.domain.shape)
+                np.add.at(shed, (pop.x[rows], pop.y[rows]), pop.nuclei[rows] * rate * dt_h)
+                fields.secrete({"sema4d": shed})
+
     def ephrinb2_sites(self) -> np.ndarray:
         """The sites holding a cell that presents ephrinB2: committed (TRAP⁺) cells, in which NFATc1 induces
         Efnb2 (Zhao et al. 2006 Cell Metab 4:111); none if ``osteoclasts.ephrinb2`` is off (an osteoclast-lineage
