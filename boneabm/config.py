@@ -453,13 +453,12 @@ class OsteoclastConfig(_Section):
         3, ge=2, le=10,
         description="Nuclei that make an osteoclast (TRAP⁺, ≥ 3 nuclei, docs/references.md#in-vitro-protocols).")
     sema4d_per_nucleus_h: float = Field(
-        5000.0, ge=0, le=1e7,
+        20000.0, ge=0, le=1e7,
         description="Soluble Sema4D a multinucleated cell sheds per nucleus, molecules/h: osteoclasts express "
         "Sema4D, which binds Plexin-B1 on osteoblasts and holds their differentiation back while resorption goes "
         "on (Negishi-Koga et al. 2011 Nat Med 17:1473). 0: an osteoclast Sema4d deletion. Shed only with an "
-        "osteoblast lineage, the one cell type that reads it. Calibrated: ≈ 0.03-0.06 nM at the osteoblast-lineage "
-        "cells of a resorbing BMU, which slows their commitment; 20,000 holds it off until resorption ends but leaves "
-        "the bmu example with less bone formed.")
+        "osteoblast lineage, the one cell type that reads it. Calibrated: ≈ 0.1-0.2 nM at the osteoblast-lineage "
+        "cells of a resorbing BMU, which blocks most of their IGF-1 signaling.")
     ephrinb2: bool = Field(
         True, description="Whether committed (TRAP⁺) cells present ephrinB2 (Efnb2, an NFATc1 target) to touching "
         "osteoblast-lineage cells, whose EphB4 forward signaling favours their differentiation (Zhao et al. 2006 "

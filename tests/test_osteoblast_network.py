@@ -109,24 +109,26 @@ def test_the_lineages_own_igf1_keeps_mature_cells_making_matrix(network):
     """Osteoblasts are the main source of skeletal IGF-1, and deleting Igf1 in collagen-expressing cells cuts bone
     accretion (Govoni et al. 2007 Endocrinology 148:5706): without IGF-1 from outside, a cell's own IGF-1 still
     activates mTORC1 and raises Osterix and collagen; the Igf1 knockout loses both and secretes none (measured
-    Osterix 8.8 vs 6.0, collagen 1,075 vs 614 secretions a week, 200 cells)."""
+    Osterix 8.6 vs 6.2, collagen 1,052 vs 618 secretions a week, 200 cells)."""
     alone = week(network, 9, igf1_nM=0.0)
     knockout = week(network, 9, [Perturbation("knockout", "Igf1")], igf1_nM=0.0)
     assert alone["igf1_secreted"].mean() > 50 and knockout["igf1_secreted"].sum() == 0
     assert knockout["mTOR_a"].sum() == 0
-    assert differ(alone, knockout, "Osx", 1.2) and differ(alone, knockout, "collagen_secreted", 1.4)
+    assert differ(alone, knockout, "Osx", 1.1) and differ(alone, knockout, "collagen_secreted", 1.4)
 
 
 def test_osteoclast_sema4d_holds_differentiation_back_through_plexin_b1(network):
-    """Negishi-Koga et al. 2011 Nat Med 17:1473: Sema4D from osteoclasts binds Plexin-B1 on osteoblasts and
-    suppresses their differentiation and bone formation; without Plexin-B1 it does nothing. 0.1 nM for a day holds
-    Osterix below the commitment threshold (10 per nucleus; measured 7.4 against 13.8), 200 cells."""
+    """Negishi-Koga et al. 2011 Nat Med 17:1473: Sema4D from osteoclasts binds Plexin-B1 on osteoblasts, blocks
+    their IGF-1 signaling (IRS1) and suppresses their differentiation and bone formation; without Plexin-B1 it does
+    nothing. 0.3 nM for a day (IGF-1 1 nM) holds Osterix below the commitment threshold (10 per nucleus; measured
+    8.5 against 13.8), 200 cells."""
     def day(sema4d_nM, knockouts=()):
         return simulate(network, 200, [24.0], inputs={**BASAL, "sema4d_nM": sema4d_nM}, seed=9,
                         perturbations=[Perturbation("knockout", gene) for gene in knockouts])
 
-    alone, held, no_receptor = day(0.0), day(0.1), day(0.1, ["Plxnb1"])
-    assert alone["PLXNB1_L"].sum() == 0 and held["PLXNB1_L"].mean() > 2
-    assert differ(alone, held, "Osx", 1.4) and held["Osx"].mean() < 10 < alone["Osx"].mean()
+    alone, held, no_receptor = day(0.0), day(0.3), day(0.3, ["Plxnb1"])
+    assert alone["PLXNB1_L"].sum() == 0 and held["PLXNB1_L"].mean() > 5
+    assert differ(alone, held, "mTOR_a", 4.0)  # measured 6.6x
+    assert differ(alone, held, "Osx", 1.3) and held["Osx"].mean() < 10 < alone["Osx"].mean()
     assert differ(alone, held, "collagen_secreted", 1.5)
     assert not differ(no_receptor, alone, "Osx") and not differ(alone, no_receptor, "Osx")
