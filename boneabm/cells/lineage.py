@@ -50,6 +50,7 @@ class Lineage:
         self.counter_totals = np.zeros(len(network.counters), dtype=np.int64)
         self.tick = None  # (rows, cell ids, x, y, counted firings) of the last signaling step
         self.marrow: MarrowPool | None = None  # where the lineage's cells come from, if they are recruited
+        self._transmission: dict[tuple[int, str], float] = {}  # by (effect, role): effects change only at switches
         self.recruited_total = 0
 
     @classmethod
@@ -148,7 +149,14 @@ class Lineage:
         """The share of the ``role`` species' production that the perturbations now in force leave, read from the
         network's structure: the largest rate scale among the reactions that make it, none from a reaction whose
         reactant or species modifier is knocked out. Marrow cells have no networks running, so this is how an
-        inhibitor or knockout of their receptor's signaling reaches their recruitment."""
+        inhibitor or knockout of their receptor's signaling reaches their recruitment. Read once per effect (the
+        schedule keeps one object per combination of perturbations in force)."""
+        key = (id(self.effect), role)
+        if key not in self._transmission:
+            self._transmission[key] = self._share_left(role)
+        return self._transmission[key]
+
+    def _share_left(self, role: str) -> float:
         a, effect = self.network.arrays, self.effect
         target = self.binding.species[role]
         gone = effect.clamped & (effect.clamp_values == 0)

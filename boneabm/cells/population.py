@@ -63,6 +63,17 @@ class Population:
     def n_alive(self) -> int:
         return int(np.count_nonzero(self._columns["alive"][: self._n_used]))
 
+    def site_map(self, rows: np.ndarray, shape: tuple[int, int], values: np.ndarray | None = None) -> np.ndarray:
+        """A grid map of ``rows``: True at their sites, or the sum of their ``values`` there."""
+        x, y = self._columns["x"][rows], self._columns["y"][rows]
+        if values is None:
+            held = np.zeros(shape, dtype=np.bool_)
+            held[x, y] = True
+            return held
+        summed = np.zeros(shape)
+        np.add.at(summed, (x, y), values)
+        return summed
+
     def _grow(self, needed: int) -> None:
         capacity = self._capacity
         while capacity < needed:

@@ -115,10 +115,7 @@ class OsteoblastLineage(Lineage):
     def lining_map(self) -> np.ndarray:
         """The sites a lining cell holds now."""
         pop = self.population
-        rows = pop.rows[pop.lining[pop.rows]]
-        covered = np.zeros(self.model.experiment.domain.shape, dtype=np.bool_)
-        covered[pop.x[rows], pop.y[rows]] = True
-        return covered
+        return pop.site_map(pop.rows[pop.lining[pop.rows]], self.model.experiment.domain.shape)
 
     # ----------------------------------------------------------------------------------------------- fates
     def fates(self, dt_h: float) -> None:

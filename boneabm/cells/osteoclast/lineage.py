@@ -118,20 +118,16 @@ class OsteoclastLineage(Lineage):
             pop = self.population
             rows = pop.rows[pop.nuclei[pop.rows] > 1]
             if rows.size:
-                shed = np.zeros(self.model.experiment.domain.shape)
-                np.add.at(shed, (pop.x[rows], pop.y[rows]), pop.nuclei[rows] * rate * dt_h)
-                fields.secrete({"sema4d": shed})
+                fields.secrete({"sema4d": pop.site_map(rows, self.model.experiment.domain.shape,
+                                                       pop.nuclei[rows] * rate * dt_h)})
 
     def ephrinb2_sites(self) -> np.ndarray:
         """The sites holding a cell that presents ephrinB2: committed (TRAP⁺) cells, in which NFATc1 induces
         Efnb2 (Zhao et al. 2006 Cell Metab 4:111); none if ``osteoclasts.ephrinb2`` is off (an osteoclast-lineage
         Efnb2 deletion)."""
         pop = self.population
-        presenting = np.zeros(self.model.experiment.domain.shape, dtype=np.bool_)
-        if self.model.experiment.osteoclasts.ephrinb2:
-            rows = pop.rows[pop.committed[pop.rows]]
-            presenting[pop.x[rows], pop.y[rows]] = True
-        return presenting
+        presenting = pop.rows[pop.committed[pop.rows]] if self.model.experiment.osteoclasts.ephrinb2 else pop.rows[:0]
+        return pop.site_map(presenting, self.model.experiment.domain.shape)
 
     def _leave(self, rows: np.ndarray) -> None:
         """Precursors that leave the surface return to the marrow pool: an ``egress`` event each."""
