@@ -213,3 +213,24 @@ def test_the_contact_map_is_the_share_of_neighbours_presenting_ephrinb2():
         assert sites.sum() == (5 if ephrinb2 else 0)
         model.step()
         assert (model.contacts["ephrinb2"] > 0).any() == ephrinb2
+
+
+def test_what_the_cells_release_enters_the_fields_at_their_sites():
+    """RANKL, OPG and the lineage's own IGF-1 leave the cells (`releases` in the network) into the fields at their
+    sites: with no osteoclasts and no bone resorbed, the cells are the only source, and each knockout removes its
+    factor from the fields (Tnfsf11, Tnfrsf11b, Igf1)."""
+    def fields_after(knockouts=()):
+        experiment = with_seed(load_experiment(data={
+            "domain": {"width_um": 500, "height_um": 500}, "time": {"duration_h": 48},
+            "precursors": {"plating_density_per_cm2": 0},
+            "osteoblasts": {"enabled": True, "initial_progenitors_per_mm2": 800,
+                            "signaling": {"knockouts": list(knockouts)}}}), 3)
+        model = BoneModel(experiment)
+        for _ in range(round(48 / model.dt_h)):
+            model.step()
+        return {name: model.fields.sites[name].sum() for name in ("rankl", "opg", "igf1")}
+
+    made = fields_after()
+    assert all(total > 0 for total in made.values()), made
+    for gene, field in (("Tnfsf11", "rankl"), ("Tnfrsf11b", "opg"), ("Igf1", "igf1")):
+        assert fields_after([gene])[field] == 0, gene
