@@ -119,11 +119,14 @@ REGISTRY: list[Column] = [
         ("os_bs", "float64", "1", "osteoid surface / bone surface (OS/BS)"),
         ("o_th_um", "float64", "µm", "osteoid thickness (O.Th), mean over the osteoid surface; empty without "
                                      "osteoid"),
-        ("mar_um_per_d", "float64", "µm/d", "mineral apposition rate (MAR) over the last whole day, on the surface "
-                                           "that mineralised; empty before two daily marks"),
-        ("ms_bs", "float64", "1", "mineralising surface / bone surface (MS/BS) over the last whole day"),
+        ("mar_um_per_d", "float64", "µm/d", "mineral apposition rate (MAR): the mineralisation front's "
+                                           "advance over the last whole day, as double labels measure it, where "
+                                           "it advanced; empty before two daily marks"),
+        ("ms_bs", "float64", "1", "mineralising surface / bone surface (MS/BS): where the mineralisation "
+                                  "front advanced over the last whole day"),
         ("bfr_bs_um3_per_um2_per_d", "float64", "µm³/µm²/d", "bone formation rate / bone surface (BFR/BS): "
-                                                             "mineral gained over the last whole day per surface"),
+                                                             "MAR × MS/BS, the mineralisation front's advance over "
+                                                             "the last whole day per surface"),
         ("n_oc_bs_per_mm2", "float64", "/mm²", "osteoclasts per mm² of bone surface (N.Oc/BS)"),
         ("n_ob_bs_per_mm2", "float64", "/mm²", "committed osteoblasts per mm² of bone surface (N.Ob/BS)"),
         ("ctx_um3_per_d", "float64", "µm³/d", "CTX proxy: collagen resorbed over the last whole day"),

@@ -684,6 +684,14 @@ class OsteocyteConfig(_Section):
         0.01, gt=0,
         description="Apoptotic osteocytes per site (smoothed over the signal's range) for half that added RANKL. "
         "Calibrated.")
+    apoptosis_signal_days: float | None = Field(
+        14.0, gt=0, le=1e4,
+        description="How long apoptotic osteocytes signal after they die, days; then they are empty lacunae and "
+        "their neighbours' RANKL returns to rest (null: until the osteoclasts resorb them). The dying cells "
+        "release ATP through pannexin-1 channels that caspases open, and the P2X7 receptors of their viable "
+        "neighbours answer with RANKL (Cheung et al. 2016 JBMR 31:890); in fatigued bone the apoptosis and the "
+        "RANKL around it are seen within days and resorption by about two weeks (Verborgt et al. 2000 JBMR "
+        "15:60; Kennedy et al. 2012 Bone 50:1115). Calibrated.")
     apoptosis_signal_range_um: float = Field(
         100.0, ge=0, le=1e4,
         description="Reach of the apoptotic osteocytes' signal, µm (the standard deviation of a Gaussian; viable "
@@ -755,6 +763,14 @@ class OsteoblastConfig(_Section):
         "8 neighbouring sites) is buried in it and becomes an osteocyte: the height of a cuboidal osteoblast "
         "(those that slow their own secretion while their neighbours go on are embedded, Franz-Odendaal et al. "
         "2006 Dev Dyn 235:176; about 10-20 % of osteoblasts become osteocytes). Calibrated.")
+    embedding_osteocytes_per_mm3: float = Field(
+        20000.0, ge=0, le=1e6,
+        description="Osteocytes per mm³ of the bone osteoblasts form: a matrix-making osteoblast is embedded as an "
+        "osteocyte with probability 1 − exp(−matrix laid × this density) each tick, so new bone holds osteocytes "
+        "at this density (the osteocytes already in the new matrix recruit the osteoblast above them once the "
+        "matrix outgrows their reach: Marotti 1996 Ital J Anat Embryol 101:25; Franz-Odendaal et al. 2006 Dev Dyn "
+        "235:176). Human bone holds ≈ 13,000-26,000 per mm³ (Mullender et al. 1996); about 10-20 % of "
+        "osteoblasts become osteocytes (Manolagas 2000). 0: only burial by the neighbours' matrix.")
     motility_um2_per_h: float = Field(
         100.0, ge=0, le=1e5,
         description="Random motility of uncommitted progenitors, µm²/h (calibrated); committed cells stay put.")

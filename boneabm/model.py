@@ -90,6 +90,7 @@ class BoneModel(mesa.Model):
         for lineage in self.lineages.values():
             lineage.signal(self.fields, start_h, self.dt_h)
         if self.osteocytes is not None:
+            self.osteocytes.finish_dying(start_h)
             self.fields.secrete(self.osteocytes.secretion_molecules(self.dt_h))
         margin_um = self.experiment.fields.canopy_margin_um
         if margin_um is not None:  # derived from the state, so a restored model closes the same sites
@@ -121,7 +122,8 @@ class BoneModel(mesa.Model):
                 self.fields.dose(dose.drug, dose.ng_ml)
         for activation in self.experiment.osteocytes.activations:
             if round(activation.at_h / self.dt_h) == tick:
-                self.osteocytes.activate(activation.x_um, activation.y_um, activation.radius_um, activation.fraction)
+                self.osteocytes.activate(activation.x_um, activation.y_um, activation.radius_um, activation.fraction,
+                                         start_h)
         for lineage in self.lineages.values():
             lineage.apply_schedule(start_h)
 

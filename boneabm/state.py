@@ -25,7 +25,7 @@ from boneabm.errors import UserError
 from boneabm.files import atomic_binary
 
 FORMAT = "boneabm-checkpoint"
-VERSION = 2  # 2: the osteoclasts' days (population columns day*, lineage arrays days/*)
+VERSION = 3  # 2: the osteoclasts' days (population columns day*, lineage arrays days/*); 3: daily front marks
 _META = "meta.json"
 
 

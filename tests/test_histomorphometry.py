@@ -27,10 +27,10 @@ def test_static_indices_read_the_maps():
 def test_dynamic_indices_and_markers_over_the_last_whole_day():
     marks = DailyMarks()
     mineral = np.zeros((10, 10))
-    marks.mark(24.0, collagen_um3=1000.0, matrix_um3=50.0, mineral_um=mineral)
+    marks.mark(24.0, collagen_um3=1000.0, matrix_um3=50.0, front_um=mineral)
     mineral = mineral.copy()
-    mineral[:4, :] = 0.8  # 40 pixels gained 0.8 µm of mineral in the day
-    marks.mark(48.0, collagen_um3=1600.0, matrix_um3=250.0, mineral_um=mineral)
+    mineral[:4, :] = 0.8  # in 40 pixels the front advanced 0.8 µm in the day
+    marks.mark(48.0, collagen_um3=1600.0, matrix_um3=250.0, front_um=mineral)
     row = indices(np.zeros((10, 10)), np.zeros((10, 10)), np.zeros((10, 10)), marks, 100.0, 0, 0)
     assert row["ctx_um3_per_d"] == pytest.approx(600.0) and row["p1np_um3_per_d"] == pytest.approx(200.0)
     assert row["mar_um_per_d"] == pytest.approx(0.8) and row["ms_bs"] == pytest.approx(0.4)
@@ -39,21 +39,29 @@ def test_dynamic_indices_and_markers_over_the_last_whole_day():
 
 def test_mineral_apposition_follows_the_matrix_once_the_lag_has_passed():
     """A seam laid down at 1 µm/d mineralises after the lag (Agerbaek et al. 1991: mineralisation lag about 8 d;
-    boneabm's default 10 d), so MAR rises from 0 toward the primary fraction of the apposition rate."""
+    boneabm's default 10 d): a label binds at the mineralisation front, so MAR rises from 0 to the apposition
+    rate, 1 µm/d, once the first matrix has passed the lag; when the osteoblasts stop, the front stops too
+    lag days later, while the mineral behind it keeps rising (secondary mineralisation moves no label)."""
     kinetics = Mineralisation.of(MineralisationConfig())
     new_bone = NewBone((4, 4), kinetics)
     marks, day = DailyMarks(), 0
     ix, iy = np.nonzero(np.ones((4, 4), bool))
-    for hour in range(0, 24 * 30):
+    stop_day = 30
+    for hour in range(0, 24 * (stop_day + 20)):
         new_bone.advance(float(hour))
-        new_bone.deposit(ix, iy, np.full(ix.size, 1.0 / 24))
+        if hour < 24 * stop_day:
+            new_bone.deposit(ix, iy, np.full(ix.size, 1.0 / 24))
         if hour % 24 == 0:
-            marks.mark(float(hour), 0.0, float(new_bone.formed_um.sum()), new_bone.mineral_um)
+            marks.mark(float(hour), 0.0, float(new_bone.formed_um.sum()), new_bone.front_um)
             day += 1
             row = indices(np.zeros((4, 4)), new_bone.formed_um, new_bone.osteoid_um, marks, 1.0, 0, 0)
             if day == 5:
                 assert row["mar_um_per_d"] == 0 and row["os_bs"] == 1.0
-    assert row["p1np_um3_per_d"] == pytest.approx(16.0, rel=1e-6)  # 16 pixels × 1 µm/d
-    # past lag + primary phase, every day's packet reaches the primary fraction: MAR ≈ that fraction of 1 µm/d
-    assert row["mar_um_per_d"] == pytest.approx(kinetics.primary_fraction, rel=0.05)
-    assert row["o_th_um"] == pytest.approx(kinetics.lag_days, rel=0.1)  # the seam holds lag days of matrix
+            if day == stop_day:
+                assert row["p1np_um3_per_d"] == pytest.approx(16.0, rel=1e-6)  # 16 pixels × 1 µm/d
+                assert row["mar_um_per_d"] == pytest.approx(1.0, rel=1e-6) and row["ms_bs"] == 1.0
+                assert row["bfr_bs_um3_per_um2_per_d"] == pytest.approx(1.0, rel=1e-6)  # MAR × MS/BS
+                assert row["o_th_um"] == pytest.approx(kinetics.lag_days, rel=0.1)  # the seam: lag days of matrix
+                mineral_at_stop = new_bone.mineral_um.sum()
+    assert row["mar_um_per_d"] == 0 and row["ms_bs"] == 0 and np.isnan(row["o_th_um"])
+    assert new_bone.mineral_um.sum() > mineral_at_stop  # secondary mineralisation went on, unlabelled

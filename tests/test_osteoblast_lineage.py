@@ -69,6 +69,17 @@ def test_runx2_knockout_progenitors_never_commit_and_make_no_matrix():
     assert counts["n_osteoprogenitors"] > 80
 
 
+def test_only_committed_osteoblasts_lay_their_collagen_on_the_bone():
+    """Progenitors make some procollagen too, but only an Osterix-committed osteoblast, polarised over the bone,
+    secretes it into the bone as osteoid: with commitment out of reach, the cells secrete and nothing is laid."""
+    data = experiment().to_dict()
+    data["osteoblasts"]["commitment_osterix_molecules"] = 1e6
+    lineage = run(BoneModel(load_experiment(data=data)), days=1)
+    assert lineage.counts()["n_osteoblasts"] == 0
+    assert lineage.counter_totals[lineage.collagen_counter] > 100
+    assert lineage.counts()["matrix_formed_um3"] == 0 and lineage.model.bone.new_bone is None
+
+
 @pytest.fixture(scope="module")
 def under_tgfb():
     return {"wild type": run(BoneModel(experiment(seed=5)), days=2, tgfb_nM=0.5).counts(),
@@ -157,6 +168,30 @@ def test_osteoblasts_that_lose_osterix_flatten_into_quiescent_lining_cells():
     pop = lineage.population
     lining = pop.rows[pop.lining[pop.rows]]
     assert np.isnan(pop.quiescent_since_h[lining]).sum() == 0  # every lining cell sleeps
+
+
+def test_osteoblasts_are_embedded_in_proportion_to_the_matrix_they_lay():
+    """Embedding keeps the new bone's osteocyte density (Marotti 1996; Franz-Odendaal et al. 2006): each µm³ an
+    osteoblast lays embeds it with probability ``embedding_osteocytes_per_mm3``/10⁹, so the osteocytes made are
+    a Poisson count whose mean is the matrix laid × that density; with none, this flat surface buries nobody."""
+    def after_4_days(per_mm3):
+        data = experiment(seed=21).to_dict()
+        data["osteoblasts"]["embedding_osteocytes_per_mm3"] = per_mm3
+        data["osteoblasts"]["burial_height_um"] = 1000  # burial by the neighbours' matrix out of the way
+        data["osteocytes"] = {"density_per_mm3": 20_000}
+        return run(BoneModel(load_experiment(data=data)))
+
+    dense = after_4_days(1e6)
+    counts = dense.counts()
+    expected = counts["matrix_formed_um3"] * 1e6 / 1e9
+    assert expected > 10
+    assert abs(counts["osteocytes_embedded_total"] - expected) < 4 * np.sqrt(expected)
+    embedded = [e for e in dense.model.events if e[1] == "embedding"]
+    assert len(embedded) == counts["osteocytes_embedded_total"]
+    # each joined the osteocytes beneath its site
+    viable = dense.model.osteocytes.viable
+    assert viable.sum() == pytest.approx(viable.size * 0.15625 + counts["osteocytes_embedded_total"])
+    assert after_4_days(0).counts()["osteocytes_embedded_total"] == 0
 
 
 def test_an_osteoblast_whose_neighbours_outbuild_it_is_buried_and_becomes_an_osteocyte():

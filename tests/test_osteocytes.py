@@ -35,7 +35,7 @@ def test_the_density_gives_the_osteocytes_within_reach_of_each_site():
 def test_dying_osteocytes_make_their_neighbours_shed_rankl_nearby_not_far_away():
     cells = osteocytes(apoptosis_signal_range_um=100)
     rest = cells.secretion_molecules(1.0)["rankl"]
-    cells.activate(x_um=250, y_um=250, radius_um=50, fraction=0.5)
+    cells.activate(x_um=250, y_um=250, radius_um=50, fraction=0.5, time_h=0.0)
     inside = (250 // SPACING, 250 // SPACING)
     assert cells.viable[int(inside[0]), int(inside[1])] == pytest.approx(0.15625 / 2)
     assert cells.apoptotic.sum() == pytest.approx(0.15625 / 2 * np.count_nonzero(cells.apoptotic))
@@ -49,7 +49,7 @@ def test_dying_osteocytes_make_their_neighbours_shed_rankl_nearby_not_far_away()
 
 def test_eroding_the_layer_takes_the_apoptotic_osteocytes_and_their_signal_with_it():
     cells = osteocytes(reach_depth_um=50)
-    cells.activate(250, 250, 50, 0.5)
+    cells.activate(250, 250, 50, 0.5, 0.0)
     dead = cells.apoptotic.copy()
     eroded = np.zeros((80, 40))
     eroded[dead > 0] = 25.0  # half the layer
@@ -60,6 +60,26 @@ def test_eroding_the_layer_takes_the_apoptotic_osteocytes_and_their_signal_with_
     eroded[dead > 0] = 60.0  # through the layer
     cells.erode(eroded)
     assert cells.apoptotic.sum() == 0
+
+
+def test_dying_osteocytes_the_osteoclasts_never_reach_stop_signalling_when_they_have_finished_dying():
+    """Apoptotic osteocytes drive their neighbours' RANKL through the ATP they release while dying (pannexin-1,
+    P2X7: Cheung et al. 2016 JBMR 31:890); once dead they are empty lacunae and RANKL returns to rest."""
+    cells = osteocytes(apoptosis_signal_days=10)
+    rest = cells.secretion_molecules(1.0)["rankl"]
+    cells.activate(250, 250, 50, 0.5, time_h=24.0)
+    cells.finish_dying(24.0 + 10 * 24 - 0.5)  # half an hour short of ten days: still signalling
+    assert cells.secretion_molecules(1.0)["rankl"][20, 20] > 10 * rest[20, 20]
+    cells.finish_dying(24.0 + 10 * 24)
+    assert cells.apoptotic.sum() == 0 and np.isnan(cells.apoptotic_since_h).all()
+    assert cells.viable[20, 20] == pytest.approx(0.15625 / 2)  # the dead do not come back
+    # each viable osteocyte sheds at rest again (half of them are gone where the disk was)
+    np.testing.assert_allclose(cells.secretion_molecules(1.0)["rankl"], rest * cells.viable / 0.15625)
+    # null: they signal until the osteoclasts resorb them
+    lasting = osteocytes(apoptosis_signal_days=None)
+    lasting.activate(250, 250, 50, 0.5, time_h=0.0)
+    lasting.finish_dying(1e6)
+    assert lasting.apoptotic.sum() > 0
 
 
 def tissue(**changes):
@@ -141,3 +161,23 @@ def test_a_dose_into_the_marrow_is_cleared_at_its_decay_rate_while_the_baseline_
     free_and_bound = marrow["antibody"] + marrow["rankl_antibody"]
     assert free_and_bound == pytest.approx(dosed * np.exp(-0.00111 * 24), rel=1e-9)
     assert marrow["mcsf"] == model.fields.marrow_baseline["mcsf"] > 0
+
+
+def test_a_site_leaves_the_remodeling_surface_once_its_formation_has_stopped_refilled_or_not():
+    """Eroded surface stays under the canopy until formation reaches it (resorption, then reversal), osteoid
+    while it is laid; once a site's osteoblasts have stopped and its last osteoid has mineralised it is
+    quiescent again, though its cavity is only partly refilled (an incomplete refill leaves a deficit; Eriksen
+    1986 Endocr Rev 7:379)."""
+    from boneabm.environment.canopy import remodeling_surface
+
+    bone = BoneModel(tissue()).bone
+    p = bone.config.pixels_per_site
+    bone.mineral_depth_um[10 * p:13 * p, 10 * p:13 * p] = 30.0  # a cavity under sites (10-12, 10-12)
+    assert remodeling_surface(bone, None).sum() == 9
+    area_um2 = (p * bone.pixel_um) ** 2
+    bone.form(0.0, np.array([10]), np.array([10]), np.array([5.0 * area_um2]))  # 5 µm of osteoid at one site
+    assert remodeling_surface(bone, None).sum() == 9
+    bone.new_bone.advance(bone.new_bone.kinetics.lag_days * 24 + 24)  # its osteoid has mineralised
+    surface = remodeling_surface(bone, None)
+    assert not surface[10, 10] and surface.sum() == 8
+    assert bone.site_mean(bone.mineral_depth_um - bone.formed_depth_um())[10, 10] == pytest.approx(25.0)

@@ -129,14 +129,14 @@ class Bone:
             if self.new_bone is not None:
                 self.new_bone.advance(time_h)
             self.daily.mark(time_h, float(self.collagen_depth_um.sum() * self.pixel_area_um2),
-                            self.formed_um3(), self.mineral_um())  # once a day: a copy of the map is cheap
+                            self.formed_um3(), self.front_um())  # once a day: a copy of the map is cheap
 
     def formed_um3(self) -> float:
         return float(self.new_bone.formed_um.sum() * self.pixel_area_um2) if self.new_bone is not None else 0.0
 
-    def mineral_um(self) -> np.ndarray:
-        """Mineral in the new bone per pixel, as fully mineralised thickness, µm."""
-        return self.new_bone.mineral_um if self.new_bone is not None else np.zeros(self.shape)
+    def front_um(self) -> np.ndarray:
+        """Depth of the new bone's mineralisation front per pixel, µm (``NewBone.front_um``)."""
+        return self.new_bone.front_um if self.new_bone is not None else np.zeros(self.shape)
 
     def histomorphometry(self, time_h: float, n_osteoclasts: int, n_osteoblasts: int) -> dict[str, float]:
         """The timeseries' histomorphometry and marker columns (``histomorphometry.indices``) at ``time_h``."""

@@ -4,8 +4,10 @@ marrow (Hauge et al. 2001 JBMR 16:1575: the canopy covers all eroded surface and
 
 A rule that stands for the lining cells until they are agents: the canopy covers every site whose surface is
 being remodeled — where osteocytes are signalling for resorption (apoptotic ones within reach), where bone has
-been eroded and not yet refilled, and where osteoid lies — widened by ``margin_um``. The rule is derived from
-the state each tick, so it holds no state of its own.
+been eroded and formation has not yet begun (eroded surface: resorption or reversal), and where osteoid lies
+(formation) — widened by ``margin_um``. A site whose osteoblasts have stopped leaves it once its last osteoid
+has mineralised, refilled or not: an incompletely refilled cavity ends as quiescent surface, as in bone. The rule
+is derived from the state each tick, so it holds no state of its own.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from boneabm.environment.bone import RESORBED_DEPTH_UM
 
 
 def remodeling_surface(bone, osteocytes) -> np.ndarray:
-    """Sites whose surface is being remodeled: apoptotic osteocytes within reach, a cavity not yet refilled,
-    osteoid."""
-    active = bone.site_mean(bone.mineral_depth_um - bone.formed_depth_um()) > RESORBED_DEPTH_UM
+    """Sites whose surface is being remodeled: apoptotic osteocytes within reach, a cavity formation has not
+    reached, osteoid."""
+    formed = bone.site_mean(bone.formed_depth_um())
+    active = (bone.site_mean(bone.mineral_depth_um) > RESORBED_DEPTH_UM) & (formed == 0)
     if bone.new_bone is not None:
         active |= bone.site_mean(bone.new_bone.osteoid_um) > 0
     if osteocytes is not None:

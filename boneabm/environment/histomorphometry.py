@@ -5,7 +5,9 @@ Static indices are read from the maps now: eroded surface (a cavity deeper than 
 by osteoid), osteoid surface and thickness. Dynamic ones — mineral apposition, mineralising surface, bone
 formation rate, and the marker proxies (CTX: collagen resorbed per day; P1NP: matrix laid down per day) — are
 taken over the last whole day, between the bone's daily marks (``DailyMarks``), as double labels a day apart
-would measure them; they are empty until two marks exist. Surfaces are fractions of the whole bone surface (BS,
+would measure them: a label binds at the mineralisation front, so MAR is the front's advance where it advanced
+(MS), and the slow secondary mineralisation behind the front, which moves no label, counts in neither; they are
+empty until two marks exist. Surfaces are fractions of the whole bone surface (BS,
 the domain's area); cell densities are per mm² of it.
 """
 
@@ -20,26 +22,26 @@ UM2_PER_MM2 = 1e6
 
 
 class DailyMarks:
-    """The bone's totals at the last two whole days: collagen removed and matrix formed (µm³) and the mineral map
-    (µm per pixel) at each."""
+    """The bone's totals at the last two whole days: collagen removed and matrix formed (µm³) and the depth of
+    the mineralisation front (µm per pixel, ``NewBone.front_um``) at each: a double label a day apart."""
 
     def __init__(self):
-        self.marks: list[tuple[float, float, float, np.ndarray]] = []  # (time_h, collagen, matrix, mineral map)
+        self.marks: list[tuple[float, float, float, np.ndarray]] = []  # (time_h, collagen, matrix, front map)
 
     def due(self, time_h: float) -> bool:
         """Whether ``time_h`` starts a day not yet marked."""
         day = np.floor(time_h / HOURS_PER_DAY + 1e-9)
         return not self.marks or day > np.floor(self.marks[-1][0] / HOURS_PER_DAY + 1e-9)
 
-    def mark(self, time_h: float, collagen_um3: float, matrix_um3: float, mineral_um: np.ndarray) -> None:
-        self.marks = [*self.marks[-1:], (time_h, collagen_um3, matrix_um3, mineral_um.copy())]
+    def mark(self, time_h: float, collagen_um3: float, matrix_um3: float, front_um: np.ndarray) -> None:
+        self.marks = [*self.marks[-1:], (time_h, collagen_um3, matrix_um3, front_um.copy())]
 
     def state(self) -> tuple[dict[str, np.ndarray], dict]:
-        arrays = {f"mineral_{i}": m[3] for i, m in enumerate(self.marks)}
+        arrays = {f"front_{i}": m[3] for i, m in enumerate(self.marks)}
         return arrays, {"marks": [list(m[:3]) for m in self.marks]}
 
     def restore(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
-        self.marks = [(*values, arrays[f"mineral_{i}"]) for i, values in enumerate(meta.get("marks", []))]
+        self.marks = [(*values, arrays[f"front_{i}"]) for i, values in enumerate(meta.get("marks", []))]
 
 
 def indices(mineral_depth_um: np.ndarray, formed_um: np.ndarray | None, osteoid_um: np.ndarray | None,
@@ -65,9 +67,9 @@ def indices(mineral_depth_um: np.ndarray, formed_um: np.ndarray | None, osteoid_
         "ctx_um3_per_d": np.nan, "p1np_um3_per_d": np.nan,
     }
     if len(marks.marks) == 2:
-        (t0, collagen0, matrix0, mineral0), (t1, collagen1, matrix1, mineral1) = marks.marks
+        (t0, collagen0, matrix0, front0), (t1, collagen1, matrix1, front1) = marks.marks
         days = (t1 - t0) / HOURS_PER_DAY
-        gained = mineral1 - mineral0
+        gained = front1 - front0  # the front's advance: what lies between two labels
         mineralising = gained > 1e-9
         row.update({
             "ctx_um3_per_d": (collagen1 - collagen0) / days,

@@ -9,7 +9,8 @@ disuse make their viable neighbours signal for resorption (Kennedy et al. 2012 B
 which keeps Wnt off the osteoblast lineage (Li X et al. 2005). An activation kills a fraction of the
 osteocytes in a disk at a time the experiment sets. Osteoclasts that erode the bone take its osteocytes with
 it: the apoptotic ones, which lie in the bone that will be resorbed, go as the eroded depth passes through
-their layer, so the signal that started resorption ends with it (the exhaustion of the site).
+their layer, so the signal that started resorption ends with it (the exhaustion of the site); those the
+osteoclasts do not reach stop signalling ``apoptosis_signal_days`` after they died (empty lacunae).
 """
 
 from __future__ import annotations
@@ -32,11 +33,13 @@ class Osteocytes:
         self.periodic = periodic
         per_site = config.density_per_mm3 * spacing_um**2 * config.reach_depth_um / UM_PER_MM**3
         self.viable = np.full(shape, per_site)
-        self.apoptotic = np.zeros(shape)  # dead but not yet resorbed, at the depth of the layer they were in
+        self.apoptotic = np.zeros(shape)  # dying and signalling, not yet resorbed, in the layer they were in
+        self.apoptotic_since_h = np.full(shape, np.nan)  # when the site's dying osteocytes died (NaN: none)
         self.eroded_um = np.zeros(shape)  # the eroded depth each site's osteocytes have seen so far
 
-    def activate(self, x_um: float, y_um: float, radius_um: float, fraction: float) -> None:
-        """``fraction`` of the viable osteocytes under the sites whose centres lie within ``radius_um`` die."""
+    def activate(self, x_um: float, y_um: float, radius_um: float, fraction: float, time_h: float) -> None:
+        """``fraction`` of the viable osteocytes under the sites whose centres lie within ``radius_um`` die at
+        ``time_h`` (a site's earlier dying osteocytes, if any, then signal as long as the new ones)."""
         nx, ny = self.viable.shape
         cx = (np.arange(nx) + 0.5) * self.spacing_um - x_um
         cy = (np.arange(ny) + 0.5) * self.spacing_um - y_um
@@ -44,6 +47,16 @@ class Osteocytes:
         dying = self.viable * fraction * inside
         self.viable -= dying
         self.apoptotic += dying
+        self.apoptotic_since_h[inside] = time_h
+
+    def finish_dying(self, time_h: float) -> None:
+        """Apoptotic osteocytes ``apoptosis_signal_days`` past their death are empty lacunae: they signal no more."""
+        days = self.config.apoptosis_signal_days
+        if days is None:
+            return
+        done = self.apoptotic_since_h <= time_h - days * 24.0
+        self.apoptotic[done] = 0.0
+        self.apoptotic_since_h[done] = np.nan
 
     def erode(self, eroded_depth_um: np.ndarray) -> None:
         """Bone eroded down to ``eroded_depth_um`` (mean per site) takes the apoptotic osteocytes of the layer it
@@ -70,8 +83,10 @@ class Osteocytes:
         return out
 
     def state(self) -> tuple[dict[str, np.ndarray], dict]:
-        return {name: getattr(self, name).copy() for name in ("viable", "apoptotic", "eroded_um")}, {}
+        return {name: getattr(self, name).copy() for name in self._ARRAYS}, {}
+
+    _ARRAYS = ("viable", "apoptotic", "apoptotic_since_h", "eroded_um")
 
     def restore(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
-        for name in ("viable", "apoptotic", "eroded_um"):
+        for name in self._ARRAYS:
             setattr(self, name, arrays[name])

@@ -4,6 +4,9 @@ nucleus: the rates as small functions of one cell, and the kernel that applies t
 Progenitors divide while their nuclear phospho-SMAD2/3 (active TGF-β1) lasts and wander by a random walk; a
 progenitor whose Osterix reaches ``commitment_osterix_molecules`` commits for good, stops dividing and stays put;
 once its Osterix falls again (Wnt lost to sclerostin, say), it stops making matrix and flattens into a lining cell.
+A matrix-making osteoblast is embedded in its matrix as an osteocyte with a probability in proportion to the
+matrix it lays, so the new bone holds osteocytes at ``embedding_osteocytes_per_mm3`` (the osteocytes already in
+the new bone, their reach outgrown, recruit the osteoblast above them: Marotti 1996; Franz-Odendaal et al. 2006).
 Every cell's apoptosis falls with its Bcl-2 family proteins, which PTH (PKA) and Wnt (β-catenin) raise.
 
 Kept in one module with the kernel that calls its helpers, as the osteoclast lineage's fates are: numba's
@@ -21,8 +24,9 @@ from boneabm.config import OsteoblastConfig
 
 BCL2_HILL = 2.0  # calibrated: survival proteins hold apoptosis off cooperatively (they sequester BH3 proteins)
 # Uniforms each living cell draws from its own stream per tick, by column.
-U_DEATH, U_DIVIDE, U_HOP, U_SITE, U_ORDER, U_FLATTEN = range(6)
-N_UNIFORMS = 6
+U_DEATH, U_DIVIDE, U_HOP, U_SITE, U_ORDER, U_FLATTEN, U_EMBED = range(7)
+N_UNIFORMS = 7
+UM3_PER_MM3 = 1e9
 OSTERIX_HILL = 4.0  # calibrated: flattening waits until Osterix has clearly fallen, not on a dip of a few molecules
 
 
@@ -34,10 +38,13 @@ class OsteoblastParameters(NamedTuple):
     death_bcl2_half_molecules: float
     lining_osterix_molecules: float
     flattening_rate_max_per_h: float
+    embedding_per_um3: float  # osteocytes the new bone gets per µm³ laid
 
 
 def osteoblast_parameters(config: OsteoblastConfig) -> OsteoblastParameters:
-    return OsteoblastParameters(*(float(getattr(config, name)) for name in OsteoblastParameters._fields))
+    names = OsteoblastParameters._fields[:-1]
+    return OsteoblastParameters(*(float(getattr(config, name)) for name in names),
+                                config.embedding_osteocytes_per_mm3 / UM3_PER_MM3)
 
 
 @nb.njit(cache=True)
@@ -62,16 +69,19 @@ def flattening_rate_per_h(osterix_per_nucleus, q):
 
 
 @nb.njit(cache=True)
-def decide(u, rows, nuclei, molecules, columns, committed, dt_h, hop_rate_per_h, q):
-    """Who dies, divides, hops, commits and flattens this tick. ``columns``: the species columns of
+def decide(u, rows, nuclei, molecules, columns, committed, laid_um3, dt_h, hop_rate_per_h, q):
+    """Who dies, divides, hops, commits, flattens and is embedded this tick. ``columns``: the species columns of
     proliferation_signal, commitment_marker and survival_signal; ``committed`` is updated in place (commitment is
-    for good). A committed cell flattens into a lining cell at a rate that rises as its Osterix falls (it makes
-    less and less matrix): ``flattening_rate_max_per_h``·K⁴/(K⁴ + Osx⁴), K = ``lining_osterix_molecules``."""
+    for good); ``laid_um3``: the matrix each row laid on the bone this tick. A committed cell flattens into a
+    lining cell at a rate that rises as its Osterix falls (it makes less and less matrix):
+    ``flattening_rate_max_per_h``·K⁴/(K⁴ + Osx⁴), K = ``lining_osterix_molecules``; it is embedded with
+    probability 1 − exp(−laid·``embedding_per_um3``)."""
     n = rows.size
     dies = np.zeros(n, dtype=np.bool_)
     divides = np.zeros(n, dtype=np.bool_)
     hops = np.zeros(n, dtype=np.bool_)
     flattens = np.zeros(n, dtype=np.bool_)
+    embeds = np.zeros(n, dtype=np.bool_)
     smad, osterix, bcl2 = columns[0], columns[1], columns[2]
     for i in range(n):
         row = rows[i]
@@ -82,9 +92,10 @@ def decide(u, rows, nuclei, molecules, columns, committed, dt_h, hop_rate_per_h,
             dies[i] = True
             continue
         if committed[row]:
-            flattens[i] = u[i, U_FLATTEN] < -np.expm1(-flattening_rate_per_h(molecules[row, osterix] * per_nucleus,
-                                                                            q) * dt_h)
+            embeds[i] = u[i, U_EMBED] < -np.expm1(-laid_um3[row] * q.embedding_per_um3)
+            flattens[i] = not embeds[i] and u[i, U_FLATTEN] < -np.expm1(
+                -flattening_rate_per_h(molecules[row, osterix] * per_nucleus, q) * dt_h)
             continue
         divides[i] = u[i, U_DIVIDE] < -np.expm1(-division_rate_per_h(molecules[row, smad] * per_nucleus, q) * dt_h)
         hops[i] = not divides[i] and u[i, U_HOP] < -np.expm1(-hop_rate_per_h * dt_h)
-    return dies, divides, hops, flattens
+    return dies, divides, hops, flattens, embeds

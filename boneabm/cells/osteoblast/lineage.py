@@ -54,6 +54,7 @@ class OsteoblastLineage(Lineage):
         self.collagen_counter = self.binding.counters["collagen_secretion"]
         self.osteoid_um3_per_secretion = config.osteoid_um3_per_collagen_secretion
         self.matrix_um3_total = 0.0
+        self.polarised = None  # which cells of the last signaling step were committed (act_on_bone)
         self.marrow = marrow_pool("tgfb", config.recruitment_tgfb_half_nM, config.marrow_progenitors_per_mm2,
                                   config.recruitment_per_mm2_per_h, config.marrow_renewal_per_h, experiment)
 
@@ -135,8 +136,9 @@ class OsteoblastLineage(Lineage):
         if rows.size == 0:
             return
         u = draw_uniforms(pop.rng_state, rows, fates.N_UNIFORMS)
-        dies, divides, hops, flattens = fates.decide(u, rows, pop.nuclei, pop.molecules, self.stage_columns,
-                                                     pop.committed, dt_h, self.hop_rate_per_h, self.parameters)
+        dies, divides, hops, flattens, embeds = fates.decide(
+            u, rows, pop.nuclei, pop.molecules, self.stage_columns, pop.committed, self._laid_um3(), dt_h,
+            self.hop_rate_per_h, self.parameters)
         self.die(rows[dies])
         self.divide(rows[divides], u[divides, fates.U_ORDER], u[divides, fates.U_SITE])
 
@@ -150,7 +152,18 @@ class OsteoblastLineage(Lineage):
                         model.time_h - float(pop.born_h[row]))
         pop.lining[flattening] = True
         self.quiesce(flattening)
-        self._bury(rows[~flattens & ~dies & pop.committed[rows]])
+        self._embed(rows[embeds & ~dies])
+        self._bury(rows[~flattens & ~embeds & ~dies & pop.committed[rows]])
+
+    def _laid_um3(self) -> np.ndarray:
+        """The matrix each row's cell laid on the bone in this tick's signaling step (0 for the rest)."""
+        laid = np.zeros(self.population.molecules.shape[0])
+        if self.tick is not None:
+            rows, ids, _, _, counted = self.tick
+            pop = self.population
+            same = self.polarised & pop.alive[rows] & (pop.cell_id[rows] == ids)
+            laid[rows[same]] = counted[same, self.collagen_counter] * self.osteoid_um3_per_secretion
+        return laid
 
     def _settle(self) -> None:
         """Canopy cells over sites the canopy has left settle back on them as quiescent lining cells, one per
@@ -169,12 +182,14 @@ class OsteoblastLineage(Lineage):
         """The cells' networks (``Lineage.signal``); then the canopy cells secrete M-CSF into their sites (the
         osteoblast lineage is the M-CSF source osteoclasts need: op/op, Yoshida et al. 1990 Nature 345:442)."""
         super().signal(fields, start_h, dt_h)
+        # which of them lay their collagen on the bone: those committed as they made it (act_on_bone)
+        self.polarised = self.population.committed[self.tick[0]].copy() if self.tick is not None else None
         if self.canopy_mcsf_per_cell_h and self.canopy_cells.any():
             fields.secrete({"mcsf": self.canopy_cells * self.canopy_mcsf_per_cell_h * dt_h})
 
     def _bury(self, rows: np.ndarray) -> None:
-        """Osteoblasts whose neighbours' new matrix stands ``burial_height_um`` above their own are embedded
-        in it: each leaves the surface and joins the osteocytes beneath its site."""
+        """Osteoblasts whose neighbours' new matrix stands ``burial_height_um`` above their own are buried in
+        it (``_embed``)."""
         model, pop = self.model, self.population
         if rows.size == 0 or model.bone.new_bone is None:
             return
@@ -182,24 +197,31 @@ class OsteoblastLineage(Lineage):
         around = ndimage.uniform_filter(height, size=3, mode="wrap" if model.experiment.domain.periodic else "nearest")
         neighbours = (9 * around - height) / 8  # the mean of the 8 neighbours, without the site itself
         x, y = pop.x[rows], pop.y[rows]
-        buried = rows[neighbours[x, y] - height[x, y] >= self.burial_height_um]
-        for row in buried:
+        self._embed(rows[neighbours[x, y] - height[x, y] >= self.burial_height_um])
+
+    def _embed(self, rows: np.ndarray) -> None:
+        """The osteoblasts in ``rows`` are embedded in their matrix: each leaves the surface and joins the
+        osteocytes beneath its site."""
+        model, pop = self.model, self.population
+        for row in rows:
             self.record("embedding", int(pop.cell_id[row]), None, 1, int(pop.generation[row]),
                         model.time_h - float(pop.born_h[row]))
             if model.osteocytes is not None:
                 model.osteocytes.viable[pop.x[row], pop.y[row]] += 1.0
             pop.agent[row].die()
-        self.embedded_total += int(buried.size)
+        self.embedded_total += int(rows.size)
 
     # ----------------------------------------------------------------------------------------------- bone
     def act_on_bone(self, bone, dt_h: float) -> None:
-        """Each procollagen secretion of the tick lays a packet of matrix on the bone at the site where the cell
-        was when it secreted (cells that died since still laid theirs down)."""
+        """Each procollagen secretion of a committed osteoblast in the tick lays a packet of matrix on the bone at
+        the site where the cell was when it secreted (cells that died since still laid theirs down). Only a
+        committed osteoblast is polarised over the bone and secretes its collagen into it as osteoid; what a
+        wandering progenitor secretes goes into the marrow's matrix, not onto the bone."""
         if self.tick is None:
             return
         rows, ids, x, y, counted = self.tick
         secretions = counted[:, self.collagen_counter]
-        making = secretions > 0
+        making = (secretions > 0) & self.polarised
         if not making.any():
             return
         volume_um3 = secretions[making] * self.osteoid_um3_per_secretion
