@@ -90,8 +90,13 @@ REGISTRY: list[Column] = [
                                                   "since t = 0"),
         ("n_canopy_cells", "int64", "cells", "lifted lining cells forming the canopy, making M-CSF"),
         ("lining_settled_total", "int64", "cells", "canopy cells that settled back as lining cells since t = 0"),
-        ("osteocytes_embedded_total", "int64", "cells", "osteoblasts buried in their neighbours' matrix, become "
-                                                        "osteocytes, since t = 0"),
+        ("osteocytes_embedded_total", "int64", "cells", "matrix-making osteoblasts embedded in their matrix as "
+                                                        "osteocytes since t = 0"),
+        ("osteoblasts_flattened_total", "int64", "cells", "matrix-making osteoblasts that flattened into lining "
+                                                          "cells since t = 0"),
+        ("osteoblast_apoptoses_total", "int64", "cells", "matrix-making (committed) osteoblasts that died by "
+                                                         "apoptosis since t = 0; with the two above, the "
+                                                         "osteoblasts' fates"),
         ("osteoblast_divisions_total", "int64", "events", "osteoblast-lineage divisions since t = 0"),
         ("osteoblast_deaths_total", "int64", "events", "osteoblast-lineage deaths since t = 0"),
         ("matrix_formed_um3", "float64", "µm³", "matrix the osteoblast lineage laid down since t = 0"),

@@ -685,20 +685,24 @@ class OsteocyteConfig(_Section):
         description="Apoptotic osteocytes per site (smoothed over the signal's range) for half that added RANKL. "
         "Calibrated.")
     apoptosis_signal_days: float | None = Field(
-        14.0, gt=0, le=1e4,
+        40.0, gt=0, le=1e4,
         description="How long apoptotic osteocytes signal after they die, days; then they are empty lacunae and "
         "their neighbours' RANKL returns to rest (null: until the osteoclasts resorb them). The dying cells "
         "release ATP through pannexin-1 channels that caspases open, and the P2X7 receptors of their viable "
         "neighbours answer with RANKL (Cheung et al. 2016 JBMR 31:890); in fatigued bone the apoptosis and the "
         "RANKL around it are seen within days and resorption by about two weeks (Verborgt et al. 2000 JBMR "
-        "15:60; Kennedy et al. 2012 Bone 50:1115). Calibrated.")
+        "15:60; Kennedy et al. 2012 Bone 50:1115). Calibrated against the 30-45 days of cancellous resorption "
+        "(Eriksen 1986 Endocr Rev 7:379).")
     apoptosis_signal_range_um: float = Field(
         100.0, ge=0, le=1e4,
         description="Reach of the apoptotic osteocytes' signal, µm (the standard deviation of a Gaussian; viable "
         "osteocytes expressing RANKL lie within a few hundred µm of microcracks, Kennedy 2012; calibrated).")
     sclerostin_per_cell_h: float = Field(
-        200.0, ge=0, le=1e7,
-        description="Sclerostin a viable osteocyte secretes, molecules/h (calibrated).")
+        30000.0, ge=0, le=1e7,
+        description="Sclerostin a viable osteocyte secretes, molecules/h (0: a Sost knockout). Calibrated: in a BMU "
+        "it holds ≈ 0.5-0.6 nM at the osteoblasts, lowering their β-catenin by about a quarter, so that a Sost "
+        "knockout makes more bone (Li X et al. 2008 JBMR 23:860: Sost⁻/⁻ mice have high bone mass with more "
+        "formation).")
     opg_per_cell_h: float = Field(
         100.0, ge=0, le=1e7,
         description="OPG dimers a viable osteocyte secretes, molecules/h (osteocytes supply OPG too; calibrated).")
@@ -748,7 +752,7 @@ class OsteoblastConfig(_Section):
         description="Bcl-2 family proteins per nucleus that halve the apoptosis rate (Hill 2; PTH and Wnt raise "
         "them, Jilka et al. 1999 J Clin Invest 104:439; Almeida et al. 2005 JBC 280:41342). Calibrated.")
     flattening_rate_max_per_h: float = Field(
-        0.02, ge=0, le=10,
+        0.002, ge=0, le=10,
         description="Rate at which a committed osteoblast without Osterix flattens into a lining cell and quiesces, "
         "1/h; it falls as K⁴/(K⁴ + Osx⁴) with its Osterix per nucleus (Osterix drives its collagen, Nakashima et "
         "al. 2002; sclerostin from the osteocytes buried in new bone lowers it through Wnt). Calibrated.")
@@ -758,9 +762,9 @@ class OsteoblastConfig(_Section):
         "matrix-making osteoblast with IGF-1 holds ≈ 14 (flattening ≈ 0.00004/h), without IGF-1 ≈ 7, with "
         "sclerostin and no IGF-1 ≈ 5.")
     burial_height_um: float = Field(
-        10.0, gt=0, le=1000,
+        20.0, gt=0, le=1000,
         description="An osteoblast whose neighbours' new matrix stands this much higher than its own (mean over its "
-        "8 neighbouring sites) is buried in it and becomes an osteocyte: the height of a cuboidal osteoblast "
+        "8 neighbouring sites) is buried in it and becomes an osteocyte: the height of a cuboidal osteoblast, 15-30 µm "
         "(those that slow their own secretion while their neighbours go on are embedded, Franz-Odendaal et al. "
         "2006 Dev Dyn 235:176; about 10-20 % of osteoblasts become osteocytes). Calibrated.")
     embedding_osteocytes_per_mm3: float = Field(
@@ -792,11 +796,12 @@ class OsteoblastConfig(_Section):
         0.05, ge=0, le=100,
         description="Rate at which the marrow pool refills toward its steady count, 1/h (calibrated).")
     osteoid_um3_per_collagen_secretion: float = Field(
-        0.36, ge=0, le=1e3,
+        1.0, ge=0, le=1e3,
         description="Matrix laid down per procollagen secretion firing (role collagen_secretion), µm³. "
-        "Calibrated: a mature osteoblast fires ≈ 12.5 per hour, so one osteoblast per 12.5 µm site lays "
-        "down 0.7 µm of matrix a day, the cancellous mineral apposition rate (0.72 µm/d, Lips et al. 1978 "
-        "Calcif Tissue Res 26:13).")
+        "Calibrated: an osteoblast refilling a BMU, past the matrix's IGF-1 and with the osteocytes' "
+        "sclerostin on it, fires ≈ 5.5 per hour, so one osteoblast per 12.5 µm site lays down ≈ 0.8 µm of "
+        "matrix a day, near the cancellous mineral apposition rate (0.72 µm/d, Lips et al. 1978 Calcif Tissue Res "
+        "26:13).")
     signaling: OsteoblastSignalingConfig = Field(
         OsteoblastSignalingConfig(), description="The osteoblast lineage's network, its inputs from outside the "
         "fields and its perturbations.")

@@ -18,7 +18,8 @@ from boneabm.rng import draw_uniforms
 # the lineage's columns of a timeseries row, as ``counts`` gives them (zeros for an experiment without it)
 COUNTS = ("osteoprogenitors_recruited_total", "n_osteoprogenitors", "n_osteoblasts", "n_lining_cells",
           "lining_lifted_total", "n_canopy_cells", "lining_settled_total", "osteocytes_embedded_total",
-          "osteoblast_divisions_total", "osteoblast_deaths_total", "matrix_formed_um3")
+          "osteoblasts_flattened_total", "osteoblast_apoptoses_total", "osteoblast_divisions_total",
+          "osteoblast_deaths_total", "matrix_formed_um3")
 
 
 class OsteoblastLineage(Lineage):
@@ -47,6 +48,9 @@ class OsteoblastLineage(Lineage):
         self.canopy_cells = np.zeros(experiment.domain.shape)
         self.canopy_mcsf_per_cell_h = config.canopy_mcsf_per_cell_h
         self.embedded_total = 0
+        # how the matrix-making osteoblasts ended, by fate (embedding is embedded_total): Manolagas 2000's split
+        self.apoptoses_total = 0
+        self.flattened_total = 0
         self.burial_height_um = config.burial_height_um
         self.hop_rate_per_h = hop_rate_per_h(config.motility_um2_per_h, experiment.domain.grid_spacing_um)
         self.parameters = fates.osteoblast_parameters(config)
@@ -151,6 +155,7 @@ class OsteoblastLineage(Lineage):
             self.record("flattening", int(pop.cell_id[row]), None, 1, int(pop.generation[row]),
                         model.time_h - float(pop.born_h[row]))
         pop.lining[flattening] = True
+        self.flattened_total += int(flattening.size)
         self.quiesce(flattening)
         self._embed(rows[embeds & ~dies])
         self._bury(rows[~flattens & ~embeds & ~dies & pop.committed[rows]])
@@ -164,6 +169,18 @@ class OsteoblastLineage(Lineage):
             same = self.polarised & pop.alive[rows] & (pop.cell_id[rows] == ids)
             laid[rows[same]] = counted[same, self.collagen_counter] * self.osteoid_um3_per_secretion
         return laid
+
+    def closing(self, row: int, fate: str) -> None:
+        """A matrix-making osteoblast that dies counts among the fates."""
+        if self.population.committed[row]:
+            self.apoptoses_total += 1
+
+    def fate_shares(self) -> dict[str, float]:
+        """The shares of the matrix-making osteoblasts that have ended so far by apoptosis, embedding as
+        osteocytes and flattening into lining cells (NaN before any has ended)."""
+        ended = {"apoptosis": self.apoptoses_total, "osteocyte": self.embedded_total, "lining": self.flattened_total}
+        total = sum(ended.values())
+        return {fate: (n / total if total else float("nan")) for fate, n in ended.items()}
 
     def _settle(self) -> None:
         """Canopy cells over sites the canopy has left settle back on them as quiescent lining cells, one per
@@ -237,8 +254,8 @@ class OsteoblastLineage(Lineage):
         committed, lining = pop.committed[pop.rows], pop.lining[pop.rows]
         values = (self.recruited_total, int(np.count_nonzero(~committed)), int(np.count_nonzero(committed & ~lining)),
                   int(np.count_nonzero(lining)), self.lifted_total, int(round(self.canopy_cells.sum())),
-                  self.settled_total, self.embedded_total, self.divisions_total, self.deaths_total,
-                  self.matrix_um3_total)
+                  self.settled_total, self.embedded_total, self.flattened_total, self.apoptoses_total,
+                  self.divisions_total, self.deaths_total, self.matrix_um3_total)
         return dict(zip(COUNTS, values))
 
     def cell_states(self, rows: np.ndarray) -> dict[str, np.ndarray]:
@@ -250,7 +267,8 @@ class OsteoblastLineage(Lineage):
         arrays, meta = super().state()
         arrays["canopy_cells"] = self.canopy_cells.copy()
         return arrays, {**meta, "matrix_um3_total": self.matrix_um3_total, "lifted_total": self.lifted_total,
-                        "embedded_total": self.embedded_total, "settled_total": self.settled_total}
+                        "embedded_total": self.embedded_total, "settled_total": self.settled_total,
+                        "apoptoses_total": self.apoptoses_total, "flattened_total": self.flattened_total}
 
     def restore(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
         super().restore(arrays, meta)
@@ -258,4 +276,6 @@ class OsteoblastLineage(Lineage):
         self.lifted_total = int(meta["lifted_total"])
         self.embedded_total = int(meta["embedded_total"])
         self.settled_total = int(meta["settled_total"])
+        self.apoptoses_total = int(meta["apoptoses_total"])
+        self.flattened_total = int(meta["flattened_total"])
         self.canopy_cells = arrays["canopy_cells"]
