@@ -175,6 +175,9 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--resume", action="store_true",
                         help="finish the report in DIR (after an interruption or failed runs): skip complete runs; "
                         "refused if DIR's runs were started with other --seed/--seeds, --replicates or --quick")
+    report.add_argument("--remodeling", action="store_true",
+                        help="add the BMU checks (R1-R3, R6, osteoblast fates, Sost knockout) from one run per arm "
+                        "of the bmu_cycle panel: the shipped bmu experiment, 200 days (with --quick on 1 x 1 mm)")
 
     docs = commands.add_parser(
         "docs", help="write the ODD model description with generated parameter tables",
@@ -529,7 +532,7 @@ def _report(args) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     try:
         path = run_report(out, replicates=args.replicates, quick=args.quick, seed=seed, workers=args.workers,
-                          resume=args.resume, progress=sys.stderr.isatty())
+                          resume=args.resume, progress=sys.stderr.isatty(), remodeling=args.remodeling)
     except IncompleteRuns as exc:
         print(f"boneabm: {exc}; boneabm report --resume --out {out} (with the same options) redoes them",
               file=sys.stderr)

@@ -18,6 +18,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from boneabm import bmu_checks  # noqa: E402
 from boneabm.errors import UserError  # noqa: E402
 from boneabm.files import write_atomically  # noqa: E402
 from boneabm.output import utc_now  # noqa: E402
@@ -87,18 +88,27 @@ def spread(check: Callable[[object], Check], validation: Validation) -> SeedSpre
 def run_report(out: Path, replicates: int = 1, quick: bool = False, seed: int | Sequence[int] = 1,
                workers: int | None = None, resume: bool = False, progress: bool = False,
                overrides: tuple[str, ...] | None = None, panels: Path = PANELS,
-               checks: Sequence[Callable] = CHECKS) -> Path:
+               checks: Sequence[Callable] = CHECKS, remodeling: bool = False,
+               bmu_overrides: tuple[str, ...] | None = None) -> Path:
     """Run every check with its runs under ``out/runs`` (distinct runs once, in parallel on ``workers``
     processes) and write ``out/report.md``; return its path.
 
     ``seed`` is the first replicate's seed, or several seeds, each check evaluated on each. ``out`` must be
     new, or with ``resume`` a report directory whose runs were planned the same (same seeds, replicates and
     domain): its complete runs are kept and the rest run. ``overrides`` replace the domain ``quick`` picks,
-    ``panels`` the shipped panels and ``checks`` the checks (tests shrink the report with them)."""
+    ``panels`` the shipped panels and ``checks`` the checks (tests shrink the report with them). ``remodeling``
+    adds the BMU checks (``boneabm.bmu_checks``), from one run per arm of the `bmu_cycle` panel under
+    ``out/bmu_runs`` (``bmu_overrides`` replace the domain ``quick`` picks for them)."""
     if overrides is None:
         overrides = REDUCED if quick else ()
     validation = Validation(out / "runs", overrides=overrides, replicates=replicates, seed=seed, workers=workers,
                             progress=progress, panels=panels)
+    sections = [(validation, checks)]
+    if remodeling:
+        if bmu_overrides is None:
+            bmu_overrides = bmu_checks.REDUCED if quick else ()
+        sections.append((Validation(out / "bmu_runs", overrides=bmu_overrides, seed=seed, workers=workers,
+                                    progress=progress, panel_names=(bmu_checks.PANEL,)), bmu_checks.CHECKS))
     if out.exists():
         if not resume:
             raise UserError(f"--out {out}: already exists; --resume finishes the report there, or choose a new "
@@ -106,23 +116,29 @@ def run_report(out: Path, replicates: int = 1, quick: bool = False, seed: int | 
         if not (out / "runs" / VALIDATION_MANIFEST).exists():
             raise UserError(f"--out {out}: not a report directory (runs/{VALIDATION_MANIFEST} is missing); "
                             "nothing to resume (nothing was written)")
-    validation.check_directory()
-    validation.run_all()
+    for part, _ in sections:
+        part.check_directory()
+    for part, _ in sections:
+        part.run_all()
     scale = ("reduced domain (1.5 x 1.5 mm)" if overrides == REDUCED else
              "full assay domain (2.6 x 2.6 mm, the osteoclastogenesis example)" if not overrides else
              f"with {' '.join(overrides)}")
-    return write_report(out, validation, scale, checks)
+    if remodeling:
+        scale += f"; the BMU checks on the `bmu` experiment ({' '.join(bmu_overrides) or 'full size'})"
+    return write_report(out, validation, scale, checks, sections[1:])
 
 
-def write_report(out: Path, validation: Validation, scale: str, checks: Sequence[Callable] = CHECKS) -> Path:
-    """Evaluate every check on each seed of ``validation`` (running what it has not run yet) and write
-    ``out/report.md`` with a figure per check (of the first seed's runs)."""
+def write_report(out: Path, validation: Validation, scale: str, checks: Sequence[Callable] = CHECKS,
+                 more: Sequence[tuple[Validation, Sequence[Callable]]] = ()) -> Path:
+    """Evaluate every check on each seed of ``validation`` (running what it has not run yet), and each of
+    ``more``'s checks on its own validation's runs, and write ``out/report.md`` with a figure per check (of the
+    first seed's runs)."""
     figures = out / "figures"
     figures.mkdir(parents=True, exist_ok=True)  # a resumed report replaces its own figures and report.md
     spreads = []
-    for check in checks:
+    for part, check in [(validation, c) for c in checks] + [(v, c) for v, cs in more for c in cs]:
         print(f"boneabm report: {check.__name__.removeprefix('check_')} ...", file=sys.stderr)
-        result = spread(check, validation)
+        result = spread(check, part)
         fig, ax = plt.subplots(figsize=(5.5, 3.6), layout="constrained")
         result.first.figure(ax)
         ax.set_title(result.first.title, fontsize=9)

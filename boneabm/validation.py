@@ -80,7 +80,7 @@ class Validation:
 
     def __init__(self, out: Path, overrides: tuple[str, ...] = (), replicates: int = 1,
                  seed: int | Sequence[int] = 1, panels: Path = PANELS, workers: int | None = None,
-                 progress: bool = False):
+                 progress: bool = False, panel_names: Sequence[str] = PANEL_NAMES):
         self.out, self.overrides, self.replicates = Path(out), tuple(overrides), replicates
         self.seeds = (seed,) if isinstance(seed, int) else tuple(seed)
         self.seed = self.seeds[0]
@@ -90,7 +90,7 @@ class Validation:
         self.experiments: dict[str, Experiment] = {}      # run id -> its experiment, each distinct one once
         self.digests: dict[str, str] = {}
         by_digest: dict[str, str] = {}
-        for name in PANEL_NAMES:
+        for name in panel_names:
             panel = load_panel(panels / f"{name}.yaml")
             for arm in panel.arms:
                 experiment = panel.experiment(arm, self.overrides)

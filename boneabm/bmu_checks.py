@@ -1,0 +1,196 @@
+"""The remodeling checks of docs/validation.md (Check 14): one cancellous BMU of the shipped `bmu` experiment,
+activation to quiescence, read from its runs' tables as a histomorphometrist reads a biopsy. `boneabm report
+--remodeling` runs the `bmu_cycle` panel (wild type, TβRI blocked, Sost knockout) and adds these checks;
+benchmarks/bmu_cycle.py prints the same figures from a model it steps itself.
+
+Readouts: resorption lasts from the activation to the last tick bone was removed in the BMU's region; formation
+from the first matrix to 90 % of all the matrix laid (a few osteoblasts work on for months, so its last tick
+says little); MAR is the median of the daily MAR over formation (from 10 days after the first matrix, when the
+first labels can be read); the cutting cone is the days from 5 to the end of resorption.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from boneabm.validation import Check
+
+PANEL = "bmu_cycle"
+REDUCED = ("domain.width_um=1000", "domain.height_um=1000")  # --quick: the activated disk and its margin
+HOURS_PER_DAY = 24.0
+
+
+# figure -> (what it is, the published value, the band a check accepts)
+BANDS = {
+    "resorption_days": ("resorption, activation to its end (d)", "15-45 (Eriksen 1986)", (15, 45)),
+    "erosion_depth_um": ("erosion depth (µm)", "40-60, 30-80 (Eriksen 1986)", (30, 80)),
+    "formation_days": ("formation, first matrix to 90 % of it (d)", "60-150 (Eriksen 1986)", (60, 150)),
+    "wall_thickness_um": ("wall thickness (µm)", "50-60, 40-70 (Lips 1978)", (40, 70)),
+    "refilled": ("refilled, formed / resorbed", "0.95-1.05 (Eriksen 1990)", (0.95, 1.05)),
+    "mar_um_per_d": ("MAR, median over formation (µm/d)", "0.6-1.2, 0.4-1.5 (Lips 1978)", (0.4, 1.5)),
+    "osteoid_seam_um": ("osteoid seam, thickest (µm)", "≤ 12.5", (0.0, 12.5)),
+    "osteoclasts_at_once": ("osteoclasts at once, median while resorbing", "5-15 (Parfitt 1994)", (5, 15)),
+    "nuclear_renewal_per_d": ("osteoclast nuclei renewed per day", "0.08, 0.04-0.12 (Parfitt 1994)", (0.04, 0.12)),
+    "fate_apoptosis": ("osteoblasts ending by apoptosis", "0.5-0.7 (Manolagas 2000)", (0.5, 0.7)),
+    "fate_osteocyte": ("osteoblasts ending as osteocytes", "0.1-0.2 (Manolagas 2000)", (0.1, 0.2)),
+}
+
+
+def within(f: dict[str, float], *keys: str) -> bool:
+    """Whether each figure of ``keys`` lies in its band."""
+    return all(BANDS[key][2][0] <= f[key] <= BANDS[key][2][1] for key in keys)
+
+
+def nuclei_joining_osteoclasts(time_h: Sequence[float], event: Sequence[str], cell: Sequence[int],
+                               partner: Sequence, nuclei: Sequence[int], min_nuclei: int) -> np.ndarray:
+    """(day, nuclei) of each fusion that left a cell with ≥ ``min_nuclei``: the nuclei the absorbed cell brought,
+    read from fusion events (each gives the fused cell's nuclei; a cell holds one nucleus until its first
+    fusion, and after each one the count that fusion gave it)."""
+    held, joined = {}, []
+    for t, kind, survivor, absorbed, total in zip(time_h, event, cell, partner, nuclei):
+        if kind != "fusion":
+            continue
+        brought = int(total) - held.get(int(survivor), 1)
+        held[int(survivor)] = int(total)
+        held.pop(int(absorbed), None)
+        if total >= min_nuclei:
+            joined.append((t / HOURS_PER_DAY, brought))
+    return np.array(joined, dtype=float).reshape(-1, 2)
+
+
+def figures(timeseries: pd.DataFrame, bmu: dict, joined: np.ndarray) -> dict[str, float]:
+    """The BMU's figures from its ``timeseries`` (time_h, n_osteoclasts, nuclei_in_osteoclasts, mar_um_per_d,
+    o_th_um, matrix_formed_um3 and the fate counters), its ``bmus.csv`` row and the nuclei joining osteoclasts
+    (``nuclei_joining_osteoclasts``)."""
+    day = timeseries["time_h"].to_numpy() / HOURS_PER_DAY
+    formed = timeseries["matrix_formed_um3"].to_numpy()
+    mar = timeseries["mar_um_per_d"].to_numpy()
+    resorption_days = (bmu["resorption_end_h"] - bmu["activated_h"]) / HOURS_PER_DAY
+    forming = formed > 0
+    first = day[forming][0] if forming.any() else np.nan
+    formation_days = day[formed >= 0.9 * formed[-1]][0] - first if forming.any() else np.nan
+    cutting = (day >= 5) & (day <= resorption_days)
+    interval_days = np.diff(day, prepend=0.0)
+    nuclei_days = float((timeseries["nuclei_in_osteoclasts"].to_numpy() * interval_days)[cutting].sum())
+    in_cone = (joined[:, 0] >= 5) & (joined[:, 0] <= resorption_days)
+    last = timeseries.iloc[-1]
+    ended = {"apoptosis": last["osteoblast_apoptoses_total"], "osteocyte": last["osteocytes_embedded_total"],
+             "lining": last["osteoblasts_flattened_total"]}
+    n_ended = sum(ended.values())
+    readable = mar[(day > first + 10) & (mar > 0)] if forming.any() else np.zeros(0)
+    return {
+        "resorption_days": resorption_days, "erosion_depth_um": bmu["erosion_depth_um"],
+        "formation_days": formation_days, "wall_thickness_um": bmu["wall_thickness_um"],
+        "refilled": bmu["formed_um3"] / bmu["resorbed_um3"] if bmu["resorbed_um3"] else np.nan,
+        "mar_um_per_d": float(np.median(readable)) if readable.size else np.nan,
+        "osteoid_seam_um": float(np.nanmax(timeseries["o_th_um"])) if timeseries["o_th_um"].notna().any() else 0.0,
+        "osteoclasts_at_once": float(np.median(timeseries["n_osteoclasts"].to_numpy()[cutting])) if cutting.any()
+        else np.nan,
+        "nuclear_renewal_per_d": joined[in_cone, 1].sum() / nuclei_days if nuclei_days else np.nan,
+        **{f"fate_{fate}": (n / n_ended if n_ended else np.nan) for fate, n in ended.items()},
+        "osteoblasts_ended": n_ended,
+    }
+
+
+def run_figures(run) -> dict[str, float]:
+    """``figures`` of a finished run of the `bmu` experiment (its first BMU)."""
+    events = run.events
+    joined = nuclei_joining_osteoclasts(events["time_h"], events["event"], events["cell_id"], events["partner_id"],
+                                        events["nuclei"], run.config["osteoclasts"]["min_nuclei"])
+    return figures(run.timeseries, run.bmus.iloc[0].to_dict(), joined)
+
+
+def _arm(v, arm: str):
+    run = v.runs(PANEL, arm)[0]
+    return run, run_figures(run)
+
+
+def _series(run, columns: dict[str, str], ylabel: str, log: bool = False):
+    def draw(ax):
+        days = run.timeseries["time_h"] / HOURS_PER_DAY
+        for column, label in columns.items():
+            ax.plot(days, run.timeseries[column], label=label)
+        ax.set(xlabel="day", ylabel=ylabel, yscale="log" if log else "linear")
+        ax.legend(fontsize=7)
+    return draw
+
+
+def check_bmu_resorption(v) -> Check:
+    run, f = _arm(v, "wild_type")
+    passed = within(f, "resorption_days", "erosion_depth_um")
+    return Check("bmu_resorption", "R1: a BMU's resorption ends, at the published depth",
+                 "Eriksen 1986; Agerbaek 1991; docs/validation.md#check-14-in-vivo-bmu",
+                 "resorption 15-45 days after activation; erosion depth 40-60 µm (30-80)",
+                 f"resorption {f['resorption_days']:.0f} d; erosion {f['erosion_depth_um']:.1f} µm", passed,
+                 _series(run, {"resorbed_volume_um3": "resorbed", "matrix_formed_um3": "formed"}, "µm³"))
+
+
+def check_bmu_formation(v) -> Check:
+    run, f = _arm(v, "wild_type")
+    passed = within(f, "formation_days", "wall_thickness_um", "mar_um_per_d", "osteoid_seam_um")
+    return Check("bmu_formation", "R1, R2: formation refills the cavity at the published rate",
+                 "Lips 1978; Kragstrup 1983; Agerbaek 1991; docs/validation.md#check-14-in-vivo-bmu",
+                 "formation 60-150 d; wall 50-60 µm (40-70); MAR 0.6-1.2 µm/d (0.4-1.5); osteoid seam ≤ 12.5 µm",
+                 f"formation {f['formation_days']:.0f} d (first matrix to 90 %); wall {f['wall_thickness_um']:.1f} µm; "
+                 f"MAR {f['mar_um_per_d']:.2f} µm/d; seam ≤ {f['osteoid_seam_um']:.1f} µm; "
+                 f"{f['refilled']:.0%} of the resorbed volume refilled", passed,
+                 _series(run, {"mar_um_per_d": "MAR (µm/d)", "o_th_um": "O.Th (µm)"}, "µm/d, µm"))
+
+
+def check_bmu_cutting_cone(v) -> Check:
+    run, f = _arm(v, "wild_type")
+    passed = within(f, "osteoclasts_at_once", "nuclear_renewal_per_d")
+    return Check("bmu_cutting_cone", "R3: the cutting cone's osteoclasts and their nuclear renewal",
+                 "Parfitt 1994; docs/validation.md#check-14-in-vivo-bmu",
+                 "5-15 osteoclasts at once; nuclei renewed ≈ 8 %/d (4-12 %)",
+                 f"{f['osteoclasts_at_once']:.0f} osteoclasts (median while resorbing); nuclei renewed "
+                 f"{f['nuclear_renewal_per_d']:.1%}/d", passed,
+                 _series(run, {"n_osteoclasts": "osteoclasts", "n_osteoblasts": "osteoblasts"}, "cells", log=True))
+
+
+def check_bmu_tbri(v) -> Check:
+    wild_run, wild = _arm(v, "wild_type")
+    blocked_run, blocked = _arm(v, "tbri_blocked")
+    resorbed = blocked_run.bmus.iloc[0]["resorbed_um3"] / wild_run.bmus.iloc[0]["resorbed_um3"]
+    passed = blocked["refilled"] < 0.5 and resorbed > 0.5
+    return Check("bmu_tbri", "R6: blocking TβRI uncouples formation from resorption",
+                 "Tang et al. 2009 Nat Med 15:757; docs/validation.md#check-14-in-vivo-bmu",
+                 "cavities < 50 % refilled while resorption proceeds (> half of wild type's)",
+                 f"refilled {blocked['refilled']:.0%} (wild type {wild['refilled']:.0%}); resorbed {resorbed:.0%} of "
+                 "wild type's", passed,
+                 _series(blocked_run, {"resorbed_volume_um3": "resorbed", "matrix_formed_um3": "formed"}, "µm³"))
+
+
+def check_bmu_fates(v) -> Check:
+    run, f = _arm(v, "wild_type")
+    passed = within(f, "fate_apoptosis", "fate_osteocyte")
+    return Check("bmu_fates", "Osteoblasts end by apoptosis, as osteocytes or as lining cells",
+                 "Manolagas 2000; Jilka 1998; docs/validation.md#check-14-in-vivo-bmu",
+                 "50-70 % apoptosis, 10-20 % osteocytes, the rest lining cells",
+                 f"{f['fate_apoptosis']:.0%} apoptosis, {f['fate_osteocyte']:.0%} osteocytes, "
+                 f"{f['fate_lining']:.0%} lining cells of {f['osteoblasts_ended']:.0f}", passed,
+                 _series(run, {"osteoblast_apoptoses_total": "apoptosis", "osteocytes_embedded_total": "osteocytes",
+                               "osteoblasts_flattened_total": "lining cells"}, "osteoblasts ended"))
+
+
+def check_bmu_sost(v) -> Check:
+    wild_run, wild = _arm(v, "wild_type")
+    knockout_run, knockout = _arm(v, "sost_knockout")
+    passed = knockout["wall_thickness_um"] > 1.1 * wild["wall_thickness_um"]
+
+    def draw(ax):
+        for run, label in ((wild_run, "wild type"), (knockout_run, "Sost knockout")):
+            ax.plot(run.timeseries["time_h"] / HOURS_PER_DAY, run.timeseries["matrix_formed_um3"], label=label)
+        ax.set(xlabel="day", ylabel="matrix formed (µm³)")
+        ax.legend(fontsize=7)
+    return Check("bmu_sost", "A Sost knockout builds thicker walls",
+                 "Li X et al. 2008 JBMR 23:860; docs/validation.md#check-14-in-vivo-bmu",
+                 "wall thicker than wild type's (> 1.1×)",
+                 f"wall {knockout['wall_thickness_um']:.1f} µm against {wild['wall_thickness_um']:.1f} µm", passed, draw)
+
+
+CHECKS = [check_bmu_resorption, check_bmu_formation, check_bmu_cutting_cone, check_bmu_tbri, check_bmu_fates,
+          check_bmu_sost]

@@ -1,0 +1,75 @@
+"""The BMU checks' readouts (boneabm/bmu_checks.py) against tables whose answers are known, and `boneabm report
+--remodeling` writing them from real runs of the `bmu_cycle` panel."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from boneabm.bmu_checks import CHECKS, figures, nuclei_joining_osteoclasts, within
+
+
+def test_the_nuclei_joining_osteoclasts_are_read_from_the_fusion_events():
+    """A cell holds one nucleus until its first fusion, then what its last fusion gave it; only fusions that
+    leave three or more nuclei bring nuclei into an osteoclast."""
+    events = [  # time_h, event, cell, partner, nuclei of the fused cell
+        (24.0, "fusion", 1, 2, 2),    # 1 + 1: not yet an osteoclast
+        (48.0, "fusion", 1, 3, 3),    # 2 + 1 = 3: one nucleus joins
+        (50.0, "division", 7, None, 1),
+        (60.0, "fusion", 4, 5, 2),
+        (72.0, "fusion", 1, 4, 5),    # 3 + 2: two join
+    ]
+    joined = nuclei_joining_osteoclasts(*zip(*events), min_nuclei=3)
+    np.testing.assert_array_equal(joined, [[2.0, 1.0], [3.0, 2.0]])
+
+
+def test_the_figures_of_a_bmu_read_its_tables():
+    day = np.arange(1, 101, dtype=float)
+    resorbing = day <= 30
+    formed = np.clip(day - 20, 0, 60) * 1000.0  # laid from day 21 to day 80
+    timeseries = pd.DataFrame({
+        "time_h": day * 24, "n_osteoclasts": np.where(resorbing, 10, 0),
+        "nuclei_in_osteoclasts": np.where(resorbing, 50, 0),
+        "mar_um_per_d": np.where(day > 30, 0.8, np.nan), "o_th_um": np.where(formed > 0, 8.0, np.nan),
+        "matrix_formed_um3": formed, "osteoblast_apoptoses_total": 60 * (day / 100),
+        "osteocytes_embedded_total": 15 * (day / 100), "osteoblasts_flattened_total": 25 * (day / 100)})
+    bmu = {"activated_h": 2.0, "resorption_end_h": 30 * 24 + 2, "erosion_depth_um": 45.0, "wall_thickness_um": 55.0,
+           "formed_um3": 60_000.0, "resorbed_um3": 62_000.0}
+    joined = np.array([[4.0, 7.0], [10.0, 20.0], [31.0, 5.0]])  # only the 20 inside days 5-30 count
+    f = figures(timeseries, bmu, joined)
+    assert f["resorption_days"] == pytest.approx(30.0)
+    assert f["formation_days"] == pytest.approx(74 - 21)  # first matrix on day 21, 90 % (54,000) on day 74
+    assert f["mar_um_per_d"] == pytest.approx(0.8) and f["osteoid_seam_um"] == 8.0
+    assert f["osteoclasts_at_once"] == 10
+    assert f["nuclear_renewal_per_d"] == pytest.approx(20 / (50 * 26))  # days 5-30: 26 days of 50 nuclei
+    assert (f["fate_apoptosis"], f["fate_osteocyte"], f["fate_lining"]) == pytest.approx((0.6, 0.15, 0.25))
+    assert f["refilled"] == pytest.approx(60 / 62)
+    assert within(f, "resorption_days", "erosion_depth_um", "wall_thickness_um", "fate_apoptosis", "fate_osteocyte")
+    assert not within(f, "nuclear_renewal_per_d")  # 1.5 %/d, below Parfitt's 4-12 %
+
+
+@pytest.mark.slow  # a local Dask cluster: 3 in vitro runs and the 3 bmu_cycle arms, 2 days each on 1 x 1 mm
+def test_the_report_adds_the_bmu_checks_from_the_bmu_cycle_panel(tmp_path):
+    from boneabm.report import run_report
+    from boneabm.validation import PANEL_NAMES, PANELS
+
+    panels = tmp_path / "panels"  # the in vitro panels reduced to their wild type
+    panels.mkdir()
+    for name in PANEL_NAMES:
+        spec = yaml.safe_load((PANELS / f"{name}.yaml").read_text())
+        spec["arms"] = {arm: spec["arms"][arm] for arm in list(spec["arms"])[:1]}
+        (panels / f"{name}.yaml").write_text(yaml.safe_dump(spec))
+    out = tmp_path / "report"
+    path = run_report(out, workers=2, overrides=("domain.width_um=300", "domain.height_um=300"), panels=panels,
+                      checks=[], remodeling=True,
+                      bmu_overrides=("domain.width_um=1000", "domain.height_um=1000", "time.duration_h=48"))
+    text = path.read_text()
+    assert "the BMU checks on the `bmu` experiment" in text
+    for arm in ("wild_type", "tbri_blocked", "sost_knockout"):
+        assert (out / "bmu_runs" / "bmu_cycle" / arm / "seed1" / "bmus.csv").exists()
+    for check in CHECKS:
+        key = check.__name__.removeprefix("check_")
+        assert (out / "figures" / f"{key}.png").stat().st_size > 1000
+        assert f'<a id="{key}"></a>' in text
+    # two days hold neither the end of resorption nor any formation: the checks say so, they do not pass
+    assert "❌" in text and "**0 of 6 checks pass.**" in text
