@@ -5,6 +5,7 @@ Manolagas 2000).
 
     .venv/bin/python benchmarks/bmu_cycle.py                 # the whole experiment, once
     .venv/bin/python benchmarks/bmu_cycle.py --days 30 --repeats 3
+    .venv/bin/python benchmarks/bmu_cycle.py --set 'osteocytes.activations=[{at_h: 2, x_um: 500, y_um: 500, radius_um: 230}]'
 
 The model is built and stepped here (no tables written), so the time is the simulation's; quiescent cells
 (lining cells, canopy cells, osteocytes, the marrow pools) fire no SSA events, so events per cell-hour are
@@ -29,8 +30,8 @@ DAILY = ("time_h", "n_osteoclasts", "nuclei_in_osteoclasts", "mar_um_per_d", "o_
          "osteoblast_apoptoses_total", "osteocytes_embedded_total", "osteoblasts_flattened_total")
 
 
-def one_cycle(days: float | None, seed: int) -> dict:
-    overrides = [] if days is None else [f"time.duration_h={days * 24:g}"]
+def one_cycle(days: float | None, seed: int, sets: list[str] = ()) -> dict:
+    overrides = [*sets] + ([] if days is None else [f"time.duration_h={days * 24:g}"])
     experiment = with_seed(load_experiment(find("bmu").path, overrides=overrides), seed)
     start = time.perf_counter()
     model = BoneModel(experiment)
@@ -65,8 +66,10 @@ def main() -> None:
     parser.add_argument("--days", type=float, default=None, help="simulate this many days (default: the config's)")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a config override, as boneabm run --set (e.g. a larger activation, for more cells)")
     args = parser.parse_args()
-    runs = [one_cycle(args.days, args.seed) for _ in range(args.repeats)]
+    runs = [one_cycle(args.days, args.seed, args.set) for _ in range(args.repeats)]
     wall = statistics.median(r["wall_s"] for r in runs)
     last = runs[-1]
     print(f"bmu: {last['days']:.0f} simulated days, wall {wall:.1f} s (median of {len(runs)}); "

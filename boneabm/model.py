@@ -5,7 +5,8 @@ Each tick covers (t, t + dt] and runs:
   2 signaling  what touches each site is noted (osteoclast ephrinB2 for the osteoblast lineage's EphB4); one SSA
                kernel call per lineage advances every awake cell's network by dt with the inputs at its site;
                what the cells took up leaves their sites; canopy cells (M-CSF) and osteocytes (RANKL, OPG,
-               sclerostin), counts per site, secrete into theirs; the canopy map is derived
+               sclerostin), counts per site, secrete into theirs, the dying osteocytes' RANKL signal ending
+               once they are dead; the canopy map is derived
   3 fields     M-CSF, RANKL, OPG (and antibody): binding, diffusion, decay, exchange with the medium (or with
                the marrow, except under the canopy over the surface being remodeled)
   4 fates      each lineage: recruitment from its marrow pool to the free sites its factor calls it to, then
