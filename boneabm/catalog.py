@@ -55,10 +55,16 @@ def find(name: str, kind: str | None = None) -> Example:
 
 
 def resolve(name_or_path: str | Path, kind: str | None = None) -> Path:
-    """A file the user named, else the shipped example (of ``kind``) with that name."""
+    """A file the user named, else the shipped example (of ``kind``) with that name. A bare name that is a folder
+    here (a run directory called ``bmu``, say) is never a config: it names the example, if there is one."""
     path = Path(name_or_path)
-    if path.exists() or path.parent != Path("."):
+    if path.is_file() or path.parent != Path("."):
         return path
+    if path.exists():
+        try:
+            return find(str(name_or_path), kind).path
+        except UserError:
+            return path  # loading it says what it is
     return find(str(name_or_path), kind).path
 
 

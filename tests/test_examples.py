@@ -48,6 +48,19 @@ def test_a_file_in_the_working_directory_wins_over_an_example(tmp_path, monkeypa
     assert catalog.resolve("rankl_opg_sweep", "sweep") == catalog.KINDS["sweep"] / "rankl_opg_sweep.yaml"
 
 
+def test_a_folder_in_the_working_directory_does_not_hide_an_example(tmp_path, monkeypatch, capsys):
+    """A folder named like an example (the user's runs of it, say) is never a config: the name is the example's;
+    a folder no example is named like is refused as a folder."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bmu").mkdir()
+    (tmp_path / "mine").mkdir()
+    assert catalog.resolve("bmu") == catalog.find("bmu").path
+    assert main(["check", "bmu"]) == 0
+    capsys.readouterr()
+    assert main(["check", "mine"]) == 2
+    assert "mine: is a directory, expected a YAML file" in capsys.readouterr().err
+
+
 def test_unknown_names_are_refused_with_the_list(capsys):
     assert main(["run", "osteoclastogensis"]) == 2
     err = capsys.readouterr().err
