@@ -698,14 +698,21 @@ class OsteocyteConfig(_Section):
         description="Reach of the apoptotic osteocytes' signal, µm (the standard deviation of a Gaussian; viable "
         "osteocytes expressing RANKL lie within a few hundred µm of microcracks, Kennedy 2012; calibrated).")
     sclerostin_per_cell_h: float = Field(
-        30000.0, ge=0, le=1e7,
-        description="Sclerostin a viable osteocyte secretes, molecules/h (0: a Sost knockout). Calibrated: in a BMU "
+        34500.0, ge=0, le=1e7,
+        description="Sclerostin a viable osteocyte secretes without PTH, molecules/h (0: a Sost knockout); PTH "
+        "lowers it (`sclerostin_pth_half_nM`), to 30,000 at serum PTH. Calibrated: in a BMU "
         "it holds ≈ 0.5-0.6 nM at the osteoblasts, lowering their β-catenin by about a quarter, so that a Sost "
         "knockout makes more bone (Li X et al. 2008 JBMR 23:860: Sost⁻/⁻ mice have high bone mass with more "
         "formation).")
     opg_per_cell_h: float = Field(
         100.0, ge=0, le=1e7,
         description="OPG dimers a viable osteocyte secretes, molecules/h (osteocytes supply OPG too; calibrated).")
+    sclerostin_pth_half_nM: float = Field(
+        0.02, gt=0, le=1e3,
+        description="PTH at which osteocytes make half their sclerostin, nM: PTH through PTH1R on osteocytes "
+        "represses Sost within hours (Keller & Kneissel 2005 Bone 37:148; Bellido et al. 2005 Endocrinology "
+        "146:4577). The PTH is the blood's (`osteoblasts.signaling.pth_nM`): serum PTH (3 pM) lowers sclerostin "
+        "by 13 %, a teriparatide peak (≈ 0.06 nM) by three quarters. Calibrated.")
     activations: list[ActivationConfig] = Field(
         [], description="Osteocyte apoptosis in a disk at a time: what starts a BMU there.")
 

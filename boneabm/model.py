@@ -60,7 +60,7 @@ class BoneModel(mesa.Model):
         self.fields = Fields(experiment)
         self.bone = Bone(experiment.bone, experiment.domain)
         self.osteocytes = (Osteocytes(experiment.osteocytes, experiment.domain.shape, experiment.domain.grid_spacing_um,
-                                      experiment.domain.periodic)
+                                      experiment.domain.periodic, experiment.osteoblasts.signaling.pth_nM)
                            if experiment.osteocytes.density_per_mm3 > 0 else None)
         self.bmus = (BmuTracker(experiment.osteocytes.activations, experiment.domain.shape,
                                 experiment.domain.grid_spacing_um) if experiment.osteocytes.activations else None)

@@ -47,6 +47,20 @@ def test_dying_osteocytes_make_their_neighbours_shed_rankl_nearby_not_far_away()
     assert scl[20, 20] == pytest.approx(scl[70, 20] / 2)
 
 
+def test_pth_represses_the_osteocytes_sclerostin_and_nothing_else():
+    """PTH through PTH1R on osteocytes lowers Sost (Keller & Kneissel 2005 Bone 37:148): K/(K + PTH) of the
+    rate without it, K = 0.02 nM, so serum PTH (3 pM) leaves 87 % and a teriparatide peak (0.06 nM) a quarter."""
+    def secreted(pth_nM):
+        return Osteocytes(OsteocyteConfig(density_per_mm3=20_000), (80, 40), SPACING, periodic=False,
+                          pth_nM=pth_nM).secretion_molecules(1.0)
+    none, serum, peak = secreted(0.0), secreted(0.003), secreted(0.06)
+    np.testing.assert_allclose(serum["sclerostin"], none["sclerostin"] * 0.02 / 0.023)
+    np.testing.assert_allclose(peak["sclerostin"], none["sclerostin"] * 0.25)
+    assert serum["sclerostin"][0, 0] == pytest.approx(0.15625 * 30_000)  # the calibrated rate at serum PTH
+    for field in ("rankl", "opg"):
+        np.testing.assert_array_equal(peak[field], none[field])
+
+
 def test_eroding_the_layer_takes_the_apoptotic_osteocytes_and_their_signal_with_it():
     cells = osteocytes(reach_depth_um=50)
     cells.activate(250, 250, 50, 0.5, 0.0)
