@@ -51,6 +51,8 @@ class LiveModel(BoneModel):
         self.parameters = {"RANKL": rankl_ng_ml, "OPG": opg_ng_ml, "M-CSF": mcsf_ng_ml,
                            "perturbation": perturbation}
         self.history: list[dict] = []
+        # held while the model steps: the page copies its frames out between steps, in another thread
+        self.lock = threading.Lock()
         self._remember()
 
     def _remember(self) -> None:
@@ -65,14 +67,15 @@ class LiveModel(BoneModel):
         call. Mesa has counted the first tick already (``steps`` counts ticks, as ``BoneModel.step`` reads it);
         the slider of SolaraViz's render interval snaps to odd numbers, so the frame rate is set here."""
         time = self.experiment.time
-        for tick in range(time.record_every_ticks):
-            if tick:
-                self.steps += 1
-            super().step()
-            if self.steps >= time.n_ticks:
-                self.running = False
-                break
-        self._remember()
+        with self.lock:
+            for tick in range(time.record_every_ticks):
+                if tick:
+                    self.steps += 1
+                super().step()
+                if self.steps >= time.n_ticks:
+                    self.running = False
+                    break
+            self._remember()
 
 
 def model_params(config: str, experiment) -> dict:
@@ -97,36 +100,39 @@ layer = solara.reactive("mineral_depth_um")
 
 
 def surface(model: LiveModel):
-    """The surface now: cells by stage and nuclei on the chosen map, resorbed areas outlined."""
-    from boneabm.app.views import SurfaceRenderer
+    """The surface now: cells by stage and nuclei on the chosen map, resorbed areas outlined. Copied out of the
+    model between its steps, drawn apart from it (``views.drawn_apart``)."""
+    from boneabm.app.views import drawn_apart
     from boneabm.draw import LAYERS
     from boneabm.snapshots import frame_of
 
-    renderer = solara.use_memo(lambda: SurfaceRenderer(model.experiment.domain.grid_spacing_um), [id(model)])
-    metrics = model.bone.metrics()
-    title = (f"{model.time_h / 24:.2f} d ({model.time_h:.1f} h): {model.population.n_alive:,} cells; "
+    with model.lock:
+        frame, metrics, time_h, n_alive = frame_of(model), model.bone.metrics(), model.time_h, model.population.n_alive
+    title = (f"{time_h / 24:.2f} d ({time_h:.1f} h): {n_alive:,} cells; "
              f"{metrics['n_pits']} pits, {metrics['n_trenches']} trenches")
     with solara.Column(classes=["boneabm-surface"]):
         solara.Select(label="map layer", value=layer, values=list(LAYERS))
-        solara.Text(f"simulated time: {model.time_h:.1f} h", classes=["boneabm-time"])
-        solara.Image(renderer.png(frame_of(model), layer.value, title), width="480px")
+        solara.Text(f"simulated time: {time_h:.1f} h", classes=["boneabm-time"])
+        solara.Image(drawn_apart(("surface", id(model)), "surface", (model.experiment.domain.grid_spacing_um,),
+                                 frame, layer.value, title), width="480px")
 
 
 def timeseries(model: LiveModel):
     import pandas as pd
 
-    from boneabm.app.views import TimeseriesRenderer
+    from boneabm.app.views import drawn_apart
 
     experiment = model.experiment
     medium = experiment.medium
-    renderer = solara.use_memo(lambda: TimeseriesRenderer(
-        experiment.domain.area_cm2, experiment.time.duration_h,
-        max(medium.mcsf_ng_ml, medium.rankl_ng_ml, medium.opg_ng_ml)), [id(model)])
+    axes = (experiment.domain.area_cm2, experiment.time.duration_h,
+            max(medium.mcsf_ng_ml, medium.rankl_ng_ml, medium.opg_ng_ml))
     with solara.Column(classes=["boneabm-timeseries"]):
         parameters = ", ".join(f"{k} {v:g} ng/mL" if isinstance(v, float) else f"{k} {v}"
                                for k, v in model.parameters.items())
         solara.Text(f"this culture: {parameters}", classes=["boneabm-parameters"])
-        solara.Image(renderer.png(pd.DataFrame(model.history), model.time_h), width="480px")
+        with model.lock:
+            history, time_h = pd.DataFrame(model.history), model.time_h
+        solara.Image(drawn_apart(("timeseries", id(model)), "timeseries", axes, history, time_h), width="480px")
 
 
 def warm_up(config: str) -> None:
@@ -185,4 +191,5 @@ def Live(config: str):
         SolaraViz(model, components=[(surface, 0), (timeseries, 0)],
                   model_params=params,
                   render_interval=1, play_interval=1,  # a frame per step: per recorded row
+                  use_threads=True,  # the steps in one thread, the page's frames in another, drawn apart
                   name=f"boneabm: {model.experiment.name} (live)")

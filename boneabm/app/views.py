@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import io
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -92,3 +94,28 @@ class TimeseriesRenderer:
         for line in self.now:
             line.set_xdata([now_h / 24.0] * 2 if now_h is not None else [np.nan] * 2)
         return encode(self.blitter.draw([*self.counts.values(), *self.factors.values(), *self.now]))
+
+
+# The live page's frames are drawn in a process of their own, so that drawing (Python and matplotlib, holding the
+# GIL) does not take turns with the model's steps in the server's process.
+_DRAWING: ProcessPoolExecutor | None = None
+_KEPT: dict[tuple, object] = {}  # in the drawing process: each view's renderer, with its kept figure
+_KEEP = 4  # renderers kept there (a reset makes a new model, with views of its own)
+RENDERERS = {"surface": SurfaceRenderer, "timeseries": TimeseriesRenderer}
+
+
+def _draw(view: tuple, kind: str, args: tuple, call: tuple) -> bytes:
+    if view not in _KEPT:
+        while len(_KEPT) >= _KEEP:
+            _KEPT.pop(next(iter(_KEPT)))
+        _KEPT[view] = RENDERERS[kind](*args)
+    return _KEPT[view].png(*call)
+
+
+def drawn_apart(view: tuple, kind: str, args: tuple, *call) -> bytes:
+    """``RENDERERS[kind](*args).png(*call)``, drawn in the drawing process by the renderer kept there for
+    ``view`` (a key naming the model and what it shows)."""
+    global _DRAWING
+    if _DRAWING is None:
+        _DRAWING = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    return _DRAWING.submit(_draw, view, kind, args, call).result()
