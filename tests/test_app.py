@@ -371,3 +371,37 @@ def test_the_live_culture_uses_the_configs_seed_and_a_fixed_one_when_it_names_no
     assert model_params(str(unnamed), load_experiment(str(unnamed)))["seed"] == LIVE_SEED
     seven = LiveModel(config=str(named), seed=7)
     assert seven.experiment.seed == 7 and seven.population.n_alive > 0
+
+
+def test_frames_drawn_apart_match_those_drawn_here_and_survive_the_drawing_process_dying(tmp_path):
+    """The live page's figures are drawn in a process of their own (``views.drawn_apart``): the same pixels as
+    drawn in this process, and if that process dies the next frame is drawn by a fresh one."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from boneabm.app import views
+    from boneabm.config import load_experiment, with_seed
+    from boneabm.model import BoneModel
+    from boneabm.snapshots import frame_of
+
+    from boneabm.catalog import find
+
+    experiment = with_seed(load_experiment(find("osteoclastogenesis").path,
+                                           ["domain.width_um=250", "domain.height_um=250"]), 3)
+    model = BoneModel(experiment)
+    model.step()
+    frame, site_um = frame_of(model), experiment.domain.grid_spacing_um
+
+    def pixels(png):
+        return np.asarray(Image.open(io.BytesIO(png)))
+
+    here = pixels(views.SurfaceRenderer(site_um).png(frame, "mineral_depth_um", "t"))
+    apart = pixels(views.drawn_apart(("test", 1), "surface", (site_um,), frame, "mineral_depth_um", "t"))
+    np.testing.assert_array_equal(apart, here)
+    for process in list(views._DRAWING._processes.values()):
+        process.kill()
+        process.join()
+    again = pixels(views.drawn_apart(("test", 1), "surface", (site_um,), frame, "mineral_depth_um", "t"))
+    np.testing.assert_array_equal(again, here)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 import pandas as pd
@@ -116,6 +117,12 @@ def drawn_apart(view: tuple, kind: str, args: tuple, *call) -> bytes:
     """``RENDERERS[kind](*args).png(*call)``, drawn in the drawing process by the renderer kept there for
     ``view`` (a key naming the model and what it shows)."""
     global _DRAWING
-    if _DRAWING is None:
-        _DRAWING = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-    return _DRAWING.submit(_draw, view, kind, args, call).result()
+    for attempt in range(2):
+        if _DRAWING is None:
+            _DRAWING = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        try:
+            return _DRAWING.submit(_draw, view, kind, args, call).result()
+        except BrokenProcessPool:
+            _DRAWING = None  # the drawing process died (killed, out of memory): a fresh one draws the next frame
+            if attempt:
+                raise
