@@ -43,15 +43,15 @@ def one_cycle(days: float | None, seed: int, sets: list[str] = ()) -> dict:
         model.step()
         clast_counts = model.osteoclasts.counts()
         clasts = clast_counts["n_osteoclasts"]
-        blasts = osteoblasts.counts()["n_osteoblasts"]
+        blast_counts = osteoblasts.counts()
+        blasts = blast_counts["n_osteoblasts"]
         awake = sum(lineage.awake(lineage.population.rows).size for lineage in model.lineages.values())
         for key, value in (("osteoclasts", clasts), ("osteoblasts", blasts), ("awake cells", awake)):
             peak[key] = max(peak[key], value)
         if tick % ticks_per_day == 0:
             h = model.bone.histomorphometry(model.time_h, clasts, blasts)
-            counts = osteoblasts.counts()
             daily.append((model.time_h, clasts, clast_counts["nuclei_in_osteoclasts"], h["mar_um_per_d"],
-                          h["o_th_um"], *(counts[name] for name in DAILY[5:])))
+                          h["o_th_um"], *(blast_counts[name] for name in DAILY[5:])))
     wall_s = time.perf_counter() - start
     lineages = {name: (lineage.ssa_events_total, lineage.cell_hours) for name, lineage in model.lineages.items()}
     return {"wall_s": wall_s, "days": experiment.time.duration_h / 24, "peak": peak, "lineages": lineages,

@@ -73,3 +73,39 @@ def test_the_report_adds_the_bmu_checks_from_the_bmu_cycle_panel(tmp_path):
         assert f'<a id="{key}"></a>' in text
     # two days hold neither the end of resorption nor any formation: the checks say so, they do not pass
     assert "❌" in text and "**0 of 6 checks pass.**" in text
+
+
+def test_report_remodeling_on_the_command_line_plans_the_bmu_cycle_panel(tmp_path, monkeypatch, capsys):
+    """`boneabm report --quick --remodeling` adds a validation of the `bmu_cycle` panel on the reduced BMU domain
+    and its six checks to the report; without --remodeling there is none."""
+    import boneabm.report as report
+    from boneabm import bmu_checks
+    from boneabm.cli import main
+
+    planned, written = [], []
+
+    class Planned:  # the report's validations, recorded and not run
+        def __init__(self, out, **options):
+            planned.append((out, options))
+
+        def check_directory(self):
+            pass
+
+        def run_all(self):
+            pass
+
+    def write(out, validation, scale, checks, more=()):
+        written.append((scale, [cs for _, cs in more]))
+        return out / "report.md"
+
+    monkeypatch.setattr(report, "Validation", Planned)
+    monkeypatch.setattr(report, "write_report", write)
+    assert main(["report", "--quick", "--remodeling", "--out", str(tmp_path / "r")]) == 0
+    (in_vitro, _), (bmu_out, bmu) = planned
+    assert bmu_out == tmp_path / "r" / "bmu_runs"
+    assert bmu["panel_names"] == (bmu_checks.PANEL,) and bmu["overrides"] == bmu_checks.REDUCED
+    assert written[-1][1] == [bmu_checks.CHECKS] and "the BMU checks on the `bmu` experiment" in written[-1][0]
+    planned.clear()
+    assert main(["report", "--quick", "--out", str(tmp_path / "s")]) == 0
+    assert len(planned) == 1 and written[-1][1] == []
+    capsys.readouterr()

@@ -47,6 +47,14 @@ def osteoblast_parameters(config: OsteoblastConfig) -> OsteoblastParameters:
                                 config.embedding_osteocytes_per_mm3 / UM3_PER_MM3)
 
 
+def fate_shares(apoptoses: float, embedded: float, flattened: float) -> dict[str, float]:
+    """The shares of the matrix-making osteoblasts that ended by apoptosis, embedding as osteocytes and
+    flattening into lining cells (NaN before any has ended)."""
+    total = apoptoses + embedded + flattened
+    return {fate: (n / total if total else float("nan"))
+            for fate, n in (("apoptosis", apoptoses), ("osteocyte", embedded), ("lining", flattened))}
+
+
 @nb.njit(cache=True)
 def division_rate_per_h(smad_per_nucleus, q):
     """A progenitor divides in proportion to the saturable SMAD2/3 signal TGF-β1 keeps up (Tang 2009)."""

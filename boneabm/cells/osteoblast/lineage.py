@@ -58,7 +58,10 @@ class OsteoblastLineage(Lineage):
         self.collagen_counter = self.binding.counters["collagen_secretion"]
         self.osteoid_um3_per_secretion = config.osteoid_um3_per_collagen_secretion
         self.matrix_um3_total = 0.0
-        self.polarised = None  # which cells of the last signaling step were committed (act_on_bone)
+        # the matrix the last signaling step laid: which of its rows (committed cells that secreted collagen) and
+        # how much each, µm³; the bone takes it after the fates, which embed cells in proportion to it
+        self.making: np.ndarray | None = None
+        self.making_um3: np.ndarray | None = None
         self.marrow = marrow_pool("tgfb", config.recruitment_tgfb_half_nM, config.marrow_progenitors_per_mm2,
                                   config.recruitment_per_mm2_per_h, config.marrow_renewal_per_h, experiment)
 
@@ -164,10 +167,10 @@ class OsteoblastLineage(Lineage):
         """The matrix each row's cell laid on the bone in this tick's signaling step (0 for the rest)."""
         laid = np.zeros(self.population.molecules.shape[0])
         if self.tick is not None:
-            rows, ids, _, _, counted = self.tick
             pop = self.population
-            same = self.polarised & pop.alive[rows] & (pop.cell_id[rows] == ids)
-            laid[rows[same]] = counted[same, self.collagen_counter] * self.osteoid_um3_per_secretion
+            rows, ids = self.tick[0][self.making], self.tick[1][self.making]
+            same = pop.alive[rows] & (pop.cell_id[rows] == ids)
+            laid[rows[same]] = self.making_um3[same]
         return laid
 
     def closing(self, row: int, fate: str) -> None:
@@ -176,11 +179,8 @@ class OsteoblastLineage(Lineage):
             self.apoptoses_total += 1
 
     def fate_shares(self) -> dict[str, float]:
-        """The shares of the matrix-making osteoblasts that have ended so far by apoptosis, embedding as
-        osteocytes and flattening into lining cells (NaN before any has ended)."""
-        ended = {"apoptosis": self.apoptoses_total, "osteocyte": self.embedded_total, "lining": self.flattened_total}
-        total = sum(ended.values())
-        return {fate: (n / total if total else float("nan")) for fate, n in ended.items()}
+        """How the matrix-making osteoblasts that have ended so far ended (``fates.fate_shares``)."""
+        return fates.fate_shares(self.apoptoses_total, self.embedded_total, self.flattened_total)
 
     def _settle(self) -> None:
         """Canopy cells over sites the canopy has left settle back on them as quiescent lining cells, one per
@@ -199,8 +199,12 @@ class OsteoblastLineage(Lineage):
         """The cells' networks (``Lineage.signal``); then the canopy cells secrete M-CSF into their sites (the
         osteoblast lineage is the M-CSF source osteoclasts need: op/op, Yoshida et al. 1990 Nature 345:442)."""
         super().signal(fields, start_h, dt_h)
-        # which of them lay their collagen on the bone: those committed as they made it (act_on_bone)
-        self.polarised = self.population.committed[self.tick[0]].copy() if self.tick is not None else None
+        if self.tick is not None:
+            # only a cell committed as it made its collagen, polarised over the bone, lays it there as osteoid
+            rows, _, _, _, counted = self.tick
+            secretions = counted[:, self.collagen_counter]
+            self.making = (secretions > 0) & self.population.committed[rows]
+            self.making_um3 = secretions[self.making] * self.osteoid_um3_per_secretion
         if self.canopy_mcsf_per_cell_h and self.canopy_cells.any():
             fields.secrete({"mcsf": self.canopy_cells * self.canopy_mcsf_per_cell_h * dt_h})
 
@@ -236,12 +240,10 @@ class OsteoblastLineage(Lineage):
         wandering progenitor secretes goes into the marrow's matrix, not onto the bone."""
         if self.tick is None:
             return
-        rows, ids, x, y, counted = self.tick
-        secretions = counted[:, self.collagen_counter]
-        making = (secretions > 0) & self.polarised
+        rows, ids, x, y, _ = self.tick
+        making, volume_um3 = self.making, self.making_um3
         if not making.any():
             return
-        volume_um3 = secretions[making] * self.osteoid_um3_per_secretion
         bone.form(self.model.time_h, x[making], y[making], volume_um3)
         self.matrix_um3_total += float(volume_um3.sum())
         pop, rows, ids = self.population, rows[making], ids[making]
