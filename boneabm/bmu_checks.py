@@ -5,7 +5,7 @@ benchmarks/bmu_cycle.py prints the same figures from a model it steps itself.
 
 Readouts: resorption lasts from the activation to the last tick bone was removed in the BMU's region; formation
 from the first matrix to 90 % of all the matrix laid (a few osteoblasts work on for months, so its last tick
-says little); MAR is the median of the daily MAR over formation (from 10 days after the first matrix, when the
+says little); reversal is ``bmus.csv``'s ``reversal_h``; MAR is the median of the daily MAR over formation (from 10 days after the first matrix, when the
 first labels can be read); the cutting cone is the days from 5 to the end of resorption.
 """
 
@@ -29,6 +29,8 @@ DOC = "docs/validation.md#check-14-in-vivo-bmu"
 BANDS = {
     "resorption_days": ("resorption, activation to its end (d)", "15-45 (Eriksen 1986)", (15, 45)),
     "erosion_depth_um": ("erosion depth (µm)", "40-60, 30-80 (Eriksen 1986)", (30, 80)),
+    "reversal_days": ("reversal at a site, median (d)", "days to weeks, 5-45 (Eriksen 1986; Andersen 2013)",
+                      (5, 45)),
     "formation_days": ("formation, first matrix to 90 % of it (d)", "60-150 (Eriksen 1986)", (60, 150)),
     "wall_thickness_um": ("wall thickness (µm)", "50-60, 40-70 (Lips 1978)", (40, 70)),
     "refilled": ("refilled, formed / resorbed", "0.95-1.05 (Eriksen 1990)", (0.95, 1.05)),
@@ -83,6 +85,7 @@ def figures(timeseries: pd.DataFrame, bmu: dict, joined: np.ndarray) -> dict[str
     readable = mar[(day > first + 10) & (mar > 0)] if forming.any() else np.zeros(0)
     return {
         "resorption_days": resorption_days, "erosion_depth_um": bmu["erosion_depth_um"],
+        "reversal_days": bmu["reversal_h"] / HOURS_PER_DAY,
         "formation_days": formation_days, "wall_thickness_um": bmu["wall_thickness_um"],
         "refilled": bmu["formed_um3"] / bmu["resorbed_um3"] if bmu["resorbed_um3"] else np.nan,
         "mar_um_per_d": float(np.median(readable)) if readable.size else np.nan,
@@ -131,6 +134,19 @@ def check_bmu_resorption(v) -> Check:
                    f, ("resorption_days", "erosion_depth_um"),
                    f"resorption {f['resorption_days']:.0f} d; erosion {f['erosion_depth_um']:.1f} µm",
                    _series(run, {"resorbed_volume_um3": "resorbed", "matrix_formed_um3": "formed"}, "µm³"))
+
+
+def check_bmu_reversal(v) -> Check:
+    run, f = _arm(v, "wild_type")
+
+    def draw(ax):
+        bone = run.bone
+        eroded = bone[(bone["mineral_depth_um"] > 0.05) & bone["formed_h"].notna()]
+        ax.hist((eroded["formed_h"] - eroded["resorbed_h"]) / HOURS_PER_DAY, bins=40)
+        ax.set(xlabel="days from a pixel's last resorption to its first osteoid", ylabel="rebuilt eroded pixels")
+    return _banded("bmu_reversal", "Reversal: reversal cells clear and cement the eroded surface before osteoid",
+                   "Everts et al. 2002 JBMR 17:77; Delaissé 2014", f, ("reversal_days",),
+                   f"reversal {f['reversal_days']:.1f} d (median over the rebuilt eroded pixels)", draw)
 
 
 def check_bmu_formation(v) -> Check:
@@ -192,5 +208,5 @@ def check_bmu_sost(v) -> Check:
                  f"wall {knockout['wall_thickness_um']:.1f} µm against {wild['wall_thickness_um']:.1f} µm", passed, draw)
 
 
-CHECKS = [check_bmu_resorption, check_bmu_formation, check_bmu_cutting_cone, check_bmu_tbri, check_bmu_fates,
+CHECKS = [check_bmu_resorption, check_bmu_reversal, check_bmu_formation, check_bmu_cutting_cone, check_bmu_tbri, check_bmu_fates,
           check_bmu_sost]

@@ -24,7 +24,8 @@ OBSERVABLE, COUNTER = "<observable>", "<counter>"
 STATES = ("precursor", "preosteoclast", "multinucleated", "osteoclast")
 RESORPTION_MODES = ("none", "migrating", "pit", "trench")
 LINEAGES = ("osteoclast", "osteoblast")
-EVENTS = ("division", "death", "fusion", "recruitment", "egress", "flattening", "lifting", "settling", "embedding")
+EVENTS = ("division", "death", "fusion", "recruitment", "egress", "flattening", "lifting", "settling", "descent",
+          "embedding")
 FATES = ("apoptosis", "fused", "alive")
 
 
@@ -90,6 +91,8 @@ REGISTRY: list[Column] = [
                                                   "since t = 0"),
         ("n_canopy_cells", "int64", "cells", "lifted lining cells forming the canopy, making M-CSF"),
         ("lining_settled_total", "int64", "cells", "canopy cells that settled back as lining cells since t = 0"),
+        ("canopy_descended_total", "int64", "cells", "canopy cells that came down onto eroded surface as reversal "
+                                                     "cells since t = 0"),
         ("osteocytes_embedded_total", "int64", "cells", "matrix-making osteoblasts embedded in their matrix as "
                                                         "osteocytes since t = 0"),
         ("osteoblasts_flattened_total", "int64", "cells", "matrix-making osteoblasts that flattened into lining "
@@ -100,6 +103,8 @@ REGISTRY: list[Column] = [
         ("osteoblast_divisions_total", "int64", "events", "osteoblast-lineage divisions since t = 0"),
         ("osteoblast_deaths_total", "int64", "events", "osteoblast-lineage deaths since t = 0"),
         ("matrix_formed_um3", "float64", "µm³", "matrix the osteoblast lineage laid down since t = 0"),
+        ("remnants_cleared_um3", "float64", "µm³", "demineralised collagen remnants reversal cells cleared from the "
+                                                   "eroded surface since t = 0"),
         _ng_ml("mcsf_ng_ml", "M-CSF at the cells, mean over the sites"),
         _ng_ml("rankl_free_ng_ml", "free soluble RANKL at the cells, mean over the sites"),
         _ng_ml("rankl_total_ng_ml", "RANKL free plus bound to OPG or the antibody, mean over the sites"),
@@ -168,12 +173,13 @@ REGISTRY: list[Column] = [
                                    "surface for the marrow pool), `flattening` (a matrix-making osteoblast "
                                    "becomes a quiescent lining cell), `lifting` (a lining cell lifts off the "
                                    "surface into the canopy), `settling` (a canopy cell settles back as a lining "
-                                   "cell where the canopy has gone) or `embedding` (an osteoblast is buried in "
-                                   "matrix and becomes an osteocyte)", EVENTS),
+                                   "cell where the canopy has gone), `descent` (a canopy cell comes down onto "
+                                   "eroded surface as a reversal cell) or `embedding` (an osteoblast is buried "
+                                   "in matrix and becomes an osteocyte)", EVENTS),
         ("cell_id", "int64", "–", "the mother (division), the dying cell (death), the survivor (fusion), the "
                                   "newcomer (recruitment), the leaving precursor (egress), the flattening "
-                                  "osteoblast, the lining cell (lifting or settling) or the buried osteoblast "
-                                  "(embedding)"),
+                                  "osteoblast, the lining cell (lifting or settling), the reversal cell (descent) "
+                                  "or the buried osteoblast (embedding)"),
         ("partner_id", "Int64", "–", "the daughter (division) or the absorbed cell (fusion); empty otherwise"),
         ("nuclei", "int64", "nuclei", "nuclei of `cell_id` after the event: 1 after a division, the dying cell's, "
                                       "the fused cell's"),
@@ -219,6 +225,8 @@ REGISTRY: list[Column] = [
         ("osteoid_um", "float64", "µm", "of it, osteoid: younger than the mineralisation lag"),
         ("mineral_fraction", "float64", "1", "mean mineral fraction of the new matrix (0 where none)"),
         ("formed_h", "float64", "h", "when formation began on the pixel; empty where none"),
+        ("cement_um", "float64", "µm", "cement line reversal cells laid since the pixel was last resorbed"),
+        ("resorbed_h", "float64", "h", "when the pixel last lost mineral; empty if never"),
     ]),
     *_table("bmus", [
         ("bmu_id", "int64", "–", "the activation's index in `osteocytes.activations`"),
@@ -227,6 +235,8 @@ REGISTRY: list[Column] = [
                                              "first); empty if none was"),
         ("formation_start_h", "float64", "h", "the first tick matrix was laid down in its region; empty if none was"),
         ("formation_end_h", "float64", "h", "the last tick matrix was laid down in its region (so far)"),
+        ("reversal_h", "float64", "h", "reversal: median over the region's rebuilt eroded pixels of the time from "
+                                       "a pixel's last resorption to its first new matrix; empty before any"),
         ("erosion_depth_um", "float64", "µm", "mean depth of the region's eroded pixels"),
         ("wall_thickness_um", "float64", "µm", "mean thickness of new matrix where the region was rebuilt"),
         ("resorbed_um3", "float64", "µm³", "mineral removed in the region"),

@@ -505,6 +505,14 @@ class OsteoclastConfig(_Section):
         "acid has exposed; without cathepsin K the collagen stays (Saftig et al. 1998 PNAS 95:13453). "
         "Calibrated: a wild-type osteoclast can digest 2-3 times what it demineralises, so its collagen keeps "
         "up with the mineral.")
+    collagen_fringe_half_um: float = Field(
+        0.5, ge=0, le=100,
+        description="Depth of demineralised collagen the acid has laid bare at which cathepsin K digests at half "
+        "its capacity, µm: the enzyme works on exposed fibrils, so it lags the acid by a thin fringe that stays in "
+        "the lacuna where the cell moves on (Everts et al. 2002 JBMR 17:77 saw such collagen remnants in Howship's "
+        "lacunae; Søe & Delaissé 2017 J Cell Sci 130:2026 in pits on bone slices). The fringe settles at "
+        "K·mineral/(capacity − mineral). Calibrated: ≈ 0.3 µm at a wild-type cell's 2-3-fold capacity. 0: "
+        "collagen keeps up with the acid until the capacity runs out.")
     migrating_to_resorbing_per_h: float = Field(
         0.5, ge=0, description="Rate at which a migrating osteoclast settles to resorb, 1/h. Calibrated.")
     trench_fraction: float = Field(
@@ -782,6 +790,32 @@ class OsteoblastConfig(_Section):
         "matrix outgrows their reach: Marotti 1996 Ital J Anat Embryol 101:25; Franz-Odendaal et al. 2006 Dev Dyn "
         "235:176). Human bone holds ≈ 13,000-26,000 per mm³ (Mullender et al. 1996); about 10-20 % of "
         "osteoblasts become osteocytes (Manolagas 2000). 0: only burial by the neighbours' matrix.")
+    canopy_descent_per_h: float = Field(
+        0.05, ge=0, le=100,
+        description="Rate at which canopy cells send a reversal cell (an uncommitted progenitor) down onto each free "
+        "site of eroded surface beneath them that no osteoid has reached yet, at saturating active TGF-β1, 1/h; it "
+        "follows the TGF-β receptors' occupancy as marrow recruitment does (`recruitment_tgfb_half_nM`). Canopy and "
+        "reversal cells are one osteoprogenitor population, and the canopy is a main route by which the eroded "
+        "surface is colonised (Kristensen et al. 2014 Am J Pathol 184:778; Andersen et al. 2009 Am J Pathol "
+        "174:239); TGF-β1 draws progenitors to resorption sites (Tang et al. 2009). Calibrated. 0: the eroded "
+        "surface gets only the progenitors TGF-β recruits from the marrow.")
+    remnant_clearance_um3_per_cell_h: float = Field(
+        2.0, ge=0, le=1e5,
+        description="Demineralised collagen remnants an awake osteoblast-lineage cell on the surface (a reversal "
+        "cell) digests per hour at its site, µm³/h: reversal cells clear the remnants the osteoclasts left in "
+        "Howship's lacunae with matrix metalloproteinases before anything is laid on them (Everts et al. 2002 JBMR "
+        "17:77; an MMP inhibitor stops it there). Calibrated. 0: an MMP-inhibited surface, which is never "
+        "cleaned.")
+    cement_um3_per_cell_h: float = Field(
+        1.0, ge=0, le=1e5,
+        description="Cement line a reversal cell lays per hour on the cleaned surface of its site, µm³/h: a thin, "
+        "collagen-poor, osteopontin-rich layer on which osteoblasts then lay osteoid (Everts et al. 2002; "
+        "Delaissé 2014 BoneKEy Rep 3:561). Calibrated.")
+    cement_line_um: float = Field(
+        1.0, ge=0, le=20,
+        description="Thickness of a complete cement line, µm (cement lines are ≈ 1-5 µm, Skedros et al. 2005 Anat "
+        "Rec 286A:781): an osteoblast lays osteoid only on a site whose every pixel carries it. 0: osteoblasts "
+        "lay osteoid on any surface at once, with no reversal.")
     motility_um2_per_h: float = Field(
         100.0, ge=0, le=1e5,
         description="Random motility of uncommitted progenitors, µm²/h (calibrated); committed cells stay put.")

@@ -39,8 +39,9 @@ from boneabm.errors import UserError
 from boneabm.files import make_directory, write_atomically
 from boneabm.signaling.network import Network, is_sbml, load_network, network_path
 
-SCHEMA_VERSION = 4  # 2: events' value split into nuclei, generation and age_h; columns.csv; parquet;
-#                    3: osteoclast_days; 4: bmus
+SCHEMA_VERSION = 5  # 2: events' value split into nuclei, generation and age_h; columns.csv; parquet;
+#                    3: osteoclast_days; 4: bmus; 5: reversal (bmus.reversal_h, bone.cement_um and resorbed_h, the
+#                    timeseries' remnants_cleared_um3 and canopy_descended_total, the event descent)
 PARTIAL_SUFFIX = ".partial"
 FORMATS = ("csv", "parquet")
 PARQUET_ROW_GROUP_ROWS = 65_536  # rows buffered before a row group is written (a whole snapshot stays one)

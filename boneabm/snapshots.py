@@ -38,8 +38,9 @@ SNAPSHOT_CELL_COLUMNS = ("time_h", "lineage", "cell_id", "x_um", "y_um", "state"
 FIELD_MAPS = {"mcsf_ng_ml": ("mcsf", MCSF_HOMODIMER_DA), "rankl_free_ng_ml": ("rankl", RANKL_MONOMER_DA),
               "opg_free_ng_ml": ("opg", OPG_DIMER_DA), "antibody_free_ng_ml": ("antibody", ANTIBODY_DA)}
 DEPTH_MAPS = ("mineral_depth_um", "collagen_depth_um")
-# per bone pixel, in a run with an osteoblast lineage: new matrix laid down (µm) and the part of it still osteoid
-FORMATION_MAPS = ("formed_um", "osteoid_um")
+# per bone pixel, in a run with an osteoblast lineage: new matrix laid down (µm), the part of it still osteoid, and
+# the cement line reversal cells laid since the last resorption (µm)
+FORMATION_MAPS = ("formed_um", "osteoid_um", "cement_um")
 EVENT_MAP = "resorption_event"  # per bone pixel: 0 not resorbed, 1 in a pit, 2 in a trench (Bone.event_map)
 _NAME = re.compile(r"^t(\d+\.\d{3})h\.(parquet|npz)$")
 
@@ -47,7 +48,7 @@ _NAME = re.compile(r"^t(\d+\.\d{3})h\.(parquet|npz)$")
 @dataclass
 class Frame:
     """The surface at ``time_h``: cells (``SNAPSHOT_CELL_COLUMNS``), maps by name (``FIELD_MAPS`` per site,
-    ``DEPTH_MAPS``, ``EVENT_MAP`` and, where bone is formed, ``FORMATION_MAPS`` per bone pixel, indexed ``[x, y]``)
+    ``DEPTH_MAPS``, ``EVENT_MAP`` and, with an osteoblast lineage, ``FORMATION_MAPS`` per bone pixel, indexed ``[x, y]``)
     and the domain's size."""
 
     time_h: float
@@ -80,9 +81,12 @@ def frame_of(model) -> Frame:
     maps["mineral_depth_um"] = model.bone.mineral_depth_um.astype(np.float32)
     maps["collagen_depth_um"] = model.bone.collagen_depth_um.astype(np.float32)
     maps[EVENT_MAP] = model.bone.event_map()
-    if model.bone.new_bone is not None:
-        maps["formed_um"] = model.bone.formed_depth_um().astype(np.float32)
-        maps["osteoid_um"] = model.bone.new_bone.osteoid_um.astype(np.float32)
+    if "osteoblast" in model.lineages:  # zeros before formation, so every frame of a run has the same maps
+        bone = model.bone
+        maps["formed_um"] = bone.formed_depth_um().astype(np.float32)
+        maps["osteoid_um"] = (bone.new_bone.osteoid_um if bone.new_bone is not None
+                              else np.zeros(bone.shape)).astype(np.float32)
+        maps["cement_um"] = bone.cement_um.astype(np.float32)
     domain = model.experiment.domain
     return Frame(model.time_h, cells, maps, domain.width_um, domain.height_um)
 

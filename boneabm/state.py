@@ -25,7 +25,8 @@ from boneabm.errors import UserError
 from boneabm.files import atomic_binary
 
 FORMAT = "boneabm-checkpoint"
-VERSION = 3  # 2: the osteoclasts' days (population columns day*, lineage arrays days/*); 3: daily front marks
+VERSION = 4  # 2: the osteoclasts' days (population columns day*, lineage arrays days/*); 3: daily front marks;
+# 4: the bone's cement line and last resorption per pixel
 _META = "meta.json"
 
 

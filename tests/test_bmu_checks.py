@@ -34,17 +34,17 @@ def test_the_figures_of_a_bmu_read_its_tables():
         "matrix_formed_um3": formed, "osteoblast_apoptoses_total": 60 * (day / 100),
         "osteocytes_embedded_total": 15 * (day / 100), "osteoblasts_flattened_total": 25 * (day / 100)})
     bmu = {"activated_h": 2.0, "resorption_end_h": 30 * 24 + 2, "erosion_depth_um": 45.0, "wall_thickness_um": 55.0,
-           "formed_um3": 60_000.0, "resorbed_um3": 62_000.0}
+           "formed_um3": 60_000.0, "resorbed_um3": 62_000.0, "reversal_h": 240.0}
     joined = np.array([[4.0, 7.0], [10.0, 20.0], [31.0, 5.0]])  # only the 20 inside days 5-30 count
     f = figures(timeseries, bmu, joined)
-    assert f["resorption_days"] == pytest.approx(30.0)
+    assert f["resorption_days"] == pytest.approx(30.0) and f["reversal_days"] == 10.0
     assert f["formation_days"] == pytest.approx(74 - 21)  # first matrix on day 21, 90 % (54,000) on day 74
     assert f["mar_um_per_d"] == pytest.approx(0.8) and f["osteoid_seam_um"] == 8.0
     assert f["osteoclasts_at_once"] == 10
     assert f["nuclear_renewal_per_d"] == pytest.approx(20 / (50 * 26))  # days 5-30: 26 days of 50 nuclei
     assert (f["fate_apoptosis"], f["fate_osteocyte"], f["fate_lining"]) == pytest.approx((0.6, 0.15, 0.25))
     assert f["refilled"] == pytest.approx(60 / 62)
-    assert within(f, "resorption_days", "erosion_depth_um", "wall_thickness_um", "fate_apoptosis", "fate_osteocyte")
+    assert within(f, "resorption_days", "reversal_days", "erosion_depth_um", "wall_thickness_um", "fate_apoptosis", "fate_osteocyte")
     assert not within(f, "nuclear_renewal_per_d")  # 1.5 %/d, below Parfitt's 4-12 %
 
 
@@ -72,12 +72,12 @@ def test_the_report_adds_the_bmu_checks_from_the_bmu_cycle_panel(tmp_path):
         assert (out / "figures" / f"{key}.png").stat().st_size > 1000
         assert f'<a id="{key}"></a>' in text
     # two days hold neither the end of resorption nor any formation: the checks say so, they do not pass
-    assert "❌" in text and "**0 of 6 checks pass.**" in text
+    assert "❌" in text and f"**0 of {len(CHECKS)} checks pass.**" in text
 
 
 def test_report_remodeling_on_the_command_line_plans_the_bmu_cycle_panel(tmp_path, monkeypatch, capsys):
     """`boneabm report --quick --remodeling` adds a validation of the `bmu_cycle` panel on the reduced BMU domain
-    and its six checks to the report; without --remodeling there is none."""
+    and its checks to the report; without --remodeling there is none."""
     import boneabm.report as report
     from boneabm import bmu_checks
     from boneabm.cli import main

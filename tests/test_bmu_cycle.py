@@ -110,19 +110,19 @@ def test_precursors_that_rankl_does_not_reach_leave(wild_type):
 
 def test_every_osteoblast_is_accounted_for_by_its_fate(wild_type):
     """Where the osteoblast lineage's cells went, as events.csv books it: the matrix-making and progenitor cells
-    on the surface are those recruited or born, less those that died, flattened into lining cells or were buried;
-    the lining cells are those placed at the start, less those lifted into the canopy, plus those that flattened
-    or settled back."""
+    on the surface are those recruited, come down from the canopy or born, less those that died, flattened into
+    lining cells or were buried; the lining cells are those placed at the start, less those lifted into the
+    canopy, plus those that flattened or settled back."""
     ob = wild_type.lineages["osteoblast"]
     events = [e for e in wild_type.events if e[7] == "osteoblast"]
     count = {name: sum(1 for e in events if e[1] == name) for name in
-             ("recruitment", "division", "death", "flattening", "embedding", "lifting", "settling")}
+             ("recruitment", "descent", "division", "death", "flattening", "embedding", "lifting", "settling")}
     assert count["flattening"] + count["death"] > 0
     pop = ob.population
     working = int((~pop.lining[pop.rows]).sum())
     lining = int(pop.lining[pop.rows].sum())
-    assert working == (count["recruitment"] + count["division"] - count["death"] - count["flattening"]
-                       - count["embedding"])
+    assert working == (count["recruitment"] + count["descent"] + count["division"] - count["death"]
+                       - count["flattening"] - count["embedding"])
     assert lining == ob.n_lining(wild_type.experiment) - count["lifting"] + count["flattening"] + count["settling"]
 
 
@@ -174,6 +174,23 @@ def test_resorption_ends_and_the_cavity_is_refilled(whole_cycle):
     assert row["formed_um3"] > 0.75 * row["resorbed_um3"]
     osteoid = whole_cycle.bone.new_bone.osteoid_um
     assert osteoid[osteoid > 0].mean() < 12.5
+
+
+def test_each_site_waits_for_its_reversal_cells_before_osteoid(whole_cycle):
+    """Reversal (Everts et al. 2002 JBMR 17:77; Delaissé 2014): no osteoid goes onto an eroded pixel before a
+    reversal cell has laid its cement line there since its last resorption, and the one cell a site holds lays it
+    at `cement_um3_per_cell_h`. So no rebuilt eroded pixel waited less than a pixel's line takes (one resorbed
+    again alone, its site's other pixels cemented already), and the BMU's median wait (`reversal_h`) is longer
+    than a whole site's line takes, by the time remnants, vacant sites and commitment add."""
+    q, bone = whole_cycle.experiment.osteoblasts, whole_cycle.bone
+    site_um2 = whole_cycle.experiment.domain.grid_spacing_um ** 2
+    site_cement_h = site_um2 * q.cement_line_um / q.cement_um3_per_cell_h  # 156 h
+    pixel_cement_h = site_cement_h / whole_cycle.experiment.bone.pixels_per_site ** 2  # 39 h
+    rebuilt = (bone.mineral_depth_um > 0.05) & (bone.formed_depth_um() > 0)
+    waited_h = (bone.new_bone.formed_h - bone.resorbed_h)[rebuilt]
+    assert rebuilt.sum() > 200 and waited_h.min() >= pixel_cement_h
+    row = whole_cycle.bmus.rows(bone)[0]
+    assert row["reversal_h"] == np.median(waited_h) and site_cement_h < row["reversal_h"] < 45 * 24
 
 
 def test_the_cavity_is_refilled_at_the_published_apposition_rate(whole_cycle):

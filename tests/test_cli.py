@@ -29,7 +29,7 @@ def test_run_writes_a_complete_directory_and_prints_only_its_path(tmp_path, smal
         p.name for p in out.iterdir()}
     assert not (tmp_path / "result.partial").exists()
     metadata = json.loads((out / "metadata.json").read_text())
-    assert metadata["status"] == "complete" and metadata["seed"] == 7 and metadata["schema_version"] == 4
+    assert metadata["status"] == "complete" and metadata["seed"] == 7 and metadata["schema_version"] == 5
     assert metadata["wall_s"] >= 0 and metadata["packages"]["mesa"].startswith("3.")
     header = lambda name: (out / name).read_text().splitlines()[0].split(",")  # noqa: E731
     rank = load_network("rank")

@@ -23,19 +23,20 @@ DT, HOPS_PER_H, SPACING = E.time.dt_h, 1.28, E.domain.grid_spacing_um
 BELOW, ABOVE = 1 - 1e-9, 1 + 1e-9
 
 
-def kernel(u, nuclei, trap, cfos, dcstamp, ocstamp, csf1r, bim, committed, mode, precursor=P):
+def kernel(u, nuclei, trap, cfos, dcstamp, ocstamp, csf1r, bim, committed, mode, precursor=P, on_bare_bone=None):
     """The kernel on a population whose rows are the cells given (per-cell arrays); returns its outputs and
     the updated committed and mode columns."""
     rows = np.arange(u.shape[0])
     molecules = np.column_stack([trap, cfos, dcstamp, ocstamp, csf1r, bim]).astype(np.int64)
     committed, mode = committed.copy(), mode.copy()
+    on_bare_bone = np.ones(rows.size, dtype=np.bool_) if on_bare_bone is None else on_bare_bone
     out = fates.decide(u, rows, nuclei, molecules, np.arange(6), committed, mode, DT, HOPS_PER_H, SPACING, precursor,
-                       Q)
+                       Q, on_bare_bone)
     return [*out, committed, mode]
 
 
 def decide(n=1, u=None, nuclei=1, trap=0, cfos=0, dcstamp=0, ocstamp=0, csf1r=10, bim=8, committed=False,
-           mode=fates.NEW, precursor=P):
+           mode=fates.NEW, precursor=P, on_bare_bone=True):
     """Run the kernel on ``n`` identical cells; ``u`` overrides columns: {column: value or array}."""
     uniforms = np.full((n, fates.N_UNIFORMS), 0.999999)  # by default nothing happens
     for column, value in (u or {}).items():
@@ -43,7 +44,7 @@ def decide(n=1, u=None, nuclei=1, trap=0, cfos=0, dcstamp=0, ocstamp=0, csf1r=10
     col = lambda v, dtype: np.full(n, v, dtype=dtype)  # noqa: E731
     out = kernel(uniforms, col(nuclei, np.int64), col(trap, np.int64), col(cfos, np.int64), col(dcstamp, np.int64),
                  col(ocstamp, np.int64), col(csf1r, np.int64), col(bim, np.int64), col(committed, np.bool_),
-                 col(mode, np.int64), precursor)
+                 col(mode, np.int64), precursor, col(on_bare_bone, np.bool_))
     return dict(zip(("dies", "divides", "hops", "drive", "leaves", "committed", "mode"), out))
 
 
@@ -128,6 +129,9 @@ def test_multinucleated_cells_migrate_then_settle_into_pits_or_trenches():
     pit = decide(nuclei=2, mode=fates.MIGRATING, committed=True,
                  u={fates.U_MODE: settle * BELOW, fates.U_MODE_CHOICE: Q.trench_fraction * ABOVE})
     assert trench["mode"][0] == fates.TRENCH and pit["mode"][0] == fates.PIT
+    # no sealing zone over a lining cell or osteoid: a migrating cell there goes on migrating
+    assert decide(nuclei=2, mode=fates.MIGRATING, committed=True, on_bare_bone=False,
+                  u={fates.U_MODE: 0.0, fates.U_MODE_CHOICE: 0.0})["mode"][0] == fates.MIGRATING
     leave_pit = p(Q.pit_to_migrating_per_h)
     assert decide(nuclei=2, mode=fates.PIT, committed=True, u={fates.U_MODE: leave_pit * BELOW})["mode"][0] \
         == fates.MIGRATING

@@ -16,7 +16,8 @@ from scipy import ndimage
 
 from boneabm.environment.bone import RESORBED_DEPTH_UM
 
-ROW = ("bmu_id", "activated_h", "resorption_end_h", "formation_start_h", "formation_end_h", "erosion_depth_um",
+ROW = ("bmu_id", "activated_h", "resorption_end_h", "formation_start_h", "formation_end_h", "reversal_h",
+       "erosion_depth_um",
        "wall_thickness_um", "resorbed_um3", "formed_um3", "max_osteoclasts", "max_osteoblasts")
 _TIMES = ("resorption_end_h", "formation_start_h", "formation_end_h")
 
@@ -61,17 +62,21 @@ class BmuTracker:
 
     def rows(self, bone) -> list[dict]:
         """One row per BMU (``ROW``): erosion depth is the mean depth of the region's eroded pixels, wall
-        thickness the mean thickness of new matrix where the region's surface was rebuilt."""
+        thickness the mean thickness of new matrix where the region's surface was rebuilt, reversal the median time
+        from an eroded pixel's last resorption to its first new matrix."""
         p = bone.config.pixels_per_site
         formed_px = bone.formed_depth_um()
+        formed_h = bone.new_bone.formed_h if bone.new_bone is not None else np.full(bone.shape, np.nan)
         out = []
         for i, activation in enumerate(self.activations):
             pixels = np.repeat(np.repeat(self.regions[i], p, axis=0), p, axis=1)
             eroded = pixels & (bone.mineral_depth_um > RESORBED_DEPTH_UM)
             rebuilt = pixels & (formed_px > 0)
+            waited_h = (formed_h - bone.resorbed_h)[eroded & rebuilt]
             out.append({
                 "bmu_id": i, "activated_h": float(activation.at_h),
                 **{name: float(self.times[name][i]) for name in _TIMES},
+                "reversal_h": float(np.median(waited_h)) if waited_h.size else np.nan,
                 "erosion_depth_um": float(bone.mineral_depth_um[eroded].mean()) if eroded.any() else 0.0,
                 "wall_thickness_um": float(formed_px[rebuilt].mean()) if rebuilt.any() else 0.0,
                 "resorbed_um3": float(self.removed_um3[i]), "formed_um3": float(self.formed_um3[i]),

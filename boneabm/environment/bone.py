@@ -3,8 +3,12 @@
 The slice is a grid of square pixels, ``pixels_per_site`` to a side of each cell-grid site. Each pixel records
 how deep its mineral has been removed (demineralisation) and how deep its collagen has been removed
 (cathepsin K); collagen cannot go deeper than mineral, so a cathepsin K-deficient osteoclast leaves
-demineralised collagen behind (Saftig 1998). Resorption spreads an osteoclast's volume over its footprint, a
-disk of pixels; every µm³ removed is booked to the osteoclast that removed it.
+demineralised collagen behind (Saftig 1998). Cathepsin K digests the collagen the acid has bared at a rate that
+saturates with how much is bared, so even a wild-type osteoclast leaves a thin fringe where it moves on: the
+remnants reversal cells clear (``reversal.py``) before they lay a cement line, and osteoblasts lay osteoid only
+on a complete one. Resorption spreads an osteoclast's volume over its footprint, a disk of pixels, leaving out
+pixels a lining cell covers or new matrix protects (osteoclasts resorb mineralised bone only, and the maps hold
+one cycle); every µm³ removed is booked to the osteoclast that removed it.
 
 Metrics: resorbed volume and area, the number of resorption events (connected resorbed areas, 8-connected,
 joined across the edges of a periodic slice) and among them trenches (length ≥ ``trench_elongation`` × width,
@@ -25,6 +29,7 @@ from boneabm.config import BoneConfig, DomainConfig
 from boneabm.environment.formation import Mineralisation, NewBone
 from boneabm.environment.histomorphometry import RESORBED_DEPTH_UM, DailyMarks, indices
 from boneabm.environment.matrix import active_molecules_per_um3
+from boneabm.environment.reversal import cemented_sites, prepare_sites
 
 PIT, TRENCH = 1, 2  # the kinds of resorption event in ``Bone.event_map`` (0: not resorbed)
 
@@ -41,6 +46,8 @@ class Bone:
         self.periodic = domain.periodic
         self.mineral_depth_um = np.zeros(self.shape)
         self.collagen_depth_um = np.zeros(self.shape)
+        self.cement_um = np.zeros(self.shape)  # cement line laid by reversal cells since the pixel's last resorption
+        self.resorbed_h = np.full(self.shape, np.nan)  # when each pixel last lost mineral (NaN: never)
         self.removed_by = defaultdict(_nothing_removed)  # osteoclast id -> (mineral, collagen) µm³
         self.factors_per_um3 = active_molecules_per_um3(config.matrix)
         # this tick's (site x, site y, collagen µm³) of each resorbing osteoclast
@@ -54,8 +61,8 @@ class Bone:
     def state(self) -> tuple[dict[str, np.ndarray], dict]:
         ids = np.array(sorted(self.removed_by), dtype=np.int64)
         removed = np.array([self.removed_by[i] for i in ids.tolist()], dtype=np.float64).reshape(-1, 2)
-        arrays = {"mineral_depth_um": self.mineral_depth_um.copy(), "collagen_depth_um": self.collagen_depth_um.copy(),
-                  "removed_by_id": ids, "removed_um3": removed}
+        arrays = {name: getattr(self, name).copy() for name in self._MAPS}
+        arrays.update({"removed_by_id": ids, "removed_um3": removed})
         daily_arrays, daily_meta = self.daily.state()
         arrays.update({f"daily/{name}": values for name, values in daily_arrays.items()})
         if self.new_bone is None:
@@ -64,8 +71,10 @@ class Bone:
         return ({**arrays, **{f"new_bone/{name}": values for name, values in new_arrays.items()}},
                 {"new_bone": new_meta, "daily": daily_meta})
 
+    _MAPS = ("mineral_depth_um", "collagen_depth_um", "cement_um", "resorbed_h")
+
     def restore(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
-        for name in ("mineral_depth_um", "collagen_depth_um"):
+        for name in self._MAPS:
             if arrays[name].shape != self.shape:
                 raise ValueError(f"bone.{name}: shape {arrays[name].shape}, the slice is {self.shape}")
             setattr(self, name, arrays[name].astype(np.float64, copy=False))  # state() copied already
@@ -87,11 +96,11 @@ class Bone:
                      self.shape[1], self.periodic)
 
     def resorb(self, osteoclast_id: int, x_um: float, y_um: float, radius_um: float, mineral_um3: float,
-               collagen_um3: float) -> tuple[float, float]:
+               collagen_um3: float, fringe_half_um: float = 0.0, time_h: float = np.nan) -> tuple[float, float]:
         """Remove up to ``mineral_um3`` of mineral, then up to ``collagen_um3`` of collagen, evenly under the
         footprint; collagen only where mineral is already gone. Returns what was removed (µm³)."""
         removed = self.resorb_many(*(np.array([v]) for v in (osteoclast_id, x_um, y_um, radius_um, mineral_um3,
-                                                               collagen_um3)))
+                                                               collagen_um3)), fringe_half_um, time_h)
         return float(removed[0, 0]), float(removed[0, 1])
 
     def cover(self, covered_sites: np.ndarray) -> None:
@@ -101,22 +110,57 @@ class Bone:
         p = self.config.pixels_per_site
         self.covered_px = np.repeat(np.repeat(covered_sites, p, axis=0), p, axis=1)
 
-    def resorb_many(self, osteoclast_ids, x_um, y_um, radius_um, mineral_um3, collagen_um3) -> np.ndarray:
+    def resorb_many(self, osteoclast_ids, x_um, y_um, radius_um, mineral_um3, collagen_um3,
+                    fringe_half_um: float = 0.0, time_h: float = np.nan) -> np.ndarray:
         """``resorb`` for several osteoclasts, one after the other in the order given (overlapping footprints
         share what is left); returns the (mineral, collagen) µm³ each removed. A footprint leaves out covered
-        pixels (``cover``): the osteoclast's volume goes into the bare ones."""
-        removed = _resorb_disks(self.mineral_depth_um, self.collagen_depth_um, self.covered_px,
-                                np.asarray(x_um, np.float64) / self.pixel_um,
+        pixels (``cover``) and pixels under new matrix (``protected_px``): the osteoclast's volume goes into the bare ones. Collagen
+        digestion saturates with the collagen bared, half its capacity at ``fringe_half_um`` (0: it keeps up
+        with the acid); a resorbed pixel loses its cement line and notes ``time_h``."""
+        removed = _resorb_disks(self.mineral_depth_um, self.collagen_depth_um, self.cement_um, self.resorbed_h,
+                                self.protected_px(), np.asarray(x_um, np.float64) / self.pixel_um,
                                 np.asarray(y_um, np.float64) / self.pixel_um,
                                 np.asarray(radius_um, np.float64) / self.pixel_um,
                                 np.asarray(mineral_um3, np.float64), np.asarray(collagen_um3, np.float64),
-                                self.config.thickness_um, self.pixel_area_um2, self.periodic)
+                                float(fringe_half_um), float(time_h), self.config.thickness_um, self.pixel_area_um2,
+                                self.periodic)
         for osteoclast_id, amounts in zip(np.asarray(osteoclast_ids).tolist(), removed):
             self.removed_by[osteoclast_id] += amounts
         site_um = self.pixel_um * self.config.pixels_per_site
         self._freed.append((np.asarray(x_um, np.float64) // site_um, np.asarray(y_um, np.float64) // site_um,
                             removed[:, 1]))
         return removed
+
+    def protected_px(self) -> np.ndarray:
+        """Pixels no osteoclast can resorb: under a lining cell, or under new matrix. Osteoid protects the bone
+        beneath (osteoclasts resorb mineralised bone only); the new bone it mineralises into is not resorbed
+        either, because the depth maps hold one cycle: resorbing it would have to remove it before the old bone
+        beneath, which they cannot represent."""
+        if self.new_bone is None:
+            return self.covered_px
+        return self.covered_px | (self.new_bone.formed_um > 0)
+
+    def bare_sites(self) -> np.ndarray:
+        """Sites with at least one pixel of bare, resorbable bone: where an osteoclast can seal on."""
+        p = self.config.pixels_per_site
+        nx, ny = self.shape
+        return ~self.protected_px().reshape(nx // p, p, ny // p, p).all(axis=(1, 3))
+
+    def prepare(self, x_sites: np.ndarray, y_sites: np.ndarray, clear_um3: float, cement_um3: float,
+                cement_line_um: float) -> float:
+        """Reversal cells at the given sites clear remnants and lay cement (``reversal.prepare_sites``);
+        returns the remnants cleared, µm³."""
+        return prepare_sites(self.mineral_depth_um, self.collagen_depth_um, self.cement_um,
+                             np.asarray(x_sites, np.int64), np.asarray(y_sites, np.int64), self.config.pixels_per_site,
+                             float(clear_um3), float(cement_um3), float(cement_line_um), self.pixel_area_um2)
+
+    def cemented_sites(self, cement_line_um: float) -> np.ndarray:
+        """Sites ready for osteoid: a complete cement line under every pixel."""
+        return cemented_sites(self.cement_um, self.config.pixels_per_site, cement_line_um)
+
+    def remnant_um(self) -> np.ndarray:
+        """Demineralised collagen left per pixel, µm: what reversal cells have yet to clear."""
+        return self.mineral_depth_um - self.collagen_depth_um
 
     def site_mean(self, pixels: np.ndarray) -> np.ndarray:
         """The mean of a pixel map over each grid site's pixels."""
@@ -252,7 +296,7 @@ class Bone:
                 "mineral_depth_um": self.mineral_depth_um[ix, iy],
                 "collagen_depth_um": self.collagen_depth_um[ix, iy],
                 "formed_um": formed[ix, iy], "osteoid_um": osteoid, "mineral_fraction": fraction,
-                "formed_h": formed_h}
+                "formed_h": formed_h, "cement_um": self.cement_um[ix, iy], "resorbed_h": self.resorbed_h[ix, iy]}
 
 
 @nb.njit(cache=True)
@@ -282,10 +326,11 @@ def _disk(cx_px, cy_px, r_px, nx, ny, periodic):
 
 
 @nb.njit(cache=True)
-def _resorb_disks(mineral_depth, collagen_depth, covered, cx_px, cy_px, r_px, mineral_um3, collagen_um3,
-                  thickness_um, pixel_area_um2, periodic):
+def _resorb_disks(mineral_depth, collagen_depth, cement, resorbed_h, covered, cx_px, cy_px, r_px, mineral_um3,
+                  collagen_um3, fringe_half_um, time_h, thickness_um, pixel_area_um2, periodic):
     """Each osteoclast in turn deepens the uncovered pixels of its disk by its volume over their area: mineral
-    up to the slice's thickness, collagen up to the mineral. Returns the (mineral, collagen) µm³ each removed."""
+    up to the slice's thickness, collagen up to the mineral, digested at capacity × bared/(K + bared) with K =
+    ``fringe_half_um``. Returns the (mineral, collagen) µm³ each removed."""
     nx, ny = mineral_depth.shape
     removed = np.zeros((cx_px.shape[0], 2))
     for k in range(cx_px.shape[0]):
@@ -301,7 +346,15 @@ def _resorb_disks(mineral_depth, collagen_depth, covered, cx_px, cy_px, r_px, mi
             mineral = mineral_depth[ix[p], iy[p]]
             new_mineral = min(mineral + mineral_um3[k] / area, thickness_um)
             collagen = collagen_depth[ix[p], iy[p]]
-            new_collagen = min(collagen + collagen_um3[k] / area, new_mineral)
+            capacity = collagen_um3[k] / area
+            if fringe_half_um > 0.0:
+                bared = new_mineral - collagen
+                new_collagen = collagen + min(capacity * bared / (fringe_half_um + bared), bared)
+            else:
+                new_collagen = min(collagen + capacity, new_mineral)
+            if new_mineral > mineral:
+                cement[ix[p], iy[p]] = 0.0
+                resorbed_h[ix[p], iy[p]] = time_h
             mineral_depth[ix[p], iy[p]] = new_mineral
             collagen_depth[ix[p], iy[p]] = new_collagen
             removed[k, 0] += (new_mineral - mineral) * pixel_area_um2

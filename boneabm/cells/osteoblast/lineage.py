@@ -12,14 +12,15 @@ from boneabm.cells.osteoblast import fates
 from boneabm.cells.osteoblast.contract import CONTRACT
 from boneabm.cells.osteoblast.stages import stages
 from boneabm.cells.recruitment import marrow_pool
+from boneabm.environment.bone import RESORBED_DEPTH_UM
 from boneabm.rng import draw_uniforms
 
 
 # the lineage's columns of a timeseries row, as ``counts`` gives them (zeros for an experiment without it)
 COUNTS = ("osteoprogenitors_recruited_total", "n_osteoprogenitors", "n_osteoblasts", "n_lining_cells",
-          "lining_lifted_total", "n_canopy_cells", "lining_settled_total", "osteocytes_embedded_total",
+          "lining_lifted_total", "n_canopy_cells", "lining_settled_total", "canopy_descended_total", "osteocytes_embedded_total",
           "osteoblasts_flattened_total", "osteoblast_apoptoses_total", "osteoblast_divisions_total",
-          "osteoblast_deaths_total", "matrix_formed_um3")
+          "osteoblast_deaths_total", "matrix_formed_um3", "remnants_cleared_um3")
 
 
 class OsteoblastLineage(Lineage):
@@ -57,7 +58,14 @@ class OsteoblastLineage(Lineage):
         self.stage_columns = self.binding.columns("proliferation_signal", "commitment_marker", "survival_signal")
         self.collagen_counter = self.binding.counters["collagen_secretion"]
         self.osteoid_um3_per_secretion = config.osteoid_um3_per_collagen_secretion
+        self.remnant_clearance_um3_per_cell_h = config.remnant_clearance_um3_per_cell_h
+        self.cement_um3_per_cell_h = config.cement_um3_per_cell_h
+        self.cement_line_um = config.cement_line_um
+        self.canopy_descent_per_h = config.canopy_descent_per_h
+        self.recruitment_tgfb_half_nM = config.recruitment_tgfb_half_nM
+        self.descended_total = 0
         self.matrix_um3_total = 0.0
+        self.remnants_cleared_um3_total = 0.0
         # the matrix the last signaling step laid: which of its rows (committed cells that secreted collagen) and
         # how much each, µm³; the bone takes it after the fates, which embed cells in proportion to it
         self.making: np.ndarray | None = None
@@ -182,6 +190,29 @@ class OsteoblastLineage(Lineage):
         """How the matrix-making osteoblasts that have ended so far ended (``fates.fate_shares``)."""
         return fates.fate_shares(self.apoptoses_total, self.embedded_total, self.flattened_total)
 
+    def recruit(self, fields, dt_h: float) -> None:
+        """Progenitors from the marrow (``Lineage.recruit``); then canopy cells send reversal cells down onto the
+        free eroded sites beneath them that no osteoid has reached yet, drawn by the active TGF-β1 there as the
+        marrow's progenitors are: each such site gets one with probability 1 − exp(−rate·dt), rate =
+        ``canopy_descent_per_h`` × c/(K + c) × the share of TβRI signaling the perturbations leave. The newcomer
+        is an uncommitted cell with the network's initial molecules; the canopy keeps its cells (they
+        proliferate, Kristensen et al. 2014)."""
+        super().recruit(fields, dt_h)
+        model = self.model
+        signal = self.transmission(self.recruitment_role)
+        if not self.canopy_descent_per_h or not signal or not self.canopy_cells.any():
+            return
+        bone = model.bone
+        cavity = ((bone.site_mean(bone.mineral_depth_um) > RESORBED_DEPTH_UM)
+                  & (bone.site_mean(bone.formed_depth_um()) == 0))
+        x, y = np.nonzero((self.canopy_cells >= 1) & cavity & model.grid.empty.data)
+        tgfb_nM = fields.sites["tgfb"][x, y]
+        rate = self.canopy_descent_per_h * signal * tgfb_nM / (self.recruitment_tgfb_half_nM + tgfb_nM)
+        comes = model.rng.random(x.size) < -np.expm1(-rate * dt_h)
+        for cell in self.plate(list(model.site_cells[x[comes], y[comes]])):
+            self.record("descent", cell.unique_id, None, 1, 0, np.nan)
+        self.descended_total += int(comes.sum())
+
     def _settle(self) -> None:
         """Canopy cells over sites the canopy has left settle back on them as quiescent lining cells, one per
         free site, in site order; the rest wait for a free site."""
@@ -201,9 +232,11 @@ class OsteoblastLineage(Lineage):
         super().signal(fields, start_h, dt_h)
         if self.tick is not None:
             # only a cell committed as it made its collagen, polarised over the bone, lays it there as osteoid
-            rows, _, _, _, counted = self.tick
+            rows, _, x, y, counted = self.tick
             secretions = counted[:, self.collagen_counter]
-            self.making = (secretions > 0) & self.population.committed[rows]
+            # and only on a site whose cement line the reversal cells have completed
+            ready = self.model.bone.cemented_sites(self.cement_line_um)
+            self.making = (secretions > 0) & self.population.committed[rows] & ready[x, y]
             self.making_um3 = secretions[self.making] * self.osteoid_um3_per_secretion
         if self.canopy_mcsf_per_cell_h and self.canopy_cells.any():
             fields.secrete({"mcsf": self.canopy_cells * self.canopy_mcsf_per_cell_h * dt_h})
@@ -234,10 +267,22 @@ class OsteoblastLineage(Lineage):
 
     # ----------------------------------------------------------------------------------------------- bone
     def act_on_bone(self, bone, dt_h: float) -> None:
-        """Each procollagen secretion of a committed osteoblast in the tick lays a packet of matrix on the bone at
-        the site where the cell was when it secreted (cells that died since still laid theirs down). Only a
-        committed osteoblast is polarised over the bone and secretes its collagen into it as osteoid; what a
-        wandering progenitor secretes goes into the marrow's matrix, not onto the bone."""
+        """Each procollagen secretion of a committed osteoblast on a cemented site in the tick lays a packet of
+        matrix on the bone at the site where the cell was when it secreted (cells that died since still laid
+        theirs down). Only a committed osteoblast is polarised over the bone and secretes its collagen into it as
+        osteoid; what a wandering progenitor secretes goes into the marrow's matrix, not onto the bone. Then the
+        awake cells on the surface, as reversal cells, clear remnants and lay cement at their sites
+        (``reversal.py``)."""
+        self._lay_matrix(bone)
+        pop = self.population
+        rows = self.awake(pop.rows)
+        rows = rows[~pop.lining[rows]]
+        if rows.size:
+            self.remnants_cleared_um3_total += bone.prepare(
+                pop.x[rows], pop.y[rows], self.remnant_clearance_um3_per_cell_h * dt_h,
+                self.cement_um3_per_cell_h * dt_h, self.cement_line_um)
+
+    def _lay_matrix(self, bone) -> None:
         if self.tick is None:
             return
         rows, ids, x, y, _ = self.tick
@@ -256,8 +301,8 @@ class OsteoblastLineage(Lineage):
         committed, lining = pop.committed[pop.rows], pop.lining[pop.rows]
         values = (self.recruited_total, int(np.count_nonzero(~committed)), int(np.count_nonzero(committed & ~lining)),
                   int(np.count_nonzero(lining)), self.lifted_total, int(round(self.canopy_cells.sum())),
-                  self.settled_total, self.embedded_total, self.flattened_total, self.apoptoses_total,
-                  self.divisions_total, self.deaths_total, self.matrix_um3_total)
+                  self.settled_total, self.descended_total, self.embedded_total, self.flattened_total, self.apoptoses_total,
+                  self.divisions_total, self.deaths_total, self.matrix_um3_total, self.remnants_cleared_um3_total)
         return dict(zip(COUNTS, values))
 
     def cell_states(self, rows: np.ndarray) -> dict[str, np.ndarray]:
@@ -268,13 +313,17 @@ class OsteoblastLineage(Lineage):
     def state(self) -> tuple[dict[str, np.ndarray], dict]:
         arrays, meta = super().state()
         arrays["canopy_cells"] = self.canopy_cells.copy()
-        return arrays, {**meta, "matrix_um3_total": self.matrix_um3_total, "lifted_total": self.lifted_total,
+        return arrays, {**meta, "matrix_um3_total": self.matrix_um3_total,
+                        "remnants_cleared_um3_total": self.remnants_cleared_um3_total,
+                        "descended_total": self.descended_total, "lifted_total": self.lifted_total,
                         "embedded_total": self.embedded_total, "settled_total": self.settled_total,
                         "apoptoses_total": self.apoptoses_total, "flattened_total": self.flattened_total}
 
     def restore(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
         super().restore(arrays, meta)
         self.matrix_um3_total = float(meta["matrix_um3_total"])
+        self.remnants_cleared_um3_total = float(meta["remnants_cleared_um3_total"])
+        self.descended_total = int(meta["descended_total"])
         self.lifted_total = int(meta["lifted_total"])
         self.embedded_total = int(meta["embedded_total"])
         self.settled_total = int(meta["settled_total"])

@@ -127,12 +127,16 @@ def fusion_factor(dcstamp_per_nucleus, ocstamp_per_nucleus, q):
 
 
 @nb.njit(cache=True)
-def next_mode(mode, u_switch, u_choice, dt_h, q):
+def next_mode(mode, u_switch, u_choice, dt_h, q, on_bare_bone):
     """A multinucleated cell's mode after one tick: a new one starts migrating; a migrating one settles into a
-    trench (a ``trench_fraction`` of the time) or a pit; a resorbing one leaves to migrate again."""
+    trench (a ``trench_fraction`` of the time) or a pit, but only over bare mineralised bone (its sealing zone
+    forms on the bone's matrix proteins, not on a lining cell or on osteoid); a resorbing one leaves to migrate
+    again."""
     if mode == NEW:
         return MIGRATING
     if mode == MIGRATING:
+        if not on_bare_bone:
+            return MIGRATING
         leave = q.migrating_to_resorbing_per_h
     elif mode == PIT:
         leave = q.pit_to_migrating_per_h
@@ -147,12 +151,13 @@ def next_mode(mode, u_switch, u_choice, dt_h, q):
 
 @nb.njit(cache=True)
 def decide(u, rows, nuclei, molecules, stage_columns, committed, mode, dt_h, precursor_hops_per_h, grid_spacing_um,
-           p, q):
+           p, q, on_bare_bone):
     """One tick's fates for the cells in population ``rows``: ``u`` is per listed cell; ``nuclei``,
     ``molecules``, ``committed`` and ``mode`` are population columns, the last two updated in place;
     ``stage_columns`` are the molecule columns of the roles commitment_marker, arrest_signal, fusion_gene_1,
     fusion_gene_2, mitogenic_signal and apoptosis_signal (TRAP, c-Fos, DC-STAMP, OC-STAMP, M-CSF-bound CSF-1R
     and Bim in the built-in network). Every fate reads the cell's own molecules, never the medium.
+    ``on_bare_bone``: per listed cell, whether its site holds bare mineralised bone it could seal onto.
     Returns per listed cell (dies, divides, hops, fusion drive, leaves).
 
     A cell that dies does nothing else; an uncommitted mononuclear cell may leave the surface for the
@@ -189,7 +194,7 @@ def decide(u, rows, nuclei, molecules, stage_columns, committed, mode, dt_h, pre
             divides[i] = u[i, U_DIVIDE] < probability(division, dt_h)
         hop_rate = precursor_hops_per_h
         if nuclei[r] > 1:
-            mode[r] = next_mode(mode[r], u[i, U_MODE], u[i, U_MODE_CHOICE], dt_h, q)
+            mode[r] = next_mode(mode[r], u[i, U_MODE], u[i, U_MODE_CHOICE], dt_h, q, on_bare_bone[i])
             if mode[r] == MIGRATING:
                 hop_rate = q.migration_speed_um_per_h / grid_spacing_um
             elif mode[r] == TRENCH:

@@ -93,7 +93,7 @@ class OsteoclastLineage(Lineage):
         dies, divides, hops, drive, leaves = fates.decide(
             u, rows, pop.nuclei, pop.molecules, self.stage_columns, pop.committed, pop.mode, dt_h,
             self.hop_rate_per_h, model.experiment.domain.grid_spacing_um, self.precursor_parameters,
-            self.osteoclast_parameters)
+            self.osteoclast_parameters, model.bone.bare_sites()[pop.x[rows], pop.y[rows]])
 
         self.die(rows[dies])
         self._leave(rows[leaves])
@@ -202,7 +202,8 @@ class OsteoclastLineage(Lineage):
         speed = np.where(pop.mode[rows] == fates.TRENCH, q.trench_rate_factor, 1.0) * dt_h
         spacing = self.model.experiment.domain.grid_spacing_um
         return rows, bone.resorb_many(pop.cell_id[rows], (pop.x[rows] + 0.5) * spacing,
-                                      (pop.y[rows] + 0.5) * spacing, radius, mineral * speed, collagen * speed)
+                                      (pop.y[rows] + 0.5) * spacing, radius, mineral * speed, collagen * speed,
+                                      q.collagen_fringe_half_um, self.model.time_h)
 
     # ----------------------------------------------------------------------------------------------- reports
     def counts(self) -> dict[str, int | float]:
