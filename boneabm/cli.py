@@ -330,10 +330,13 @@ def _note_uptake(path) -> None:
     uptake = json.loads((path / "metadata.json").read_text(encoding="utf-8")).get("uptake", {})
     for name, numbers in uptake.items():
         if isinstance(numbers, dict) and numbers["shortfall_molecules"] > 0:
-            share = numbers["shortfall_molecules"] / max(numbers["net_molecules"], 1)
-            print(f"boneabm: note: {share:.1%} of the cells' {name} uptake ({numbers['shortfall_molecules']:.3g} "
-                  "molecules) exceeded what their sites' fluid layers held within a tick and was not taken from "
-                  "the fields; see uptake in metadata.json for what this means", file=sys.stderr)
+            shortfall, net = numbers["shortfall_molecules"], numbers["net_molecules"]
+            # a share of the net uptake only where it is one: cells that shed a factor (RANKL) may release more
+            # of it than they take up, and their net is no measure of the uptake
+            amount = (f"{shortfall / net:.1%} of the cells' {name} uptake ({shortfall:.3g} molecules)"
+                      if net >= shortfall else f"{shortfall:.3g} molecules of the cells' {name} uptake")
+            print(f"boneabm: note: {amount} exceeded what their sites' fluid layers held within a tick and was not "
+                  "taken from the fields; see uptake in metadata.json for what this means", file=sys.stderr)
 
 
 def _sweep(args) -> int:

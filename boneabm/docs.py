@@ -106,8 +106,9 @@ None beyond the experiment file: medium composition and changes, doses, perturba
     nucleus)) (TRAP⁻/⁻ resorbs less, Hayman 1996). Mineral µm³/h = H⁺/h ÷ 9.1e9 H⁺/µm³: Ca10(PO4)6(OH)2 +
     14 H⁺ → 10 Ca²⁺ + 6 H2PO4⁻ + 2 H2O at the lacuna's pH ≈ 4.7 (Silver 1988), and 432 mg Ca per cm³ of
     cortical bone (1.92 g/cm³, 22.5 % Ca; Woodard & White 1986).
-  - *Collagen*: cathepsin K digests 3 µm³/h per molecule of the cell's content, but never deeper than the
-    mineral is gone (the bone keeps both depths per pixel).
+  - *Collagen*: cathepsin K digests up to 3 µm³/h per molecule of the cell's content, at that capacity × S/(K +
+    S) of the S µm of collagen the acid has bared (K = `collagen_fringe_half_um`, 0.5 µm), so never deeper than
+    the mineral is gone (the bone keeps both depths per pixel).
   - Trenches erode `trench_rate_factor` (2×) as fast as pits (Søe & Delaissé 2017).
 
   Which mechanism gives which behaviour:
@@ -119,7 +120,9 @@ None beyond the experiment file: medium composition and changes, doses, perturba
   - *No Atp6v0d2, no demineralisation, hence no collagen either*: collagen is digested only where the acid
     has exposed it. *No integrin β3, no sealing zone, no resorption.*
   - *Cathepsin K loss leaves demineralised collagen* (Saftig 1998, check 12): the acid still dissolves the
-    mineral; wild-type cells have 2-3 times the cathepsin K their acid needs, so they leave little behind.
+    mineral; wild-type cells have 2-3 times the cathepsin K their acid needs, so they leave only a fringe of
+    K·m/(c − m) behind them (m, c the acid's and the enzyme's depth per tick): the remnants reversal cells
+    clear in bone (Everts 2002).
   - *More pumps under the same sealing zone add less and less*: only a larger sealing zone (more spreading,
     more integrin) raises the ceiling.
   - *Fusion knockouts resorb nothing* (check 10): only cells with ≥ `min_nuclei` resorb.

@@ -265,6 +265,22 @@ def test_sigkill_leaves_a_partial_directory_that_does_not_look_complete(tmp_path
     assert json.loads((tmp_path / "r.partial" / "metadata.json").read_text())["status"] == "running"
 
 
+def test_the_uptake_note_gives_a_share_only_of_a_net_uptake_that_holds_the_shortfall(tmp_path, capsys):
+    """Cells that shed a factor may release more of it than they take up (RANKL in a BMU): the note then gives
+    the molecules, not a share of a negative or smaller net."""
+    from boneabm.cli import _note_uptake
+
+    (tmp_path / "metadata.json").write_text(json.dumps({"uptake": {
+        "note": "…", "mcsf": {"net_molecules": 400.0, "shortfall_molecules": 100.0},
+        "rankl": {"net_molecules": -2.6e8, "shortfall_molecules": 1.7e6},
+        "opg": {"net_molecules": -9e8, "shortfall_molecules": 0.0}}}))
+    _note_uptake(tmp_path)
+    err = capsys.readouterr().err
+    assert "25.0% of the cells' mcsf uptake (100 molecules)" in err
+    assert "1.7e+06 molecules of the cells' rankl uptake exceeded" in err and "rankl uptake (" not in err
+    assert "opg" not in err
+
+
 def test_metadata_accounts_for_uptake_and_the_shortfall_is_explained(tmp_path, small_yaml, capsys):
     """Uptake beyond what a site's thin layer holds within a tick is counted, explained in metadata.json and
     reported by the command (not under --quiet); a starving tissue's shortfall is a larger share."""
