@@ -5,8 +5,8 @@ benchmarks/bmu_cycle.py prints the same figures from a model it steps itself.
 
 Readouts: resorption lasts from the activation to the last tick bone was removed in the BMU's region; formation
 from the first matrix to 90 % of all the matrix laid (a few osteoblasts work on for months, so its last tick
-says little); reversal is ``bmus.csv``'s ``reversal_h``; MAR is the median of the daily MAR over formation (from 10 days after the first matrix, when the
-first labels can be read); the cutting cone is the days from 5 to the end of resorption.
+says little); reversal is ``bmus.csv``'s ``reversal_h``; MAR is the median of the daily MAR over formation (from
+10 days after the first matrix, when the first labels can be read); the cutting cone is the days from 5 to the end of resorption.
 """
 
 from __future__ import annotations
@@ -208,5 +208,5 @@ def check_bmu_sost(v) -> Check:
                  f"wall {knockout['wall_thickness_um']:.1f} µm against {wild['wall_thickness_um']:.1f} µm", passed, draw)
 
 
-CHECKS = [check_bmu_resorption, check_bmu_reversal, check_bmu_formation, check_bmu_cutting_cone, check_bmu_tbri, check_bmu_fates,
-          check_bmu_sost]
+CHECKS = [check_bmu_resorption, check_bmu_reversal, check_bmu_formation, check_bmu_cutting_cone, check_bmu_tbri,
+          check_bmu_fates, check_bmu_sost]

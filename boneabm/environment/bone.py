@@ -114,8 +114,8 @@ class Bone:
                     fringe_half_um: float = 0.0, time_h: float = np.nan) -> np.ndarray:
         """``resorb`` for several osteoclasts, one after the other in the order given (overlapping footprints
         share what is left); returns the (mineral, collagen) µm³ each removed. A footprint leaves out covered
-        pixels (``cover``) and pixels under new matrix (``protected_px``): the osteoclast's volume goes into the bare ones. Collagen
-        digestion saturates with the collagen bared, half its capacity at ``fringe_half_um`` (0: it keeps up
+        pixels (``cover``) and pixels under new matrix (``protected_px``): the osteoclast's volume goes into the
+        bare ones. Collagen digestion saturates with the collagen bared, half its capacity at ``fringe_half_um`` (0: it keeps up
         with the acid); a resorbed pixel loses its cement line and notes ``time_h``."""
         removed = _resorb_disks(self.mineral_depth_um, self.collagen_depth_um, self.cement_um, self.resorbed_h,
                                 self.protected_px(), np.asarray(x_um, np.float64) / self.pixel_um,

@@ -18,7 +18,8 @@ from boneabm.rng import draw_uniforms
 
 # the lineage's columns of a timeseries row, as ``counts`` gives them (zeros for an experiment without it)
 COUNTS = ("osteoprogenitors_recruited_total", "n_osteoprogenitors", "n_osteoblasts", "n_lining_cells",
-          "lining_lifted_total", "n_canopy_cells", "lining_settled_total", "canopy_descended_total", "osteocytes_embedded_total",
+          "lining_lifted_total", "n_canopy_cells", "lining_settled_total", "canopy_descended_total",
+          "osteocytes_embedded_total",
           "osteoblasts_flattened_total", "osteoblast_apoptoses_total", "osteoblast_divisions_total",
           "osteoblast_deaths_total", "matrix_formed_um3", "remnants_cleared_um3")
 
@@ -301,7 +302,8 @@ class OsteoblastLineage(Lineage):
         committed, lining = pop.committed[pop.rows], pop.lining[pop.rows]
         values = (self.recruited_total, int(np.count_nonzero(~committed)), int(np.count_nonzero(committed & ~lining)),
                   int(np.count_nonzero(lining)), self.lifted_total, int(round(self.canopy_cells.sum())),
-                  self.settled_total, self.descended_total, self.embedded_total, self.flattened_total, self.apoptoses_total,
+                  self.settled_total, self.descended_total, self.embedded_total, self.flattened_total,
+                  self.apoptoses_total,
                   self.divisions_total, self.deaths_total, self.matrix_um3_total, self.remnants_cleared_um3_total)
         return dict(zip(COUNTS, values))
 
