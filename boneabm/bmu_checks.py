@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from boneabm.cells.osteoblast.fates import fate_shares
+from boneabm.environment.histomorphometry import RESORBED_DEPTH_UM
 from boneabm.validation import Check
 
 PANEL = "bmu_cycle"
@@ -141,9 +142,10 @@ def check_bmu_reversal(v) -> Check:
 
     def draw(ax):
         bone = run.bone
-        eroded = bone[(bone["mineral_depth_um"] > 0.05) & bone["formed_h"].notna()]
-        ax.hist((eroded["formed_h"] - eroded["resorbed_h"]) / HOURS_PER_DAY, bins=40)
-        ax.set(xlabel="days from a pixel's last resorption to its first osteoid", ylabel="rebuilt eroded pixels")
+        rebuilt = bone[(bone["mineral_depth_um"] > RESORBED_DEPTH_UM) & bone["formed_h"].notna()]
+        ax.hist((rebuilt["formed_h"] - rebuilt["resorbed_h"]) / HOURS_PER_DAY, bins=40)
+        ax.set(xlabel="days from a pixel's last resorption to its first osteoid (whole slice)",
+               ylabel="rebuilt eroded pixels")
     return _banded("bmu_reversal", "Reversal: reversal cells clear and cement the eroded surface before osteoid",
                    "Everts et al. 2002 JBMR 17:77; Delaissé 2014", f, ("reversal_days",),
                    f"reversal {f['reversal_days']:.1f} d (median over the rebuilt eroded pixels)", draw)

@@ -91,8 +91,8 @@ REGISTRY: list[Column] = [
                                                   "since t = 0"),
         ("n_canopy_cells", "int64", "cells", "lifted lining cells forming the canopy, making M-CSF"),
         ("lining_settled_total", "int64", "cells", "canopy cells that settled back as lining cells since t = 0"),
-        ("canopy_descended_total", "int64", "cells", "canopy cells that came down onto eroded surface as reversal "
-                                                     "cells since t = 0"),
+        ("canopy_descended_total", "int64", "cells", "reversal cells the canopy sent down onto eroded surface "
+                                                     "since t = 0 (its cells' daughters: the canopy keeps its own)"),
         ("osteocytes_embedded_total", "int64", "cells", "matrix-making osteoblasts embedded in their matrix as "
                                                         "osteocytes since t = 0"),
         ("osteoblasts_flattened_total", "int64", "cells", "matrix-making osteoblasts that flattened into lining "
@@ -225,7 +225,8 @@ REGISTRY: list[Column] = [
         ("osteoid_um", "float64", "µm", "of it, osteoid: younger than the mineralisation lag"),
         ("mineral_fraction", "float64", "1", "mean mineral fraction of the new matrix (0 where none)"),
         ("formed_h", "float64", "h", "when formation began on the pixel; empty where none"),
-        ("cement_um", "float64", "µm", "cement line reversal cells laid since the pixel was last resorbed"),
+        ("cement_um", "float64", "µm", "cement line reversal cells laid on the pixel (since its last resorption, if "
+                                      "any); osteoid goes only onto a complete one"),
         ("resorbed_h", "float64", "h", "when the pixel last lost mineral; empty if never"),
     ]),
     *_table("bmus", [

@@ -504,14 +504,15 @@ class OsteoclastConfig(_Section):
         "per h: secretion into the lacuna in proportion to the cell's content. The bone caps it at what the "
         "acid has exposed; without cathepsin K the collagen stays (Saftig et al. 1998 PNAS 95:13453). "
         "Calibrated: a wild-type osteoclast can digest 2-3 times what it demineralises, so its collagen keeps "
-        "up with the mineral.")
+        "up with the mineral but for a thin fringe (`collagen_fringe_half_um`).")
     collagen_fringe_half_um: float = Field(
         0.5, ge=0, le=100,
         description="Depth of demineralised collagen the acid has laid bare at which cathepsin K digests at half "
         "its capacity, µm: the enzyme works on exposed fibrils, so it lags the acid by a thin fringe that stays in "
         "the lacuna where the cell moves on (Everts et al. 2002 JBMR 17:77 saw such collagen remnants in Howship's "
-        "lacunae; Søe & Delaissé 2017 J Cell Sci 130:2026 in pits on bone slices). The fringe settles at "
-        "K·mineral/(capacity − mineral). Calibrated: ≈ 0.3 µm at a wild-type cell's 2-3-fold capacity. 0: "
+        "lacunae; Søe & Delaissé 2017 J Cell Sci 130:2026 in pits on bone slices). With m and c "
+        "the acid's and the enzyme's depth per tick, the bared collagen settles at K·m/(c − m), and K·m/(c − m) − m "
+        "stays behind the acid: ≈ 0.1 µm in the bmu example (calibrated). 0: "
         "collagen keeps up with the acid until the capacity runs out.")
     migrating_to_resorbing_per_h: float = Field(
         0.5, ge=0, description="Rate at which a migrating osteoclast settles to resorb, 1/h. Calibrated.")

@@ -121,7 +121,7 @@ None beyond the experiment file: medium composition and changes, doses, perturba
     has exposed it. *No integrin β3, no sealing zone, no resorption.*
   - *Cathepsin K loss leaves demineralised collagen* (Saftig 1998, check 12): the acid still dissolves the
     mineral; wild-type cells have 2-3 times the cathepsin K their acid needs, so they leave only a fringe of
-    K·m/(c − m) behind them (m, c the acid's and the enzyme's depth per tick): the remnants reversal cells
+    K·m/(c − m) − m behind them (m, c the acid's and the enzyme's depth per tick): the remnants reversal cells
     clear in bone (Everts 2002).
   - *More pumps under the same sealing zone add less and less*: only a larger sealing zone (more spreading,
     more integrin) raises the ceiling.

@@ -26,7 +26,8 @@ def experiment(knockouts=(), inhibitors=(), seed=3):
         "seed": seed, "domain": {"width_um": 500, "height_um": 500, "grid_spacing_um": 12.5},
         "precursors": {"plating_density_per_cm2": 0},
         "fields": {"mode": "tissue"}, "medium": {"change_every_h": None},
-        # the bone here is fresh, never resorbed: no reversal (tests/test_reversal.py), osteoid on it at once
+        # no cement line asked for, so osteoid goes on at once: these tests are about the network and the fates
+        # (the default cement gate is tested in tests/test_reversal.py)
         "osteoblasts": {"enabled": True, "initial_progenitors_per_mm2": 400, "cement_line_um": 0,
                         "signaling": {"knockouts": list(knockouts), "inhibitors": list(inhibitors)}},
         "time": {"duration_h": 24 * DAYS}})

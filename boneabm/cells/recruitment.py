@@ -19,6 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 
 
+def settling_probability(rate_per_h, c_nM, half_nM: float, dt_h: float, scale=1.0):
+    """The chance that a cell drawn by a factor settles on a site in a tick: 1 − exp(−rate·c/(K + c)·scale·dt),
+    the rate scaled by its receptor's occupancy by the factor there (and by ``scale``)."""
+    return -np.expm1(-(rate_per_h * c_nM / (half_nM + c_nM) * scale) * dt_h)
+
+
 @dataclass
 class MarrowPool:
     field: str  # the factor that recruits
@@ -39,9 +45,9 @@ class MarrowPool:
         x = y = np.zeros(0, dtype=np.int64)
         if self.steady_cells > 0 and self.cells >= 1 and signal > 0:
             free_x, free_y = np.nonzero(empty)
-            c = fields.sites[self.field][free_x, free_y]
-            rate = self.recruitment_per_site_h * signal * c / (self.half_nM + c) * (self.cells / self.steady_cells)
-            settles = rng.random(free_x.size) < -np.expm1(-rate * dt_h)
+            settles = rng.random(free_x.size) < settling_probability(
+                self.recruitment_per_site_h * signal, fields.sites[self.field][free_x, free_y], self.half_nM, dt_h,
+                self.cells / self.steady_cells)
             x, y = free_x[settles], free_y[settles]
             if x.size > self.cells:  # the pool runs dry: the first in random order come
                 keep = np.sort(rng.permutation(x.size)[: int(self.cells)])

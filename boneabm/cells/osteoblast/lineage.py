@@ -11,7 +11,7 @@ from boneabm.cells.motility import hop_rate_per_h, move
 from boneabm.cells.osteoblast import fates
 from boneabm.cells.osteoblast.contract import CONTRACT
 from boneabm.cells.osteoblast.stages import stages
-from boneabm.cells.recruitment import marrow_pool
+from boneabm.cells.recruitment import marrow_pool, settling_probability
 from boneabm.environment.bone import RESORBED_DEPTH_UM
 from boneabm.rng import draw_uniforms
 
@@ -207,9 +207,8 @@ class OsteoblastLineage(Lineage):
         cavity = ((bone.site_mean(bone.mineral_depth_um) > RESORBED_DEPTH_UM)
                   & (bone.site_mean(bone.formed_depth_um()) == 0))
         x, y = np.nonzero((self.canopy_cells >= 1) & cavity & model.grid.empty.data)
-        tgfb_nM = fields.sites["tgfb"][x, y]
-        rate = self.canopy_descent_per_h * signal * tgfb_nM / (self.recruitment_tgfb_half_nM + tgfb_nM)
-        comes = model.rng.random(x.size) < -np.expm1(-rate * dt_h)
+        comes = model.rng.random(x.size) < settling_probability(
+            self.canopy_descent_per_h * signal, fields.sites["tgfb"][x, y], self.recruitment_tgfb_half_nM, dt_h)
         for cell in self.plate(list(model.site_cells[x[comes], y[comes]])):
             self.record("descent", cell.unique_id, None, 1, 0, np.nan)
         self.descended_total += int(comes.sum())
@@ -287,7 +286,12 @@ class OsteoblastLineage(Lineage):
         if self.tick is None:
             return
         rows, ids, x, y, _ = self.tick
-        making, volume_um3 = self.making, self.making_um3
+        making, volume_um3 = self.making.copy(), self.making_um3
+        # an osteoclast that resorbed a site in this tick's bone step (after signaling) took its cement line with
+        # it: what was to be laid there is not (the fates, already decided, embedded cells by the matrix planned)
+        still_cemented = bone.cemented_sites(self.cement_line_um)[x[making], y[making]]
+        making[making] = still_cemented
+        volume_um3 = volume_um3[still_cemented]
         if not making.any():
             return
         bone.form(self.model.time_h, x[making], y[making], volume_um3)

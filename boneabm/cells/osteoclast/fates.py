@@ -130,7 +130,7 @@ def fusion_factor(dcstamp_per_nucleus, ocstamp_per_nucleus, q):
 def next_mode(mode, u_switch, u_choice, dt_h, q, on_bare_bone):
     """A multinucleated cell's mode after one tick: a new one starts migrating; a migrating one settles into a
     trench (a ``trench_fraction`` of the time) or a pit, but only over bare mineralised bone (its sealing zone
-    forms on the bone's matrix proteins, not on a lining cell or on osteoid); a resorbing one leaves to migrate
+    forms on the bone's matrix proteins, not on new matrix: ``Bone.bare_sites``); a resorbing one leaves to migrate
     again."""
     if mode == NEW:
         return MIGRATING
