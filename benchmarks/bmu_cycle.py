@@ -54,9 +54,10 @@ def one_cycle(days: float | None, seed: int, sets: list[str] = ()) -> dict:
                           h["o_th_um"], *(blast_counts[name] for name in DAILY[5:])))
     wall_s = time.perf_counter() - start
     lineages = {name: (lineage.ssa_events_total, lineage.cell_hours) for name, lineage in model.lineages.items()}
+    bmu = model.bmus.rows(model.bone)[0]
     return {"wall_s": wall_s, "days": experiment.time.duration_h / 24, "peak": peak, "lineages": lineages,
-            "bmu": model.bmus.rows(model.bone)[0],
-            "figures": figures(pd.DataFrame(daily, columns=DAILY), model.bmus.rows(model.bone)[0],
+            "bmu": bmu,
+            "figures": figures(pd.DataFrame(daily, columns=DAILY), bmu,
                                nuclei_joining_osteoclasts(*list(zip(*model.events))[:5],
                                                           experiment.osteoclasts.min_nuclei))}
 
@@ -85,7 +86,8 @@ def main() -> None:
     print("  against the published cancellous BMU (last run; boneabm/bmu_checks.py):")
     for key, (figure, published, _) in BANDS.items():
         value = last["figures"][key]
-        print(f"    {figure:46s} {value:8.3g}   published {published:32s} {'within' if within(last['figures'], key) else 'OUTSIDE'}")
+        verdict = "within" if within(last["figures"], key) else "OUTSIDE"
+        print(f"    {figure:46s} {value:8.3g}   published {published:32s} {verdict}")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ benchmarks/bmu_cycle.py prints the same figures from a model it steps itself.
 Readouts: resorption lasts from the activation to the last tick bone was removed in the BMU's region; formation
 from the first matrix to 90 % of all the matrix laid (a few osteoblasts work on for months, so its last tick
 says little); reversal is ``bmus.csv``'s ``reversal_h``; MAR is the median of the daily MAR over formation (from
-10 days after the first matrix, when the first labels can be read); the cutting cone is the days from 5 to the end of resorption.
+10 days after the first matrix, when the first labels can be read); the cutting cone is the days from 5 to the end
+of resorption.
 """
 
 from __future__ import annotations
@@ -131,7 +132,8 @@ def _banded(key: str, title: str, source: str, f: dict[str, float], keys: tuple[
 
 def check_bmu_resorption(v) -> Check:
     run, f = _arm(v, "wild_type")
-    return _banded("bmu_resorption", "R1: a BMU's resorption ends, at the published depth", "Eriksen 1986; Agerbaek 1991",
+    return _banded("bmu_resorption", "R1: a BMU's resorption ends, at the published depth",
+                   "Eriksen 1986; Agerbaek 1991",
                    f, ("resorption_days", "erosion_depth_um"),
                    f"resorption {f['resorption_days']:.0f} d; erosion {f['erosion_depth_um']:.1f} µm",
                    _series(run, {"resorbed_volume_um3": "resorbed", "matrix_formed_um3": "formed"}, "µm³"))
@@ -207,7 +209,8 @@ def check_bmu_sost(v) -> Check:
     return Check("bmu_sost", "A Sost knockout builds thicker walls",
                  f"Li X et al. 2008 JBMR 23:860; {DOC}",
                  "wall thicker than wild type's (> 1.1×)",
-                 f"wall {knockout['wall_thickness_um']:.1f} µm against {wild['wall_thickness_um']:.1f} µm", passed, draw)
+                 f"wall {knockout['wall_thickness_um']:.1f} µm against {wild['wall_thickness_um']:.1f} µm", passed,
+                 draw)
 
 
 CHECKS = [check_bmu_resorption, check_bmu_reversal, check_bmu_formation, check_bmu_cutting_cone, check_bmu_tbri,

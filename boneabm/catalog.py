@@ -60,12 +60,12 @@ def resolve(name_or_path: str | Path, kind: str | None = None) -> Path:
     path = Path(name_or_path)
     if path.is_file() or path.parent != Path("."):
         return path
-    if path.exists():
-        try:
-            return find(str(name_or_path), kind).path
-        except UserError:
-            return path  # loading it says what it is
-    return find(str(name_or_path), kind).path
+    try:
+        return find(str(name_or_path), kind).path
+    except UserError:
+        if path.exists():
+            return path  # a folder that names no example: loading it says what it is
+        raise
 
 
 def copy_out(name: str, destination: Path) -> Path:

@@ -48,8 +48,8 @@ _NAME = re.compile(r"^t(\d+\.\d{3})h\.(parquet|npz)$")
 @dataclass
 class Frame:
     """The surface at ``time_h``: cells (``SNAPSHOT_CELL_COLUMNS``), maps by name (``FIELD_MAPS`` per site,
-    ``DEPTH_MAPS``, ``EVENT_MAP`` and, with an osteoblast lineage, ``FORMATION_MAPS`` per bone pixel, indexed ``[x, y]``)
-    and the domain's size."""
+    ``DEPTH_MAPS``, ``EVENT_MAP`` and, with an osteoblast lineage, ``FORMATION_MAPS`` per bone pixel, indexed
+    ``[x, y]``) and the domain's size."""
 
     time_h: float
     cells: pd.DataFrame

@@ -44,7 +44,8 @@ def test_the_figures_of_a_bmu_read_its_tables():
     assert f["nuclear_renewal_per_d"] == pytest.approx(20 / (50 * 26))  # days 5-30: 26 days of 50 nuclei
     assert (f["fate_apoptosis"], f["fate_osteocyte"], f["fate_lining"]) == pytest.approx((0.6, 0.15, 0.25))
     assert f["refilled"] == pytest.approx(60 / 62)
-    assert within(f, "resorption_days", "reversal_days", "erosion_depth_um", "wall_thickness_um", "fate_apoptosis", "fate_osteocyte")
+    assert within(f, "resorption_days", "reversal_days", "erosion_depth_um", "wall_thickness_um", "fate_apoptosis",
+                  "fate_osteocyte")
     assert not within(f, "nuclear_renewal_per_d")  # 1.5 %/d, below Parfitt's 4-12 %
 
 

@@ -165,6 +165,9 @@ def test_a_bmu_run_gets_its_cycle_drawn(tmp_path, capsys):
     last = read_frame(run.path, times[-1])
     assert last.maps["formed_um"].shape == last.maps["mineral_depth_um"].shape
     assert (last.maps["osteoid_um"] <= last.maps["formed_um"] + 1e-6).all()
+    assert last.maps["cement_um"].any()  # reversal cells have cemented some of the eroded surface by day 10
+    first = read_frame(run.path, times[0])  # before any formation, the same maps, all zero
+    assert set(first.maps) == set(last.maps) and not first.maps["formed_um"].any()
     fig = bmu_figure(run, [read_frame(run.path, t) for t in times])
     profile, cells, markers, formation = fig.axes
     lines = [line for line in profile.get_lines() if line.get_label().startswith("day")]

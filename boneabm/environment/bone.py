@@ -115,8 +115,8 @@ class Bone:
         """``resorb`` for several osteoclasts, one after the other in the order given (overlapping footprints
         share what is left); returns the (mineral, collagen) µm³ each removed. A footprint leaves out covered
         pixels (``cover``) and pixels under new matrix (``protected_px``): the osteoclast's volume goes into the
-        bare ones. Collagen digestion saturates with the collagen bared, half its capacity at ``fringe_half_um`` (0: it keeps up
-        with the acid); a resorbed pixel loses its cement line and notes ``time_h``."""
+        bare ones. Collagen digestion saturates with the collagen bared, half its capacity at ``fringe_half_um``
+        (0: it keeps up with the acid); a resorbed pixel loses its cement line and notes ``time_h``."""
         removed = _resorb_disks(self.mineral_depth_um, self.collagen_depth_um, self.cement_um, self.resorbed_h,
                                 self.protected_px(), np.asarray(x_um, np.float64) / self.pixel_um,
                                 np.asarray(y_um, np.float64) / self.pixel_um,
@@ -157,6 +157,12 @@ class Bone:
     def cemented_sites(self, cement_line_um: float) -> np.ndarray:
         """Sites ready for osteoid: a complete cement line under every pixel."""
         return cemented_sites(self.cement_um, self.config.pixels_per_site, cement_line_um)
+
+    def cavity_sites(self) -> np.ndarray:
+        """Sites eroded (site mean deeper than ``RESORBED_DEPTH_UM``) that no new matrix has reached yet: the
+        surface that waits for resorption to end and for reversal and formation to begin."""
+        return ((self.site_mean(self.mineral_depth_um) > RESORBED_DEPTH_UM)
+                & (self.site_mean(self.formed_depth_um()) == 0))
 
     def remnant_um(self) -> np.ndarray:
         """Demineralised collagen left per pixel, µm: what reversal cells have yet to clear."""

@@ -15,14 +15,12 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from boneabm.environment.bone import RESORBED_DEPTH_UM
 
 
 def remodeling_surface(bone, osteocytes) -> np.ndarray:
     """Sites whose surface is being remodeled: apoptotic osteocytes within reach, a cavity formation has not
     reached, osteoid."""
-    formed = bone.site_mean(bone.formed_depth_um())
-    active = (bone.site_mean(bone.mineral_depth_um) > RESORBED_DEPTH_UM) & (formed == 0)
+    active = bone.cavity_sites()
     if bone.new_bone is not None:
         active |= bone.site_mean(bone.new_bone.osteoid_um) > 0
     if osteocytes is not None:

@@ -12,7 +12,6 @@ from boneabm.cells.osteoblast import fates
 from boneabm.cells.osteoblast.contract import CONTRACT
 from boneabm.cells.osteoblast.stages import stages
 from boneabm.cells.recruitment import marrow_pool, settling_probability
-from boneabm.environment.bone import RESORBED_DEPTH_UM
 from boneabm.rng import draw_uniforms
 
 
@@ -203,10 +202,7 @@ class OsteoblastLineage(Lineage):
         signal = self.transmission(self.recruitment_role)
         if not self.canopy_descent_per_h or not signal or not self.canopy_cells.any():
             return
-        bone = model.bone
-        cavity = ((bone.site_mean(bone.mineral_depth_um) > RESORBED_DEPTH_UM)
-                  & (bone.site_mean(bone.formed_depth_um()) == 0))
-        x, y = np.nonzero((self.canopy_cells >= 1) & cavity & model.grid.empty.data)
+        x, y = np.nonzero((self.canopy_cells >= 1) & model.bone.cavity_sites() & model.grid.empty.data)
         comes = model.rng.random(x.size) < settling_probability(
             self.canopy_descent_per_h * signal, fields.sites["tgfb"][x, y], self.recruitment_tgfb_half_nM, dt_h)
         for cell in self.plate(list(model.site_cells[x[comes], y[comes]])):
