@@ -67,6 +67,23 @@ def nuclei_joining_osteoclasts(time_h: Sequence[float], event: Sequence[str], ce
     return np.array(joined, dtype=float).reshape(-1, 2)
 
 
+def cutting_cone(day: np.ndarray, resorption_days: float) -> np.ndarray:
+    """Which of the days lie in the cutting cone: from day 5 (the first osteoclasts are formed) to the end of
+    resorption."""
+    return (day >= 5) & (day <= resorption_days)
+
+
+def nuclear_renewal(day: np.ndarray, nuclei_in_osteoclasts: np.ndarray, joined: np.ndarray,
+                    resorption_days: float) -> tuple[float, float]:
+    """Osteoclast nuclei renewed per day over the cutting cone, as Parfitt 1994 reads it (the nuclei that joined
+    osteoclasts, ``nuclei_joining_osteoclasts``, over the nuclei-days osteoclasts held, from counts at each
+    ``day``), and how many nuclei joined (the count the figure's spread follows)."""
+    interval_days = np.diff(day, prepend=0.0)
+    nuclei_days = float((nuclei_in_osteoclasts * interval_days)[cutting_cone(day, resorption_days)].sum())
+    joining = joined[cutting_cone(joined[:, 0], resorption_days), 1].sum()
+    return (joining / nuclei_days if nuclei_days else np.nan), float(joining)
+
+
 def figures(timeseries: pd.DataFrame, bmu: dict, joined: np.ndarray) -> dict[str, float]:
     """The BMU's figures from its ``timeseries`` (time_h, n_osteoclasts, nuclei_in_osteoclasts, mar_um_per_d,
     o_th_um, matrix_formed_um3 and the fate counters), its ``bmus.csv`` row and the nuclei joining osteoclasts
@@ -78,10 +95,7 @@ def figures(timeseries: pd.DataFrame, bmu: dict, joined: np.ndarray) -> dict[str
     forming = formed > 0
     first = day[forming][0] if forming.any() else np.nan
     formation_days = day[formed >= 0.9 * formed[-1]][0] - first if forming.any() else np.nan
-    cutting = (day >= 5) & (day <= resorption_days)
-    interval_days = np.diff(day, prepend=0.0)
-    nuclei_days = float((timeseries["nuclei_in_osteoclasts"].to_numpy() * interval_days)[cutting].sum())
-    in_cone = (joined[:, 0] >= 5) & (joined[:, 0] <= resorption_days)
+    cutting = cutting_cone(day, resorption_days)
     last = timeseries.iloc[-1]
     ended = (last["osteoblast_apoptoses_total"], last["osteocytes_embedded_total"], last["osteoblasts_flattened_total"])
     readable = mar[(day > first + 10) & (mar > 0)] if forming.any() else np.zeros(0)
@@ -94,7 +108,8 @@ def figures(timeseries: pd.DataFrame, bmu: dict, joined: np.ndarray) -> dict[str
         "osteoid_seam_um": float(np.nanmax(timeseries["o_th_um"])) if timeseries["o_th_um"].notna().any() else 0.0,
         "osteoclasts_at_once": float(np.median(timeseries["n_osteoclasts"].to_numpy()[cutting])) if cutting.any()
         else np.nan,
-        "nuclear_renewal_per_d": joined[in_cone, 1].sum() / nuclei_days if nuclei_days else np.nan,
+        "nuclear_renewal_per_d": nuclear_renewal(day, timeseries["nuclei_in_osteoclasts"].to_numpy(), joined,
+                                                 resorption_days)[0],
         **{f"fate_{fate}": share for fate, share in fate_shares(*ended).items()},
         "osteoblasts_ended": sum(ended),
     }
