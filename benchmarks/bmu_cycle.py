@@ -20,7 +20,7 @@ import time
 
 import pandas as pd
 
-from boneabm.bmu_checks import BANDS, figures, nuclei_joining_osteoclasts, within
+from boneabm.bmu_checks import BANDS, DEEP_UM, cavity_floor, figures, nuclei_joining_osteoclasts, within
 from boneabm.catalog import find
 from boneabm.config import load_experiment, with_seed
 from boneabm.model import BoneModel
@@ -35,7 +35,7 @@ def one_cycle(days: float | None, seed: int, sets: list[str] = ()) -> dict:
     experiment = with_seed(load_experiment(find("bmu").path, overrides=overrides), seed)
     start = time.perf_counter()
     model = BoneModel(experiment)
-    peak = {"osteoclasts": 0, "osteoblasts": 0, "awake cells": 0}
+    peak = {"osteoclasts": 0, "osteoblasts": 0, "awake cells": 0, "nuclei in one osteoclast": 0}
     osteoblasts = model.lineages["osteoblast"]
     ticks_per_day = round(24 / experiment.time.dt_h)
     daily = []  # the timeseries columns the figures read (DAILY), at each day's end
@@ -46,7 +46,10 @@ def one_cycle(days: float | None, seed: int, sets: list[str] = ()) -> dict:
         blast_counts = osteoblasts.counts()
         blasts = blast_counts["n_osteoblasts"]
         awake = sum(lineage.awake(lineage.population.rows).size for lineage in model.lineages.values())
-        for key, value in (("osteoclasts", clasts), ("osteoblasts", blasts), ("awake cells", awake)):
+        clast_rows = model.osteoclasts.population.rows
+        largest = int(model.osteoclasts.population.nuclei[clast_rows].max()) if clast_rows.size else 0
+        for key, value in (("osteoclasts", clasts), ("osteoblasts", blasts), ("awake cells", awake),
+                           ("nuclei in one osteoclast", largest)):
             peak[key] = max(peak[key], value)
         if tick % ticks_per_day == 0:
             h = model.bone.histomorphometry(model.time_h, clasts, blasts)
@@ -56,7 +59,7 @@ def one_cycle(days: float | None, seed: int, sets: list[str] = ()) -> dict:
     lineages = {name: (lineage.ssa_events_total, lineage.cell_hours) for name, lineage in model.lineages.items()}
     bmu = model.bmus.rows(model.bone)[0]
     return {"wall_s": wall_s, "days": experiment.time.duration_h / 24, "peak": peak, "lineages": lineages,
-            "bmu": bmu,
+            "bmu": bmu, "floor": cavity_floor(model.bone.mineral_depth_um),
             "figures": figures(pd.DataFrame(daily, columns=DAILY), bmu,
                                nuclei_joining_osteoclasts(*list(zip(*model.events))[:5],
                                                           experiment.osteoclasts.min_nuclei))}
@@ -83,6 +86,10 @@ def main() -> None:
     print("  peak: " + ", ".join(f"{key} {value}" for key, value in last["peak"].items()))
     print("  bmu: " + ", ".join(f"{key} {value:.4g}" if isinstance(value, float) else f"{key} {value}"
                                 for key, value in last["bmu"].items()))
+    floor = last["floor"]
+    print(f"  cavity floor: eroded pixels' depth {floor['depth_p10_um']:.1f} / {floor['depth_p50_um']:.1f} / "
+          f"{floor['depth_p90_um']:.1f} µm (10th / 50th / 90th percentile); {floor['volume_deeper_share']:.0%} of the "
+          f"resorbed volume deeper than {DEEP_UM:.0f} µm")
     print("  against the published cancellous BMU (last run; boneabm/bmu_checks.py):")
     for key, (figure, published, _) in BANDS.items():
         value = last["figures"][key]

@@ -84,6 +84,22 @@ def nuclear_renewal(day: np.ndarray, nuclei_in_osteoclasts: np.ndarray, joined: 
     return (joining / nuclei_days if nuclei_days else np.nan), float(joining)
 
 
+DEEP_UM = 80.0  # the top of the published erosion depth's tolerance (Eriksen 1986): a cavity floor's pixels
+# deeper than this are pits no cancellous BMU digs
+
+
+def cavity_floor(mineral_depth_um: np.ndarray) -> dict[str, float]:
+    """How even the cavity's floor is, from the resorbed-depth map: the eroded pixels' depth at the 10th, 50th and
+    90th percentiles (µm) and the share of the resorbed volume deeper than ``DEEP_UM`` (a mean erosion depth in
+    the published band can hide a few deep shafts)."""
+    depth = mineral_depth_um[mineral_depth_um > RESORBED_DEPTH_UM]
+    if not depth.size:
+        return {"depth_p10_um": np.nan, "depth_p50_um": np.nan, "depth_p90_um": np.nan, "volume_deeper_share": np.nan}
+    p10, p50, p90 = np.percentile(depth, [10, 50, 90])
+    return {"depth_p10_um": float(p10), "depth_p50_um": float(p50), "depth_p90_um": float(p90),
+            "volume_deeper_share": float(depth[depth > DEEP_UM].sum() / depth.sum())}
+
+
 def figures(timeseries: pd.DataFrame, bmu: dict, joined: np.ndarray) -> dict[str, float]:
     """The BMU's figures from its ``timeseries`` (time_h, n_osteoclasts, nuclei_in_osteoclasts, mar_um_per_d,
     o_th_um, matrix_formed_um3 and the fate counters), its ``bmus.csv`` row and the nuclei joining osteoclasts

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from boneabm.bmu_checks import CHECKS, figures, nuclei_joining_osteoclasts, within
+from boneabm.bmu_checks import CHECKS, cavity_floor, figures, nuclei_joining_osteoclasts, within
 
 
 def test_the_nuclei_joining_osteoclasts_are_read_from_the_fusion_events():
@@ -110,3 +110,15 @@ def test_report_remodeling_on_the_command_line_plans_the_bmu_cycle_panel(tmp_pat
     assert main(["report", "--quick", "--out", str(tmp_path / "s")]) == 0
     assert len(planned) == 1 and written[-1][1] == []
     capsys.readouterr()
+
+
+def test_the_cavity_floor_reads_depths_and_the_share_of_volume_deeper_than_80_um():
+    """A mean erosion depth can hide shafts: eight 10 µm pixels and two 200 µm ones read a median of 10 µm and
+    400/(8·10 + 400) of the volume deeper than 80 µm; uneroded pixels do not count."""
+    depth = np.zeros((4, 4))
+    depth[0, :] = depth[1, :] = 10.0
+    depth[2, 0] = depth[2, 1] = 200.0
+    floor = cavity_floor(depth)
+    assert floor["depth_p50_um"] == 10.0
+    assert floor["volume_deeper_share"] == pytest.approx(400 / 480)
+    assert np.isnan(cavity_floor(np.zeros((2, 2)))["volume_deeper_share"])
