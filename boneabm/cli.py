@@ -208,10 +208,11 @@ def _parser() -> argparse.ArgumentParser:
 
     app = commands.add_parser(
         "app", help="a local web app: run an experiment live, or replay a run or a sweep",
-        description="Start a local web app (Solara, with Mesa's parameter inputs) on a loopback port and print its address. "
-        "Given an experiment (default: the shipped osteoclastogenesis assay) it runs it live: play, pause, step, "
-        "reset, RANKL, OPG, M-CSF and a knockout or inhibitor set before a reset. Given a run directory (or a "
-        "sweep directory) it replays the run's spatial snapshots with a time slider. Ctrl-C stops it.")
+        description="Start a local web app (Solara, with Mesa's parameter inputs) on a loopback port and print its "
+        "address. Given an experiment (default: the shipped osteoclastogenesis assay) it runs it live: play, pause, "
+        "step, reset, RANKL, OPG, M-CSF and a knockout or inhibitor set before a reset; the page draws the newest "
+        "simulated hour at most --fps times a second. Given a run directory (or a sweep directory) it replays the "
+        "run's spatial snapshots with a time slider. Ctrl-C stops it.")
     app.add_argument("target", metavar="CONFIG|RUN_DIR", nargs="?",
                      help="an experiment file or shipped example's name, a run directory or a sweep directory")
     app.add_argument("--port", type=int, metavar="N", help="listen on 127.0.0.1:N (default: a free port)")

@@ -7,9 +7,9 @@ import solara
 
 
 @solara.component_vue("surface.vue", vuetify=False)
-def SurfaceCanvas(frame: dict | None, map: dict, palette: list, legend: list):
+def SurfaceCanvas(frame: dict | None, map: dict, palette: list, legend: list, caption: str = ""):
     """``frame`` and ``map`` from ``frames.surface_payload``; ``palette``: ``frames.PALETTE``; ``legend``:
-    ``frames.legend()``. The root element says how many frames it drew (``data-frames``), the simulated hour
+    ``frames.legend()``; ``caption``: a line above it (the live page's simulated time). The root element says how many frames it drew (``data-frames``), the simulated hour
     of the last (``data-hour``) and what drawing it took the browser (``data-draw-ms``)."""
 
 

@@ -82,37 +82,55 @@ def shown_time(time_h: float | None) -> str:
 def LiveSurface(model):
     """The surface: cells by stage and nuclei on the chosen map, resorbed areas outlined, drawn by the browser
     (``canvas.SurfaceCanvas``) from the newest frame, at most ``frame_rate_hz()`` times a second."""
+    from boneabm.draw import LAYERS
+
+    with solara.Column(classes=["boneabm-surface"]):
+        solara.Select(label="map layer", value=layer, values=list(LAYERS))
+        SurfaceFrames(model, layer.value)
+
+
+@solara.component
+def SurfaceFrames(model, layer_name: str):
+    """The frames of the surface view, apart from its other controls: a frame re-renders this component alone,
+    one widget (the canvas, with the hour it shows), which keeps the server's share of a frame small."""
     from boneabm.app.canvas import SurfaceCanvas
     from boneabm.app.frames import PALETTE, MapImages, legend, surface_payload
-    from boneabm.draw import LAYERS
 
     drawn, set_drawn = solara.use_state(cast(tuple, (None, {"key": "", "url": ""})))
     images = solara.use_memo(MapImages, [model])
     resorption = solara.use_memo(Resorption, [model])
-    chosen = layer.value
     site_um = model.experiment.domain.grid_spacing_um
 
     def feed(cancel: threading.Event) -> None:
         def show():
-            frame, title = live_frame(model, chosen, resorption)
-            set_drawn(surface_payload(frame, chosen, site_um, images, title))
+            frame, title = live_frame(model, layer_name, resorption)
+            set_drawn(surface_payload(frame, layer_name, site_um, images, title))
             return frame.time_h
 
         paced(cancel, lambda: model.time_h, show, frame_rate_hz())
 
     # a thread per model and layer: a reset or another layer starts a fresh one, which draws at once
-    solara.use_thread(feed, dependencies=[model, chosen], intrusive_cancel=False)
+    solara.use_thread(feed, dependencies=[model, layer_name], intrusive_cancel=False)
     frame, image = drawn
-    with solara.Column(classes=["boneabm-surface"]):
-        solara.Select(label="map layer", value=layer, values=list(LAYERS))
-        solara.Text(shown_time(None if frame is None else frame["time_h"]), classes=["boneabm-time"])
-        SurfaceCanvas(frame=frame, map=image, palette=PALETTE, legend=legend())
+    SurfaceCanvas(frame=frame, map=image, palette=PALETTE, legend=legend(),
+                  caption=shown_time(None if frame is None else frame["time_h"]))
 
 
 @solara.component
 def LiveTimeseries(model):
+    """The culture's parameters, and the counts per cm² and the factors over time (``SeriesFrames``)."""
+    with solara.Column(classes=["boneabm-timeseries"]):
+        parameters = ", ".join(f"{k} {v:g} ng/mL" if isinstance(v, float) else f"{k} {v}"
+                               for k, v in model.parameters.items())
+        solara.Text(f"this culture: {parameters}", classes=["boneabm-parameters"])
+        SeriesFrames(model)
+
+
+@solara.component
+def SeriesFrames(model):
     """The counts per cm² and the factors over time, drawn by the browser (``canvas.SeriesCanvas``), at most
-    ``frame_rate_hz()`` times a second, each time with every row recorded so far."""
+    ``frame_rate_hz()`` times a second, each time with every row recorded so far; a frame re-renders this
+    component alone."""
     from boneabm.app.canvas import SeriesCanvas
     from boneabm.app.frames import series_payload
 
@@ -132,8 +150,4 @@ def LiveTimeseries(model):
         paced(cancel, lambda: len(model.history), show, frame_rate_hz())
 
     solara.use_thread(feed, dependencies=[model], intrusive_cancel=False)
-    with solara.Column(classes=["boneabm-timeseries"]):
-        parameters = ", ".join(f"{k} {v:g} ng/mL" if isinstance(v, float) else f"{k} {v}"
-                               for k, v in model.parameters.items())
-        solara.Text(f"this culture: {parameters}", classes=["boneabm-parameters"])
-        SeriesCanvas(series=series)
+    SeriesCanvas(series=series)
