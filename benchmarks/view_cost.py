@@ -10,7 +10,8 @@ Chromium spends drawing each in the app's surface view (on a page of its own, ``
 < 100 ms per frame, the two together. Also, for comparison, matplotlib drawing the same frames whole (a movie's).
 
 live: the shipped osteoclastogenesis assay on a --side-um square, advanced in blocks of one recorded hour,
-alternately (a) headless, the model's steps alone in this process, for --hours simulated hours, and (b) in
+alternately (a) headless, the model's steps alone in this process, for --hours simulated hours and at least ten
+frame intervals (2.5 s at --fps 4: the page's hour is known at its frames), and (b) in
 ``boneabm app --fps N`` with the page open in headless Chromium and playing (the newest hour drawn at most N times
 a second) for as long as (a) took: the simulated hours between the first and last frame drawn in that time, over
 the time between them (each frame's hour logged by the page as drawn). Each is repeated --repeats times,
@@ -169,21 +170,24 @@ def _config(folder: Path, side_um: float, hours: float) -> Path:
     data = yaml.safe_load(find("osteoclastogenesis", "experiment").path.read_text())
     data.update(name="view_cost", seed=1)
     data["domain"] = {**data.get("domain", {}), "width_um": side_um, "height_um": side_um}
-    data["time"] = {**data.get("time", {}), "duration_h": hours * 6}  # room to play past the window measured
+    data["time"] = {**data.get("time", {}), "duration_h": max(hours * 6, 2000)}  # room to play past the window
     path = folder / "view_cost.yaml"
     path.write_text(yaml.safe_dump(data))
     return path
 
 
-def headless_h_per_s(config: Path, hours: float) -> float:
+def headless_h_per_s(config: Path, hours: float, min_seconds: float) -> tuple[float, float]:
+    """The model's steps alone for ``hours`` simulated hours and at least ``min_seconds`` of wall time: simulated
+    hours per second, and the seconds taken."""
     from boneabm.app.live import LiveModel
 
     model = LiveModel(config=str(config))
     model.step()  # warm-up: compiled or loaded kernels
     start_h, start = model.time_h, time.perf_counter()
-    while model.time_h - start_h < hours - 1e-9:
+    while model.time_h - start_h < hours - 1e-9 or time.perf_counter() - start < min_seconds:
         model.step()
-    return (model.time_h - start_h) / (time.perf_counter() - start)
+    elapsed = time.perf_counter() - start
+    return (model.time_h - start_h) / elapsed, elapsed
 
 
 # Logs every frame the live page draws, (the browser's clock in ms, the simulated hour shown), as it is drawn:
@@ -236,16 +240,18 @@ def live_cost(side_um: float, hours: float, repeats: int, fps: float) -> None:
     headless, page, drawn = [], [], []
     try:
         for _ in range(repeats):  # alternating, so the shared machine's load falls on both
-            headless.append(headless_h_per_s(config, hours))
+            # at least ten frame intervals, so the page's rate is read from ten frames or more
+            rate, seconds = headless_h_per_s(config, hours, 10.0 / fps)
+            headless.append(rate)
             # as long as the headless run took, so both see the same stretch of the culture
-            rate, frames_per_s = page_h_per_s(config, hours / headless[-1], browser, folder, fps)
+            rate, frames_per_s = page_h_per_s(config, seconds, browser, folder, fps)
             page.append(rate)
             drawn.append(frames_per_s)
     finally:
         browser.quit()
     h, p = statistics.median(headless), statistics.median(page)
-    print(f"osteoclastogenesis on {side_um:g} x {side_um:g} µm, {hours:g} simulated h per measurement, "
-          f"median of {repeats}:")
+    print(f"osteoclastogenesis on {side_um:g} x {side_um:g} µm, {hours:g} simulated h per measurement and at "
+          f"least {10.0 / fps:g} s (ten frames at --fps {fps:g}), median of {repeats}:")
     print(f"  headless:          {h:6.3f} simulated h/s  ({', '.join(f'{v:.3f}' for v in headless)})")
     print(f"  page open, playing: {p:6.3f} simulated h/s  ({', '.join(f'{v:.3f}' for v in page)}), "
           f"drawing {', '.join(f'{v:.1f}' for v in drawn)} frames/s (--fps {fps:g})")

@@ -1,7 +1,7 @@
 """The live page's views: the surface and the time series of a ``LiveModel``, each drawn by the browser
 (``canvas``) from the newest frame at most ``pacing.frame_rate_hz()`` times a second. A frame is copied out of the
 model under its lock in a fraction of a millisecond and packed (``frames``) after the lock is released, in the
-view's own thread: the steps never wait for the page's work."""
+view's own thread: the steps wait for the copy only, never for packing, sending or drawing."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ layer = solara.reactive("mineral_depth_um")
 
 class Resorption:
     """A live model's resorbed areas as a frame shows them (the pits and trenches map, their counts), found
-    again only when the depth map changed: labelling them is most of a frame's cost while nothing resorbs."""
+    again only when the depth map changed: labelling them (twice: the map, the counts) cost more than the rest
+    of a frame."""
 
     def __init__(self):
         self.depth_um = None
@@ -84,7 +85,7 @@ def LiveSurface(model):
     (``canvas.SurfaceCanvas``) from the newest frame, at most ``frame_rate_hz()`` times a second."""
     from boneabm.draw import LAYERS
 
-    with solara.Column(classes=["boneabm-surface"]):
+    with solara.Column(classes=["boneabm-surface"], style={"width": "450px"}):
         solara.Select(label="map layer", value=layer, values=list(LAYERS))
         SurfaceFrames(model, layer.value)
 
@@ -119,7 +120,7 @@ def SurfaceFrames(model, layer_name: str):
 @solara.component
 def LiveTimeseries(model):
     """The culture's parameters, and the counts per cm² and the factors over time (``SeriesFrames``)."""
-    with solara.Column(classes=["boneabm-timeseries"]):
+    with solara.Column(classes=["boneabm-timeseries"], style={"width": "450px"}):
         parameters = ", ".join(f"{k} {v:g} ng/mL" if isinstance(v, float) else f"{k} {v}"
                                for k, v in model.parameters.items())
         solara.Text(f"this culture: {parameters}", classes=["boneabm-parameters"])
