@@ -111,7 +111,9 @@ def SurfaceFrames(model, layer_name: str):
         paced(cancel, lambda: model.time_h, show, frame_rate_hz())
 
     # a thread per model and layer: a reset or another layer starts a fresh one, which draws at once
-    solara.use_thread(feed, dependencies=[model, layer_name], intrusive_cancel=False)
+    feeding = solara.use_thread(feed, dependencies=[model, layer_name], intrusive_cancel=False)
+    if feeding.error is not None:  # (logged by Solara with its traceback)
+        solara.Error(f"the surface could not be drawn: {feeding.error}")
     frame, image = drawn
     SurfaceCanvas(frame=frame, map=image, palette=PALETTE, legend=legend(),
                   caption=shown_time(None if frame is None else frame["time_h"]))
@@ -150,5 +152,7 @@ def SeriesFrames(model):
 
         paced(cancel, lambda: len(model.history), show, frame_rate_hz())
 
-    solara.use_thread(feed, dependencies=[model], intrusive_cancel=False)
+    feeding = solara.use_thread(feed, dependencies=[model], intrusive_cancel=False)
+    if feeding.error is not None:
+        solara.Error(f"the time series could not be drawn: {feeding.error}")
     SeriesCanvas(series=series)
