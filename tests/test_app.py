@@ -20,6 +20,8 @@ import boneabm
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SMALL = {"name": "app_live", "seed": 1, "medium": {"rankl_ng_ml": 50}, "domain": {"width_um": 500, "height_um": 500},
          "time": {"duration_h": 24, "snapshot_every_h": 12, "spatial_every_h": 6}}
+# for the live page: room to play (hundreds of simulated hours a second), so the test pauses it, not its end
+LONG = {**SMALL, "time": {**SMALL["time"], "duration_h": 20000}}
 
 
 def chromium(user_data_dir: Path):
@@ -48,10 +50,10 @@ def browser(tmp_path_factory):
 
 
 class App:
-    def __init__(self, target: Path, log: Path):
+    def __init__(self, target: Path, log: Path, options: list[str] = ()):
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.log = log.open("w")
-        self.process = subprocess.Popen([sys.executable, "-m", "boneabm", "app", str(target)],
+        self.process = subprocess.Popen([sys.executable, "-m", "boneabm", "app", str(target), *options],
                                         stdout=subprocess.PIPE, stderr=self.log, text=True, env=env)
         self.url = self.process.stdout.readline().strip()
         assert self.url.startswith("http://127.0.0.1:"), log.read_text()
@@ -130,8 +132,23 @@ def simulated_h(driver) -> float:
     return float(text_starting(driver, "simulated time:").split(":")[1].split("h")[0])
 
 
-def image_sources(driver) -> list[str]:
-    return [img.get_attribute("src") for img in driver.find_elements("tag name", "img")]
+def frames_drawn(driver, view: str) -> int:
+    """How many frames the browser has drawn in ``view`` ("surface" or "series") since the page loaded."""
+    from selenium.webdriver.common.by import By
+
+    return int(driver.find_element(By.CSS_SELECTOR, f".boneabm-{view}-canvas").get_attribute("data-frames"))
+
+
+def drawn(driver) -> bool:
+    """Whether both views have drawn a frame."""
+    return frames_drawn(driver, "surface") > 0 and frames_drawn(driver, "series") > 0
+
+
+def hour_drawn(driver) -> float:
+    """The simulated hour of the surface the browser drew last."""
+    from selenium.webdriver.common.by import By
+
+    return float(driver.find_element(By.CSS_SELECTOR, ".boneabm-surface-canvas").get_attribute("data-hour"))
 
 
 def button(driver, label: str):
@@ -159,7 +176,7 @@ window.boneabmBuilding = [];
 new MutationObserver(() => {
   for (const shown of document.querySelectorAll('.boneabm-building'))
     window.boneabmBuilding.push({text: shown.innerText, bar: shown.querySelector('.v-progress-linear') !== null,
-                                 images: document.querySelectorAll('img').length});
+                                 views: document.querySelectorAll('canvas').length});
 }).observe(document, {childList: true, subtree: true, characterData: true});
 """
 
@@ -167,8 +184,8 @@ new MutationObserver(() => {
 @pytest.fixture(scope="module")
 def live_app(tmp_path_factory):
     folder = tmp_path_factory.mktemp("live")
-    config = folder / "small.yaml"
-    config.write_text(yaml.safe_dump(SMALL))
+    config = folder / "long.yaml"
+    config.write_text(yaml.safe_dump(LONG))
     app = App(config, folder / "app.log")
     yield app
     app.stop()
@@ -176,21 +193,21 @@ def live_app(tmp_path_factory):
 
 def test_play_advances_time_and_redraws_the_layers(browser, live_app, tmp_path):
     browser.get(live_app.url)
-    wait_for(browser, lambda d: simulated_h(d) == 0.0 and len(image_sources(d)) >= 2, what="the live page")
-    before = image_sources(browser)
-    screenshot(browser, tmp_path / "live-start.png")
+    wait_for(browser, lambda d: simulated_h(d) == 0.0 and drawn(d), what="the live page")
+    before = {view: frames_drawn(browser, view) for view in ("surface", "series")}
+    start = screenshot(browser, tmp_path / "live-start.png")
     button(browser, "▶").click()
     wait_for(browser, lambda d: simulated_h(d) >= 3.0, what="time to advance")
     button(browser, "❚❚").click()
-    time.sleep(2)  # a frame under way when paused still arrives
-    after = image_sources(browser)
+    time.sleep(2)  # the newest hour is drawn within a frame's interval of the pause
     # the surface (cells moved, divided, died) and the time series (new rows) were drawn again
-    assert after[0] != before[0] and after[1] != before[1]
-    screenshot(browser, tmp_path / "live-played.png")
+    assert all(frames_drawn(browser, view) > before[view] for view in before)
+    assert differ(start, screenshot(browser, tmp_path / "live-played.png"))
     stopped = simulated_h(browser)
-    assert stopped == int(stopped)  # a frame per simulated hour
+    assert stopped == int(stopped) and hour_drawn(browser) == stopped  # a frame is a recorded (whole) hour
+    frames = frames_drawn(browser, "surface")
     time.sleep(2)
-    assert simulated_h(browser) == stopped  # paused
+    assert simulated_h(browser) == stopped and frames_drawn(browser, "surface") == frames  # paused: nothing new
     button(browser, "Step").click()
     wait_for(browser, lambda d: simulated_h(d) == pytest.approx(stopped + 1.0), what="one step of one hour")
 
@@ -225,11 +242,11 @@ def test_building_a_model_shows_a_progress_bar_until_it_is_drawn(browser, tmp_pa
     watch = browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": WATCH_BUILDING})
     try:
         browser.get(app.url)
-        wait_for(browser, lambda d: simulated_h(d) == 0.0 and len(image_sources(d)) >= 2, what="the live page")
+        wait_for(browser, lambda d: simulated_h(d) == 0.0 and drawn(d), what="the live page")
         shown = browser.execute_script("return window.boneabmBuilding")
         assert shown, "no progress indicator while the first model was built"
         assert shown[0]["bar"] and "building the model" in shown[0]["text"]
-        assert shown[0]["images"] == 0  # before anything was drawn: the page was not blank meanwhile
+        assert shown[0]["views"] == 0  # before anything was drawn: the page was not blank meanwhile
         assert not browser.find_elements(By.CSS_SELECTOR, ".boneabm-building")
         screenshot(browser, tmp_path / "built.png")
     finally:
@@ -258,17 +275,19 @@ def test_a_map_layer_chosen_redraws_the_surface_on_it(browser, live_app, tmp_pat
     from selenium.webdriver.common.by import By
 
     browser.get(live_app.url)
-    wait_for(browser, lambda d: simulated_h(d) == 0.0 and len(image_sources(d)) >= 2, what="the live page")
-    before = image_sources(browser)
-    surface = browser.find_elements(By.TAG_NAME, "img")[0]
+    wait_for(browser, lambda d: simulated_h(d) == 0.0 and drawn(d), what="the live page")
+    before = {view: frames_drawn(browser, view) for view in ("surface", "series")}
+    surface = browser.find_element(By.CSS_SELECTOR, ".boneabm-surface-canvas canvas")
     depth = screenshot(browser, tmp_path / "layer-depth.png")
     choose(browser, "map layer", "rankl_free_ng_ml")
-    wait_for(browser, lambda d: image_sources(d)[0] != before[0], what="the surface on free RANKL")
+    wait_for(browser, lambda d: frames_drawn(d, "surface") > before["surface"]
+             and "free RANKL (ng/mL)" in d.find_element(By.CSS_SELECTOR, ".boneabm-surface-canvas").text,
+             what="the surface on free RANKL")
     rankl = screenshot(browser, tmp_path / "layer-rankl.png")
     assert differ(depth, rankl, box_of(surface))
     # nothing is resorbed yet (magma's black) while the medium's RANKL fills the patch (matplotlib's Blues)
     assert blue_share(depth, box_of(surface)) < 0.05 and blue_share(rankl, box_of(surface)) > 0.15
-    assert image_sources(browser)[1] == before[1]  # the time series was not drawn again
+    assert frames_drawn(browser, "series") == before["series"]  # the time series was not drawn again
 
 
 @pytest.fixture(scope="module")
@@ -283,13 +302,12 @@ def test_a_run_replays_with_a_time_slider(browser, finished_run, tmp_path):
     app = App(finished_run, tmp_path / "app.log")
     try:
         browser.get(app.url)
-        wait_for(browser, lambda d: simulated_h(d) == 0.0 and len(image_sources(d)) >= 2, what="the replay page")
-        first = image_sources(browser)
-        screenshot(browser, tmp_path / "replay-start.png")
+        wait_for(browser, lambda d: simulated_h(d) == 0.0 and drawn(d), what="the replay page")
+        start = screenshot(browser, tmp_path / "replay-start.png")
         browser.find_element(By.XPATH, "//div[@role='slider']").send_keys(Keys.END)
         wait_for(browser, lambda d: simulated_h(d) == 24.0, what="the last snapshot")
-        wait_for(browser, lambda d: image_sources(d)[0] != first[0], what="the surface at 24 h")
-        screenshot(browser, tmp_path / "replay-end.png")
+        wait_for(browser, lambda d: hour_drawn(d) == 24.0, what="the surface at 24 h")
+        assert differ(start, screenshot(browser, tmp_path / "replay-end.png"))
     finally:
         app.stop()
 
@@ -315,24 +333,23 @@ def test_a_sweeps_runs_replay_each_picked_from_the_list(browser, finished_sweep,
     app = App(finished_sweep, tmp_path / "app.log")
     try:
         browser.get(app.url)
-        wait_for(browser, lambda d: simulated_h(d) == 0.0 and len(image_sources(d)) >= 2, what="the replay page")
+        wait_for(browser, lambda d: simulated_h(d) == 0.0 and drawn(d), what="the replay page")
         body = browser.find_element(By.TAG_NAME, "body")
         assert str(finished_sweep.resolve() / "rankl_ng_ml=0__rep0") in body.text  # the first run, by name
-        first = image_sources(browser)
+        first = {view: frames_drawn(browser, view) for view in ("surface", "series")}
         start = screenshot(browser, tmp_path / "sweep-first.png")
         choose(browser, "run of the sweep", "rankl_ng_ml=100__rep0")
         wait_for(browser, lambda d: str(finished_sweep.resolve() / "rankl_ng_ml=100__rep0") in d.find_element(
             By.TAG_NAME, "body").text, what="the second run")
         # its own seed plates other cells, and its RANKL line is not the first run's zero
-        wait_for(browser, lambda d: image_sources(d)[0] != first[0] and image_sources(d)[1] != first[1],
+        wait_for(browser, lambda d: all(frames_drawn(d, view) > first[view] for view in first),
                  what="the second run drawn")
-        assert simulated_h(browser) == 0.0
-        second = image_sources(browser)
+        assert simulated_h(browser) == 0.0 and hour_drawn(browser) == 0.0
         picked = screenshot(browser, tmp_path / "sweep-second.png")
         assert differ(start, picked)
         browser.find_element(By.XPATH, "//div[@role='slider']").send_keys(Keys.END)
         wait_for(browser, lambda d: simulated_h(d) == 24.0, what="the second run's last snapshot")
-        wait_for(browser, lambda d: image_sources(d)[0] != second[0], what="the second run's surface at 24 h")
+        wait_for(browser, lambda d: hour_drawn(d) == 24.0, what="the second run's surface at 24 h")
         assert differ(picked, screenshot(browser, tmp_path / "sweep-second-end.png"))
     finally:
         app.stop()
@@ -373,35 +390,188 @@ def test_the_live_culture_uses_the_configs_seed_and_a_fixed_one_when_it_names_no
     assert seven.experiment.seed == 7 and seven.population.n_alive > 0
 
 
-def test_frames_drawn_apart_match_those_drawn_here_and_survive_the_drawing_process_dying(tmp_path):
-    """The live page's figures are drawn in a process of their own (``views.drawn_apart``): the same pixels as
-    drawn in this process, and if that process dies the next frame is drawn by a fresh one."""
-    import io
+# Counts every frame the surface view draws, with its hour, as it is drawn (not by polling the page).
+WATCH_FRAMES = """
+window.boneabmFrames = [];
+new MutationObserver(records => {
+  for (const record of records)
+    if (record.target.classList.contains('boneabm-surface-canvas'))
+      window.boneabmFrames.push(parseFloat(record.target.getAttribute('data-hour')));
+}).observe(document.body, {subtree: true, attributes: true, attributeFilter: ['data-frames']});
+"""
 
-    import numpy as np
-    from PIL import Image
 
-    from boneabm.app import views
-    from boneabm.config import load_experiment, with_seed
-    from boneabm.model import BoneModel
-    from boneabm.snapshots import frame_of
+def test_the_live_page_draws_at_most_its_frame_rate_each_frame_the_newest_hour(browser, tmp_path):
+    """With --fps 2 and a model that advances hundreds of simulated hours a second, the page draws no more than
+    two frames per wall second, and each is the newest hour: hours are skipped, not queued."""
+    config = tmp_path / "long.yaml"
+    config.write_text(yaml.safe_dump(LONG))
+    app = App(config, tmp_path / "app.log", ["--fps", "2"])
+    try:
+        browser.get(app.url)
+        wait_for(browser, lambda d: simulated_h(d) == 0.0 and drawn(d), what="the live page")
+        assert "at most 2 frames a second" in text_starting(browser, "simulated time:")
+        browser.execute_script(WATCH_FRAMES)
+        button(browser, "▶").click()
+        started, first = time.monotonic(), frames_drawn(browser, "surface")
+        time.sleep(6)
+        frames, elapsed_s = frames_drawn(browser, "surface") - first, time.monotonic() - started
+        button(browser, "❚❚").click()
+        hours = browser.execute_script("return window.boneabmFrames")
+        # (one more for a frame under way at each end)
+        assert 2 <= frames <= 2 * elapsed_s + 2, f"{frames} frames in {elapsed_s:.1f} s at --fps 2"
+        assert all(later > earlier for earlier, later in zip(hours, hours[1:])), hours
+        assert hours[-1] - hours[0] > len(hours), f"every hour drawn, none skipped: {hours}"
+        screenshot(browser, tmp_path / "paced.png")
+    finally:
+        app.stop()
 
-    from boneabm.catalog import find
 
-    experiment = with_seed(load_experiment(find("osteoclastogenesis").path,
-                                           ["domain.width_um=250", "domain.height_um=250"]), 3)
-    model = BoneModel(experiment)
-    model.step()
-    frame, site_um = frame_of(model), experiment.domain.grid_spacing_um
+def test_a_bad_frame_rate_is_exit_2_before_any_server_starts(tmp_path):
+    config = tmp_path / "small.yaml"
+    config.write_text(yaml.safe_dump(SMALL))
+    for fps in ("0", "-1", "100"):
+        result = subprocess.run([sys.executable, "-m", "boneabm", "app", str(config), "--fps", fps],
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith(f"boneabm: error: --fps {fps}") and result.stdout == ""
 
-    def pixels(png):
-        return np.asarray(Image.open(io.BytesIO(png)))
 
-    here = pixels(views.SurfaceRenderer(site_um).png(frame, "mineral_depth_um", "t"))
-    apart = pixels(views.drawn_apart(("test", 1), "surface", (site_um,), frame, "mineral_depth_um", "t"))
-    np.testing.assert_array_equal(apart, here)
-    for process in list(views._DRAWING._processes.values()):
-        process.kill()
-        process.join()
-    again = pixels(views.drawn_apart(("test", 1), "surface", (site_um,), frame, "mineral_depth_um", "t"))
-    np.testing.assert_array_equal(again, here)
+class FakeTime:
+    """A clock and a cancel event in simulated seconds: waiting advances the clock, cancelled at ``end_s``."""
+
+    def __init__(self, end_s: float):
+        self.now_s, self.end_s = 0.0, end_s
+
+    def clock(self) -> float:
+        return self.now_s
+
+    def is_set(self) -> bool:
+        return self.now_s >= self.end_s
+
+    def wait(self, seconds: float) -> None:
+        self.now_s += seconds
+
+
+@pytest.mark.parametrize("show_s", [0.03, 0.4])
+def test_pacing_shows_at_most_one_frame_a_period_each_the_newest(show_s):
+    """``paced`` against a model advancing 100 hours a clock second, showing at 4 frames a second a frame that
+    takes ``show_s`` to show (0.4 s: longer than the period, which delays the next, never queues it)."""
+    from boneabm.app.pacing import paced
+
+    fake = FakeTime(end_s=10.0)
+    newest = lambda: int(fake.now_s * 100)  # noqa: E731 - the model's hour
+    shown = []
+
+    def show():
+        hour = newest()  # what is copied out is the newest hour at that moment
+        fake.now_s += show_s
+        shown.append((fake.now_s, hour))
+        return hour
+
+    paced(fake, newest, show, 4.0, clock=fake.clock)
+    assert len(shown) <= 10.0 / max(0.25, show_s) + 1
+    assert len(shown) >= 10.0 / max(0.25, show_s) - 1
+    assert all(b[1] - a[1] >= 25 for a, b in zip(shown, shown[1:]))  # a quarter second of hours apart: skipped
+
+
+def test_pacing_shows_nothing_new_while_the_model_is_paused():
+    from boneabm.app.pacing import paced
+
+    fake = FakeTime(end_s=5.0)
+    shown = []
+
+    def newest():  # the model advances for the first second, then is paused at hour 7
+        return min(int(fake.now_s * 7), 7)
+
+    def show():
+        shown.append(newest())
+        return shown[-1]
+
+    paced(fake, newest, show, 4.0, clock=fake.clock)
+    assert shown[-1] == 7 and shown.count(7) == 1 and len(shown) <= 5
+
+
+def test_the_live_frame_is_the_models_surface(tmp_path):
+    """What the live view copies out of a model (``live_frame``) is the snapshot ``frame_of`` takes: the same
+    cells where they are, in the same stages, and the same maps."""
+    from boneabm.app.live import LiveModel
+    from boneabm.app.live_views import Resorption, live_frame
+    from boneabm.snapshots import EVENT_MAP, frame_of
+
+    config = tmp_path / "small.yaml"
+    config.write_text(yaml.safe_dump(SMALL))
+    model = LiveModel(config=str(config))
+    for _ in range(12):
+        model.step()
+    snapshot = frame_of(model)
+    key = ["lineage", "x_um", "y_um", "state", "nuclei"]
+
+    def cells(table):
+        table = table[key].astype({"lineage": str, "state": str, "nuclei": int})
+        return table.sort_values(key).reset_index(drop=True)
+
+    for name in ("mineral_depth_um", "rankl_free_ng_ml"):
+        frame, title = live_frame(model, name, Resorption())
+        assert frame.time_h == snapshot.time_h == 12.0 and title.startswith("0.50 d (12.0 h)")
+        assert cells(frame.cells).equals(cells(snapshot.cells))
+        for map_name in (name, "mineral_depth_um", EVENT_MAP):
+            np.testing.assert_allclose(frame.maps[map_name], snapshot.maps[map_name], rtol=1e-6)
+
+
+def test_the_cells_are_packed_by_drawing_group_with_their_drawn_size():
+    import base64
+
+    import pandas as pd
+
+    from boneabm.app.frames import PALETTE, cells_payload
+    from boneabm.draw import LINEAGE_STYLES
+
+    table = pd.DataFrame({"lineage": ["osteoclast", "osteoblast", "osteoclast", "osteoclast"],
+                          "state": ["osteoclast", "lining", "precursor", "precursor"],
+                          "x_um": [10.0, 20.0, 30.0, 40.0], "y_um": [1.0, 2.0, 3.0, 4.0], "nuclei": [5, 1, 1, 1]})
+    packed = cells_payload(table, 25.0)
+
+    def floats(text):
+        return np.frombuffer(base64.b64decode(text), dtype="<f4")
+
+    groups = [(entry["lineage"], entry["state"]) for entry in PALETTE]
+    order = sorted(range(4), key=lambda i: groups.index((table.lineage[i], table.state[i])))
+    assert packed["n"] == 4 and sum(packed["counts"]) == 4
+    assert packed["counts"][groups.index(("osteoclast", "precursor"))] == 2
+    np.testing.assert_array_equal(floats(packed["x_um"]), table.x_um[order])
+    np.testing.assert_array_equal(floats(packed["y_um"]), table.y_um[order])
+    radius = [LINEAGE_STYLES[table.lineage[i]].diameter_um(np.array([table.nuclei[i]]), 25.0)[0] / 2 for i in order]
+    np.testing.assert_allclose(floats(packed["radius_um"]), radius, rtol=1e-6)
+    with pytest.raises(ValueError, match="no drawing registered"):
+        cells_payload(table.assign(lineage="fibroblast"), 25.0)
+
+
+def test_the_map_sent_is_reduced_keeps_a_one_pixel_pit_outlined_and_is_encoded_only_when_it_changes():
+    from boneabm.app.frames import MAP_MAX_PX, MapImages, map_rgba
+    from boneabm.draw import OUTLINE_RGBA, TRENCH_OUTLINE_RGBA
+    from boneabm.environment.bone import TRENCH
+    from boneabm.snapshots import EVENT_MAP
+
+    depth = np.zeros((500, 400), dtype=np.float32)
+    depth[3, 398] = 2.0  # a one-pixel pit near x = 0, at the top (y up)
+    events = (depth > 0).astype(np.uint8)
+    depth[200:260, 100:104] = 1.0  # a trench
+    events[200:260, 100:104] = TRENCH
+    maps = {"mineral_depth_um": depth, EVENT_MAP: events, "rankl_free_ng_ml": np.full((100, 80), 50.0)}
+    rgba, low, high = map_rgba(maps, "mineral_depth_um")
+    assert rgba.shape == (200, MAP_MAX_PX, 4) and (low, high) == (0.0, 2.0)  # rows are y, from the top
+    assert (rgba[:3, :3] == OUTLINE_RGBA).all(axis=-1).any()  # the pit, top left
+    assert (rgba == TRENCH_OUTLINE_RGBA).all(axis=-1).sum() > 20
+    field, _, _ = map_rgba(maps, "rankl_free_ng_ml")  # a field map on the bone map's grid, outlined too
+    assert field.shape == rgba.shape and (field == TRENCH_OUTLINE_RGBA).all(axis=-1).sum() > 20
+
+    images = MapImages()
+    first, _, _ = images.image_of(maps, "mineral_depth_um")
+    assert first["url"].startswith("data:image/png;base64,")
+    again, _, _ = images.image_of({**maps, "mineral_depth_um": depth.copy()}, "mineral_depth_um")
+    assert again is first  # the same pixels: not encoded nor sent again
+    deeper = depth.copy()
+    deeper[300:340, 300:340] = 0.04  # shallower than a pit: coloured, not outlined
+    changed, _, _ = images.image_of({**maps, "mineral_depth_um": deeper}, "mineral_depth_um")
+    assert changed["key"] != first["key"] and changed["url"] != first["url"]

@@ -1,6 +1,6 @@
-"""The app's live mode: an experiment run step by step in the page through Mesa's SolaraViz (play, pause, step,
-reset; the model's key parameters set before a reset). While a model is being built the page shows a progress
-bar saying so."""
+"""The app's live mode: an experiment run step by step in the page (play, pause, step, reset: ``controls``; the
+model's key parameters set before a reset, in Mesa's inputs; the views: ``live_views``). While a model is being
+built the page shows a progress bar saying so."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from functools import lru_cache
 
 import solara
 
+from boneabm.app.pacing import frame_rate_hz
 from boneabm.config import load_experiment, with_seed
 from boneabm.model import BoneModel
 from boneabm.snapshots import FIELD_MAPS
@@ -17,7 +18,7 @@ from boneabm.units import nM_to_ng_ml
 LIVE_SEED = 1  # when the config names none: fixed, so a reset with the same parameters shows the same culture
 
 # What the model being built is doing ("" when none is). Set from LiveModel itself because a reset builds it inside
-# Mesa's button handler, where the page can only learn of it through state it renders.
+# the Reset button's handler, where the page can only learn of it through state it renders.
 building = solara.reactive("")
 _warm = threading.Lock()
 _warmed = False
@@ -35,7 +36,7 @@ def perturbations() -> dict[str, list[str]]:
 
 
 class LiveModel(BoneModel):
-    """A ``BoneModel`` built from keyword parameters (as SolaraViz resets it), which keeps the counts of its
+    """A ``BoneModel`` built from keyword parameters (as a reset builds it), which keeps the counts of its
     timeseries.csv as it goes (its time series in the page) and stops at the experiment's end."""
 
     def __init__(self, config: str = "", rankl_ng_ml: float = 50.0, opg_ng_ml: float = 0.0,
@@ -63,9 +64,9 @@ class LiveModel(BoneModel):
         self.history.append(row)
 
     def step(self) -> None:
-        """One recorded interval (``time.record_every_h``, ticks of ``time.dt_h``): SolaraViz draws a frame per
-        call. Mesa has counted the first tick already (``steps`` counts ticks, as ``BoneModel.step`` reads it);
-        the slider of SolaraViz's render interval snaps to odd numbers, so the frame rate is set here."""
+        """One recorded interval (``time.record_every_h``, ticks of ``time.dt_h``): what Step advances and ▶
+        repeats; the views show the newest hour at their own rate (``live_views``). Mesa has counted the first
+        tick already (``steps`` counts ticks, as ``BoneModel.step`` reads it)."""
         time = self.experiment.time
         with self.lock:
             for tick in range(time.record_every_ticks):
@@ -79,8 +80,8 @@ class LiveModel(BoneModel):
 
 
 def model_params(config: str, experiment) -> dict:
-    """SolaraViz's parameters: the key ones as controls (read at the next reset), the experiment and its seed
-    (the config's, else ``LIVE_SEED``) fixed."""
+    """The page's parameters, as Mesa's ``ModelCreator`` reads them: the key ones as controls (read at the next
+    reset), the experiment and its seed (the config's, else ``LIVE_SEED``) fixed."""
     medium = experiment.medium
     return {
         "config": config,
@@ -94,45 +95,6 @@ def model_params(config: str, experiment) -> dict:
         "perturbation": {"type": "Select", "value": "none", "label": "knockout or inhibitor",
                          "values": list(perturbations())},
     }
-
-
-layer = solara.reactive("mineral_depth_um")
-
-
-def surface(model: LiveModel):
-    """The surface now: cells by stage and nuclei on the chosen map, resorbed areas outlined. Copied out of the
-    model between its steps, drawn apart from it (``views.drawn_apart``)."""
-    from boneabm.app.views import drawn_apart
-    from boneabm.draw import LAYERS
-    from boneabm.snapshots import frame_of
-
-    with model.lock:
-        frame, metrics, time_h, n_alive = frame_of(model), model.bone.metrics(), model.time_h, model.population.n_alive
-    title = (f"{time_h / 24:.2f} d ({time_h:.1f} h): {n_alive:,} cells; "
-             f"{metrics['n_pits']} pits, {metrics['n_trenches']} trenches")
-    with solara.Column(classes=["boneabm-surface"]):
-        solara.Select(label="map layer", value=layer, values=list(LAYERS))
-        solara.Text(f"simulated time: {time_h:.1f} h", classes=["boneabm-time"])
-        solara.Image(drawn_apart(("surface", id(model)), "surface", (model.experiment.domain.grid_spacing_um,),
-                                 frame, layer.value, title), width="480px")
-
-
-def timeseries(model: LiveModel):
-    import pandas as pd
-
-    from boneabm.app.views import drawn_apart
-
-    experiment = model.experiment
-    medium = experiment.medium
-    axes = (experiment.domain.area_cm2, experiment.time.duration_h,
-            max(medium.mcsf_ng_ml, medium.rankl_ng_ml, medium.opg_ng_ml))
-    with solara.Column(classes=["boneabm-timeseries"]):
-        parameters = ", ".join(f"{k} {v:g} ng/mL" if isinstance(v, float) else f"{k} {v}"
-                               for k, v in model.parameters.items())
-        solara.Text(f"this culture: {parameters}", classes=["boneabm-parameters"])
-        with model.lock:
-            history, time_h = pd.DataFrame(model.history), model.time_h
-        solara.Image(drawn_apart(("timeseries", id(model)), "timeseries", axes, history, time_h), width="480px")
 
 
 def warm_up(config: str) -> None:
@@ -169,11 +131,36 @@ def Building(message: str):
 
 
 @solara.component
+def LivePage(first: LiveModel, params: dict):
+    """The page of a live model: its controls and the parameters a reset reads (Mesa's ``ModelCreator``: the
+    inputs ``model_params`` describes) in the sidebar, its views beside them."""
+    from mesa.visualization.solara_viz import ModelCreator
+
+    from boneabm.app.controls import Controller
+    from boneabm.app.live_views import LiveSurface, LiveTimeseries
+
+    model = solara.use_reactive(first)
+    chosen = solara.use_reactive({})  # the parameters as set, read at the next reset
+    title = f"boneabm: {model.value.experiment.name} (live)"
+    solara.Title(title)
+    with solara.AppBar():
+        solara.AppBarTitle(title)
+    with solara.Sidebar():
+        with solara.Card("Controls"):
+            Controller(model, lambda: LiveModel(**chosen.value))
+            solara.Text(f"the views draw the newest simulated hour, at most {frame_rate_hz():g} frames a second "
+                        "(boneabm app --fps)", style={"font-size": "0.8em"})
+        with solara.Card("Model Parameters"):
+            ModelCreator(model, params, model_parameters=chosen)
+    with solara.Row(classes=["boneabm-views"], style={"flex-wrap": "wrap"}):
+        LiveSurface(model.value)
+        LiveTimeseries(model.value)
+
+
+@solara.component
 def Live(config: str):
     """The first model is built in a thread, so the page shows the progress bar meanwhile; a reset's model is
-    built by Mesa in its handler, and shows it through ``building``."""
-    from mesa.visualization import SolaraViz
-
+    built in the Reset button's handler, and shows it through ``building``."""
     params = solara.use_memo(lambda: model_params(config, load_experiment(config)), [config])
 
     def build() -> LiveModel:
@@ -183,13 +170,8 @@ def Live(config: str):
 
     task = solara.lab.use_task(build, dependencies=[config])
     message = building.value or ("" if task.finished else "building the model…")
-    with solara.Column():  # always there: SolaraViz after it keeps its place, so a reset does not remount it
+    with solara.Column():  # always there: the page after it keeps its place, so a reset does not remount it
         if message:
             Building(message)
     if task.finished:
-        model = task.value
-        SolaraViz(model, components=[(surface, 0), (timeseries, 0)],
-                  model_params=params,
-                  render_interval=1, play_interval=1,  # a frame per step: per recorded row
-                  use_threads=True,  # the steps in one thread, the page's frames in another, drawn apart
-                  name=f"boneabm: {model.experiment.name} (live)")
+        LivePage(task.value, params)

@@ -11,7 +11,8 @@ import solara
 @solara.component
 def Replay(run_dirs: list[Path], title: str):
     from boneabm.api import load_run
-    from boneabm.app.views import SurfaceRenderer, TimeseriesRenderer
+    from boneabm.app.canvas import SeriesCanvas, SurfaceCanvas
+    from boneabm.app.frames import PALETTE, MapImages, legend, series_payload, surface_payload
     from boneabm.animate import layer_vmax
     from boneabm.draw import LAYERS
     from boneabm.snapshots import read_frame, snapshot_times
@@ -24,17 +25,17 @@ def Replay(run_dirs: list[Path], title: str):
     times = solara.use_memo(lambda: snapshot_times(run_dir), [run_dir])
     run = solara.use_memo(lambda: load_run(run_dir), [run_dir])
     # one colour scale over the whole run, so a map's change over time is what the slider shows
-    renderer = solara.use_memo(lambda: SurfaceRenderer(
-        float(run.config["domain"]["grid_spacing_um"]), {name: layer_vmax(run_dir, times, name) for name in LAYERS}),
-        [run_dir])
+    vmax = solara.use_memo(lambda: {name: layer_vmax(run_dir, times, name) for name in LAYERS}, [run_dir])
+    images = solara.use_memo(MapImages, [run_dir])
     domain = run.config["domain"]
     factors = [c for c in ("mcsf_ng_ml", "rankl_free_ng_ml", "opg_free_ng_ml") if c in run.timeseries]
-    series = solara.use_memo(lambda: TimeseriesRenderer(
-        domain["width_um"] * domain["height_um"] / 1e8, float(run.timeseries["time_h"].max()),
-        float(run.timeseries[factors].max().max())), [run_dir])
     index = min(index, len(times) - 1)
     time_h = times[index]
-    frame = read_frame(run_dir, time_h)
+    frame, image = surface_payload(read_frame(run_dir, time_h), layer, float(domain["grid_spacing_um"]), images,
+                                   vmax=vmax[layer])
+    series = series_payload({column: run.timeseries[column].to_numpy() for column in run.timeseries},
+                            domain["width_um"] * domain["height_um"] / 1e8, float(run.timeseries["time_h"].max()),
+                            float(run.timeseries[factors].max().max()), time_h)
 
     def choose_member(name):
         set_member(name)
@@ -52,6 +53,7 @@ def Replay(run_dirs: list[Path], title: str):
             solara.Select(label="map layer", value=layer, values=list(LAYERS), on_value=set_layer)
             solara.Text(f"{run_dir}", style={"font-size": "0.75em"})
     with solara.Row(classes=["boneabm-views"], style={"flex-wrap": "wrap"}):
-        solara.Image(renderer.png(frame, layer), width="480px", classes=["boneabm-surface"])
-        solara.Image(series.png(run.timeseries, time_h), width="480px",
-                     classes=["boneabm-timeseries"])
+        with solara.Column(classes=["boneabm-surface"]):
+            SurfaceCanvas(frame=frame, map=image, palette=PALETTE, legend=legend())
+        with solara.Column(classes=["boneabm-timeseries"]):
+            SeriesCanvas(series=series)

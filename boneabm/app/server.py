@@ -30,13 +30,18 @@ def check_port(port: int, host: str = LOOPBACK) -> None:
                             "one") from None
 
 
-def serve(target: Target, port: int | None = None) -> None:
-    """Serve the app for ``target`` until interrupted; the address goes to standard output first."""
+def serve(target: Target, port: int | None = None, frame_rate_hz: float | None = None) -> None:
+    """Serve the app for ``target`` until interrupted; the address goes to standard output first.
+    ``frame_rate_hz``: the live page's (``pacing``; None: its default)."""
+    from boneabm.app.pacing import DEFAULT_FRAME_RATE_HZ, FRAME_RATE_ENV, check_frame_rate
+
+    rate_hz = check_frame_rate(DEFAULT_FRAME_RATE_HZ if frame_rate_hz is None else frame_rate_hz)
     if port is None:
         port = free_port()
     else:
         check_port(port)
     os.environ["BONEABM_APP_KIND"], os.environ["BONEABM_APP_PATH"] = target.kind, str(target.path)
+    os.environ[FRAME_RATE_ENV] = repr(rate_hz)
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "false")  # no calls out of this machine
     os.environ.setdefault("SOLARA_THEME_LOADER", "plain")
     print(f"http://{LOOPBACK}:{port}/", flush=True)

@@ -1,0 +1,18 @@
+"""The browser's side of the app's views: Vue components that draw what ``frames.py`` packs, on a canvas
+(the cells from their coordinates, the map as an image under them; the time series as lines on two axes)."""
+
+from __future__ import annotations
+
+import solara
+
+
+@solara.component_vue("surface.vue", vuetify=False)
+def SurfaceCanvas(frame: dict | None, map: dict, palette: list, legend: list, caption: str = ""):
+    """``frame`` and ``map`` from ``frames.surface_payload``; ``palette``: ``frames.PALETTE``; ``legend``:
+    ``frames.legend()``; ``caption``: a line above it (the live page's simulated time). The root element says how many frames it drew (``data-frames``), the simulated hour
+    of the last (``data-hour``) and what drawing it took the browser (``data-draw-ms``)."""
+
+
+@solara.component_vue("series.vue", vuetify=False)
+def SeriesCanvas(series: dict | None):
+    """``series`` from ``frames.series_payload``; the root element counts the frames drawn (``data-frames``)."""

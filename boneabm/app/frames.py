@@ -1,0 +1,191 @@
+"""What the app's pages send the browser to draw (``canvas.py``): a frame's cells as packed coordinates, sizes and
+colour groups, its map as a small PNG of reduced resolution, and the time series as packed columns. The browser
+draws them; the server only packs numbers, so a frame costs the server milliseconds, not matplotlib's tens."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+
+import numpy as np
+
+from boneabm.draw import LAYERS, LINEAGE_STYLES, OUTLINE_RGBA, TRENCH_OUTLINE_RGBA, layer_limits
+from boneabm.environment.bone import RESORBED_DEPTH_UM, TRENCH
+from boneabm.plot import POPULATION
+from boneabm.snapshots import EVENT_MAP
+
+MAP_MAX_PX = 250  # a map's longest side as sent: over half the 440 px it is shown at (each pixel drawn square)
+FACTORS = (("mcsf_ng_ml", "M-CSF", "#2ca02c"), ("rankl_free_ng_ml", "free RANKL", "#1f77b4"),
+           ("opg_free_ng_ml", "free OPG", "#7b4fa0"))
+GRADIENT_STOPS = 11  # of the colour bar, as a CSS gradient
+
+
+def packed(values: np.ndarray, dtype=np.float32) -> str:
+    """An array as base64 of its little-endian bytes: what the browser reads into a typed array (JSON numbers
+    for 10,000 cells would cost the server more than the rest of the frame)."""
+    return base64.b64encode(np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<")).tobytes()).decode()
+
+
+def _palette() -> list[dict]:
+    """Every drawn group of cells (lineage, state) in drawing order, with its colour and whether it is outlined
+    (the later, rarer, larger stages, as ``draw.SurfaceView`` does)."""
+    return [{"lineage": lineage, "state": state, "colour": colour, "outlined": i >= 2, "label": style.labels[state]}
+            for lineage, style in LINEAGE_STYLES.items() for i, (state, colour) in enumerate(style.colours.items())]
+
+
+PALETTE = _palette()
+_GROUP = {(entry["lineage"], entry["state"]): i for i, entry in enumerate(PALETTE)}
+
+
+def cells_payload(cells, site_um: float) -> dict:
+    """The cells (a snapshot's cells table) sorted into their drawing groups: x, y and the drawn radius (µm),
+    packed, and how many cells each group of ``PALETTE`` holds, in order."""
+    lineages = cells["lineage"].astype(str).to_numpy()
+    states = cells["state"].astype(str).to_numpy()
+    group = np.full(len(cells), -1, dtype=np.int64)
+    for (lineage, state), i in _GROUP.items():
+        group[(lineages == lineage) & (states == state)] = i
+    if (group < 0).any():
+        unknown = sorted({(a, b) for a, b in zip(lineages[group < 0], states[group < 0])})
+        raise ValueError(f"no drawing registered for the cells {unknown} (boneabm/draw.py LINEAGE_STYLES)")
+    order = np.argsort(group, kind="stable")
+    nuclei = cells["nuclei"].to_numpy()[order]
+    radius_um = np.empty(order.size)
+    for lineage, style in LINEAGE_STYLES.items():
+        mine = lineages[order] == lineage
+        radius_um[mine] = style.diameter_um(nuclei[mine], site_um) / 2.0
+    return {"x_um": packed(cells["x_um"].to_numpy()[order]), "y_um": packed(cells["y_um"].to_numpy()[order]),
+            "radius_um": packed(radius_um), "counts": np.bincount(group, minlength=len(PALETTE)).tolist(),
+            "n": int(order.size)}
+
+
+def _block_max(values: np.ndarray, k: int) -> np.ndarray:
+    """``values`` reduced k-fold on each axis, each block to its largest value: a pit of one pixel survives."""
+    if k == 1:
+        return values
+    nx, ny = -(-values.shape[0] // k) * k, -(-values.shape[1] // k) * k
+    padded = np.zeros((nx, ny), dtype=values.dtype)
+    padded[:values.shape[0], :values.shape[1]] = values
+    return padded.reshape(nx // k, k, ny // k, k).max(axis=(1, 3))
+
+
+def _resampled(values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """A field map (per site) on the grid of the bone maps sent, nearest site."""
+    ix = np.arange(shape[0]) * values.shape[0] // shape[0]
+    iy = np.arange(shape[1]) * values.shape[1] // shape[1]
+    return values[np.ix_(ix, iy)]
+
+
+def _lut(cmap: str) -> np.ndarray:
+    import matplotlib
+
+    return matplotlib.colormaps[cmap](np.linspace(0.0, 1.0, 256), bytes=True)
+
+
+def map_rgba(maps: dict[str, np.ndarray], layer: str, vmax: float | None = None) -> tuple[np.ndarray, float, float]:
+    """The layer in its colour map with the edges of resorbed areas outlined (pits cyan, trenches magenta), at
+    most ``MAP_MAX_PX`` on a side, as image rows from the top (the maps are indexed [x, y], y up); and the
+    colour range (the frame's own, or 0 to ``vmax``)."""
+    from scipy import ndimage
+
+    if layer not in LAYERS:
+        raise ValueError(f"layer {layer!r}: one of {', '.join(LAYERS)}")
+    values = maps[layer]
+    low, high = layer_limits(values) if vmax is None else (0.0, vmax)
+    depth = maps["mineral_depth_um"]
+    k = -(-max(depth.shape) // MAP_MAX_PX)
+    depth = _block_max(depth, k)
+    values = _block_max(values, k) if LAYERS[layer].per_pixel else _resampled(values, depth.shape)
+    index = np.clip((values - low) * (255.0 / (high - low)), 0, 255).astype(np.uint8)
+    rgba = _lut(LAYERS[layer].cmap)[index]
+    resorbed = depth > RESORBED_DEPTH_UM
+    if resorbed.any():
+        # edge pixels: resorbed, with an unresorbed 4-neighbour (as draw.SurfaceView outlines them)
+        edge = resorbed & ~ndimage.binary_erosion(resorbed, border_value=1)
+        rgba[edge] = OUTLINE_RGBA
+        if EVENT_MAP in maps:  # snapshots from before the map was recorded outline every event alike
+            rgba[edge & (_block_max(maps[EVENT_MAP], k) == TRENCH)] = TRENCH_OUTLINE_RGBA
+    return np.ascontiguousarray(rgba.transpose(1, 0, 2)[::-1]), low, high
+
+
+class MapImages:
+    """A view's map as a PNG data URL, coloured and encoded again only when what it shows changed (the depth map
+    stays the same for hours at a time, and the browser is sent a map only when its URL changes)."""
+
+    def __init__(self):
+        self.inputs: tuple = ()
+        self.sent, self.limits = {"key": "", "url": ""}, (0.0, 1.0)
+
+    def _unchanged(self, inputs: tuple) -> bool:
+        return len(inputs) == len(self.inputs) and all(
+            a is b or (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.array_equal(a, b))
+            or (not isinstance(a, np.ndarray) and a == b) for a, b in zip(inputs, self.inputs))
+
+    def image_of(self, maps: dict[str, np.ndarray], layer: str, vmax: float | None = None
+                 ) -> tuple[dict, float, float]:
+        """``{"key": a digest of the pixels, "url": the PNG as a data URL}`` (the same dict while the pixels are
+        the same; the frame names the key, so the browser draws cells and map of one frame together) and the
+        colour range (``map_rgba``)."""
+        from PIL import Image
+
+        inputs = (layer, vmax, maps[layer], maps["mineral_depth_um"], maps.get(EVENT_MAP))
+        if not self._unchanged(inputs):
+            rgba, low, high = map_rgba(maps, layer, vmax)
+            key = hashlib.blake2b(rgba.tobytes() + repr(rgba.shape).encode(), digest_size=12).hexdigest()
+            if key != self.sent["key"]:
+                image = io.BytesIO()
+                Image.fromarray(rgba).save(image, format="png", compress_level=1)  # sent once, over the loopback
+                self.sent = {"key": key, "url": "data:image/png;base64," + base64.b64encode(image.getvalue()).decode()}
+            self.inputs, self.limits = inputs, (low, high)
+        return self.sent, *self.limits
+
+
+def gradient(cmap: str) -> str:
+    colours = _lut(cmap)[np.linspace(0, 255, GRADIENT_STOPS).astype(int)]
+    return "linear-gradient(to right, " + ", ".join(f"rgb({r},{g},{b})" for r, g, b, _ in colours) + ")"
+
+
+def surface_payload(frame, layer: str, site_um: float, images: MapImages, title: str | None = None,
+                    vmax: float | None = None) -> tuple[dict, dict]:
+    """What the browser draws of ``frame`` on ``layer``: the cells, the colour bar and title (one dict), and
+    the map (``MapImages.image_of``: apart, as it is resent only when it changes)."""
+    image, low, high = images.image_of(frame.maps, layer, vmax)
+    cells = frame.cells
+    if title is None:
+        n_osteoclasts = int((cells["state"].astype(str) == "osteoclast").sum())
+        title = f"{frame.time_h / 24:.2f} d ({frame.time_h:g} h): {len(cells):,} cells, {n_osteoclasts} osteoclasts"
+    info = LAYERS[layer]
+    drawn = {"time_h": float(frame.time_h), "width_um": float(frame.width_um), "height_um": float(frame.height_um),
+             "map_key": image["key"], "title": title, "cells": cells_payload(cells, site_um),
+             "scale": {"label": f"{info.label} ({info.unit})", "low": low, "high": high,
+                       "gradient": gradient(info.cmap)}}
+    return drawn, image
+
+
+def legend() -> list[dict]:
+    """What the surface's legend lists: each drawn group, then the two outlines."""
+    return [*({"colour": entry["colour"], "label": entry["label"], "kind": "cell"} for entry in PALETTE),
+            {"colour": "rgb({},{},{})".format(*OUTLINE_RGBA[:3]),
+             "label": f"edge of a pit (resorbed > {RESORBED_DEPTH_UM} µm)", "kind": "edge"},
+            {"colour": "rgb({},{},{})".format(*TRENCH_OUTLINE_RGBA[:3]), "label": "edge of a trench", "kind": "edge"}]
+
+
+def series_payload(columns: dict[str, np.ndarray], area_cm2: float, duration_h: float, factor_max_ng_ml: float,
+                   now_h: float | None) -> dict:
+    """The time series as the browser draws it: cells per cm² by stage (log axis, 1 to 10⁶) and the factors at
+    the cells (linear, widened when a value passes the top), against the experiment's whole time in days, with
+    the time shown marked. ``columns``: a timeseries table's columns (``time_h`` and those of ``POPULATION``
+    and ``FACTORS`` it has)."""
+    days = np.asarray(columns["time_h"], dtype=float) / 24.0
+    lines = [{"label": label, "colour": colour, "axis": "cells",
+              "values": packed(np.asarray(columns[column], dtype=float) / area_cm2)}
+             for column, label, colour in POPULATION if column in columns]
+    highest = max(factor_max_ng_ml, 1.0)
+    for column, label, colour in FACTORS:
+        if column in columns:
+            values = np.asarray(columns[column], dtype=float)
+            highest = max(highest, float(np.nanmax(values, initial=0.0)))
+            lines.append({"label": label, "colour": colour, "axis": "factors", "values": packed(values)})
+    return {"days": packed(days), "n": int(days.size), "duration_d": duration_h / 24.0,
+            "factor_top": highest * 1.2, "now_d": None if now_h is None else now_h / 24.0, "lines": lines}
