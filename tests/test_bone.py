@@ -176,3 +176,23 @@ def test_bare_sites_is_every_site_with_an_uncovered_pixel():
     b.form(0.0, np.array([1]), np.array([0]), np.array([625.0]))  # new matrix covers site (1, 0) too
     assert not b.bare_sites().any()
 
+
+@pytest.mark.parametrize("periodic", [False, True])
+def test_metrics_count_the_events_the_event_map_shows(periodic):
+    """``metrics`` reads the events from the resorbed pixels alone; the event map labels the whole slice: both
+    see the same pits and trenches and the same depths, on random maps with areas across the edges."""
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        b = bone(periodic=periodic)
+        for _ in range(int(rng.integers(0, 25))):
+            x, y = rng.uniform(0, 500, 2)
+            b.resorb(1, x, y, rng.uniform(3, 40), rng.uniform(10, 3000), 0.0)
+        m, events = b.metrics(), b.event_map()
+        resorbed = b.mineral_depth_um > 0.05
+        labels, n = b._events(resorbed)
+        kind = np.zeros(n + 1, dtype=np.uint8)
+        kind[labels] = events
+        assert (m["n_trenches"], m["n_pits"]) == ((kind[1:] == TRENCH).sum(), (kind[1:] == PIT).sum())
+        depths = b.mineral_depth_um[resorbed]
+        assert m["mean_depth_um"] == (depths.mean() if depths.size else 0.0)
+        assert m["max_depth_um"] == (depths.max() if depths.size else 0.0)
