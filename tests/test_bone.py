@@ -158,3 +158,41 @@ def test_osteoclasts_resorb_only_bare_bone_and_concentrate_on_it():
     assert half.mineral_depth_um.max() == pytest.approx(2 * open_bone.mineral_depth_um.max(), rel=0.1)
     half.cover(np.ones(domain.shape, dtype=bool))
     assert half.resorb_many(*args)[0, 0] == 0
+
+
+def test_bare_sites_is_every_site_with_an_uncovered_pixel():
+    """The per-site scan that stops at a site's first bare pixel agrees with the plain reduction, covered and
+    new-matrix pixels at every density and pixels per site."""
+    rng = np.random.default_rng(3)
+    for p in (1, 2, 5):
+        for density in (0.0, 0.5, 0.97, 1.0):
+            b = bone(pixels_per_site=p)
+            b.covered_px = rng.random(b.shape) < density
+            want = ~b.covered_px.reshape(20, p, 20, p).all(axis=(1, 3))
+            assert np.array_equal(b.bare_sites(), want)
+    b = bone()
+    b.cover(np.ones((20, 20), dtype=bool))
+    b.covered_px[7, 3] = False  # one bare pixel of site (1, 0)
+    b.form(0.0, np.array([1]), np.array([0]), np.array([625.0]))  # new matrix covers site (1, 0) too
+    assert not b.bare_sites().any()
+
+
+@pytest.mark.parametrize("periodic", [False, True])
+def test_metrics_count_the_events_the_event_map_shows(periodic):
+    """``metrics`` reads the events from the resorbed pixels alone; the event map labels the whole slice: both
+    see the same pits and trenches and the same depths, on random maps with areas across the edges."""
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        b = bone(periodic=periodic)
+        for _ in range(int(rng.integers(0, 25))):
+            x, y = rng.uniform(0, 500, 2)
+            b.resorb(1, x, y, rng.uniform(3, 40), rng.uniform(10, 3000), 0.0)
+        m, events = b.metrics(), b.event_map()
+        resorbed = b.mineral_depth_um > 0.05
+        labels, n = b._events(resorbed)
+        kind = np.zeros(n + 1, dtype=np.uint8)
+        kind[labels] = events
+        assert (m["n_trenches"], m["n_pits"]) == ((kind[1:] == TRENCH).sum(), (kind[1:] == PIT).sum())
+        depths = b.mineral_depth_um[resorbed]
+        assert m["mean_depth_um"] == (depths.mean() if depths.size else 0.0)
+        assert m["max_depth_um"] == (depths.max() if depths.size else 0.0)
