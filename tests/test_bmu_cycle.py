@@ -182,9 +182,10 @@ def test_resorption_ends_and_the_cavity_is_refilled(whole_cycle):
 
 def test_osteoclast_nuclei_are_renewed_at_the_published_rate(whole_cycle):
     """Check R3, reduced (Parfitt 1994 J Cell Biochem 55:273): a cutting cone's osteoclast nuclei are renewed at
-    ≈ 8 % a day (4-12 %): bone's osteoclasts live for weeks while the marrow's precursors fuse into them (a rate
-    per nucleus, so it holds on a small BMU; how many osteoclasts at once does not, and is the benchmark's). The
-    band is widened by three Poisson standard deviations of the count of nuclei that joined."""
+    ≈ 8 % a day (4-12 %): bone's osteoclasts live for weeks while the marrow's precursors fuse into them (`bmu`
+    sets that lifespan, a calibration; with the culture's this reads 35 %). A rate per nucleus, so it holds on a
+    small BMU; how many osteoclasts at once does not, and is the benchmark's. The band is widened by three Poisson
+    standard deviations of the count of nuclei that joined."""
     model = whole_cycle
     row = model.bmus.rows(model.bone)[0]
     resorption_days = (row["resorption_end_h"] - row["activated_h"]) / 24
