@@ -539,7 +539,8 @@ class OsteoclastConfig(_Section):
         description="Apoptosis of committed cells without Bim, 1/h (a lifespan of days: Bim⁻/⁻ osteoclasts outlive "
         "M-CSF withdrawal, Akiyama et al. 2003 EMBO J 22:6653). Calibrated with the c-Fos cell-cycle arrest to the "
         "decline after the day 4-6 peak as the precursors are used up (docs/references.md#time-course; Akchurin "
-        "2008 fit the post-peak decay).")
+        "2008 fit the post-peak decay). The `bmu` example sets 0.001 from bone's osteoclast lifespan of weeks "
+        "(Parfitt 1994; Manolagas 2000): a calibration, as the model does not explain the difference.")
     death_bim_half_molecules: float = Field(
         20.0, gt=0,
         description="Bim per nucleus (network molecules, the role apoptosis_signal) at which a committed cell's "
