@@ -1,6 +1,6 @@
 """A page showing benchmarks/view_cost.py's synthetic frames in the app's surface view, one after the other, for
 ``view_cost.py frame`` to time the browser's drawing (``solara run`` serves it; the frames' size from the
-environment). The root element gathers each draw's time in ``data-times``."""
+environment). The root element gathers each draw's time in ``data-draw-ms``."""
 
 import os
 import sys

@@ -1,9 +1,9 @@
 """Drawing a spatial frame (``boneabm.snapshots.Frame``) with matplotlib: one map layer with its colour bar and
-unit, the resorbed areas outlined, and the cells on top, each lineage in its own style. ``boneabm plot``,
-``animate`` and ``app`` all draw through ``SurfaceView``, so a replay, a movie and a live view look the same.
+unit, the resorbed areas outlined, and the cells on top, each lineage in its own style. ``boneabm plot`` and
+``animate`` draw through ``SurfaceView``; the app's pages are drawn by the browser (``boneabm.app.frames``).
 
-A view is built once and updated per frame (new image data and cell offsets, not new axes): a movie of
-hundreds of frames or a live page redraws in tens of milliseconds (benchmarks/view_cost.py).
+A view is built once and updated per frame (new image data and cell offsets, not new axes), so a movie of
+hundreds of frames does not lay its axes out again for each.
 """
 
 from __future__ import annotations
@@ -108,16 +108,6 @@ class SurfaceView:
                       frameon=False)
         self.update(frame)
 
-    def _changing(self) -> list:
-        # in drawing order: the spines after the image, which would cover them
-        return [self.image, *self.ax.spines.values(), *self.cells.values(), self.ax.title]
-
-    def blit(self) -> np.ndarray:
-        """The figure's pixels (RGBA), only the map, cells and title redrawn between frames (``Blitter``)."""
-        if getattr(self, "_blitter", None) is None:
-            self._blitter = Blitter(self.ax.figure)
-        return self._blitter.draw(self._changing())
-
     def _points_per_um(self) -> float:
         fig = self.ax.figure
         width_in = self.ax.get_position().width * fig.get_figwidth()
@@ -156,30 +146,6 @@ class SurfaceView:
             title = f"{frame.time_h / 24:.2f} d ({frame.time_h:g} h): {len(cells):,} cells, " \
                     f"{int((states == 'osteoclast').sum())} osteoclasts"
         self.ax.set_title(title, fontsize=9)
-
-
-class Blitter:
-    """Draws a figure into its canvas and returns its pixels, redrawing only the artists that change between
-    frames over a kept copy of the rest (axes, ticks, labels, colour bars laid out and drawn once): for a page
-    or a movie. The artists are marked animated only while drawn here, so savefig still draws them."""
-
-    def __init__(self, fig):
-        self.fig, self.background = fig, None
-
-    def draw(self, changing: list) -> np.ndarray:
-        canvas = self.fig.canvas
-        if self.background is None:
-            for artist in changing:
-                artist.set_animated(True)
-            canvas.draw()
-            self.background = canvas.copy_from_bbox(self.fig.bbox)
-        else:
-            canvas.restore_region(self.background)
-        for artist in changing:
-            self.fig.draw_artist(artist)
-        for artist in changing:
-            artist.set_animated(False)
-        return np.asarray(canvas.buffer_rgba())
 
 
 def surface_figure(frame, layer: str = "mineral_depth_um", site_um: float = 25.0, size_in: float = 5.5,

@@ -102,22 +102,6 @@ def test_a_sweep_gets_a_dose_response_with_replicate_spread(sweep_dir, capsys):
     assert "--response n_octopi_final: not a column" in capsys.readouterr().err
 
 
-def test_a_frame_redrawn_over_the_kept_background_is_the_frame_drawn_whole(run):
-    """The app redraws only what changes (blitting): what it shows must be what a whole redraw shows, with
-    nothing of the previous frame left behind."""
-    times = snapshot_times(run.path)
-    first, last = read_frame(run.path, times[0]), read_frame(run.path, times[-1])
-    fig, view = surface_figure(first, "mineral_depth_um", vmax=5.0, dpi=60)
-    view.blit()
-    view.update(last)
-    blitted = view.blit().copy()
-    fresh_fig, fresh = surface_figure(last, "mineral_depth_um", vmax=5.0, dpi=60)
-    fresh_fig.canvas.draw()
-    whole = np.asarray(fresh_fig.canvas.buffer_rgba())
-    assert blitted.shape == whole.shape
-    assert (blitted != whole).any(axis=2).mean() < 0.001
-
-
 def test_pits_and_trenches_are_outlined_apart_as_the_bone_counts_them():
     """Issue 17: the resorbed-depth map with pits and trenches outlined. A round pit and a trench resorbed into a
     bone; the frame's event map comes from the bone's own counting, and the drawn edges take each kind's colour."""

@@ -20,17 +20,14 @@ layer = solara.reactive("mineral_depth_um")
 
 class Resorption:
     """A live model's resorbed areas as a frame shows them (the pits and trenches map, their counts), found
-    again only when the depth map changed: labelling them (twice: the map, the counts) cost more than the rest
-    of a frame."""
+    again only when the depth map changed: labelling them cost more than the rest of a frame."""
 
     def __init__(self):
         self.depth_um = None
 
     def of(self, bone) -> tuple[np.ndarray, int, int]:
         if self.depth_um is None or not np.array_equal(bone.mineral_depth_um, self.depth_um):
-            metrics = bone.metrics()
-            self.depth_um, self.found = bone.mineral_depth_um, (bone.event_map(), metrics["n_pits"],
-                                                                 metrics["n_trenches"])
+            self.depth_um, self.found = bone.mineral_depth_um, bone.events()
         return self.found
 
 

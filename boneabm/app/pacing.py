@@ -32,8 +32,8 @@ def frame_rate_hz() -> float:
 def paced(cancel: threading.Event, newest: Callable[[], Hashable], show: Callable[[], Hashable], rate_hz: float,
           clock: Callable[[], float] = time.monotonic) -> None:
     """Until ``cancel`` is set, once per ``1 / rate_hz`` seconds of ``clock``: if ``newest()`` (a key naming
-    what would be drawn now: the model's hour, the layer) differs from the key of the frame shown last,
-    ``show()`` it, which returns the key of what it showed. At most one frame per period, each the newest at
+    what would be drawn now, such as the model's hour; another layer starts another thread) differs from the key
+    of the frame shown last, ``show()`` it, which returns the key of what it showed. At most one frame per period, each the newest at
     its turn; a frame that takes longer than a period to show delays the next, never queues it."""
     period_s = 1.0 / rate_hz
     shown = None

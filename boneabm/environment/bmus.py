@@ -67,12 +67,13 @@ class BmuTracker:
         p = bone.config.pixels_per_site
         formed_px = bone.formed_depth_um()
         formed_h = bone.new_bone.formed_h if bone.new_bone is not None else np.full(bone.shape, np.nan)
+        waited_px_h = formed_h - bone.resorbed_h
         out = []
         for i, activation in enumerate(self.activations):
             pixels = np.repeat(np.repeat(self.regions[i], p, axis=0), p, axis=1)
             eroded = pixels & (bone.mineral_depth_um > RESORBED_DEPTH_UM)
             rebuilt = pixels & (formed_px > 0)
-            waited_h = (formed_h - bone.resorbed_h)[eroded & rebuilt]
+            waited_h = waited_px_h[eroded & rebuilt]
             out.append({
                 "bmu_id": i, "activated_h": float(activation.at_h),
                 **{name: float(self.times[name][i]) for name in _TIMES},

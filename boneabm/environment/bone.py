@@ -233,6 +233,7 @@ class Bone:
         depths = self.mineral_depth_um[ix, iy]
         pieces, event_of_piece, n_events = self._pieces(resorbed)
         event = (pieces[ix, iy] if event_of_piece is None else event_of_piece[pieces[ix, iy]]) - 1
+        self._join_across_edges(event, ix, iy, n_events)
         n_trenches = int(self._elongated(event, ix, iy, n_events).sum())
         return {
             "resorbed_volume_um3": float(self.mineral_depth_um.sum() * self.pixel_area_um2),
@@ -247,9 +248,15 @@ class Bone:
     def event_map(self) -> np.ndarray:
         """Per pixel, which kind of resorption event it belongs to, as ``metrics`` counts them: 0 none,
         ``PIT`` or ``TRENCH``."""
+        return self.events()[0]
+
+    def events(self) -> tuple[np.ndarray, int, int]:
+        """``event_map`` with the pits and trenches it holds, from one labelling of the map."""
         labels, n_events = self._events(self.mineral_depth_um > RESORBED_DEPTH_UM)
-        kind = np.where(self._trenches(labels, n_events), TRENCH, PIT).astype(np.uint8)
-        return np.concatenate([[np.uint8(0)], kind])[labels]
+        trench = self._elongated(*self._event_pixels(labels, n_events), n_events)
+        kind = np.where(trench, TRENCH, PIT).astype(np.uint8)
+        n_trenches = int(trench.sum())
+        return np.concatenate([[np.uint8(0)], kind])[labels], n_events - n_trenches, n_trenches
 
     def _events(self, resorbed: np.ndarray) -> tuple[np.ndarray, int]:
         """Label connected resorbed areas (8-connected) 1..n; on a periodic slice an area crossing an edge is
@@ -273,18 +280,11 @@ class Bone:
         _, joined = np.unique(component[1:], return_inverse=True)  # events 0..m-1 of the pieces 1..n
         return labels, np.concatenate([[0], joined + 1]), int(joined.max()) + 1
 
-    def _trenches(self, labels: np.ndarray, n_events: int) -> np.ndarray:
-        """Whether each event (labels 1..n) is at least ``trench_elongation`` times longer than wide
-        (``_elongated``)."""
-        ix, iy = np.nonzero(labels)
-        return self._elongated(labels[ix, iy] - 1, ix, iy, n_events)
-
     def _elongated(self, event: np.ndarray, ix: np.ndarray, iy: np.ndarray, n_events: int) -> np.ndarray:
-        """Whether each event (0..n-1, of the pixels at ``ix``, ``iy``, moved across periodic edges in place) is
+        """Whether each event (0..n-1, of the pixels at ``ix``, ``iy``, already joined across periodic edges) is
         at least ``trench_elongation`` times longer than wide. Events of a few pixels can sit exactly on the
         threshold (a pair of pixels is exactly twice as long as wide), where round-off would decide: those are
         settled in exact integer arithmetic."""
-        self._join_across_edges(event, ix, iy, n_events)
         elongation = _elongations(event, ix, iy, n_events)
         threshold = self.config.trench_elongation
         trench = elongation >= threshold
