@@ -58,8 +58,11 @@ def one_cycle(days: float | None, seed: int, sets: list[str] = ()) -> dict:
     wall_s = time.perf_counter() - start
     lineages = {name: (lineage.ssa_events_total, lineage.cell_hours) for name, lineage in model.lineages.items()}
     bmu = model.bmus.rows(model.bone)[0]
+    nuclei_gone = {"extruded": model.osteoclasts.nuclei_extruded_total,
+                   "died with their multinucleated cell": sum(e[4] for e in model.events if e[1] == "death"
+                                                              and e[-1] == "osteoclast" and e[4] > 1)}
     return {"wall_s": wall_s, "days": experiment.time.duration_h / 24, "peak": peak, "lineages": lineages,
-            "bmu": bmu, "floor": cavity_floor(model.bone.mineral_depth_um),
+            "bmu": bmu, "floor": cavity_floor(model.bone.mineral_depth_um), "nuclei_gone": nuclei_gone,
             "figures": figures(pd.DataFrame(daily, columns=DAILY), bmu,
                                nuclei_joining_osteoclasts(*list(zip(*model.events))[:5],
                                                           experiment.osteoclasts.min_nuclei))}
@@ -86,6 +89,7 @@ def main() -> None:
     print("  peak: " + ", ".join(f"{key} {value}" for key, value in last["peak"].items()))
     print("  bmu: " + ", ".join(f"{key} {value:.4g}" if isinstance(value, float) else f"{key} {value}"
                                 for key, value in last["bmu"].items()))
+    print("  osteoclast nuclei " + ", ".join(f"{key} {value}" for key, value in last["nuclei_gone"].items()))
     floor = last["floor"]
     print(f"  cavity floor: eroded pixels' depth {floor['depth_p10_um']:.1f} / {floor['depth_p50_um']:.1f} / "
           f"{floor['depth_p90_um']:.1f} µm (10th / 50th / 90th percentile); {floor['volume_deeper_share']:.0%} of the "

@@ -52,18 +52,20 @@ def within(f: dict[str, float], *keys: str) -> bool:
 
 def nuclei_joining_osteoclasts(time_h: Sequence[float], event: Sequence[str], cell: Sequence[int],
                                partner: Sequence, nuclei: Sequence[int], min_nuclei: int) -> np.ndarray:
-    """(day, nuclei) of each fusion that left a cell with ≥ ``min_nuclei``: the nuclei the absorbed cell brought,
-    read from fusion events (each gives the fused cell's nuclei; a cell holds one nucleus until its first
-    fusion, and after each one the count that fusion gave it)."""
+    """(day, nuclei) of each fusion that left a cell with ≥ ``min_nuclei``: the nuclei it brought into osteoclasts,
+    those of each partner that was not yet an osteoclast (the new nuclei Parfitt's labelling counted; two
+    osteoclasts that fuse renew none). Read from the events: a cell holds one nucleus until its first fusion, and
+    after each fusion or extrusion the count that event left it."""
     held, joined = {}, []
     for t, kind, survivor, absorbed, total in zip(time_h, event, cell, partner, nuclei):
+        if kind == "extrusion":  # the nuclei it kept
+            held[int(survivor)] = int(total)
         if kind != "fusion":
             continue
-        brought = int(total) - held.get(int(survivor), 1)
+        parts = (held.get(int(survivor), 1), held.pop(int(absorbed), 1))
         held[int(survivor)] = int(total)
-        held.pop(int(absorbed), None)
         if total >= min_nuclei:
-            joined.append((t / HOURS_PER_DAY, brought))
+            joined.append((t / HOURS_PER_DAY, sum(n for n in parts if n < min_nuclei)))
     return np.array(joined, dtype=float).reshape(-1, 2)
 
 

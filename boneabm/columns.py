@@ -24,8 +24,8 @@ OBSERVABLE, COUNTER = "<observable>", "<counter>"
 STATES = ("precursor", "preosteoclast", "multinucleated", "osteoclast")
 RESORPTION_MODES = ("none", "migrating", "pit", "trench")
 LINEAGES = ("osteoclast", "osteoblast")
-EVENTS = ("division", "death", "fusion", "recruitment", "egress", "flattening", "lifting", "settling", "descent",
-          "embedding")
+EVENTS = ("division", "death", "fusion", "extrusion", "recruitment", "egress", "flattening", "lifting", "settling",
+          "descent", "embedding")
 FATES = ("apoptosis", "fused", "alive")
 
 
@@ -80,6 +80,8 @@ REGISTRY: list[Column] = [
                                                          "since t = 0 (0 without `precursors.marrow_pool_per_mm2`)"),
         ("precursors_left_total", "int64", "cells", "osteoclast precursors that left the surface for the marrow "
                                                     "pool since t = 0 (`precursors.egress_rate_max_per_h`)"),
+        ("nuclei_extruded_total", "int64", "nuclei", "apoptotic nuclei extruded from living multinucleated cells "
+                                                     "since t = 0 (`osteoclasts.nucleus_extrusion_rate_per_h`)"),
         ("osteoprogenitors_recruited_total", "int64", "cells", "mesenchymal progenitors recruited from the marrow "
                                                                "pool since t = 0"),
         ("n_osteoprogenitors", "int64", "cells", "uncommitted mesenchymal progenitors of the osteoblast lineage (0 "
@@ -168,7 +170,8 @@ REGISTRY: list[Column] = [
     ]),
     *_table("events", [
         ("time_h", "float64", "h", "end of the tick in which it happened"),
-        ("event", "category", "–", "`division`, `death`, `fusion`, `recruitment` (a cell from a marrow pool "
+        ("event", "category", "–", "`division`, `death`, `fusion`, `extrusion` (a multinucleated cell sheds "
+                                   "apoptotic nuclei and lives on), `recruitment` (a cell from a marrow pool "
                                    "settles on the surface), `egress` (an osteoclast precursor leaves the "
                                    "surface for the marrow pool), `flattening` (a matrix-making osteoblast "
                                    "becomes a quiescent lining cell), `lifting` (a lining cell lifts off the "
@@ -177,12 +180,13 @@ REGISTRY: list[Column] = [
                                    "eroded surface as a reversal cell) or `embedding` (an osteoblast is buried "
                                    "in matrix and becomes an osteocyte)", EVENTS),
         ("cell_id", "int64", "–", "the mother (division), the dying cell (death), the survivor (fusion), the "
+                                  "shedding cell (extrusion), the "
                                   "newcomer (recruitment), the leaving precursor (egress), the flattening "
                                   "osteoblast, the lining cell (lifting or settling), the reversal cell (descent) "
                                   "or the buried osteoblast (embedding)"),
         ("partner_id", "Int64", "–", "the daughter (division) or the absorbed cell (fusion); empty otherwise"),
         ("nuclei", "int64", "nuclei", "nuclei of `cell_id` after the event: 1 after a division, the dying cell's, "
-                                      "the fused cell's"),
+                                      "the fused cell's, the nuclei kept after an extrusion"),
         ("generation", "int64", "count", "generation of `cell_id` after the event: after a division both cells', "
                                          "the dying cell's, the survivor's"),
         ("age_h", "float64", "h", "death, egress, flattening or embedding: time since the cell was born; empty for "

@@ -10,17 +10,25 @@ from boneabm.bmu_checks import CHECKS, cavity_floor, figures, nuclei_joining_ost
 
 
 def test_the_nuclei_joining_osteoclasts_are_read_from_the_fusion_events():
-    """A cell holds one nucleus until its first fusion, then what its last fusion gave it; only fusions that
-    leave three or more nuclei bring nuclei into an osteoclast."""
+    """A cell holds one nucleus until its first fusion, then what its last fusion or extrusion left it; a fusion
+    that leaves three or more nuclei brings into osteoclasts the nuclei of each partner that was not one yet (Parfitt
+    1994 counted new nuclei: two osteoclasts that fuse renew none)."""
     events = [  # time_h, event, cell, partner, nuclei of the fused cell
         (24.0, "fusion", 1, 2, 2),    # 1 + 1: not yet an osteoclast
-        (48.0, "fusion", 1, 3, 3),    # 2 + 1 = 3: one nucleus joins
+        (48.0, "fusion", 1, 3, 3),    # 2 + 1 = 3: all three are new to osteoclasts
         (50.0, "division", 7, None, 1),
         (60.0, "fusion", 4, 5, 2),
-        (72.0, "fusion", 1, 4, 5),    # 3 + 2: two join
+        (72.0, "fusion", 1, 4, 5),    # 3 + 2: the binuclear cell's two join
+        (80.0, "fusion", 6, 8, 2),
+        (81.0, "fusion", 6, 10, 3),
+        (90.0, "fusion", 1, 6, 8),    # 5 + 3: two osteoclasts, nothing new
     ]
     joined = nuclei_joining_osteoclasts(*zip(*events), min_nuclei=3)
-    np.testing.assert_array_equal(joined, [[2.0, 1.0], [3.0, 2.0]])
+    np.testing.assert_array_equal(joined, [[2.0, 3.0], [3.0, 2.0], [81 / 24, 3.0], [90 / 24, 0.0]])
+    # an extrusion leaves the cell the nuclei it keeps: 8 - 6 = 2, so the next fusion makes it an osteoclast anew
+    shed = [*events, (92.0, "extrusion", 1, None, 2), (96.0, "fusion", 1, 9, 3)]
+    joined = nuclei_joining_osteoclasts(*zip(*shed), min_nuclei=3)
+    np.testing.assert_array_equal(joined[-1], [4.0, 3.0])
 
 
 def test_the_figures_of_a_bmu_read_its_tables():

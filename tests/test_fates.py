@@ -23,7 +23,8 @@ DT, HOPS_PER_H, SPACING = E.time.dt_h, 1.28, E.domain.grid_spacing_um
 BELOW, ABOVE = 1 - 1e-9, 1 + 1e-9
 
 
-def kernel(u, nuclei, trap, cfos, dcstamp, ocstamp, csf1r, bim, committed, mode, precursor=P, on_bare_bone=None):
+def kernel(u, nuclei, trap, cfos, dcstamp, ocstamp, csf1r, bim, committed, mode, precursor=P, on_bare_bone=None,
+           osteoclast=Q):
     """The kernel on a population whose rows are the cells given (per-cell arrays); returns its outputs and
     the updated committed and mode columns."""
     rows = np.arange(u.shape[0])
@@ -31,12 +32,12 @@ def kernel(u, nuclei, trap, cfos, dcstamp, ocstamp, csf1r, bim, committed, mode,
     committed, mode = committed.copy(), mode.copy()
     on_bare_bone = np.ones(rows.size, dtype=np.bool_) if on_bare_bone is None else on_bare_bone
     out = fates.decide(u, rows, nuclei, molecules, np.arange(6), committed, mode, DT, HOPS_PER_H, SPACING, precursor,
-                       Q, on_bare_bone)
+                       osteoclast, on_bare_bone)
     return [*out, committed, mode]
 
 
 def decide(n=1, u=None, nuclei=1, trap=0, cfos=0, dcstamp=0, ocstamp=0, csf1r=10, bim=8, committed=False,
-           mode=fates.NEW, precursor=P, on_bare_bone=True):
+           mode=fates.NEW, precursor=P, on_bare_bone=True, osteoclast=Q):
     """Run the kernel on ``n`` identical cells; ``u`` overrides columns: {column: value or array}."""
     uniforms = np.full((n, fates.N_UNIFORMS), 0.999999)  # by default nothing happens
     for column, value in (u or {}).items():
@@ -44,8 +45,8 @@ def decide(n=1, u=None, nuclei=1, trap=0, cfos=0, dcstamp=0, ocstamp=0, csf1r=10
     col = lambda v, dtype: np.full(n, v, dtype=dtype)  # noqa: E731
     out = kernel(uniforms, col(nuclei, np.int64), col(trap, np.int64), col(cfos, np.int64), col(dcstamp, np.int64),
                  col(ocstamp, np.int64), col(csf1r, np.int64), col(bim, np.int64), col(committed, np.bool_),
-                 col(mode, np.int64), precursor, col(on_bare_bone, np.bool_))
-    return dict(zip(("dies", "divides", "hops", "drive", "leaves", "committed", "mode"), out))
+                 col(mode, np.int64), precursor, col(on_bare_bone, np.bool_), osteoclast)
+    return dict(zip(("dies", "divides", "hops", "drive", "leaves", "extruded", "committed", "mode"), out))
 
 
 def p(rate_per_h):
@@ -182,3 +183,36 @@ def test_egress_falls_with_rank_signaling_and_spares_committed_and_fused_cells()
     left = decide(u={fates.U_MODE: 0.0, fates.U_DIVIDE: 0.0, fates.U_HOP: 0.0}, precursor=tissue)
     assert left["leaves"][0] and not left["divides"][0] and not left["hops"][0]  # a leaving cell does nothing else
     assert not decide(u={fates.U_MODE: 0.0})["leaves"][0]
+
+
+def test_multinucleated_cells_extrude_apoptotic_nuclei_and_one_left_without_any_dies():
+    """Osteoclasts shed compartments holding apoptotic nuclei and live on (Jansen et al. 2012 Calcif Tissue Int
+    90:515): each nucleus of a multinucleated cell goes at ``nucleus_extrusion_rate_per_h`` (here bone's, as the
+    `bmu` example sets it: Parfitt 1994), so a cell of k nuclei loses Binomial(k, p) of them in a tick;
+    mononuclear cells have none to spare; a cell that would keep none dies; the culture's rate (0) takes none."""
+    bone = Q._replace(nucleus_extrusion_rate_per_h=0.0033)
+    each = p(bone.nucleus_extrusion_rate_per_h)
+    any_of_5 = 1 - (1 - each) ** 5
+    assert decide(u={fates.U_DIVIDE: any_of_5 * BELOW}, committed=True, nuclei=5, osteoclast=bone)["extruded"][0] == 1
+    assert decide(u={fates.U_DIVIDE: any_of_5 * ABOVE}, committed=True, nuclei=5, osteoclast=bone)["extruded"][0] == 0
+    assert decide(u={fates.U_DIVIDE: 0.0}, committed=True, nuclei=1, osteoclast=bone)["extruded"][0] == 0
+    emptied = decide(u={fates.U_DIVIDE: 0.0}, committed=True, nuclei=4, osteoclast=bone)
+    assert emptied["dies"][0] and emptied["extruded"][0] == 0
+    culture = decide(u={fates.U_DIVIDE: 0.0}, committed=True, nuclei=4)
+    assert Q.nucleus_extrusion_rate_per_h == 0 and not culture["dies"][0] and culture["extruded"][0] == 0
+    # over many cells, the count extruded has the binomial's mean (4 standard errors)
+    n, k = 20000, 10
+    extruded = decide(n, u={fates.U_DIVIDE: np.random.default_rng(5).random(n)}, committed=True, nuclei=k,
+                      osteoclast=bone)["extruded"]
+    assert abs(extruded.mean() - k * each) < 4 * np.sqrt(k * each * (1 - each) / n)
+
+
+def test_the_binomial_quantile_is_the_inverse_of_its_distribution():
+    from scipy.stats import binom
+    u = (np.arange(4000) + 0.5) / 4000
+    for n, prob in ((12, 0.3), (40, 0.01), (3, 0.9)):
+        mine = np.array([fates.binomial_quantile(n, prob, v) for v in u])
+        cdf = binom.cdf(np.arange(n + 1), n, prob)
+        away_from_steps = np.min(np.abs(u[:, None] - cdf[None, :]), axis=1) > 1e-9
+        assert np.array_equal(mine[away_from_steps], binom.ppf(u, n, prob)[away_from_steps].astype(int))
+    assert fates.binomial_quantile(7, 0.0, 0.99) == 0 and fates.binomial_quantile(7, 1.0, 0.0) == 7

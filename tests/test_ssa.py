@@ -14,7 +14,7 @@ from scipy.integrate import solve_ivp
 
 from boneabm.signaling import Perturbation, network_from_dict, simulate
 from boneabm.signaling.simulate import CellBatch
-from boneabm.signaling.ssa import split_molecules
+from boneabm.signaling.ssa import binomial, shed_molecules, split_molecules
 
 
 def net(species, parameters, reactions, scale=10.0, inputs=None, **extra):
@@ -203,6 +203,27 @@ def test_division_splits_molecules_binomially_and_conserves_them():
     assert abs(X[daughters, 0].mean() - 75) < 4 * np.sqrt(37.5 / 2000)
     assert abs(X[daughters, 0].var() - 37.5) < 4 * 37.5 * np.sqrt(2 / 2000)
     assert (X[:, 1][np.r_[mothers, daughters]] == 7).all()  # a clamped species keeps its clamp in both
+
+
+@pytest.mark.parametrize("n, prob", [(1000, 0.3), (1000, 0.0033), (130, 0.75), (5000, 1 / 3)])
+def test_the_binomial_from_a_cells_stream_has_the_binomials_mean_and_variance(n, prob):
+    state = CellBatch(BIRTH_DEATH, 1, seed=11).rng_state
+    draws = np.array([binomial(n, prob, state, 0) for _ in range(4000)])
+    mean, var = n * prob, n * prob * (1 - prob)
+    assert abs(draws.mean() - mean) < 4 * np.sqrt(var / 4000)
+    assert abs(draws.var() - var) < 4 * var * np.sqrt(2 / 4000)
+    assert binomial(n, 0.0, state, 0) == 0 and binomial(n, 1.0, state, 0) == n
+
+
+def test_extruded_nuclei_take_their_share_of_the_molecules():
+    X = np.zeros((3000, 2), dtype=np.int64)
+    X[:, 0], X[:, 1] = 400, 9
+    state = CellBatch(BIRTH_DEATH, 3000, seed=4).rng_state
+    rows, fraction = np.arange(3000), np.full(3000, 0.25)
+    shed_molecules(X, state, rows, fraction, np.array([False, True]))
+    assert abs(X[:, 0].mean() - 300) < 4 * np.sqrt(400 * 0.25 * 0.75 / 3000)
+    assert abs(X[:, 0].var() - 75) < 4 * 75 * np.sqrt(2 / 3000)
+    assert (X[:, 1] == 9).all()  # a clamped species keeps its clamp
 
 
 def test_inhibitor_window_stops_and_restarts_a_reaction_and_a_clamp_holds_a_count():

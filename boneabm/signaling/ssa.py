@@ -260,6 +260,42 @@ def _popcount(v):
     return (v * _H01) >> _U56
 
 
+@nb.njit(cache=True, inline="always")
+def _heads(n, rng_state, row):
+    """How many of ``n`` fair coins come up heads: an exact Binomial(n, 1/2), one random bit of the cell's
+    stream per coin."""
+    heads = 0
+    left = n
+    while left >= 64:
+        heads += np.int64(_popcount(next_uint64(rng_state, row)))
+        left -= 64
+    if left > 0:
+        mask = (_ONE << np.uint64(left)) - _ONE
+        heads += np.int64(_popcount(next_uint64(rng_state, row) & mask))
+    return heads
+
+
+@nb.njit(cache=True)
+def binomial(n, p, rng_state, row):
+    """An exact Binomial(n, p) from the cell's stream, in about 2n/64 draws whatever p: each of the n trials
+    succeeds if its uniform lies below p, and the uniforms' binary digits are drawn a level at a time for the
+    trials still undecided (a trial whose digit differs from p's is decided by it; 2p and 2p − 1 are exact in
+    floating point, so the recursion is exact to p's last bit)."""
+    successes = 0
+    while n > 0 and p > 0.0:
+        if p >= 1.0:
+            return successes + n
+        low = _heads(n, rng_state, row)  # trials whose next digit is 0
+        if p >= 0.5:  # below p whatever follows; the others go on against the rest of p
+            successes += low
+            n -= low
+            p = 2.0 * p - 1.0
+        else:  # a digit 1 puts the uniform above p
+            n = low
+            p = 2.0 * p
+    return successes
+
+
 @nb.njit(cache=True)
 def split_molecules(X, rng_state, mothers, daughters, clamped):
     """Share each mother's molecules between her and her daughter: every molecule goes to either with
@@ -272,13 +308,18 @@ def split_molecules(X, rng_state, mothers, daughters, clamped):
             if clamped[s]:
                 X[d, s] = n
                 continue
-            half = 0
-            left = n
-            while left >= 64:
-                half += np.int64(_popcount(next_uint64(rng_state, m)))
-                left -= 64
-            if left > 0:
-                mask = (_ONE << np.uint64(left)) - _ONE
-                half += np.int64(_popcount(next_uint64(rng_state, m) & mask))
+            half = _heads(n, rng_state, m)
             X[d, s] = half
             X[m, s] = n - half
+
+
+@nb.njit(cache=True)
+def shed_molecules(X, rng_state, rows, fraction, clamped):
+    """Each cell of ``rows`` loses a ``fraction`` of its molecules (per cell), every molecule independently
+    (an exact binomial from the cell's stream): the cytoplasm that leaves with extruded nuclei. Clamped species
+    keep their clamp."""
+    for i in range(rows.shape[0]):
+        r = rows[i]
+        for s in range(X.shape[1]):
+            if not clamped[s]:
+                X[r, s] -= binomial(X[r, s], fraction[i], rng_state, r)

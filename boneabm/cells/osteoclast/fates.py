@@ -1,12 +1,13 @@
-"""What each lineage cell does in one tick — die, divide, hop, switch resorption mode, drive fusion — from the
-factors at its site and its molecule counts: the rates as small functions of one cell, and the kernel that
-applies them to every living cell.
+"""What each lineage cell does in one tick — die, shed nuclei, divide, hop, switch resorption mode, drive
+fusion — from the factors at its site and its molecule counts: the rates as small functions of one cell, and the
+kernel that applies them to every living cell.
 
 Precursors live, divide and die by their M-CSF-bound CSF-1R (so by the M-CSF they take up from the medium,
 which their neighbours share) and wander by a random walk; RANKL signaling withdraws them from the cycle
 through c-Fos. TRAP⁺ cells commit for good: they stop dividing, and their apoptosis follows their Bim, which
 CSF-1R and RANK signaling keep low (so what supports them is what their receptors report, not the medium).
-Committed cells with enough DC-STAMP and OC-STAMP drive fusion. Multinucleated cells cycle between migrating and resorbing a pit (in place) or a trench (while moving). Molecule counts are read per
+A multinucleated cell's nuclei may also die one by one and be extruded while the cell lives on (Jansen
+et al. 2012). Committed cells with enough DC-STAMP and OC-STAMP drive fusion. Multinucleated cells cycle between migrating and resorbing a pit (in place) or a trench (while moving). Molecule counts are read per
 nucleus, so a fused cell is judged by its concentrations.
 
 The functions are compiled with numba and kept in this one module with the kernel that calls them: numba's
@@ -50,6 +51,7 @@ class OsteoclastParameters(NamedTuple):
     death_rate_supported_per_h: float
     death_bim_half_molecules: float
     multinucleated_death_factor: float
+    nucleus_extrusion_rate_per_h: float
     migrating_to_resorbing_per_h: float
     trench_fraction: float
     pit_to_migrating_per_h: float
@@ -117,6 +119,25 @@ def committed_death_rate_per_h(bim_per_nucleus, nuclei, q):
 
 
 @nb.njit(cache=True)
+def binomial_quantile(n, p, u):
+    """The Binomial(n, p) count whose cumulative probability first exceeds the uniform ``u`` (inverse transform:
+    one uniform per cell, for the small counts of nuclei)."""
+    if p <= 0.0:
+        return 0
+    if p >= 1.0:
+        return n
+    odds = p / (1.0 - p)
+    mass = (1.0 - p) ** n
+    cumulative = mass
+    m = 0
+    while u >= cumulative and m < n:
+        mass *= odds * (n - m) / (m + 1)
+        m += 1
+        cumulative += mass
+    return m
+
+
+@nb.njit(cache=True)
 def fusion_factor(dcstamp_per_nucleus, ocstamp_per_nucleus, q):
     """0 unless fusion-competent (both master fusogens above threshold: Yagi 2005, Witwicka 2015); else how
     strongly the fusion genes drive fusion (0-1)."""
@@ -158,9 +179,11 @@ def decide(u, rows, nuclei, molecules, stage_columns, committed, mode, dt_h, pre
     fusion_gene_2, mitogenic_signal and apoptosis_signal (TRAP, c-Fos, DC-STAMP, OC-STAMP, M-CSF-bound CSF-1R
     and Bim in the built-in network). Every fate reads the cell's own molecules, never the medium.
     ``on_bare_bone``: per listed cell, whether its site holds bare mineralised bone it could seal onto.
-    Returns per listed cell (dies, divides, hops, fusion drive, leaves).
+    Returns per listed cell (dies, divides, hops, fusion drive, leaves, nuclei extruded).
 
-    A cell that dies does nothing else; an uncommitted mononuclear cell may leave the surface for the
+    A cell that dies does nothing else; each nucleus of a multinucleated survivor may die and be extruded
+    (``nucleus_extrusion_rate_per_h``, drawn on the division column, which committed cells never use) and a cell
+    that would keep none dies; an uncommitted mononuclear cell may leave the surface for the
     circulation (``egress_rate_per_h``; it draws on the mode columns, which only multinucleated cells use, so a
     culture without egress draws as before), and then does nothing else; a dividing cell does not also hop; only
     committed survivors drive fusion. Precursors hop at ``precursor_hops_per_h``, multinucleated cells by their
@@ -174,6 +197,7 @@ def decide(u, rows, nuclei, molecules, stage_columns, committed, mode, dt_h, pre
     hops = np.zeros(n, dtype=np.bool_)
     drive = np.zeros(n)
     leaves = np.zeros(n, dtype=np.bool_)
+    extruded = np.zeros(n, dtype=np.int64)
     for i in range(n):
         r = rows[i]
         k = float(nuclei[r])
@@ -185,6 +209,14 @@ def decide(u, rows, nuclei, molecules, stage_columns, committed, mode, dt_h, pre
         if u[i, U_DEATH] < probability(death, dt_h):
             dies[i] = True
             continue
+        if nuclei[r] > 1:
+            # 1 - u: as for every rule here, a uniform below the event's probability (here of any) brings it
+            extruded[i] = binomial_quantile(nuclei[r], probability(q.nucleus_extrusion_rate_per_h, dt_h),
+                                            1.0 - u[i, U_DIVIDE])
+            if extruded[i] == nuclei[r]:
+                dies[i] = True
+                extruded[i] = 0
+                continue
         if not committed[r] and nuclei[r] == 1 and p.egress_rate_max_per_h > 0.0:
             if u[i, U_MODE] < probability(egress_rate_per_h(molecules[r, cfos] / k, p), dt_h):
                 leaves[i] = True
@@ -204,4 +236,4 @@ def decide(u, rows, nuclei, molecules, stage_columns, committed, mode, dt_h, pre
         hops[i] = not divides[i] and u[i, U_HOP] < probability(hop_rate, dt_h)
         if committed[r]:
             drive[i] = fusion_factor(molecules[r, dcstamp] / k, molecules[r, ocstamp] / k, q)
-    return dies, divides, hops, drive, leaves
+    return dies, divides, hops, drive, leaves, extruded

@@ -17,6 +17,7 @@ from boneabm.cells.osteoclast.stages import MODE_NAMES, stages
 from boneabm.cells.recruitment import marrow_pool
 from boneabm.rng import draw_uniforms
 from boneabm.signaling.network import Network, with_outputs
+from boneabm.signaling.ssa import shed_molecules
 
 
 class LineageCell(Cell):
@@ -60,6 +61,7 @@ class OsteoclastLineage(Lineage):
                                                      "sealing_integrin")
         self.fusions_total = 0
         self.egress_total = 0
+        self.nuclei_extruded_total = 0
         # osteoclast id -> formed_h, died_h, fate; the rest is read from the arrays and the bone at the end
         self.records: dict[int, dict] = {}
         self.days = OsteoclastDays(self.population)
@@ -83,20 +85,21 @@ class OsteoclastLineage(Lineage):
 
     # ----------------------------------------------------------------------------------------------- fates
     def fates(self, dt_h: float) -> None:
-        """Death, division into a free neighbouring site (molecules shared binomially), fusion of competent
-        neighbours and a random-walk hop, for every living cell."""
+        """Death, extrusion of nuclei, division into a free neighbouring site (molecules shared binomially), fusion
+        of competent neighbours and a random-walk hop, for every living cell."""
         model, pop = self.model, self.population
         rows = pop.rows
         if rows.size == 0:
             return
         u = draw_uniforms(pop.rng_state, rows, fates.N_UNIFORMS)
-        dies, divides, hops, drive, leaves = fates.decide(
+        dies, divides, hops, drive, leaves, extruded = fates.decide(
             u, rows, pop.nuclei, pop.molecules, self.stage_columns, pop.committed, pop.mode, dt_h,
             self.hop_rate_per_h, model.experiment.domain.grid_spacing_um, self.precursor_parameters,
             self.osteoclast_parameters, model.bone.bare_sites()[pop.x[rows], pop.y[rows]])
 
         self.die(rows[dies])
         self._leave(rows[leaves])
+        self._extrude(rows[extruded > 0], extruded[extruded > 0])
         self.divide(rows[divides], u[divides, fates.U_ORDER], u[divides, fates.U_SITE])
 
         fusing = drive > 0
@@ -139,6 +142,19 @@ class OsteoclastLineage(Lineage):
         if rows.size:
             self.marrow.cells += rows.size
             self.egress_total += int(rows.size)
+
+    def _extrude(self, rows: np.ndarray, extruded: np.ndarray) -> None:
+        """Multinucleated cells lose ``extruded`` apoptotic nuclei each, with their share of the cytoplasm (each
+        molecule leaves with the extruded nuclei's share); an ``extrusion`` event each, with the nuclei kept."""
+        if rows.size == 0:
+            return
+        pop = self.population
+        shed_molecules(pop.molecules, pop.rng_state, rows, extruded / pop.nuclei[rows], self.effect.clamped)
+        pop.nuclei[rows] -= extruded
+        for row in rows:
+            self.record("extrusion", int(pop.cell_id[row]), None, int(pop.nuclei[row]), int(pop.generation[row]),
+                        np.nan)
+        self.nuclei_extruded_total += int(extruded.sum())
 
     def _fuse(self, rows: np.ndarray, drive: np.ndarray, u: np.ndarray, dt_h: float) -> None:
         """Fusion-competent neighbours fuse; the survivor keeps its id and random stream."""
@@ -228,6 +244,7 @@ class OsteoclastLineage(Lineage):
             "fusions_total": self.fusions_total,
             "precursors_recruited_total": self.recruited_total,
             "precursors_left_total": self.egress_total,
+            "nuclei_extruded_total": self.nuclei_extruded_total,
         }
 
     def cell_states(self, rows: np.ndarray) -> dict[str, np.ndarray]:
@@ -266,13 +283,14 @@ class OsteoclastLineage(Lineage):
         records = [[osteoclast_id, r["formed_h"], None if np.isnan(r["died_h"]) else r["died_h"], r["fate"],
                     r.get("max_nuclei"), r.get("distance_um")] for osteoclast_id, r in sorted(self.records.items())]
         return arrays, {**meta, "fusions_total": self.fusions_total, "egress_total": self.egress_total,
-                        "records": records}
+                        "nuclei_extruded_total": self.nuclei_extruded_total, "records": records}
 
     def restore(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
         super().restore(arrays, meta)
         self.days.restore(arrays)
         self.fusions_total = meta["fusions_total"]
         self.egress_total = meta.get("egress_total", 0)  # a state from before egress saw none leave
+        self.nuclei_extruded_total = meta.get("nuclei_extruded_total", 0)
         self.records = {}
         for osteoclast_id, formed_h, died_h, fate, max_nuclei, distance_um in meta["records"]:
             record = {"formed_h": formed_h, "died_h": np.nan if died_h is None else died_h, "fate": fate}
