@@ -68,6 +68,8 @@ class BoneModel(mesa.Model):
         self.lineages = {kind.name: kind(self, networks.get(kind.name) or kind.network_for(experiment))
                          for kind in self.lineage_kinds(experiment)}
         self.osteoclasts = self.lineages["osteoclast"]
+        # the tables report the RANKL system and M-CSF, which the osteoclast lineage reads (tests/test_fields.py)
+        self.fields.carry_only(set().union(*(lineage.fields_read() for lineage in self.lineages.values())))
         # (time_h, event, cell_id, partner_id or None, nuclei, generation, age_h or NaN, lineage): the columns of
         # events.csv (boneabm/columns.py), as Lineage.record gives them; the recorder takes them after each tick
         self.events: list[tuple[float, str, int, int | None, int, int, float, str]] = []

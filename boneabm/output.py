@@ -366,8 +366,8 @@ class TableWriter:
 
 def observables(model, rows: np.ndarray) -> dict[str, np.ndarray]:
     """Each network observable (a sum of species) for the cells in ``rows``."""
-    molecules = model.population.molecules
-    return {name: molecules[rows][:, species].sum(axis=1) for name, species in model.network.observables.items()}
+    molecules = model.population.molecules[rows]  # taken once: each observable reads a few of its columns
+    return {name: molecules[:, species].sum(axis=1) for name, species in model.network.observables.items()}
 
 
 def osteoblast_counts(model) -> dict[str, int | float]:
@@ -393,10 +393,11 @@ class Recorder:
 
     def record(self, model) -> None:
         fields = model.fields
+        osteoclasts, osteoblasts = model.osteoclasts.counts(), osteoblast_counts(model)
         row = {
             "time_h": model.time_h,
-            **model.osteoclasts.counts(),
-            **osteoblast_counts(model),
+            **osteoclasts,
+            **osteoblasts,
             **{column: nM_to_ng_ml(sum(fields.sites[name].mean() / fields.binding_sites.get(name, 1)
                                        for name in species), weight)
                for column, (species, weight) in FIELD_COLUMNS.items()},
@@ -407,8 +408,7 @@ class Recorder:
                                         else np.nan),
             "medium_changes": fields.n_changes,
             **model.bone.metrics(),
-            **model.bone.histomorphometry(model.time_h, model.osteoclasts.counts()["n_osteoclasts"],
-                                          osteoblast_counts(model)["n_osteoblasts"]),
+            **model.bone.histomorphometry(model.time_h, osteoclasts["n_osteoclasts"], osteoblasts["n_osteoblasts"]),
             "ssa_events_total": model.ssa_events_total,
         }
         row.update({f"{name}_total": int(total) for name, total in zip(model.network.counters,

@@ -1,5 +1,7 @@
 """Fields: conservation, exact binding, analytic steady states, stability far beyond the explicit limit."""
 
+import copy
+
 import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
@@ -174,3 +176,63 @@ def test_an_unphysical_layer_is_refused():
 
     with pytest.raises(UserError, match="fields.layer_height_um = 500.0 must be below the medium's height"):
         load_experiment(data={"fields": {"layer_height_um": 500}, "medium": {"volume_ul_per_cm2": 20}})
+
+
+def test_the_fields_carry_only_what_is_read_and_what_binds_with_it():
+    """A species nothing reads is held at its fresh value: freed or secreted molecules of it are counted but not
+    put in, and no tick moves it; reading RANKL carries its binders and their complexes."""
+    fields = Fields(experiment(medium={"rankl_ng_ml": 50, "sclerostin_ng_ml": 1.0}))
+    fields.carry_only({"mcsf", "rankl"})
+    assert fields.carried == ("mcsf", "rankl", "opg", "rankl_opg", "antibody", "rankl_antibody")
+    freed = {"tgfb": np.array([1e4]), "igf1": np.array([2e4])}
+    fields.release_from_matrix(np.array([3]), np.array([4]), freed)
+    fields.secrete({"sema4d": np.ones(fields.shape)})
+    for _ in range(3):
+        fields.step()
+    assert not fields.sites["tgfb"].any() and not fields.sites["igf1"].any() and not fields.sites["sema4d"].any()
+    assert fields.released_from_matrix_molecules == {**dict.fromkeys(fields.sites, 0.0), "tgfb": 1e4, "igf1": 2e4}
+    fresh_sclerostin = fields.fresh["sclerostin"]
+    assert fresh_sclerostin > 0 and np.all(fields.sites["sclerostin"] == fresh_sclerostin)
+    assert fields.medium["sclerostin"] == fresh_sclerostin
+    with pytest.raises(ValueError, match="no species"):
+        fields.carry_only({"tgf_beta"})
+
+
+def test_a_culture_carries_what_its_tables_report_and_an_osteoblast_lineage_what_it_reads():
+    from boneabm.config import with_seed
+    from boneabm.model import BoneModel
+    from boneabm.output import FIELD_COLUMNS
+    from boneabm.snapshots import FIELD_MAPS
+
+    culture = BoneModel(with_seed(experiment(), 1))
+    reported = {name for species, _ in FIELD_COLUMNS.values() for name in species}
+    reported |= {species for species, _ in FIELD_MAPS.values()} | {"mcsf", "rankl"}  # and cells.csv's
+    assert reported <= set(culture.fields.carried)
+    assert not {"tgfb", "igf1", "sclerostin", "sema4d"} & set(culture.fields.carried)
+    with_osteoblasts = BoneModel(with_seed(experiment(osteoblasts={"enabled": True}), 1))
+    contract = with_osteoblasts.lineages["osteoblast"].contract
+    assert {s.field for s in contract.inputs.values() if s.field} <= set(with_osteoblasts.fields.carried)
+
+
+def test_a_state_that_carried_an_unread_species_restores_to_it_held_and_continues_as_this_version():
+    """A checkpoint written before the fields carried only what is read holds TGF-β1 a culture's osteoclasts
+    freed: restored, it is held at its fresh value, and the model continues as one that never carried it."""
+    from boneabm.config import with_seed
+    from boneabm.model import BoneModel
+
+    e = with_seed(experiment(medium={"rankl_ng_ml": 50, "change_every_h": None}), 3)
+    model = BoneModel(e)
+    for _ in range(20):
+        model.step()
+    state = model.state()
+    older = type(state)(copy.deepcopy(state.meta), {**state.arrays, "fields/tgfb": np.full(model.fields.shape, 0.25)})
+    older.meta["parts"]["fields"]["medium"]["tgfb"] = 0.5
+    restored = BoneModel.from_state(older)
+    assert not restored.fields.sites["tgfb"].any() and restored.fields.medium["tgfb"] == 0.0
+    for m in (model, restored):
+        for _ in range(10):
+            m.step()
+    after, restored_after = model.state(), restored.state()
+    for name, values in after.arrays.items():
+        np.testing.assert_array_equal(restored_after.arrays[name], values, err_msg=name)
+    assert restored_after.meta["parts"]["fields"] == after.meta["parts"]["fields"]

@@ -71,6 +71,12 @@ class Lineage:
     def plate_initial(self) -> None:
         """Place the lineage's cells at t = 0 (none, unless the lineage says)."""
 
+    def fields_read(self) -> set[str]:
+        """The field species the lineage reads: its contract's inputs that come from a field, and the factor that
+        recruits its marrow cells (the fields carry no species that no lineage reads)."""
+        read = {supplied.field for supplied in self.contract.inputs.values() if supplied.field is not None}
+        return read | ({self.marrow.field} if self.marrow is not None else set())
+
     def free_sites(self, n_cells: int) -> list:
         """``n_cells`` free grid sites drawn at random from the model's generator."""
         free = np.flatnonzero(self.model.grid.empty.data.ravel())

@@ -22,8 +22,7 @@ from fractions import Fraction
 
 import numba as nb
 import numpy as np
-from scipy import ndimage, sparse
-from scipy.sparse import csgraph
+from scipy import ndimage
 
 from boneabm.config import BoneConfig, DomainConfig
 from boneabm.environment.formation import Mineralisation, NewBone
@@ -229,16 +228,17 @@ class Bone:
         resorbed = self.mineral_depth_um > RESORBED_DEPTH_UM
         # the resorbed pixels found once (in the mask's order) for their depths and their events: relabelling
         # the whole map and scanning it again took a third of a timeseries row on the default slice
-        ix, iy = np.nonzero(resorbed)
-        depths = self.mineral_depth_um[ix, iy]
+        flat, ix, iy = self._pixels(resorbed)
+        depths = self.mineral_depth_um.ravel()[flat]
         pieces, event_of_piece, n_events = self._pieces(resorbed)
-        event = (pieces[ix, iy] if event_of_piece is None else event_of_piece[pieces[ix, iy]]) - 1
+        piece = pieces.ravel()[flat]
+        event = (piece if event_of_piece is None else event_of_piece[piece]) - 1
         self._join_across_edges(event, ix, iy, n_events)
         n_trenches = int(self._elongated(event, ix, iy, n_events).sum())
         return {
             "resorbed_volume_um3": float(self.mineral_depth_um.sum() * self.pixel_area_um2),
             "collagen_removed_um3": float(self.collagen_depth_um.sum() * self.pixel_area_um2),
-            "resorbed_area_um2": float(resorbed.sum() * self.pixel_area_um2),
+            "resorbed_area_um2": float(flat.size * self.pixel_area_um2),
             "n_pits": int(n_events - n_trenches),
             "n_trenches": int(n_trenches),
             "mean_depth_um": float(depths.mean()) if depths.size else 0.0,
@@ -270,15 +270,16 @@ class Bone:
         labels, n = ndimage.label(resorbed, structure=np.ones((3, 3)))
         if not self.periodic or n == 0:
             return labels, None, n
-        # pieces that touch across an edge, diagonally too: first row against last, first column against last
-        touching = [(labels[0], np.roll(labels[-1], shift)) for shift in (-1, 0, 1)]
-        touching += [(labels[:, 0], np.roll(labels[:, -1], shift)) for shift in (-1, 0, 1)]
-        a, b = (np.concatenate(side) for side in zip(*touching))
-        both = (a > 0) & (b > 0)
-        graph = sparse.coo_matrix((np.ones(both.sum()), (a[both], b[both])), shape=(n + 1, n + 1))
-        _, component = csgraph.connected_components(graph, directed=False)
-        _, joined = np.unique(component[1:], return_inverse=True)  # events 0..m-1 of the pieces 1..n
-        return labels, np.concatenate([[0], joined + 1]), int(joined.max()) + 1
+        event_of_piece, n_events = _events_of_pieces(labels, n)
+        return labels, event_of_piece, n_events
+
+    @staticmethod
+    def _pixels(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The flat index and the coordinates of each True pixel of ``mask``, in ``np.nonzero``'s order: a flat
+        index and its quotient and remainder cost a quarter of ``np.nonzero``'s two indices and what they index."""
+        flat = np.flatnonzero(mask)
+        ix, iy = np.divmod(flat, mask.shape[1])
+        return flat, ix, iy
 
     def _elongated(self, event: np.ndarray, ix: np.ndarray, iy: np.ndarray, n_events: int) -> np.ndarray:
         """Whether each event (0..n-1, of the pixels at ``ix``, ``iy``, already joined across periodic edges) is
@@ -295,8 +296,8 @@ class Bone:
     def _event_pixels(self, labels: np.ndarray, n_events: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every labelled pixel's event (0..n-1) and coordinates, an event across a periodic edge (smaller than
         half the slice) with its far piece moved next to the rest."""
-        ix, iy = np.nonzero(labels)
-        event = labels[ix, iy] - 1
+        flat, ix, iy = self._pixels(labels)
+        event = labels.ravel()[flat] - 1
         self._join_across_edges(event, ix, iy, n_events)
         return event, ix, iy
 
@@ -351,6 +352,43 @@ def _disk(cx_px, cy_px, r_px, nx, ny, periodic):
             ix[n], iy[n] = px, py
             n += 1
     return ix[:n], iy[:n]
+
+
+@nb.njit(cache=True)
+def _events_of_pieces(labels, n):
+    """The event (1..m) of each piece 1..n of ``labels`` (0 for 0) on a periodic slice, and m: pieces that touch
+    across an edge, diagonally too (first row against last, first column against last), are one event. Events
+    are numbered by their lowest piece, as scipy's connected components number them."""
+    root = np.arange(n + 1)
+
+    def find(p):
+        while root[p] != p:
+            root[p] = root[root[p]]
+            p = root[p]
+        return p
+
+    nx, ny = labels.shape
+    for axis in range(2):
+        size, across = (ny, nx) if axis == 0 else (nx, ny)
+        for j in range(size):
+            for shift in range(-1, 2):
+                k = (j - shift) % size
+                a = labels[0, j] if axis == 0 else labels[j, 0]
+                b = labels[across - 1, k] if axis == 0 else labels[k, across - 1]
+                if a > 0 and b > 0:
+                    ra, rb = find(a), find(b)
+                    if ra != rb:  # the lower piece roots the union
+                        root[max(ra, rb)] = min(ra, rb)
+    event = np.zeros(n + 1, dtype=np.int64)
+    m = 0
+    for p in range(1, n + 1):
+        r = find(p)
+        if r == p:
+            m += 1
+            event[p] = m
+        else:
+            event[p] = event[r]  # r < p: numbered already
+    return event, m
 
 
 @nb.njit(cache=True)

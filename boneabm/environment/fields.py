@@ -46,6 +46,8 @@ from boneabm.units import (
 
 SPECIES = ("mcsf", "rankl", "opg", "rankl_opg", "antibody", "rankl_antibody", "tgfb", "igf1", "sclerostin",
            "sema4d")
+# the species each binding step changes together: a reader of one reads what the others did to it
+BOUND_TOGETHER = (("rankl", "opg", "rankl_opg"), ("rankl", "antibody", "rankl_antibody"))
 ANTIBODY_DA = 147_000.0  # IgG2 (denosumab)
 UM3_TO_L = 1e-15
 UL_PER_CM2_TO_UM = 10.0  # 1 µL spread over 1 cm² stands 10 µm high
@@ -144,6 +146,7 @@ class Fields:
                             f.decay_per_h, site_exchange, medium_exchange, self.dt_h)
             for name, f in factor_of.items()}
         self.n_changes = 0
+        self.carried = SPECIES  # the species the fields move; carry_only narrows them to those something reads
         self.uptake_shortfall_molecules = {name: 0.0 for name in SPECIES}  # asked for, held by no one
         self.net_uptake_molecules = {name: 0.0 for name in SPECIES}  # what the cells' networks took, net
         self.released_from_matrix_molecules = {name: 0.0 for name in SPECIES}
@@ -172,6 +175,35 @@ class Fields:
         for tally in ("uptake_shortfall_molecules", "net_uptake_molecules", "released_from_matrix_molecules"):
             setattr(self, tally, {**{name: 0.0 for name in SPECIES},
                                   **{k: float(v) for k, v in meta.get(tally, {}).items()}})
+        self._hold_uncarried()
+
+    # ----------------------------------------------------------------------------------------------- readers
+    def carry_only(self, read: set[str]) -> None:
+        """Move only the species in ``read`` (and those binding changes with them): what no cell, pool or table
+        reads cannot change a result, and a culture's osteoclasts free TGF-β1 and IGF-1 that only osteoblasts
+        read. The others are held where a fresh model starts them (``_hold_uncarried``): nothing enters them and
+        nothing moves them."""
+        unknown = set(read) - set(SPECIES)
+        if unknown:
+            raise ValueError(f"fields: no species {sorted(unknown)}; the fields hold {SPECIES}")
+        read = set(read)
+        for together in BOUND_TOGETHER:
+            if read & set(together):
+                read |= set(together)
+        self.carried = tuple(name for name in SPECIES if name in read)
+        self._hold_uncarried()
+
+    def _hold_uncarried(self) -> None:
+        """Every species not carried back at its fresh value, in the sites, the medium and the marrow: so a state
+        saved by a version that carried it restores to what this one holds."""
+        for name in SPECIES:
+            if name in self.carried:
+                continue
+            self.sites[name] = np.full(self.shape, self.fresh[name])
+            if self.medium is not None:
+                self.medium[name] = self.fresh[name]
+            if self.marrow is not None:
+                self.marrow[name] = self.marrow_baseline[name]
 
     # ----------------------------------------------------------------------------------------------- amounts
     @property
@@ -221,12 +253,16 @@ class Fields:
         """Molecules made into each site's fluid by cells that are not agents (osteocytes), by field, per site;
         OPG as dimers, held as their RANKL-binding sites."""
         for name, per_site in molecules.items():
+            if name not in self.carried:
+                continue  # read by no one
             self.sites[name] += per_site * self.binding_sites.get(name, 1) / self.molecules_per_nM_site
 
     def release_from_matrix(self, x: np.ndarray, y: np.ndarray, molecules: dict[str, np.ndarray]) -> None:
-        """Resorption at sites (x, y) freed ``molecules`` of each named factor from the matrix into the fluid."""
+        """Resorption at sites (x, y) freed ``molecules`` of each named factor from the matrix into the fluid
+        (counted whether or not a reader makes the fields carry it)."""
         for name, amounts in molecules.items():
-            np.add.at(self.sites[name], (x, y), amounts / self.molecules_per_nM_site)
+            if name in self.carried:
+                np.add.at(self.sites[name], (x, y), amounts / self.molecules_per_nM_site)
             self.released_from_matrix_molecules[name] += float(amounts.sum())
 
     # ----------------------------------------------------------------------------------------------- the tick
@@ -247,7 +283,7 @@ class Fields:
                 where[complex_] = bound
         if self.marrow is not None:
             self._exchange_with_marrow()
-        for name in SPECIES:
+        for name in self.carried:
             medium = self.medium[name] if self.medium is not None else None
             if not medium and not self.sites[name].any():
                 continue  # nothing there, nothing to move: a species never dosed costs no transform
@@ -262,7 +298,7 @@ class Fields:
         what was dosed into the marrow is cleared at the species' decay rate, its baseline held."""
         dt = self.dt_h
         keep = np.where(self.canopy, 1.0, np.exp(-self.marrow_exchange_per_h * dt))
-        for name in SPECIES:
+        for name in self.carried:
             marrow = self.marrow[name]
             if marrow or self.sites[name].any():
                 self.sites[name] = marrow + (self.sites[name] - marrow) * keep

@@ -27,6 +27,8 @@ class DailyMarks:
 
     def __init__(self):
         self.marks: list[tuple[float, float, float, np.ndarray]] = []  # (time_h, collagen, matrix, front map)
+        # (n_pixels, columns) of ``dynamic`` for these marks: they change once a day, the rows come every hour
+        self._dynamic: tuple[int, dict[str, float]] | None = None
 
     def due(self, time_h: float) -> bool:
         """Whether ``time_h`` starts a day not yet marked."""
@@ -35,6 +37,7 @@ class DailyMarks:
 
     def mark(self, time_h: float, collagen_um3: float, matrix_um3: float, front_um: np.ndarray) -> None:
         self.marks = [*self.marks[-1:], (time_h, collagen_um3, matrix_um3, front_um.copy())]
+        self._dynamic = None
 
     def state(self) -> tuple[dict[str, np.ndarray], dict]:
         arrays = {f"front_{i}": m[3] for i, m in enumerate(self.marks)}
@@ -42,6 +45,29 @@ class DailyMarks:
 
     def restore(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
         self.marks = [(*values, arrays[f"front_{i}"]) for i, values in enumerate(meta.get("marks", []))]
+        self._dynamic = None
+
+    def dynamic(self, n_pixels: int) -> dict[str, float]:
+        """The dynamic indices and marker proxies between the two marks (empty until there are two), on a slice
+        of ``n_pixels``."""
+        if self._dynamic is not None and self._dynamic[0] == n_pixels:
+            return self._dynamic[1]
+        row = {"mar_um_per_d": np.nan, "ms_bs": np.nan, "bfr_bs_um3_per_um2_per_d": np.nan,
+               "ctx_um3_per_d": np.nan, "p1np_um3_per_d": np.nan}
+        if len(self.marks) == 2:
+            (t0, collagen0, matrix0, front0), (t1, collagen1, matrix1, front1) = self.marks
+            days = (t1 - t0) / HOURS_PER_DAY
+            gained = front1 - front0  # the front's advance: what lies between two labels
+            mineralising = gained > 1e-9
+            row.update({
+                "ctx_um3_per_d": (collagen1 - collagen0) / days,
+                "p1np_um3_per_d": (matrix1 - matrix0) / days,
+                "ms_bs": float(mineralising.sum() / n_pixels),
+                "mar_um_per_d": float(gained[mineralising].mean() / days) if mineralising.any() else 0.0,
+                "bfr_bs_um3_per_um2_per_d": float(gained.sum() / n_pixels / days),
+            })
+        self._dynamic = (n_pixels, row)
+        return row
 
 
 def indices(mineral_depth_um: np.ndarray, formed_um: np.ndarray | None, osteoid_um: np.ndarray | None,
@@ -63,19 +89,6 @@ def indices(mineral_depth_um: np.ndarray, formed_um: np.ndarray | None, osteoid_
         "o_th_um": osteoid_thickness,
         "n_oc_bs_per_mm2": n_osteoclasts / bone_surface_mm2,
         "n_ob_bs_per_mm2": n_osteoblasts / bone_surface_mm2,
-        "mar_um_per_d": np.nan, "ms_bs": np.nan, "bfr_bs_um3_per_um2_per_d": np.nan,
-        "ctx_um3_per_d": np.nan, "p1np_um3_per_d": np.nan,
+        **marks.dynamic(n_pixels),
     }
-    if len(marks.marks) == 2:
-        (t0, collagen0, matrix0, front0), (t1, collagen1, matrix1, front1) = marks.marks
-        days = (t1 - t0) / HOURS_PER_DAY
-        gained = front1 - front0  # the front's advance: what lies between two labels
-        mineralising = gained > 1e-9
-        row.update({
-            "ctx_um3_per_d": (collagen1 - collagen0) / days,
-            "p1np_um3_per_d": (matrix1 - matrix0) / days,
-            "ms_bs": float(mineralising.sum() / n_pixels),
-            "mar_um_per_d": float(gained[mineralising].mean() / days) if mineralising.any() else 0.0,
-            "bfr_bs_um3_per_um2_per_d": float(gained.sum() / n_pixels / days),
-        })
     return row

@@ -209,6 +209,10 @@ class OsteoblastLineage(Lineage):
             self.record("descent", cell.unique_id, None, 1, 0, np.nan)
         self.descended_total += int(comes.sum())
 
+    def fields_read(self) -> set[str]:
+        """Its contract's fields and marrow factor, and the TGF-β1 that draws canopy cells down (``recruit``)."""
+        return super().fields_read() | {"tgfb"}
+
     def _settle(self) -> None:
         """Canopy cells over sites the canopy has left settle back on them as quiescent lining cells, one per
         free site, in site order; the rest wait for a free site."""
