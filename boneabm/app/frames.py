@@ -7,8 +7,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+from functools import lru_cache
 
 import numpy as np
+import pandas as pd
 
 from boneabm.draw import LAYERS, LINEAGE_STYLES, OUTLINE_RGBA, TRENCH_OUTLINE_RGBA, layer_limits
 from boneabm.environment.bone import RESORBED_DEPTH_UM, TRENCH
@@ -36,24 +38,35 @@ def _palette() -> list[dict]:
 
 PALETTE = _palette()
 _GROUP = {(entry["lineage"], entry["state"]): i for i, entry in enumerate(PALETTE)}
+_LINEAGE_OF_GROUP = np.array([entry["lineage"] for entry in PALETTE])
+
+
+def _drawing_groups(cells) -> np.ndarray:
+    """Each cell's index in ``PALETTE``, from the codes of its lineage and state as categories: comparing
+    every cell's strings to every group's cost the live page more than the rest of packing a frame."""
+    lineages, states = (pd.Categorical(cells[column]) for column in ("lineage", "state"))
+    # a last row and column for a code of -1 (a missing value), which indexes them
+    lookup = np.full((len(lineages.categories) + 1, len(states.categories) + 1), -1, dtype=np.int64)
+    for i, lineage in enumerate(lineages.categories):
+        for j, state in enumerate(states.categories):
+            lookup[i, j] = _GROUP.get((lineage, state), -1)
+    group = lookup[lineages.codes, states.codes]
+    if (group < 0).any():
+        unknown = sorted({(str(a), str(b)) for a, b in zip(np.asarray(lineages)[group < 0],
+                                                            np.asarray(states)[group < 0])})
+        raise ValueError(f"no drawing registered for the cells {unknown} (boneabm/draw.py LINEAGE_STYLES)")
+    return group
 
 
 def cells_payload(cells, site_um: float) -> dict:
     """The cells (a snapshot's cells table) sorted into their drawing groups: x, y and the drawn radius (µm),
     packed, and how many cells each group of ``PALETTE`` holds, in order."""
-    lineages = cells["lineage"].astype(str).to_numpy()
-    states = cells["state"].astype(str).to_numpy()
-    group = np.full(len(cells), -1, dtype=np.int64)
-    for (lineage, state), i in _GROUP.items():
-        group[(lineages == lineage) & (states == state)] = i
-    if (group < 0).any():
-        unknown = sorted({(a, b) for a, b in zip(lineages[group < 0], states[group < 0])})
-        raise ValueError(f"no drawing registered for the cells {unknown} (boneabm/draw.py LINEAGE_STYLES)")
+    group = _drawing_groups(cells)
     order = np.argsort(group, kind="stable")
-    nuclei = cells["nuclei"].to_numpy()[order]
+    group, nuclei = group[order], cells["nuclei"].to_numpy()[order]
     radius_um = np.empty(order.size)
     for lineage, style in LINEAGE_STYLES.items():
-        mine = lineages[order] == lineage
+        mine = _LINEAGE_OF_GROUP[group] == lineage
         radius_um[mine] = style.diameter_um(nuclei[mine], site_um) / 2.0
     return {"x_um": packed(cells["x_um"].to_numpy()[order]), "y_um": packed(cells["y_um"].to_numpy()[order]),
             "radius_um": packed(radius_um), "counts": np.bincount(group, minlength=len(PALETTE)).tolist(),
@@ -77,10 +90,14 @@ def _resampled(values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return values[np.ix_(ix, iy)]
 
 
+@lru_cache(maxsize=None)
 def _lut(cmap: str) -> np.ndarray:
+    """(evaluating a colour map took a live frame a millisecond; the few a page uses are kept)"""
     import matplotlib
 
-    return matplotlib.colormaps[cmap](np.linspace(0.0, 1.0, 256), bytes=True)
+    lut = matplotlib.colormaps[cmap](np.linspace(0.0, 1.0, 256), bytes=True)
+    lut.flags.writeable = False
+    return lut
 
 
 def map_rgba(maps: dict[str, np.ndarray], layer: str, vmax: float | None = None) -> tuple[np.ndarray, float, float]:
@@ -141,6 +158,7 @@ class MapImages:
         return self.sent, *self.limits
 
 
+@lru_cache(maxsize=None)
 def gradient(cmap: str) -> str:
     colours = _lut(cmap)[np.linspace(0, 255, GRADIENT_STOPS).astype(int)]
     return "linear-gradient(to right, " + ", ".join(f"rgb({r},{g},{b})" for r, g, b, _ in colours) + ")"
@@ -163,12 +181,15 @@ def surface_payload(frame, layer: str, site_um: float, images: MapImages, title:
     return drawn, image
 
 
-def legend() -> list[dict]:
+def _legend() -> list[dict]:
     """What the surface's legend lists: each drawn group, then the two outlines."""
     return [*({"colour": entry["colour"], "label": entry["label"], "kind": "cell"} for entry in PALETTE),
             {"colour": "rgb({},{},{})".format(*OUTLINE_RGBA[:3]),
              "label": f"edge of a pit (resorbed > {RESORBED_DEPTH_UM} µm)", "kind": "edge"},
             {"colour": "rgb({},{},{})".format(*TRENCH_OUTLINE_RGBA[:3]), "label": "edge of a trench", "kind": "edge"}]
+
+
+LEGEND = _legend()
 
 
 def series_payload(columns: dict[str, np.ndarray], area_cm2: float, duration_h: float, factor_max_ng_ml: float,

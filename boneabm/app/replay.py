@@ -12,7 +12,7 @@ import solara
 def Replay(run_dirs: list[Path], title: str):
     from boneabm.api import load_run
     from boneabm.app.canvas import SeriesCanvas, SurfaceCanvas
-    from boneabm.app.frames import PALETTE, MapImages, legend, series_payload, surface_payload
+    from boneabm.app.frames import LEGEND, PALETTE, MapImages, series_payload, surface_payload
     from boneabm.animate import layer_vmax
     from boneabm.draw import LAYERS
     from boneabm.snapshots import read_frame, snapshot_times
@@ -54,6 +54,6 @@ def Replay(run_dirs: list[Path], title: str):
             solara.Text(f"{run_dir}", style={"font-size": "0.75em"})
     with solara.Row(classes=["boneabm-views"], style={"flex-wrap": "wrap"}):
         with solara.Column(classes=["boneabm-surface"]):
-            SurfaceCanvas(frame=frame, map=image, palette=PALETTE, legend=legend())
+            SurfaceCanvas(frame=frame, map=image, palette=PALETTE, legend=LEGEND)
         with solara.Column(classes=["boneabm-timeseries"]):
             SeriesCanvas(series=series)
