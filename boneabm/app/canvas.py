@@ -15,5 +15,6 @@ def SurfaceCanvas(palette: list, legend: list, frame: dict | None = None, map: d
 
 
 @solara.component_vue("series.vue", vuetify=False)
-def SeriesCanvas(series: dict | None = None):
-    """``series`` from ``frames.series_payload``; the root element counts the frames drawn (``data-frames``)."""
+def SeriesCanvas(series: dict | None = None, now_d: float | None = None):
+    """``series`` from ``frames.series_payload``, the time shown marked at ``now_d`` (days); the root element
+    counts the frames drawn (``data-frames``)."""

@@ -201,12 +201,12 @@ def _legend() -> list[dict]:
 LEGEND = _legend()
 
 
-def series_payload(columns: dict[str, np.ndarray], area_cm2: float, duration_h: float, factor_max_ng_ml: float,
-                   now_h: float | None) -> dict:
+def series_payload(columns: dict[str, np.ndarray], area_cm2: float, duration_h: float,
+                   factor_max_ng_ml: float) -> dict:
     """The time series as the browser draws it: cells per cm² by stage (log axis, 1 to 10⁶) and the factors at
-    the cells (linear, widened when a value passes the top), against the experiment's whole time in days, with
-    the time shown marked. ``columns``: a timeseries table's columns (``time_h`` and those of ``POPULATION``
-    and ``FACTORS`` it has)."""
+    the cells (linear, widened when a value passes the top), against the experiment's whole time in days.
+    ``columns``: a timeseries table's columns (``time_h`` and those of ``POPULATION`` and ``FACTORS`` it has).
+    The time shown is marked apart (``SeriesCanvas``'s ``now_d``): a replay's slider moves it alone."""
     days = np.asarray(columns["time_h"], dtype=float) / 24.0
     lines = [{"label": label, "colour": colour, "axis": "cells",
               "values": packed(np.asarray(columns[column], dtype=float) / area_cm2)}
@@ -218,4 +218,4 @@ def series_payload(columns: dict[str, np.ndarray], area_cm2: float, duration_h: 
             highest = max(highest, float(np.nanmax(values, initial=0.0)))
             lines.append({"label": label, "colour": colour, "axis": "factors", "values": packed(values)})
     return {"days": packed(days), "n": int(days.size), "duration_d": duration_h / 24.0,
-            "factor_top": highest * 1.2, "now_d": None if now_h is None else now_h / 24.0, "lines": lines}
+            "factor_top": highest * 1.2, "lines": lines}

@@ -147,6 +147,25 @@ def LiveTimeseries(model):
         SeriesFrames(model)
 
 
+class History:
+    """A live model's history (its rows of counts and factors) as columns, each frame appending only the rows
+    recorded since the last: rebuilding every column from every row each frame grew with the run."""
+
+    def __init__(self):
+        self.columns: dict[str, np.ndarray] = {}
+
+    def of(self, model) -> tuple[dict[str, np.ndarray], float]:
+        """The columns and the model's hour, both as recorded now."""
+        seen = len(self.columns.get("time_h", ()))
+        with model.lock:
+            rows, time_h = model.history[seen:], model.time_h
+        if rows:
+            names = self.columns.keys() or rows[0].keys()
+            self.columns = {name: np.concatenate([self.columns.get(name, np.empty(0)),
+                                                  [row.get(name, np.nan) for row in rows]]) for name in names}
+        return self.columns, time_h
+
+
 @solara.component
 def SeriesFrames(model):
     """The counts per cm² and the factors over time, drawn by the browser (``canvas.SeriesCanvas``), at most
@@ -154,18 +173,17 @@ def SeriesFrames(model):
     from boneabm.app.canvas import SeriesCanvas
     from boneabm.app.frames import series_payload
 
-    fed = solara.use_memo(lambda: Fed(series=None), [])
+    fed = solara.use_memo(lambda: Fed(series=None, now_d=None), [])
+    history = solara.use_memo(History, [model])
     experiment = model.experiment
     medium = experiment.medium
 
     def feed(cancel: threading.Event) -> None:
         def show():
-            with model.lock:
-                rows, time_h = list(model.history), model.time_h
-            columns = {column: np.array([row.get(column, np.nan) for row in rows], dtype=float) for column in rows[0]}
+            columns, time_h = history.of(model)
             series = series_payload(columns, experiment.domain.area_cm2, experiment.time.duration_h,
-                                    max(medium.mcsf_ng_ml, medium.rankl_ng_ml, medium.opg_ng_ml), time_h)
-            return len(rows) if fed.show(series=series) else None
+                                    max(medium.mcsf_ng_ml, medium.rankl_ng_ml, medium.opg_ng_ml))
+            return columns["time_h"].size if fed.show(series=series, now_d=time_h / 24.0) else None
 
         paced(cancel, lambda: len(model.history), show, frame_rate_hz())
 
