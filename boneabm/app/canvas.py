@@ -10,8 +10,9 @@ import solara
 def SurfaceCanvas(palette: list, legend: list, frame: dict | None = None, map: dict | None = None,
                   caption: str = ""):
     """``frame`` and ``map`` from ``frames.surface_payload``; ``palette``: ``frames.PALETTE``; ``legend``:
-    ``frames.LEGEND``; ``caption``: a line above it (the live page's simulated time). The root element says how many frames it drew (``data-frames``), the simulated hour
-    of the last (``data-hour``) and what drawing it took the browser (``data-draw-ms``)."""
+    ``frames.LEGEND``; ``caption``: a line above it (the live page's simulated time). The root element says how
+    many frames it drew (``data-frames``), the simulated hour of the last (``data-hour``) and what drawing it
+    took the browser (``data-draw-ms``)."""
 
 
 @solara.component_vue("series.vue", vuetify=False)

@@ -12,8 +12,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from boneabm.draw import LAYERS, LINEAGE_STYLES, OUTLINE_RGBA, TRENCH_OUTLINE_RGBA, layer_limits
-from boneabm.environment.bone import RESORBED_DEPTH_UM, TRENCH
+from boneabm.draw import EDGES, FIRST_OUTLINED_STAGE, LAYERS, LINEAGE_STYLES, frame_title, layer_limits, outlined
 from boneabm.plot import POPULATION
 from boneabm.snapshots import EVENT_MAP
 
@@ -31,8 +30,9 @@ def packed(values: np.ndarray, dtype=np.float32) -> str:
 
 def _palette() -> list[dict]:
     """Every drawn group of cells (lineage, state) in drawing order, with its colour and whether it is outlined
-    (the later, rarer, larger stages, as ``draw.SurfaceView`` does)."""
-    return [{"lineage": lineage, "state": state, "colour": colour, "outlined": i >= 2, "label": style.labels[state]}
+    (as ``draw.SurfaceView`` draws them)."""
+    return [{"lineage": lineage, "state": state, "colour": colour, "outlined": i >= FIRST_OUTLINED_STAGE,
+             "label": style.labels[state]}
             for lineage, style in LINEAGE_STYLES.items() for i, (state, colour) in enumerate(style.colours.items())]
 
 
@@ -111,8 +111,6 @@ def map_rgba(maps: dict[str, np.ndarray], layer: str, vmax: float | None = None)
     """The layer in its colour map with the edges of resorbed areas outlined (pits cyan, trenches magenta), at
     most ``MAP_MAX_PX`` on a side, as image rows from the top (the maps are indexed [x, y], y up); and the
     colour range (the frame's own, or 0 to ``vmax``)."""
-    from scipy import ndimage
-
     if layer not in LAYERS:
         raise ValueError(f"layer {layer!r}: one of {', '.join(LAYERS)}")
     values = maps[layer]
@@ -124,14 +122,8 @@ def map_rgba(maps: dict[str, np.ndarray], layer: str, vmax: float | None = None)
     else:
         values = _block_max(values, k) if LAYERS[layer].per_pixel else _resampled(values, depth.shape)
     index = np.clip((values - low) * (255.0 / (high - low)), 0, 255).astype(np.uint8)
-    rgba = _lut(LAYERS[layer].cmap)[index]
-    resorbed = depth > RESORBED_DEPTH_UM
-    if resorbed.any():
-        # edge pixels: resorbed, with an unresorbed 4-neighbour (as draw.SurfaceView outlines them)
-        edge = resorbed & ~ndimage.binary_erosion(resorbed, border_value=1)
-        rgba[edge] = OUTLINE_RGBA
-        if EVENT_MAP in maps:  # snapshots from before the map was recorded outline every event alike
-            rgba[edge & (_block_max(maps[EVENT_MAP], k) == TRENCH)] = TRENCH_OUTLINE_RGBA
+    rgba = outlined(_lut(LAYERS[layer].cmap)[index], depth,
+                    _block_max(maps[EVENT_MAP], k) if EVENT_MAP in maps else None)
     return np.ascontiguousarray(rgba.transpose(1, 0, 2)[::-1]), low, high
 
 
@@ -178,13 +170,10 @@ def surface_payload(frame, layer: str, site_um: float, images: MapImages, title:
     """What the browser draws of ``frame`` on ``layer``: the cells, the colour bar and title (one dict), and
     the map (``MapImages.image_of``: apart, as it is resent only when it changes)."""
     image, low, high = images.image_of(frame.maps, layer, vmax)
-    cells = frame.cells
-    if title is None:
-        n_osteoclasts = int((cells["state"].astype(str) == "osteoclast").sum())
-        title = f"{frame.time_h / 24:.2f} d ({frame.time_h:g} h): {len(cells):,} cells, {n_osteoclasts} osteoclasts"
     info = LAYERS[layer]
     drawn = {"time_h": float(frame.time_h), "width_um": float(frame.width_um), "height_um": float(frame.height_um),
-             "map_key": image["key"], "title": title, "cells": cells_payload(cells, site_um),
+             "map_key": image["key"], "title": frame_title(frame) if title is None else title,
+             "cells": cells_payload(frame.cells, site_um),
              "scale": {"label": f"{info.label} ({info.unit})", "low": low, "high": high,
                        "gradient": gradient(info.cmap)}}
     return drawn, image
@@ -193,9 +182,7 @@ def surface_payload(frame, layer: str, site_um: float, images: MapImages, title:
 def _legend() -> list[dict]:
     """What the surface's legend lists: each drawn group, then the two outlines."""
     return [*({"colour": entry["colour"], "label": entry["label"], "kind": "cell"} for entry in PALETTE),
-            {"colour": "rgb({},{},{})".format(*OUTLINE_RGBA[:3]),
-             "label": f"edge of a pit (resorbed > {RESORBED_DEPTH_UM} µm)", "kind": "edge"},
-            {"colour": "rgb({},{},{})".format(*TRENCH_OUTLINE_RGBA[:3]), "label": "edge of a trench", "kind": "edge"}]
+            *({"colour": "rgb({},{},{})".format(*rgba[:3]), "label": label, "kind": "edge"} for rgba, label in EDGES)]
 
 
 LEGEND = _legend()
