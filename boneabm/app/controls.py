@@ -13,23 +13,16 @@ from collections.abc import Callable
 import solara
 
 
-def page_threads() -> int:
-    """The threads the model's parallel kernels run on while the page plays it: one core fewer than numba's
-    (the machine's), leaving that core to the page, the server packing frames and the browser drawing them. A
-    kernel ends when its last thread does (OpenMP's barrier), so with every core shared with the page each of
-    a tick's many kernels waited for whichever of its threads the page had preempted; with one of two cores
-    busy elsewhere the 1.5 mm assay stepped at 4 simulated h/s on two threads against 36 on one. A run's
-    results do not depend on the threads (byte-identical at 1 and 2)."""
-    import numba
-
-    return max(1, numba.config.NUMBA_NUM_THREADS - 1)
-
-
 def leave_a_core() -> None:
-    """(numba's setting is the calling thread's own: each thread that steps the model sets it)"""
+    """Run the model's parallel kernels (numba's; the setting is the calling thread's own) on one core fewer
+    than the machine has, leaving that core to the page: the server packing frames and the browser drawing
+    them. A kernel ends when its last thread does (OpenMP's barrier), so with every core shared with the page
+    each of a tick's many kernels waited for whichever of its threads the page had preempted; with one of two
+    cores busy elsewhere the 1.5 mm assay stepped at 4 simulated h/s on two threads against 36 on one
+    (benchmarks/view_cost.py). A run's results do not depend on the threads (byte-identical at 1 and 2)."""
     import numba
 
-    numba.set_num_threads(page_threads())
+    numba.set_num_threads(max(1, numba.config.NUMBA_NUM_THREADS - 1))
 
 
 @solara.component
