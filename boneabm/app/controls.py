@@ -13,18 +13,6 @@ from collections.abc import Callable
 import solara
 
 
-def leave_a_core() -> None:
-    """Run the model's parallel kernels (numba's; the setting is the calling thread's own) on one core fewer
-    than the machine has, leaving that core to the page: the server packing frames and the browser drawing
-    them. A kernel ends when its last thread does (OpenMP's barrier), so with every core shared with the page
-    each of a tick's many kernels waited for whichever of its threads the page had preempted; with one of two
-    cores busy elsewhere the 1.5 mm assay stepped at 4 simulated h/s on two threads against 36 on one
-    (benchmarks/view_cost.py). A run's results do not depend on the threads (byte-identical at 1 and 2)."""
-    import numba
-
-    numba.set_num_threads(max(1, numba.config.NUMBA_NUM_THREADS - 1))
-
-
 @solara.component
 def Controller(model: solara.Reactive, build: Callable[[], object]):
     """Reset (a model from ``build()``: the parameters set meanwhile), ▶ / ❚❚ and Step (one recorded interval),
@@ -37,7 +25,6 @@ def Controller(model: solara.Reactive, build: Callable[[], object]):
         if not playing.value:
             return
         current = model.value
-        leave_a_core()
         try:
             while current.running and not cancel.is_set():
                 current.step()
@@ -52,7 +39,6 @@ def Controller(model: solara.Reactive, build: Callable[[], object]):
     solara.use_thread(play, dependencies=[playing.value, model.value], intrusive_cancel=False)
 
     def step() -> None:
-        leave_a_core()
         try:
             model.value.step()
         except Exception as exc:  # noqa: BLE001
