@@ -48,7 +48,7 @@ def serve(target: Target, port: int | None = None, frame_rate_hz: float | None =
     # shares the cores with them (the server packing frames, the browser drawing them), and a spinning thread
     # kept a core from whichever of them, or of the kernel's own threads, had work. With other work loading a
     # 2-core machine (load average 5) the 1.5 mm assay stepped headless at 3-8 simulated h/s on two spinning
-    # threads, 24-26 asleep or on one thread; with the page open, 3-11 against 26-32. OpenMP reads it when the
+    # threads, 24-26 asleep or on one thread; with the page open, 3-11 against 25-32. OpenMP reads it when the
     # model's first kernel starts it, after this.
     os.environ.setdefault("OMP_WAIT_POLICY", "passive")
     print(f"http://{LOOPBACK}:{port}/", flush=True)
