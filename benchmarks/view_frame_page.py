@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from view_cost import synthetic_frames  # noqa: E402
 
 from boneabm.app.canvas import SurfaceCanvas  # noqa: E402
-from boneabm.app.frames import PALETTE, MapImages, legend, surface_payload  # noqa: E402
+from boneabm.app.frames import LEGEND, PALETTE, MapImages, surface_payload  # noqa: E402
 
 CELLS, PIXELS = int(os.environ["VIEW_FRAME_CELLS"]), int(os.environ["VIEW_FRAME_PIXELS"])
 FRAMES, SITE_UM = synthetic_frames(CELLS, PIXELS, int(os.environ["VIEW_FRAME_COUNT"]))
@@ -33,4 +33,4 @@ def Page():
 
     solara.use_thread(advance, dependencies=[], intrusive_cancel=False)
     frame, image = PAYLOADS[index]
-    SurfaceCanvas(frame=frame, map=image, palette=PALETTE, legend=legend())
+    SurfaceCanvas(frame=frame, map=image, palette=PALETTE, legend=LEGEND)

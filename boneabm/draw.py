@@ -30,6 +30,11 @@ from boneabm.snapshots import EVENT_MAP  # noqa: E402
 
 OUTLINE_RGBA = (0, 230, 255, 255)  # cyan: apart from every colour map used
 TRENCH_OUTLINE_RGBA = (255, 40, 200, 255)  # magenta: a trench's edge, apart from a pit's and every colour map
+EDGES = ((OUTLINE_RGBA, f"edge of a pit (resorbed > {RESORBED_DEPTH_UM} µm)"),
+         (TRENCH_OUTLINE_RGBA, "edge of a trench"))  # as the legends name them
+# a lineage's stages from this one on (the later, rarer, larger) are outlined: outlining thousands of precursors
+# doubles the cost of a frame
+FIRST_OUTLINED_STAGE = 2
 
 # every lineage's drawing, by the name its cells carry in a snapshot's ``lineage`` column
 LINEAGE_STYLES: dict[str, LineageStyle] = {"osteoblast": osteoblast_drawing.STYLE,
@@ -70,6 +75,30 @@ def layer_limits(values: np.ndarray) -> tuple[float, float]:
     return low, high
 
 
+def outlined(rgba: np.ndarray, depth: np.ndarray, events: np.ndarray | None = None) -> np.ndarray:
+    """``rgba`` (a layer's image) with the edges of the resorbed areas of ``depth`` over it: the pixels
+    resorbed with an unresorbed 4-neighbour, a trench's (``events``, on depth's grid) magenta, a pit's cyan
+    (every event's, without ``events``: snapshots from before the map was recorded). An image on a coarser grid
+    (a field layer, per site, under the bone's map, per pixel) is repeated onto depth's first."""
+    resorbed = depth > RESORBED_DEPTH_UM
+    if not resorbed.any():
+        return rgba
+    edge = resorbed & ~ndimage.binary_erosion(resorbed, border_value=1)
+    if edge.shape != rgba.shape[:2]:
+        repeat = edge.shape[0] // rgba.shape[0]
+        rgba = rgba.repeat(repeat, axis=0).repeat(repeat, axis=1)
+    rgba[edge] = OUTLINE_RGBA
+    if events is not None:
+        rgba[edge & (events == TRENCH)] = TRENCH_OUTLINE_RGBA
+    return rgba
+
+
+def frame_title(frame) -> str:
+    cells = frame.cells
+    n_osteoclasts = int((cells["state"].astype(str) == "osteoclast").sum())
+    return f"{frame.time_h / 24:.2f} d ({frame.time_h:g} h): {len(cells):,} cells, {n_osteoclasts} osteoclasts"
+
+
 class SurfaceView:
     """One axes: a map layer, the resorbed areas outlined, every cell as a disk of its drawn size."""
 
@@ -94,16 +123,13 @@ class SurfaceView:
         self.cells = {}  # (lineage, state) -> PathCollection
         for lineage, style in LINEAGE_STYLES.items():
             for i, state in enumerate(style.colours):
-                # outlined only in the later (rarer, larger) stages: outlining thousands of precursors doubles
-                # the cost of a frame
-                self.cells[lineage, state] = ax.scatter([], [], s=[], c=style.colours[state], edgecolors="black",
-                                                        linewidths=0.3 if i >= 2 else 0.0, alpha=0.85, zorder=3)
+                self.cells[lineage, state] = ax.scatter(
+                    [], [], s=[], c=style.colours[state], edgecolors="black",
+                    linewidths=0.3 if i >= FIRST_OUTLINED_STAGE else 0.0, alpha=0.85, zorder=3)
         if legend:
             handles = [Line2D([], [], ls="", marker="o", color=style.colours[state], label=label)
                        for style in LINEAGE_STYLES.values() for state, label in style.labels.items()]
-            handles.append(Line2D([], [], color=np.array(OUTLINE_RGBA[:3]) / 255,
-                                  label=f"edge of a pit (resorbed > {RESORBED_DEPTH_UM} µm)"))
-            handles.append(Line2D([], [], color=np.array(TRENCH_OUTLINE_RGBA[:3]) / 255, label="edge of a trench"))
+            handles += [Line2D([], [], color=np.array(rgba[:3]) / 255, label=label) for rgba, label in EDGES]
             ax.legend(handles=handles, fontsize=6, loc="upper left", bbox_to_anchor=(0, -0.12), ncol=3,
                       frameon=False)
         self.update(frame)
@@ -117,18 +143,9 @@ class SurfaceView:
         values = frame.maps[self.layer]
         if not self.fixed_scale:
             self.scale.norm.vmin, self.scale.norm.vmax = layer_limits(values)
-        rgba = self.scale.to_rgba(values.T, bytes=True)
-        depth = frame.maps["mineral_depth_um"].T
-        resorbed = depth > RESORBED_DEPTH_UM
-        if resorbed.any():
-            # the resorbed areas' edge pixels (resorbed, with an unresorbed 4-neighbour), on the layer's grid
-            edge = resorbed & ~ndimage.binary_erosion(resorbed, border_value=1)
-            if edge.shape != rgba.shape[:2]:  # a field layer (per site) under a bone outline (per pixel)
-                repeat = edge.shape[0] // rgba.shape[0]
-                rgba = rgba.repeat(repeat, axis=0).repeat(repeat, axis=1)
-            rgba[edge] = OUTLINE_RGBA
-            if EVENT_MAP in frame.maps:  # snapshots from before the map was recorded outline every event alike
-                rgba[edge & (frame.maps[EVENT_MAP].T == TRENCH)] = TRENCH_OUTLINE_RGBA
+        events = frame.maps.get(EVENT_MAP)
+        rgba = outlined(self.scale.to_rgba(values.T, bytes=True), frame.maps["mineral_depth_um"].T,
+                        None if events is None else events.T)
         self.image.set_data(rgba)
         points_per_um = self._points_per_um()
         cells = frame.cells
@@ -142,10 +159,7 @@ class SurfaceView:
             collection.set_offsets(np.column_stack([x[mask], y[mask]]))
             # one size for all (mononuclear stages) is drawn as one stamped marker: several times faster
             collection.set_sizes(sizes[:1] if sizes.size and (sizes == sizes[0]).all() else sizes)
-        if title is None:
-            title = f"{frame.time_h / 24:.2f} d ({frame.time_h:g} h): {len(cells):,} cells, " \
-                    f"{int((states == 'osteoclast').sum())} osteoclasts"
-        self.ax.set_title(title, fontsize=9)
+        self.ax.set_title(frame_title(frame) if title is None else title, fontsize=9)
 
 
 def surface_figure(frame, layer: str = "mineral_depth_um", site_um: float = 25.0, size_in: float = 5.5,

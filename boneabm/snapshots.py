@@ -58,26 +58,41 @@ class Frame:
     height_um: float
 
 
-def frame_of(model) -> Frame:
-    """A frame of a live model; the model is only read."""
+def cells_table(time_h: float, spacing_um: float, parts) -> pd.DataFrame:
+    """The cells table (``SNAPSHOT_CELL_COLUMNS``) of ``parts``: per lineage, its name, and its cells' ids,
+    sites (x, y) and states (``cell_states``), in the table's order."""
+    tables = [pd.DataFrame({
+        "time_h": np.full(cell_id.size, time_h), "lineage": name, "cell_id": cell_id,
+        "x_um": (x + 0.5) * spacing_um, "y_um": (y + 0.5) * spacing_um,
+        "state": states["state"], "nuclei": np.asarray(states["nuclei"], dtype=np.int64)})
+        for name, cell_id, x, y, states in parts]
+    cells = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
+    cells["lineage"] = cells["lineage"].astype("category")
+    cells["state"] = cells["state"].astype("category")
+    return cells
+
+
+def lineage_cells(model) -> list:
+    """Each lineage of ``model`` as ``cells_table`` reads it, its cells in the order of their ids (arrays of its
+    own: the model may step on)."""
     parts = []
     for name, lineage in model.lineages.items():
         pop = lineage.population
         rows = pop.rows[np.argsort(pop.cell_id[pop.rows], kind="stable")]
-        spacing = model.experiment.domain.grid_spacing_um
-        states = lineage.cell_states(rows)
-        parts.append(pd.DataFrame({
-            "time_h": np.full(rows.size, model.time_h), "lineage": name, "cell_id": pop.cell_id[rows],
-            "x_um": (pop.x[rows] + 0.5) * spacing, "y_um": (pop.y[rows] + 0.5) * spacing,
-            "state": states["state"], "nuclei": np.asarray(states["nuclei"], dtype=np.int64)}))
-    cells = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-    cells["lineage"] = cells["lineage"].astype("category")
-    cells["state"] = cells["state"].astype("category")
-    fields = model.fields
-    maps = {}
-    for column, (species, weight) in FIELD_MAPS.items():
-        sites_per_molecule = fields.binding_sites.get(species, 1)
-        maps[column] = nM_to_ng_ml(fields.sites[species] / sites_per_molecule, weight).astype(np.float32)
+        parts.append((name, pop.cell_id[rows], pop.x[rows], pop.y[rows], lineage.cell_states(rows)))
+    return parts
+
+
+def field_ng_ml(fields, column: str) -> np.ndarray:
+    """The factor of ``FIELD_MAPS[column]`` free at each site, ng/mL (an array of its own)."""
+    species, weight = FIELD_MAPS[column]
+    return nM_to_ng_ml(fields.sites[species] / fields.binding_sites.get(species, 1), weight)
+
+
+def frame_of(model) -> Frame:
+    """A frame of a live model; the model is only read."""
+    cells = cells_table(model.time_h, model.experiment.domain.grid_spacing_um, lineage_cells(model))
+    maps = {column: field_ng_ml(model.fields, column).astype(np.float32) for column in FIELD_MAPS}
     maps["mineral_depth_um"] = model.bone.mineral_depth_um.astype(np.float32)
     maps["collagen_depth_um"] = model.bone.collagen_depth_um.astype(np.float32)
     maps[EVENT_MAP] = model.bone.event_map()

@@ -7,12 +7,15 @@ import solara
 
 
 @solara.component_vue("surface.vue", vuetify=False)
-def SurfaceCanvas(frame: dict | None, map: dict, palette: list, legend: list, caption: str = ""):
+def SurfaceCanvas(palette: list, legend: list, frame: dict | None = None, map: dict | None = None,
+                  caption: str = ""):
     """``frame`` and ``map`` from ``frames.surface_payload``; ``palette``: ``frames.PALETTE``; ``legend``:
-    ``frames.legend()``; ``caption``: a line above it (the live page's simulated time). The root element says how many frames it drew (``data-frames``), the simulated hour
-    of the last (``data-hour``) and what drawing it took the browser (``data-draw-ms``)."""
+    ``frames.LEGEND``; ``caption``: a line above it (the live page's simulated time). The root element says how
+    many frames it drew (``data-frames``), the simulated hour of the last (``data-hour``) and what drawing it
+    took the browser (``data-draw-ms``)."""
 
 
 @solara.component_vue("series.vue", vuetify=False)
-def SeriesCanvas(series: dict | None):
-    """``series`` from ``frames.series_payload``; the root element counts the frames drawn (``data-frames``)."""
+def SeriesCanvas(series: dict | None = None, now_d: float | None = None):
+    """``series`` from ``frames.series_payload``, the time shown marked at ``now_d`` (days); the root element
+    counts the frames drawn (``data-frames``)."""

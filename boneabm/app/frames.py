@@ -7,11 +7,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+from functools import lru_cache
 
 import numpy as np
+import pandas as pd
 
-from boneabm.draw import LAYERS, LINEAGE_STYLES, OUTLINE_RGBA, TRENCH_OUTLINE_RGBA, layer_limits
-from boneabm.environment.bone import RESORBED_DEPTH_UM, TRENCH
+from boneabm.draw import EDGES, FIRST_OUTLINED_STAGE, LAYERS, LINEAGE_STYLES, frame_title, layer_limits, outlined
 from boneabm.plot import POPULATION
 from boneabm.snapshots import EVENT_MAP
 
@@ -29,31 +30,43 @@ def packed(values: np.ndarray, dtype=np.float32) -> str:
 
 def _palette() -> list[dict]:
     """Every drawn group of cells (lineage, state) in drawing order, with its colour and whether it is outlined
-    (the later, rarer, larger stages, as ``draw.SurfaceView`` does)."""
-    return [{"lineage": lineage, "state": state, "colour": colour, "outlined": i >= 2, "label": style.labels[state]}
+    (as ``draw.SurfaceView`` draws them)."""
+    return [{"lineage": lineage, "state": state, "colour": colour, "outlined": i >= FIRST_OUTLINED_STAGE,
+             "label": style.labels[state]}
             for lineage, style in LINEAGE_STYLES.items() for i, (state, colour) in enumerate(style.colours.items())]
 
 
 PALETTE = _palette()
 _GROUP = {(entry["lineage"], entry["state"]): i for i, entry in enumerate(PALETTE)}
+_LINEAGE_OF_GROUP = np.array([entry["lineage"] for entry in PALETTE])
+
+
+def _drawing_groups(cells) -> np.ndarray:
+    """Each cell's index in ``PALETTE``, from the codes of its lineage and state as categories: comparing
+    every cell's strings to every group's cost the live page more than the rest of packing a frame."""
+    lineages, states = (pd.Categorical(cells[column]) for column in ("lineage", "state"))
+    # a last row and column for a code of -1 (a missing value), which indexes them
+    lookup = np.full((len(lineages.categories) + 1, len(states.categories) + 1), -1, dtype=np.int64)
+    for i, lineage in enumerate(lineages.categories):
+        for j, state in enumerate(states.categories):
+            lookup[i, j] = _GROUP.get((lineage, state), -1)
+    group = lookup[lineages.codes, states.codes]
+    if (group < 0).any():
+        unknown = sorted({(str(a), str(b)) for a, b in zip(np.asarray(lineages)[group < 0],
+                                                            np.asarray(states)[group < 0])})
+        raise ValueError(f"no drawing registered for the cells {unknown} (boneabm/draw.py LINEAGE_STYLES)")
+    return group
 
 
 def cells_payload(cells, site_um: float) -> dict:
     """The cells (a snapshot's cells table) sorted into their drawing groups: x, y and the drawn radius (µm),
     packed, and how many cells each group of ``PALETTE`` holds, in order."""
-    lineages = cells["lineage"].astype(str).to_numpy()
-    states = cells["state"].astype(str).to_numpy()
-    group = np.full(len(cells), -1, dtype=np.int64)
-    for (lineage, state), i in _GROUP.items():
-        group[(lineages == lineage) & (states == state)] = i
-    if (group < 0).any():
-        unknown = sorted({(a, b) for a, b in zip(lineages[group < 0], states[group < 0])})
-        raise ValueError(f"no drawing registered for the cells {unknown} (boneabm/draw.py LINEAGE_STYLES)")
+    group = _drawing_groups(cells)
     order = np.argsort(group, kind="stable")
-    nuclei = cells["nuclei"].to_numpy()[order]
+    group, nuclei = group[order], cells["nuclei"].to_numpy()[order]
     radius_um = np.empty(order.size)
     for lineage, style in LINEAGE_STYLES.items():
-        mine = lineages[order] == lineage
+        mine = _LINEAGE_OF_GROUP[group] == lineage
         radius_um[mine] = style.diameter_um(nuclei[mine], site_um) / 2.0
     return {"x_um": packed(cells["x_um"].to_numpy()[order]), "y_um": packed(cells["y_um"].to_numpy()[order]),
             "radius_um": packed(radius_um), "counts": np.bincount(group, minlength=len(PALETTE)).tolist(),
@@ -67,7 +80,14 @@ def _block_max(values: np.ndarray, k: int) -> np.ndarray:
     nx, ny = -(-values.shape[0] // k) * k, -(-values.shape[1] // k) * k
     padded = np.zeros((nx, ny), dtype=values.dtype)
     padded[:values.shape[0], :values.shape[1]] = values
-    return padded.reshape(nx // k, k, ny // k, k).max(axis=(1, 3))
+    # the k² strided views of the blocks' pixels, folded one by one: numpy's maximum over the axes of a
+    # reshaped view took 20 times as long
+    out = padded[::k, ::k].copy()
+    for i in range(k):
+        for j in range(k):
+            if i or j:
+                np.maximum(out, padded[i::k, j::k], out=out)
+    return out
 
 
 def _resampled(values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -77,35 +97,33 @@ def _resampled(values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return values[np.ix_(ix, iy)]
 
 
+@lru_cache(maxsize=None)
 def _lut(cmap: str) -> np.ndarray:
+    """(evaluating a colour map took a live frame a millisecond; the few a page uses are kept)"""
     import matplotlib
 
-    return matplotlib.colormaps[cmap](np.linspace(0.0, 1.0, 256), bytes=True)
+    lut = matplotlib.colormaps[cmap](np.linspace(0.0, 1.0, 256), bytes=True)
+    lut.flags.writeable = False
+    return lut
 
 
 def map_rgba(maps: dict[str, np.ndarray], layer: str, vmax: float | None = None) -> tuple[np.ndarray, float, float]:
     """The layer in its colour map with the edges of resorbed areas outlined (pits cyan, trenches magenta), at
     most ``MAP_MAX_PX`` on a side, as image rows from the top (the maps are indexed [x, y], y up); and the
     colour range (the frame's own, or 0 to ``vmax``)."""
-    from scipy import ndimage
-
     if layer not in LAYERS:
         raise ValueError(f"layer {layer!r}: one of {', '.join(LAYERS)}")
     values = maps[layer]
     low, high = layer_limits(values) if vmax is None else (0.0, vmax)
-    depth = maps["mineral_depth_um"]
-    k = -(-max(depth.shape) // MAP_MAX_PX)
-    depth = _block_max(depth, k)
-    values = _block_max(values, k) if LAYERS[layer].per_pixel else _resampled(values, depth.shape)
+    k = -(-max(maps["mineral_depth_um"].shape) // MAP_MAX_PX)
+    depth = _block_max(maps["mineral_depth_um"], k)
+    if layer == "mineral_depth_um":
+        values = depth
+    else:
+        values = _block_max(values, k) if LAYERS[layer].per_pixel else _resampled(values, depth.shape)
     index = np.clip((values - low) * (255.0 / (high - low)), 0, 255).astype(np.uint8)
-    rgba = _lut(LAYERS[layer].cmap)[index]
-    resorbed = depth > RESORBED_DEPTH_UM
-    if resorbed.any():
-        # edge pixels: resorbed, with an unresorbed 4-neighbour (as draw.SurfaceView outlines them)
-        edge = resorbed & ~ndimage.binary_erosion(resorbed, border_value=1)
-        rgba[edge] = OUTLINE_RGBA
-        if EVENT_MAP in maps:  # snapshots from before the map was recorded outline every event alike
-            rgba[edge & (_block_max(maps[EVENT_MAP], k) == TRENCH)] = TRENCH_OUTLINE_RGBA
+    rgba = outlined(_lut(LAYERS[layer].cmap)[index], depth,
+                    _block_max(maps[EVENT_MAP], k) if EVENT_MAP in maps else None)
     return np.ascontiguousarray(rgba.transpose(1, 0, 2)[::-1]), low, high
 
 
@@ -141,6 +159,7 @@ class MapImages:
         return self.sent, *self.limits
 
 
+@lru_cache(maxsize=None)
 def gradient(cmap: str) -> str:
     colours = _lut(cmap)[np.linspace(0, 255, GRADIENT_STOPS).astype(int)]
     return "linear-gradient(to right, " + ", ".join(f"rgb({r},{g},{b})" for r, g, b, _ in colours) + ")"
@@ -151,32 +170,30 @@ def surface_payload(frame, layer: str, site_um: float, images: MapImages, title:
     """What the browser draws of ``frame`` on ``layer``: the cells, the colour bar and title (one dict), and
     the map (``MapImages.image_of``: apart, as it is resent only when it changes)."""
     image, low, high = images.image_of(frame.maps, layer, vmax)
-    cells = frame.cells
-    if title is None:
-        n_osteoclasts = int((cells["state"].astype(str) == "osteoclast").sum())
-        title = f"{frame.time_h / 24:.2f} d ({frame.time_h:g} h): {len(cells):,} cells, {n_osteoclasts} osteoclasts"
     info = LAYERS[layer]
     drawn = {"time_h": float(frame.time_h), "width_um": float(frame.width_um), "height_um": float(frame.height_um),
-             "map_key": image["key"], "title": title, "cells": cells_payload(cells, site_um),
+             "map_key": image["key"], "title": frame_title(frame) if title is None else title,
+             "cells": cells_payload(frame.cells, site_um),
              "scale": {"label": f"{info.label} ({info.unit})", "low": low, "high": high,
                        "gradient": gradient(info.cmap)}}
     return drawn, image
 
 
-def legend() -> list[dict]:
+def _legend() -> list[dict]:
     """What the surface's legend lists: each drawn group, then the two outlines."""
     return [*({"colour": entry["colour"], "label": entry["label"], "kind": "cell"} for entry in PALETTE),
-            {"colour": "rgb({},{},{})".format(*OUTLINE_RGBA[:3]),
-             "label": f"edge of a pit (resorbed > {RESORBED_DEPTH_UM} µm)", "kind": "edge"},
-            {"colour": "rgb({},{},{})".format(*TRENCH_OUTLINE_RGBA[:3]), "label": "edge of a trench", "kind": "edge"}]
+            *({"colour": "rgb({},{},{})".format(*rgba[:3]), "label": label, "kind": "edge"} for rgba, label in EDGES)]
 
 
-def series_payload(columns: dict[str, np.ndarray], area_cm2: float, duration_h: float, factor_max_ng_ml: float,
-                   now_h: float | None) -> dict:
+LEGEND = _legend()
+
+
+def series_payload(columns: dict[str, np.ndarray], area_cm2: float, duration_h: float,
+                   factor_max_ng_ml: float) -> dict:
     """The time series as the browser draws it: cells per cm² by stage (log axis, 1 to 10⁶) and the factors at
-    the cells (linear, widened when a value passes the top), against the experiment's whole time in days, with
-    the time shown marked. ``columns``: a timeseries table's columns (``time_h`` and those of ``POPULATION``
-    and ``FACTORS`` it has)."""
+    the cells (linear, widened when a value passes the top), against the experiment's whole time in days.
+    ``columns``: a timeseries table's columns (``time_h`` and those of ``POPULATION`` and ``FACTORS`` it has).
+    The time shown is marked apart (``SeriesCanvas``'s ``now_d``): a replay's slider moves it alone."""
     days = np.asarray(columns["time_h"], dtype=float) / 24.0
     lines = [{"label": label, "colour": colour, "axis": "cells",
               "values": packed(np.asarray(columns[column], dtype=float) / area_cm2)}
@@ -188,4 +205,4 @@ def series_payload(columns: dict[str, np.ndarray], area_cm2: float, duration_h: 
             highest = max(highest, float(np.nanmax(values, initial=0.0)))
             lines.append({"label": label, "colour": colour, "axis": "factors", "values": packed(values)})
     return {"days": packed(days), "n": int(days.size), "duration_d": duration_h / 24.0,
-            "factor_top": highest * 1.2, "now_d": None if now_h is None else now_h / 24.0, "lines": lines}
+            "factor_top": highest * 1.2, "lines": lines}

@@ -6,14 +6,12 @@ view's own thread: the steps wait for the copy only, never for packing, sending 
 from __future__ import annotations
 
 import threading
-from typing import cast
+from collections.abc import Callable
 
 import numpy as np
 import solara
 
 from boneabm.app.pacing import frame_rate_hz, paced
-from boneabm.snapshots import FIELD_MAPS
-from boneabm.units import nM_to_ng_ml
 
 layer = solara.reactive("mineral_depth_um")
 
@@ -34,35 +32,22 @@ class Resorption:
 def live_frame(model, layer_name: str, resorption: Resorption):
     """The surface of ``model`` (a ``LiveModel``) now, on ``layer_name``, and its title: the model's arrays
     copied under its lock (a fraction of a millisecond, so the steps hardly wait), the frame built from the
-    copies after it is released."""
+    copies after it is released (as ``snapshots.frame_of`` builds a snapshot, with the maps a frame draws)."""
     import copy
 
-    import pandas as pd
-
     from boneabm.draw import LAYERS
-    from boneabm.snapshots import EVENT_MAP, Frame
+    from boneabm.snapshots import EVENT_MAP, Frame, cells_table, field_ng_ml, lineage_cells
 
-    species, weight = FIELD_MAPS.get(layer_name, (None, None))
     with model.lock:
-        time_h = model.time_h
-        parts = []
-        for name, lineage in model.lineages.items():
-            rows = lineage.population.rows.copy()
-            parts.append((name, lineage.population.x[rows], lineage.population.y[rows], lineage.cell_states(rows)))
+        time_h, parts = model.time_h, lineage_cells(model)
         bone = copy.copy(model.bone)  # with depth maps of its own: what its pits, trenches and outlines are read from
         bone.mineral_depth_um, bone.collagen_depth_um = (model.bone.mineral_depth_um.copy(),
                                                          model.bone.collagen_depth_um.copy())
-        field = None if species is None else model.fields.sites[species].copy()
-    spacing = model.experiment.domain.grid_spacing_um
-    cells = pd.concat([pd.DataFrame({"lineage": name, "x_um": (x + 0.5) * spacing, "y_um": (y + 0.5) * spacing,
-                                     "state": states["state"], "nuclei": states["nuclei"]})
-                       for name, x, y, states in parts], ignore_index=True)
+        field = None if LAYERS[layer_name].per_pixel else field_ng_ml(model.fields, layer_name)
+    cells = cells_table(time_h, model.experiment.domain.grid_spacing_um, parts)
     events, n_pits, n_trenches = resorption.of(bone)
-    maps = {"mineral_depth_um": bone.mineral_depth_um, EVENT_MAP: events}
-    if LAYERS[layer_name].per_pixel:
-        maps[layer_name] = getattr(bone, layer_name)
-    else:
-        maps[layer_name] = nM_to_ng_ml(field / model.fields.binding_sites.get(species, 1), weight)
+    maps = {"mineral_depth_um": bone.mineral_depth_um, EVENT_MAP: events,
+            layer_name: getattr(bone, layer_name) if field is None else field}
     title = f"{time_h / 24:.2f} d ({time_h:.1f} h): {len(cells):,} cells; {n_pits} pits, {n_trenches} trenches"
     domain = model.experiment.domain
     return Frame(time_h, cells, maps, domain.width_um, domain.height_um), title
@@ -87,14 +72,51 @@ def LiveSurface(model):
         SurfaceFrames(model, layer.value)
 
 
+class Fed:
+    """A view's widget whose frames are set on it from the view's thread, not by rendering its component: a
+    render (Solara's components compared with the page's last) cost the server as much as packing the frame,
+    and held the GIL the model's steps need. What it shows (``props``) is never passed through a render, which
+    could set it back to what it read before a newer frame was set."""
+
+    def __init__(self, **props):
+        self.props, self.widget = props, None
+        self.lock = threading.Lock()  # a frame set while the widget is attached: the newest stays set
+
+    def attach(self, element) -> Callable[[], None]:
+        """(the component's effect, once mounted: the widget exists only then) The widget shows ``props``."""
+        with self.lock:
+            self.widget = solara.get_widget(element)
+            self._set(self.props)
+
+        def detach():
+            with self.lock:
+                self.widget = None
+
+        return detach
+
+    def show(self, **props) -> bool:
+        """Set ``props`` on the widget, in one message to the browser; False if it is not mounted yet."""
+        with self.lock:
+            self.props = {**self.props, **props}
+            return self._set(props)
+
+    def _set(self, props: dict) -> bool:
+        if self.widget is None:
+            return False
+        with self.widget.hold_sync():
+            for name, value in props.items():
+                setattr(self.widget, name, value)
+        return True
+
+
 @solara.component
 def SurfaceFrames(model, layer_name: str):
-    """The frames of the surface view, apart from its other controls: a frame re-renders this component alone,
-    one widget (the canvas, with the hour it shows), which keeps the server's share of a frame small."""
+    """The frames of the surface view, apart from its other controls, set on its canvas as they are drawn
+    (``Fed``)."""
     from boneabm.app.canvas import SurfaceCanvas
-    from boneabm.app.frames import PALETTE, MapImages, legend, surface_payload
+    from boneabm.app.frames import LEGEND, PALETTE, MapImages, surface_payload
 
-    drawn, set_drawn = solara.use_state(cast(tuple, (None, {"key": "", "url": ""})))
+    fed = solara.use_memo(lambda: Fed(frame=None, map={"key": "", "url": ""}, caption=shown_time(None)), [])
     images = solara.use_memo(MapImages, [model])
     resorption = solara.use_memo(Resorption, [model])
     site_um = model.experiment.domain.grid_spacing_um
@@ -102,18 +124,17 @@ def SurfaceFrames(model, layer_name: str):
     def feed(cancel: threading.Event) -> None:
         def show():
             frame, title = live_frame(model, layer_name, resorption)
-            set_drawn(surface_payload(frame, layer_name, site_um, images, title))
-            return frame.time_h
+            drawn, image = surface_payload(frame, layer_name, site_um, images, title)
+            return frame.time_h if fed.show(frame=drawn, map=image, caption=shown_time(frame.time_h)) else None
 
         paced(cancel, lambda: model.time_h, show, frame_rate_hz())
 
+    canvas = SurfaceCanvas(palette=PALETTE, legend=LEGEND)
+    solara.use_effect(lambda: fed.attach(canvas), [])
     # a thread per model and layer: a reset or another layer starts a fresh one, which draws at once
     feeding = solara.use_thread(feed, dependencies=[model, layer_name], intrusive_cancel=False)
     if feeding.error is not None:  # (logged by Solara with its traceback)
         solara.Error(f"the surface could not be drawn: {feeding.error}")
-    frame, image = drawn
-    SurfaceCanvas(frame=frame, map=image, palette=PALETTE, legend=legend(),
-                  caption=shown_time(None if frame is None else frame["time_h"]))
 
 
 @solara.component
@@ -126,30 +147,48 @@ def LiveTimeseries(model):
         SeriesFrames(model)
 
 
+class History:
+    """A live model's history (its rows of counts and factors) as columns, each frame appending only the rows
+    recorded since the last: rebuilding every column from every row each frame grew with the run."""
+
+    def __init__(self):
+        self.columns: dict[str, np.ndarray] = {}
+
+    def of(self, model) -> tuple[dict[str, np.ndarray], float]:
+        """The columns and the model's hour, both as recorded now."""
+        seen = len(self.columns.get("time_h", ()))
+        with model.lock:
+            rows, time_h = model.history[seen:], model.time_h
+        if rows:
+            names = self.columns.keys() or rows[0].keys()
+            self.columns = {name: np.concatenate([self.columns.get(name, np.empty(0)),
+                                                  [row.get(name, np.nan) for row in rows]]) for name in names}
+        return self.columns, time_h
+
+
 @solara.component
 def SeriesFrames(model):
     """The counts per cm² and the factors over time, drawn by the browser (``canvas.SeriesCanvas``), at most
-    ``frame_rate_hz()`` times a second, each time with every row recorded so far; a frame re-renders this
-    component alone."""
+    ``frame_rate_hz()`` times a second, each time with every row recorded so far, set on its canvas (``Fed``)."""
     from boneabm.app.canvas import SeriesCanvas
     from boneabm.app.frames import series_payload
 
-    series, set_series = solara.use_state(cast(dict | None, None))
+    fed = solara.use_memo(lambda: Fed(series=None, now_d=None), [])
+    history = solara.use_memo(History, [model])
     experiment = model.experiment
     medium = experiment.medium
 
     def feed(cancel: threading.Event) -> None:
         def show():
-            with model.lock:
-                rows, time_h = list(model.history), model.time_h
-            columns = {column: np.array([row.get(column, np.nan) for row in rows], dtype=float) for column in rows[0]}
-            set_series(series_payload(columns, experiment.domain.area_cm2, experiment.time.duration_h,
-                                      max(medium.mcsf_ng_ml, medium.rankl_ng_ml, medium.opg_ng_ml), time_h))
-            return len(rows)
+            columns, time_h = history.of(model)
+            series = series_payload(columns, experiment.domain.area_cm2, experiment.time.duration_h,
+                                    max(medium.mcsf_ng_ml, medium.rankl_ng_ml, medium.opg_ng_ml))
+            return columns["time_h"].size if fed.show(series=series, now_d=time_h / 24.0) else None
 
         paced(cancel, lambda: len(model.history), show, frame_rate_hz())
 
+    canvas = SeriesCanvas()
+    solara.use_effect(lambda: fed.attach(canvas), [])
     feeding = solara.use_thread(feed, dependencies=[model], intrusive_cancel=False)
     if feeding.error is not None:
         solara.Error(f"the time series could not be drawn: {feeding.error}")
-    SeriesCanvas(series=series)

@@ -12,7 +12,7 @@ import solara
 def Replay(run_dirs: list[Path], title: str):
     from boneabm.api import load_run
     from boneabm.app.canvas import SeriesCanvas, SurfaceCanvas
-    from boneabm.app.frames import PALETTE, MapImages, legend, series_payload, surface_payload
+    from boneabm.app.frames import LEGEND, PALETTE, MapImages, series_payload, surface_payload
     from boneabm.animate import layer_vmax
     from boneabm.draw import LAYERS
     from boneabm.snapshots import read_frame, snapshot_times
@@ -33,9 +33,11 @@ def Replay(run_dirs: list[Path], title: str):
     time_h = times[index]
     frame, image = surface_payload(read_frame(run_dir, time_h), layer, float(domain["grid_spacing_um"]), images,
                                    vmax=vmax[layer])
-    series = series_payload({column: run.timeseries[column].to_numpy() for column in run.timeseries},
-                            domain["width_um"] * domain["height_um"] / 1e8, float(run.timeseries["time_h"].max()),
-                            float(run.timeseries[factors].max().max()), time_h)
+    # packed once a run: a slider's move sends the browser the time shown alone
+    series = solara.use_memo(lambda: series_payload(
+        {column: run.timeseries[column].to_numpy() for column in run.timeseries},
+        domain["width_um"] * domain["height_um"] / 1e8, float(run.timeseries["time_h"].max()),
+        float(run.timeseries[factors].max().max())), [run_dir])
 
     def choose_member(name):
         set_member(name)
@@ -54,6 +56,6 @@ def Replay(run_dirs: list[Path], title: str):
             solara.Text(f"{run_dir}", style={"font-size": "0.75em"})
     with solara.Row(classes=["boneabm-views"], style={"flex-wrap": "wrap"}):
         with solara.Column(classes=["boneabm-surface"]):
-            SurfaceCanvas(frame=frame, map=image, palette=PALETTE, legend=legend())
+            SurfaceCanvas(frame=frame, map=image, palette=PALETTE, legend=LEGEND)
         with solara.Column(classes=["boneabm-timeseries"]):
-            SeriesCanvas(series=series)
+            SeriesCanvas(series=series, now_d=time_h / 24.0)
