@@ -1,18 +1,10 @@
 import copy
 import os
 
-# numba's parallel kernels run on GNU OpenMP here, whose idle threads spin between parallel regions by default.
-# A run makes many short parallel calls per tick, so on 2 busy cores the spinning thread competes with the work:
-# a 1 x 1 mm week-long culture took 44 s wall and 43 s CPU, and 13 s and 12 s with idle threads sleeping
-# (the same with NUMBA_NUM_THREADS=1). The results do not depend on it (runs are byte-identical at 1 and 2
-# threads, tests/test_ssa.py and test_model_signaling.py), so the suite lets idle threads sleep unless told
-# otherwise. Set before numba starts its threads (subprocesses and Dask workers inherit it).
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import pytest
+from hypothesis import strategies as st
 
-import pytest  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from boneabm.config import load_experiment  # noqa: E402
+from boneabm.config import load_experiment
 
 # A small culture that runs in well under a second: 20 x 20 sites, 2 days.
 SMALL = {

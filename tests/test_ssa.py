@@ -170,6 +170,16 @@ def test_results_are_identical_for_one_and_two_threads():
     assert len(digests) == 1
 
 
+def test_idle_kernel_threads_sleep_unless_the_user_says_otherwise():
+    """Spinning OpenMP threads keep a shared core from the work (README: idle kernel threads sleep): importing
+    boneabm asks for passive waiting, before numba starts its threads, but never overrides a user's choice."""
+    script = "import os, boneabm; print(os.environ['OMP_WAIT_POLICY'])"
+    unset = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    for env, expected in ((unset, "passive"), (dict(unset, OMP_WAIT_POLICY="active"), "active")):
+        out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == expected
+
+
 def test_results_do_not_depend_on_cell_order():
     forward = CellBatch(BIRTH_DEATH, 50, seed=1)
     backward = CellBatch(BIRTH_DEATH, 50, seed=1)

@@ -44,13 +44,6 @@ def serve(target: Target, port: int | None = None, frame_rate_hz: float | None =
     os.environ[FRAME_RATE_ENV] = repr(rate_hz)
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "false")  # no calls out of this machine
     os.environ.setdefault("SOLARA_THEME_LOADER", "plain")
-    # The model's parallel kernels (numba's OpenMP threads) wait between kernels asleep, not spinning: the page
-    # shares the cores with them (the server packing frames, the browser drawing them), and a spinning thread
-    # kept a core from whichever of them, or of the kernel's own threads, had work. With other work loading a
-    # 2-core machine (load average 5) the 1.5 mm assay stepped headless at 3-8 simulated h/s on two spinning
-    # threads, 24-26 asleep or on one thread; with the page open, 3-11 against 25-32. OpenMP reads it when the
-    # model's first kernel starts it, after this.
-    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
     print(f"http://{LOOPBACK}:{port}/", flush=True)
     print(f"boneabm: app for {target.path} ({target.kind}) at http://{LOOPBACK}:{port}/ — Ctrl-C stops it",
           file=sys.stderr, flush=True)
