@@ -35,6 +35,10 @@ SWEEP_RESPONSES = ("n_osteoclasts_final", "resorbed_area_um2_final", "n_pits_fin
 POPULATION = (("n_precursors", "precursors", "#8c96a3"), ("n_trap_mononuclear", "committed (TRAP⁺) mononuclear",
               "#f2b701"), ("n_multinucleated", "multinucleated (≥ 2 nuclei)", "#e8590c"),
               ("n_osteoclasts", "osteoclasts (≥ 3 nuclei)", "#9c1de7"))
+# the factors at the cells over time (timeseries column, label, colour), as the figures and the app draw them
+FACTORS = (("mcsf_ng_ml", "M-CSF", "#2ca02c"), ("rankl_free_ng_ml", "free RANKL", "#1f77b4"),
+           ("opg_free_ng_ml", "free OPG", "#7b4fa0"))
+ANTIBODY = ("antibody_free_ng_ml", "free anti-RANKL antibody", "#d62728")  # drawn when dosed
 
 
 def _save(fig, path: Path) -> None:
@@ -105,10 +109,9 @@ def plot_run(run_dir: str | Path) -> list[Path]:
     _save(fig, figures / FIGURES[0])
 
     fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
-    for column, label in (("mcsf_ng_ml", "M-CSF"), ("rankl_free_ng_ml", "free RANKL"),
-                          ("opg_free_ng_ml", "free OPG"), ("antibody_free_ng_ml", "free anti-RANKL antibody")):
-        if column in ts and (column != "antibody_free_ng_ml" or ts[column].max() > 0):
-            ax.plot(days, ts[column], label=label)
+    for column, label, colour in (*FACTORS, ANTIBODY):
+        if column in ts and (column != ANTIBODY[0] or ts[column].max() > 0):
+            ax.plot(days, ts[column], label=label, color=colour)
     _mark_changes(ax, changes_h, True)
     ax.set(xlabel="time (days)", ylabel="mean at the cells (ng/mL)", title="Soluble factors")
     ax.legend(fontsize=8)

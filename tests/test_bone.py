@@ -90,6 +90,13 @@ def test_pits_and_trenches_across_a_periodic_edge_count_once(periodic):
         assert (m["n_pits"], m["n_trenches"]) == (2, 2)
 
 
+def _labels(b: Bone, flat: np.ndarray, event: np.ndarray) -> np.ndarray:
+    """The map of events 1..n that ``Bone._resorbed_events`` found, 0 elsewhere."""
+    labels = np.zeros(b.shape, dtype=np.int64)
+    labels.ravel()[flat] = event + 1
+    return labels
+
+
 def _elongation_by_event(b: Bone, labels: np.ndarray, k: int) -> float:
     """The definition, one event at a time: its pixels (unwrapped across a periodic edge), their covariance
     plus each pixel's own extent, the square root of the eigenvalues' ratio."""
@@ -121,9 +128,10 @@ def test_every_events_elongation_is_its_own_shapes_from_one_pass_over_the_map(pe
                 if periodic:
                     dx, dy = np.minimum(dx, b.shape[0] - dx), np.minimum(dy, b.shape[1] - dy)
                 b.mineral_depth_um[dx**2 + dy**2 <= r * r] = 1.0
-        labels, n = b._events(b.mineral_depth_um > 0.05)
+        flat, event, ix, iy, n = b._resorbed_events()
+        labels = _labels(b, flat, event)
         expected = [_elongation_by_event(b, labels, k) for k in range(1, n + 1)]
-        assert np.allclose(_elongations(*b._event_pixels(labels, n), n), expected, rtol=1e-9)
+        assert np.allclose(_elongations(event, ix, iy, n), expected, rtol=1e-9)
         checked += n
     assert checked > 150
 
@@ -189,7 +197,8 @@ def test_metrics_count_the_events_the_event_map_shows(periodic):
             b.resorb(1, x, y, rng.uniform(3, 40), rng.uniform(10, 3000), 0.0)
         m, events = b.metrics(), b.event_map()
         resorbed = b.mineral_depth_um > 0.05
-        labels, n = b._events(resorbed)
+        flat, event, _, _, n = b._resorbed_events()
+        labels = _labels(b, flat, event)
         kind = np.zeros(n + 1, dtype=np.uint8)
         kind[labels] = events
         assert (m["n_trenches"], m["n_pits"]) == ((kind[1:] == TRENCH).sum(), (kind[1:] == PIT).sum())

@@ -13,12 +13,10 @@ import numpy as np
 import pandas as pd
 
 from boneabm.draw import EDGES, FIRST_OUTLINED_STAGE, LAYERS, LINEAGE_STYLES, frame_title, layer_limits, outlined
-from boneabm.plot import POPULATION
+from boneabm.plot import FACTORS, POPULATION
 from boneabm.snapshots import EVENT_MAP
 
 MAP_MAX_PX = 250  # a map's longest side as sent: over half the 440 px it is shown at (each pixel drawn square)
-FACTORS = (("mcsf_ng_ml", "M-CSF", "#2ca02c"), ("rankl_free_ng_ml", "free RANKL", "#1f77b4"),
-           ("opg_free_ng_ml", "free OPG", "#7b4fa0"))
 GRADIENT_STOPS = 11  # of the colour bar, as a CSS gradient
 
 

@@ -225,15 +225,8 @@ class Bone:
 
     def metrics(self) -> dict[str, float]:
         """Resorbed volume and area, pits and trenches, depths."""
-        resorbed = self.mineral_depth_um > RESORBED_DEPTH_UM
-        # the resorbed pixels found once (in the mask's order) for their depths and their events: relabelling
-        # the whole map and scanning it again took a third of a timeseries row on the default slice
-        flat, ix, iy = self._pixels(resorbed)
+        flat, event, ix, iy, n_events = self._resorbed_events()
         depths = self.mineral_depth_um.ravel()[flat]
-        pieces, event_of_piece, n_events = self._pieces(resorbed)
-        piece = pieces.ravel()[flat]
-        event = (piece if event_of_piece is None else event_of_piece[piece]) - 1
-        self._join_across_edges(event, ix, iy, n_events)
         n_trenches = int(self._elongated(event, ix, iy, n_events).sum())
         return {
             "resorbed_volume_um3": float(self.mineral_depth_um.sum() * self.pixel_area_um2),
@@ -252,26 +245,29 @@ class Bone:
 
     def events(self) -> tuple[np.ndarray, int, int]:
         """``event_map`` with the pits and trenches it holds, from one labelling of the map."""
-        labels, n_events = self._events(self.mineral_depth_um > RESORBED_DEPTH_UM)
-        trench = self._elongated(*self._event_pixels(labels, n_events), n_events)
-        kind = np.where(trench, TRENCH, PIT).astype(np.uint8)
+        flat, event, ix, iy, n_events = self._resorbed_events()
+        trench = self._elongated(event, ix, iy, n_events)
+        kinds = np.zeros(self.shape, dtype=np.uint8)
+        kinds.ravel()[flat] = np.where(trench, TRENCH, PIT).astype(np.uint8)[event]
         n_trenches = int(trench.sum())
-        return np.concatenate([[np.uint8(0)], kind])[labels], n_events - n_trenches, n_trenches
+        return kinds, n_events - n_trenches, n_trenches
 
-    def _events(self, resorbed: np.ndarray) -> tuple[np.ndarray, int]:
-        """Label connected resorbed areas (8-connected) 1..n; on a periodic slice an area crossing an edge is
-        one event, its pieces joined across the edge."""
-        pieces, event_of_piece, n_events = self._pieces(resorbed)
-        return (pieces if event_of_piece is None else event_of_piece[pieces]), n_events
-
-    def _pieces(self, resorbed: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, int]:
-        """The connected resorbed areas (8-connected) labelled 1..p, each piece's event (1..n, 0 for 0; None when
-        every piece is its own event) and n: on a periodic slice the pieces that touch across an edge are one."""
-        labels, n = ndimage.label(resorbed, structure=np.ones((3, 3)))
-        if not self.periodic or n == 0:
-            return labels, None, n
-        event_of_piece, n_events = _events_of_pieces(labels, n)
-        return labels, event_of_piece, n_events
+    def _resorbed_events(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+        """The resorbed pixels (flat index, in the map's order), each one's event (0..n-1: its connected area,
+        8-connected, pieces that touch across a periodic edge joined) and coordinates (an event across a periodic
+        edge, smaller than half the slice, with its far piece moved next to the rest), and n. Found from the
+        resorbed pixels alone: relabelling the whole map and scanning it again took a third of a timeseries row
+        on the default slice."""
+        resorbed = self.mineral_depth_um > RESORBED_DEPTH_UM
+        flat, ix, iy = self._pixels(resorbed)
+        labels, n_events = ndimage.label(resorbed, structure=np.ones((3, 3)))
+        event = labels.ravel()[flat]
+        if self.periodic and n_events:
+            event_of_piece, n_events = _events_of_pieces(labels, n_events)
+            event = event_of_piece[event]
+        event -= 1
+        self._join_across_edges(event, ix, iy, n_events)
+        return flat, event, ix, iy, n_events
 
     @staticmethod
     def _pixels(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -292,14 +288,6 @@ class Bone:
         for k in np.flatnonzero(np.abs(elongation - threshold) <= 1e-9 * threshold):
             trench[k] = _exactly_elongated(ix[event == k], iy[event == k], threshold)
         return trench
-
-    def _event_pixels(self, labels: np.ndarray, n_events: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Every labelled pixel's event (0..n-1) and coordinates, an event across a periodic edge (smaller than
-        half the slice) with its far piece moved next to the rest."""
-        flat, ix, iy = self._pixels(labels)
-        event = labels.ravel()[flat] - 1
-        self._join_across_edges(event, ix, iy, n_events)
-        return event, ix, iy
 
     def _join_across_edges(self, event: np.ndarray, ix: np.ndarray, iy: np.ndarray, n_events: int) -> None:
         """On a periodic slice, move the far piece of each event that touches both edges of an axis (one smaller
