@@ -20,7 +20,8 @@ import time
 
 import pandas as pd
 
-from boneabm.bmu_checks import BANDS, DEEP_UM, cavity_floor, figures, nuclei_joining_osteoclasts, within
+from boneabm.bmu_checks import (BANDS, DEEP_UM, cavity_floor, figures, nuclei_dying_with_their_cell,
+                                 nuclei_joining_osteoclasts, within)
 from boneabm.catalog import find
 from boneabm.config import load_experiment, with_seed
 from boneabm.model import BoneModel
@@ -59,8 +60,7 @@ def one_cycle(days: float | None, seed: int, sets: list[str] = ()) -> dict:
     lineages = {name: (lineage.ssa_events_total, lineage.cell_hours) for name, lineage in model.lineages.items()}
     bmu = model.bmus.rows(model.bone)[0]
     nuclei_gone = {"extruded": model.osteoclasts.nuclei_extruded_total,
-                   "died with their multinucleated cell": sum(e[4] for e in model.events if e[1] == "death"
-                                                              and e[-1] == "osteoclast" and e[4] > 1)}
+                   "died with their multinucleated cell": nuclei_dying_with_their_cell(model.events)}
     return {"wall_s": wall_s, "days": experiment.time.duration_h / 24, "peak": peak, "lineages": lineages,
             "bmu": bmu, "floor": cavity_floor(model.bone.mineral_depth_um), "nuclei_gone": nuclei_gone,
             "figures": figures(pd.DataFrame(daily, columns=DAILY), bmu,

@@ -69,6 +69,12 @@ def nuclei_joining_osteoclasts(time_h: Sequence[float], event: Sequence[str], ce
     return np.array(joined, dtype=float).reshape(-1, 2)
 
 
+def nuclei_dying_with_their_cell(events) -> int:
+    """The nuclei that died with a whole multinucleated osteoclast-lineage cell, from events as ``Lineage.record``
+    gives them (those extruded alone are the lineage's ``nuclei_extruded_total``)."""
+    return sum(e[4] for e in events if e[1] == "death" and e[-1] == "osteoclast" and e[4] > 1)
+
+
 def cutting_cone(day: np.ndarray, resorption_days: float) -> np.ndarray:
     """Which of the days lie in the cutting cone: from day 5 (the first osteoclasts are formed) to the end of
     resorption."""

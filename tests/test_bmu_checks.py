@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from boneabm.bmu_checks import CHECKS, cavity_floor, figures, nuclei_joining_osteoclasts, within
+from boneabm.bmu_checks import (CHECKS, cavity_floor, figures, nuclei_dying_with_their_cell,
+                                 nuclei_joining_osteoclasts, within)
 
 
 def test_the_nuclei_joining_osteoclasts_are_read_from_the_fusion_events():
@@ -29,6 +30,17 @@ def test_the_nuclei_joining_osteoclasts_are_read_from_the_fusion_events():
     shed = [*events, (92.0, "extrusion", 1, None, 2), (96.0, "fusion", 1, 9, 3)]
     joined = nuclei_joining_osteoclasts(*zip(*shed), min_nuclei=3)
     np.testing.assert_array_equal(joined[-1], [4.0, 3.0])
+
+
+def test_nuclei_dying_with_their_cell_are_those_of_multinucleated_osteoclast_lineage_deaths():
+    events = [  # time_h, event, cell, partner, nuclei, generation, age_h, lineage
+        (1.0, "death", 1, None, 4, 0, 10.0, "osteoclast"),
+        (2.0, "death", 2, None, 1, 0, 10.0, "osteoclast"),   # mononuclear: not a fused cell's nuclei
+        (3.0, "extrusion", 3, None, 5, 0, np.nan, "osteoclast"),
+        (4.0, "death", 4, None, 2, 0, 10.0, "osteoblast"),
+        (5.0, "death", 3, None, 5, 0, 10.0, "osteoclast"),
+    ]
+    assert nuclei_dying_with_their_cell(events) == 9
 
 
 def test_the_figures_of_a_bmu_read_its_tables():

@@ -24,7 +24,7 @@ and over a whole cycle (150 days; the same mechanisms, so reduced):
 import numpy as np
 import pytest
 
-from boneabm.bmu_checks import nuclear_renewal, nuclei_joining_osteoclasts
+from boneabm.bmu_checks import nuclear_renewal, nuclei_dying_with_their_cell, nuclei_joining_osteoclasts
 from boneabm.catalog import find
 from boneabm.config import validate
 from boneabm.model import BoneModel
@@ -205,7 +205,7 @@ def test_osteoclast_nuclei_leave_mostly_one_by_one_while_their_cells_live_on(who
     """Parfitt 1994 J Cell Biochem 55:273: a BMU's osteoclasts outlive their nuclei, which are replaced while the
     cell works; Jansen et al. 2012 Calcif Tissue Int 90:515 saw osteoclasts shed compartments holding apoptotic
     nuclei. So more nuclei leave multinucleated cells by extrusion than die with a whole cell."""
-    died_whole = sum(e[4] for e in whole_cycle.events if e[1] == "death" and e[-1] == "osteoclast" and e[4] > 1)
+    died_whole = nuclei_dying_with_their_cell(whole_cycle.events)
     assert whole_cycle.osteoclasts.nuclei_extruded_total > died_whole > 0
 
 

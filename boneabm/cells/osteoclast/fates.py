@@ -7,8 +7,9 @@ which their neighbours share) and wander by a random walk; RANKL signaling withd
 through c-Fos. TRAP⁺ cells commit for good: they stop dividing, and their apoptosis follows their Bim, which
 CSF-1R and RANK signaling keep low (so what supports them is what their receptors report, not the medium).
 A multinucleated cell's nuclei may also die one by one and be extruded while the cell lives on (Jansen
-et al. 2012). Committed cells with enough DC-STAMP and OC-STAMP drive fusion. Multinucleated cells cycle between migrating and resorbing a pit (in place) or a trench (while moving). Molecule counts are read per
-nucleus, so a fused cell is judged by its concentrations.
+et al. 2012). Committed cells with enough DC-STAMP and OC-STAMP drive fusion. Multinucleated cells cycle between
+migrating and resorbing a pit (in place) or a trench (while moving). Molecule counts are read per nucleus, so a
+fused cell is judged by its concentrations.
 
 The functions are compiled with numba and kept in this one module with the kernel that calls them: numba's
 cache does not notice an edit to a compiled helper in another module. Parameters come as named tuples whose
