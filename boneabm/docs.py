@@ -100,7 +100,8 @@ None beyond the experiment file: medium composition and changes, doses, perturba
   - *Sealing zone*: the actin ring that integrin αvβ3 organises encloses half the spread area × Hill(integrin
     β3 per nucleus) (β3⁻/⁻ osteoclasts seal poorly, McHugh 2000). The enclosed area is the lacuna: the
     footprint on the bone (radius √(area/π)) and the ruffled border over it. Its perimeter, 2√(π·area), grows
-    as nuclei^(1/3).
+    as nuclei^(1/3). The ring seals only on bare mineralised bone: where lining cells or new matrix cover part
+    of the footprint, the lacuna and its ruffled border are the bare part alone (`Bone.bare_share`).
   - *Acid*: the pumps (V-ATPase, read from the cell's Atp6v0d2, per nucleus × nuclei) work only in the ruffled border;
     the H⁺ flux per µm² is 1.6e6/s × d/(d + 0.2) at d Atp6v0d2 per µm² of border, × (½ + ½ Hill(TRAP per
     nucleus)) (TRAP⁻/⁻ resorbs less, Hayman 1996). Mineral µm³/h = H⁺/h ÷ 9.1e9 H⁺/µm³: Ca10(PO4)6(OH)2 +
@@ -125,6 +126,11 @@ None beyond the experiment file: medium composition and changes, doses, perturba
     clear in bone (Everts 2002).
   - *More pumps under the same sealing zone add less and less*: only a larger sealing zone (more spreading,
     more integrin) raises the ceiling.
+  - *No osteoclast digests a shaft through the few bare pixels of a covered footprint*: the lacuna shrinks to
+    the bare share, so however large the cell, the bone under it deepens at most at the border's maximal flux
+    (≈ 0.6 µm/h in a pit). Before, a big cell's whole volume went into what was left bare. In the `bmu`
+    example this took the refill from 0.76 to 0.88 of the resorbed volume (seed 1); the culture, with nothing
+    covered, is unchanged.
   - *Fusion knockouts resorb nothing* (check 10): only cells with ≥ `min_nuclei` resorb.
   - Known limits: Atp6v0d2 stands for the whole osteoclast V-ATPase, though d2⁻/⁻ cells keep their
     V-ATPase activity and fail mostly in fusion (Lee 2006); the ruffled border is taken as the whole sealed

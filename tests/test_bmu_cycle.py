@@ -269,9 +269,17 @@ def test_osteoblasts_end_in_the_published_proportions(whole_cycle):
 def test_a_sost_knockout_builds_thicker_walls(whole_cycle, sost_knockout):
     """Sost⁻/⁻ mice build more bone, with more formation per osteoblast (Li X et al. 2008 JBMR 23:860): without
     the osteocytes' sclerostin, Wnt keeps more β-catenin in the osteoblasts, hence more Runx2, Osterix, collagen
-    and survival proteins, and the same cavities get thicker walls."""
+    and survival proteins: each osteoblast lays matrix faster (MAR) and the cavities are filled higher.
+    The MAR is the median over the formation days, so it barely spreads between seeds (wild type 0.97-0.99 and
+    knockout 1.19-1.20 µm/d at seeds 3 and 4); one small BMU's wall spreads by ±10 % between seeds (45-55 µm in
+    wild type at seeds 2-4), so it is checked for its direction, and the refill (formed over resorbed) for more."""
     wild = whole_cycle.bmus.rows(whole_cycle.bone)[0]
     knockout = sost_knockout.bmus.rows(sost_knockout.bone)[0]
-    # ≈ +30 % at seed 3 (the full-size `bmu` gives the like); 15 % leaves room for the spread between seeds
-    assert knockout["wall_thickness_um"] > 1.15 * wild["wall_thickness_um"]
-    assert knockout["formed_um3"] > 1.15 * wild["formed_um3"]
+
+    def median_mar(model):
+        return np.median([value for _, value in model.daily_mar if value > 0])
+
+    assert median_mar(sost_knockout) > 1.1 * median_mar(whole_cycle)
+    assert knockout["wall_thickness_um"] > wild["wall_thickness_um"]
+    refilled = {name: row["formed_um3"] / row["resorbed_um3"] for name, row in (("wild", wild), ("ko", knockout))}
+    assert refilled["ko"] > 1.15 * refilled["wild"]

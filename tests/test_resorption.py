@@ -84,3 +84,69 @@ def test_larger_osteoclasts_resorb_more_but_less_per_nucleus():
     mineral = np.array([wild_type(n)[0] for n in nuclei])
     assert np.all(np.diff(mineral) > 0) and np.all(np.diff(mineral / nuclei) < 0)
     assert 43 <= wild_type(10)[0] <= 1225  # Kanehisa & Heersche 1988's range for a mid-sized osteoclast
+
+
+def test_a_footprint_partly_on_covered_bone_seals_and_acidifies_only_its_bare_part():
+    """The actin ring seals on bare mineralised bone only (lining cells keep osteoclasts off, Everts et al. 2002
+    JBMR 17:77; osteoid offers no mineral to seal on), so the lacuna and the ruffled border shrink with the bare
+    share: the same pumps in a smaller border run nearer their ceiling, but the bone under the bare part never
+    deepens faster than the ruffled border's maximal flux allows, however little of the footprint is bare."""
+    whole = wild_type(10)[0]
+    ceiling_um_per_h = P.proton_flux_per_um2_per_s * 3600 / r.PROTONS_PER_UM3_BONE
+    seal = r.sealing_zone_area_um2(10.0, 10 * PER_NUCLEUS, P)
+    for share in (0.5, 0.2, 0.05):
+        genes = 10 * PER_NUCLEUS
+        part = r.resorption(np.float64(10.0), genes, genes, genes, genes, P, share)[0]
+        assert share * whole < part < whole
+        assert part / (share * seal) <= ceiling_um_per_h
+    # a footprint with nothing bare resorbs nothing
+    assert r.resorption(np.float64(10.0), *(4 * [10 * PER_NUCLEUS]), P, 0.0)[0] == 0
+    # a deep shaft under the one bare pixel of a big footprint would need the whole cell's volume there: the bone
+    # sizes the share from the footprint's pixels
+    domain = DomainConfig(width_um=200, height_um=200, grid_spacing_um=25)
+    bone = Bone(BoneConfig(pixels_per_site=2), domain)
+    radius = r.footprint_radius_um(seal)
+    assert bone.bare_share([100.0], [100.0], [radius])[0] == 1.0
+    covered = np.ones(domain.shape, dtype=bool)
+    covered[:4, :] = False  # x < 100 µm: the footprint centred at x = 100 µm is half bare
+    bone.cover(covered)
+    assert bone.bare_share([100.0], [100.0], [radius])[0] == pytest.approx(0.5, abs=0.06)
+    bone.cover(np.ones(domain.shape, dtype=bool))
+    assert bone.bare_share([100.0], [100.0], [radius])[0] == 0.0
+
+
+def test_an_osteoclast_on_one_bare_pixel_does_not_pour_its_whole_volume_into_it():
+    """The shipped assay on a 0.5 mm square with 5 µm pixels until an osteoclast resorbs (day 4); then all the bone
+    but the one pixel under each resorbing cell's centre is covered. The lineage must size each cell's acid to
+    that bare share, so no pixel deepens faster than the ruffled border's maximal flux (× the trench factor):
+    pouring a footprint's whole volume into one 5 × 5 µm pixel deepened it about three times faster."""
+    from boneabm.catalog import find
+    from boneabm.cells.osteoclast import fates
+    from boneabm.config import validate
+    from boneabm.model import BoneModel
+    from boneabm.yamlio import read_yaml
+
+    data = read_yaml(find("osteoclastogenesis").path)
+    data.update(seed=5, bone={**data.get("bone", {}), "pixels_per_site": 5})
+    data["domain"].update(width_um=500, height_um=500)
+    model = BoneModel(validate(data))
+    lineage, pop, q = model.osteoclasts, model.osteoclasts.population, model.experiment.osteoclasts
+
+    def resorbing():
+        rows = pop.rows
+        return rows[np.isin(pop.mode[rows], (fates.PIT, fates.TRENCH)) & (pop.nuclei[rows] >= q.min_nuclei)]
+
+    while resorbing().size == 0:
+        assert model.time_h < 150, "no osteoclast resorbed by day 6"
+        model.step()
+    rows, bone = resorbing(), model.bone
+    bone.covered_px = np.ones(bone.shape, dtype=bool)
+    centre_px = ((pop.x[rows] + 0.5) * 5).astype(int), ((pop.y[rows] + 0.5) * 5).astype(int)
+    bone.covered_px[centre_px] = False
+    before = bone.mineral_depth_um.copy()
+    lineage._resorb(bone, model.dt_h)
+    deepened = bone.mineral_depth_um - before
+    ceiling_um = P.proton_flux_per_um2_per_s * 3600 / r.PROTONS_PER_UM3_BONE * q.trench_rate_factor * model.dt_h
+    assert deepened[centre_px].min() > 0
+    assert deepened.max() <= ceiling_um * (1 + 1e-9)
+    assert np.count_nonzero(deepened) == np.unique(np.ravel_multi_index(centre_px, bone.shape)).size

@@ -94,6 +94,13 @@ class Bone:
         return _disk(x_um / self.pixel_um, y_um / self.pixel_um, radius_um / self.pixel_um, self.shape[0],
                      self.shape[1], self.periodic)
 
+    def bare_share(self, x_um, y_um, radius_um) -> np.ndarray:
+        """The share of each footprint's pixels that no lining cell or new matrix protects (``protected_px``):
+        the part of the disk an osteoclast can seal on. 1.0 exactly where nothing is protected."""
+        return _bare_shares(self.protected_px(), np.asarray(x_um, np.float64) / self.pixel_um,
+                            np.asarray(y_um, np.float64) / self.pixel_um,
+                            np.asarray(radius_um, np.float64) / self.pixel_um, self.periodic)
+
     def resorb(self, osteoclast_id: int, x_um: float, y_um: float, radius_um: float, mineral_um3: float,
                collagen_um3: float, fringe_half_um: float = 0.0, time_h: float = np.nan) -> tuple[float, float]:
         """Remove up to ``mineral_um3`` of mineral, then up to ``collagen_um3`` of collagen, evenly under the
@@ -393,6 +400,20 @@ def _any_false_per_site(pixels, p):
                         break
                 if out[i, j]:
                     break
+    return out
+
+
+@nb.njit(cache=True)
+def _bare_shares(protected, cx_px, cy_px, r_px, periodic):
+    nx, ny = protected.shape
+    out = np.empty(cx_px.shape[0])
+    for k in range(cx_px.shape[0]):
+        ix, iy = _disk(cx_px[k], cy_px[k], r_px[k], nx, ny, periodic)
+        bare = 0
+        for p in range(ix.shape[0]):
+            if not protected[ix[p], iy[p]]:
+                bare += 1
+        out[k] = bare / ix.shape[0] if ix.shape[0] else 0.0
     return out
 
 

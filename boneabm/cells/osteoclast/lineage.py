@@ -12,7 +12,7 @@ from boneabm.cells.osteoclast import fates
 from boneabm.cells.osteoclast.contract import CONTRACT
 from boneabm.cells.osteoclast.days import COLUMNS as DAY_COLUMNS, OsteoclastDays
 from boneabm.cells.osteoclast.fusion import choose_fusions, survivor_first
-from boneabm.cells.osteoclast.resorption import resorption
+from boneabm.cells.osteoclast.resorption import footprint_radius_um, resorption, sealing_zone_area_um2
 from boneabm.cells.osteoclast.stages import MODE_NAMES, stages
 from boneabm.cells.recruitment import marrow_pool
 from boneabm.rng import draw_uniforms
@@ -214,11 +214,14 @@ class OsteoclastLineage(Lineage):
             return rows, np.zeros((0, 2))
         molecules = pop.molecules[rows]
         nuclei = pop.nuclei[rows].astype(np.float64)
-        mineral, collagen, radius = resorption(nuclei, *(molecules[:, c] for c in self.function_columns), q)
-        speed = np.where(pop.mode[rows] == fates.TRENCH, q.trench_rate_factor, 1.0) * dt_h
+        trap, ctsk, atp6v0d2, itgb3 = (molecules[:, c] for c in self.function_columns)
         spacing = self.model.experiment.domain.grid_spacing_um
-        return rows, bone.resorb_many(pop.cell_id[rows], (pop.x[rows] + 0.5) * spacing,
-                                      (pop.y[rows] + 0.5) * spacing, radius, mineral * speed, collagen * speed,
+        x_um, y_um = (pop.x[rows] + 0.5) * spacing, (pop.y[rows] + 0.5) * spacing
+        radius = footprint_radius_um(sealing_zone_area_um2(nuclei, itgb3, q))
+        bare_share = bone.bare_share(x_um, y_um, radius)
+        mineral, collagen, _ = resorption(nuclei, trap, ctsk, atp6v0d2, itgb3, q, bare_share)
+        speed = np.where(pop.mode[rows] == fates.TRENCH, q.trench_rate_factor, 1.0) * dt_h
+        return rows, bone.resorb_many(pop.cell_id[rows], x_um, y_um, radius, mineral * speed, collagen * speed,
                                       q.collagen_fringe_half_um, self.model.time_h)
 
     # ----------------------------------------------------------------------------------------------- reports

@@ -63,10 +63,13 @@ def mineral_um3(protons):
     return protons / PROTONS_PER_UM3_BONE
 
 
-def resorption(nuclei, trap, ctsk, atp6v0d2, itgb3, p: OsteoclastConfig):
+def resorption(nuclei, trap, ctsk, atp6v0d2, itgb3, p: OsteoclastConfig, bare_share=1.0):
     """A resorbing osteoclast's mineral rate (µm³/h), collagen rate (µm³/h: what its cathepsin K can digest;
-    the bone also caps it at what has been demineralised) and footprint radius (µm)."""
+    the bone also caps it at what has been demineralised) and footprint radius (µm). ``bare_share`` is the part
+    of the footprint on bare mineralised bone: the actin ring seals only there (a lining cell or osteoid beneath
+    leaves no bone to seal on), so the lacuna, and the ruffled border whose pumps acidify it, shrink with it."""
     sealing_zone = sealing_zone_area_um2(nuclei, itgb3, p)
-    mineral = mineral_um3(protons_per_h(nuclei, trap, atp6v0d2, sealing_zone, p))
+    lacuna = sealing_zone * bare_share
+    mineral = mineral_um3(protons_per_h(nuclei, trap, atp6v0d2, lacuna, p))
     collagen = p.collagen_um3_per_h_per_cathepsin_k * np.maximum(ctsk, 0.0)
     return mineral, collagen, footprint_radius_um(sealing_zone)
