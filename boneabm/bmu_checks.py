@@ -229,8 +229,9 @@ def check_bmu_fates(v) -> Check:
     run, f = _arm(v, "wild_type")
     return _banded("bmu_fates", "Osteoblasts end by apoptosis, as osteocytes or as lining cells",
                    "Manolagas 2000; Jilka 1998", f, ("fate_apoptosis", "fate_osteocyte"),
-                   f"{f['fate_apoptosis']:.0%} apoptosis, {f['fate_osteocyte']:.0%} osteocytes, "
-                   f"{f['fate_lining']:.0%} lining cells of {f['osteoblasts_ended']:.0f}",
+                   # one decimal: a share a hair outside its band must not print as the band's edge
+                   f"{f['fate_apoptosis']:.1%} apoptosis, {f['fate_osteocyte']:.1%} osteocytes, "
+                   f"{f['fate_lining']:.1%} lining cells of {f['osteoblasts_ended']:.0f}",
                    _series(run, {"osteoblast_apoptoses_total": "apoptosis", "osteocytes_embedded_total": "osteocytes",
                                  "osteoblasts_flattened_total": "lining cells"}, "osteoblasts ended"))
 
