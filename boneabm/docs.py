@@ -129,8 +129,9 @@ None beyond the experiment file: medium composition and changes, doses, perturba
   - *No osteoclast digests a shaft through the few bare pixels of a covered footprint*: the lacuna shrinks to
     the bare share, so however large the cell, the bone under it deepens at most at the border's maximal flux
     (≈ 0.6 µm/h in a pit). Before, a big cell's whole volume went into what was left bare. In the `bmu`
-    example this took the refill from 0.76 to 0.88 of the resorbed volume (seed 1); the culture, with nothing
-    covered, is unchanged.
+    example (seed 1) this alone took the refill from 0.76 to 0.88 of the resorbed volume, and 1.01 with the
+    recruitment recalibrated (150 precursors/mm²/h for about ten osteoclasts at once); the culture, with
+    nothing covered, is unchanged.
   - *Fusion knockouts resorb nothing* (check 10): only cells with ≥ `min_nuclei` resorb.
   - Known limits: Atp6v0d2 stands for the whole osteoclast V-ATPase, though d2⁻/⁻ cells keep their
     V-ATPase activity and fail mostly in fusion (Lee 2006); the ruffled border is taken as the whole sealed
