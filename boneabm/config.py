@@ -555,6 +555,15 @@ class OsteoclastConfig(_Section):
         "≤ 80 % of it by day 7 (docs/references.md#time-course, decline by apoptosis) and keeps fusion knockouts' "
         "TRAP⁺ nuclei within 30 % of wild type, docs/validation.md#check-10-fusion-knockouts). The `bmu` example sets 0.3: "
         "bone's osteoclasts live for weeks while their nuclei turn over (Manolagas 2000; Parfitt 1994), a calibration.")
+    unligated_integrin_death_rate_per_h: float = Field(
+        0.0, ge=0, le=10,
+        description="Apoptosis that integrin αvβ3 with no bone matrix to bind adds to a committed cell, at "
+        "saturating unligated β3, 1/h: unoccupied αvβ3 recruits caspase-8 and signals death, which ligation by the "
+        "bone's matrix proteins prevents (Zhao, Ross & Teitelbaum 2005 Mol Endocrinol 19:771). The unligated β3 is "
+        "the cell's integrin β3 per nucleus times the share of its spread area over no bare mineralised bone (lining "
+        "cells or osteoid beneath), at half effect at `function_gene_half_molecules`. No magnitude was found: "
+        "calibrated. 0 (the default): a culture on a bone slice has bare bone under every cell, so the culture was "
+        "calibrated without it and it would change nothing there.")
     nucleus_extrusion_rate_per_h: float = Field(
         0.0, ge=0, le=10,
         description="Apoptosis of single nuclei of a multinucleated cell, each extruded with its share of the "

@@ -24,15 +24,16 @@ BELOW, ABOVE = 1 - 1e-9, 1 + 1e-9
 
 
 def kernel(u, nuclei, trap, cfos, dcstamp, ocstamp, csf1r, bim, committed, mode, precursor=P, on_bare_bone=None,
-           osteoclast=Q):
+           osteoclast=Q, unligated_beta3=None):
     """The kernel on a population whose rows are the cells given (per-cell arrays); returns its outputs and
     the updated committed and mode columns."""
     rows = np.arange(u.shape[0])
     molecules = np.column_stack([trap, cfos, dcstamp, ocstamp, csf1r, bim]).astype(np.int64)
     committed, mode = committed.copy(), mode.copy()
     on_bare_bone = np.ones(rows.size, dtype=np.bool_) if on_bare_bone is None else on_bare_bone
+    unligated_beta3 = np.zeros(rows.size) if unligated_beta3 is None else unligated_beta3
     out = fates.decide(u, rows, nuclei, molecules, np.arange(6), committed, mode, DT, HOPS_PER_H, SPACING, precursor,
-                       osteoclast, on_bare_bone)
+                       osteoclast, on_bare_bone, unligated_beta3)
     return [*out, committed, mode]
 
 

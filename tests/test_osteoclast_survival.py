@@ -118,3 +118,37 @@ def test_osteoclasts_shed_apoptotic_nuclei_and_live_on_and_every_nucleus_is_acco
     left = sum(1 for e in events if e[1] == "egress")
     arrived = model.experiment.n_plated + lineage.divisions_total + lineage.recruited_total
     assert pop.nuclei[pop.rows].sum() == arrived - died_nuclei - left - lineage.nuclei_extruded_total
+
+
+def test_integrin_beta3_with_no_bone_to_bind_signals_death():
+    """Unoccupied αvβ3 recruits caspase-8 and kills the osteoclast; ligation by the bone's matrix prevents it
+    (Zhao, Ross & Teitelbaum 2005 Mol Endocrinol 19:771). On bare bone a cell's β3 is all ligated and its death
+    rate is Bim's alone; over bone that lining cells or new matrix cover, its β3 per nucleus is unligated and adds
+    up to `unligated_integrin_death_rate_per_h`. Off by default, so the culture (bare bone under every cell) is
+    untouched."""
+    from boneabm.catalog import find
+    from boneabm.config import validate
+    from boneabm.yamlio import read_yaml
+
+    data = read_yaml(find("osteoclastogenesis").path)
+    data.update(seed=5)
+    data["domain"].update(width_um=500, height_um=500)
+    data["osteoclasts"] = {**data.get("osteoclasts", {}), "unligated_integrin_death_rate_per_h": 0.05}
+    model = BoneModel(validate(data))
+    while model.time_h < 96:
+        model.step()
+    lineage, pop = model.osteoclasts, model.osteoclasts.population
+    rows = pop.rows[pop.committed[pop.rows]]
+    assert rows.size > 20
+    beta3 = pop.molecules[rows, lineage.function_columns[3]] / pop.nuclei[rows]
+    assert np.all(lineage.unligated_beta3(rows) == 0.0)  # a culture's slice is bare everywhere
+    model.bone.covered_px[:] = True
+    assert np.allclose(lineage.unligated_beta3(rows), beta3)
+    q = model.osteoclasts.osteoclast_parameters
+    for b3, n in zip(beta3[:5], pop.nuclei[rows][:5]):
+        bim = 8.0
+        extra = committed_death_rate_per_h(bim, n, q, b3) - committed_death_rate_per_h(bim, n, q, 0.0)
+        assert extra == pytest.approx(0.05 * b3 / (b3 + q.function_gene_half_molecules))
+    # with the rate at its default (0) nothing is looked up and nothing is added
+    off = osteoclast_parameters(load_experiment(find("osteoclastogenesis").path).osteoclasts)
+    assert committed_death_rate_per_h(8.0, 3, off, 1e6) == committed_death_rate_per_h(8.0, 3, off, 0.0)

@@ -52,6 +52,8 @@ class OsteoclastParameters(NamedTuple):
     death_rate_supported_per_h: float
     death_bim_half_molecules: float
     multinucleated_death_factor: float
+    unligated_integrin_death_rate_per_h: float
+    function_gene_half_molecules: float
     nucleus_extrusion_rate_per_h: float
     migrating_to_resorbing_per_h: float
     trench_fraction: float
@@ -110,13 +112,18 @@ def egress_rate_per_h(cfos_per_nucleus, p):
 
 
 @nb.njit(cache=True)
-def committed_death_rate_per_h(bim_per_nucleus, nuclei, q):
+def committed_death_rate_per_h(bim_per_nucleus, nuclei, q, unligated_beta3=0.0):
     """Bim, the BH3-only protein that M-CSF and RANKL signaling keep degraded, sets a committed cell's apoptosis
     (Akiyama et al. 2003): from the rate without Bim to the rate with it saturating; multinucleated cells die
-    faster."""
+    faster. Integrin β3 per nucleus with no bare bone to bind (``unligated_beta3``) adds caspase-8's death
+    signal (Zhao et al. 2005)."""
     rate = q.death_rate_supported_per_h + (q.death_rate_per_h - q.death_rate_supported_per_h) * hill(
         bim_per_nucleus, q.death_bim_half_molecules, BIM_HILL)
-    return rate * q.multinucleated_death_factor if nuclei > 1 else rate
+    if nuclei > 1:
+        rate *= q.multinucleated_death_factor
+    if q.unligated_integrin_death_rate_per_h > 0.0:
+        rate += q.unligated_integrin_death_rate_per_h * hill(unligated_beta3, q.function_gene_half_molecules, 1.0)
+    return rate
 
 
 @nb.njit(cache=True)
@@ -173,13 +180,14 @@ def next_mode(mode, u_switch, u_choice, dt_h, q, on_bare_bone):
 
 @nb.njit(cache=True)
 def decide(u, rows, nuclei, molecules, stage_columns, committed, mode, dt_h, precursor_hops_per_h, grid_spacing_um,
-           p, q, on_bare_bone):
+           p, q, on_bare_bone, unligated_beta3):
     """One tick's fates for the cells in population ``rows``: ``u`` is per listed cell; ``nuclei``,
     ``molecules``, ``committed`` and ``mode`` are population columns, the last two updated in place;
     ``stage_columns`` are the molecule columns of the roles commitment_marker, arrest_signal, fusion_gene_1,
     fusion_gene_2, mitogenic_signal and apoptosis_signal (TRAP, c-Fos, DC-STAMP, OC-STAMP, M-CSF-bound CSF-1R
     and Bim in the built-in network). Every fate reads the cell's own molecules, never the medium.
-    ``on_bare_bone``: per listed cell, whether its site holds bare mineralised bone it could seal onto.
+    ``on_bare_bone``: per listed cell, whether its site holds bare mineralised bone it could seal onto;
+    ``unligated_beta3``: per listed cell, its integrin β3 per nucleus over no bare bone (``unligated_beta3``).
     Returns per listed cell (dies, divides, hops, fusion drive, leaves, nuclei extruded).
 
     A cell that dies does nothing else; each nucleus of a multinucleated survivor may die and be extruded
@@ -204,7 +212,7 @@ def decide(u, rows, nuclei, molecules, stage_columns, committed, mode, dt_h, pre
         k = float(nuclei[r])
         committed[r] = committed[r] or molecules[r, trap] / k >= q.trap_positive_molecules
         if committed[r]:
-            death = committed_death_rate_per_h(molecules[r, bim] / k, nuclei[r], q)
+            death = committed_death_rate_per_h(molecules[r, bim] / k, nuclei[r], q, unligated_beta3[i])
         else:
             death = death_rate_per_h(molecules[r, csf1r] / k, p)
         if u[i, U_DEATH] < probability(death, dt_h):

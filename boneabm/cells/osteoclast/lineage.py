@@ -12,7 +12,7 @@ from boneabm.cells.osteoclast import fates
 from boneabm.cells.osteoclast.contract import CONTRACT
 from boneabm.cells.osteoclast.days import COLUMNS as DAY_COLUMNS, OsteoclastDays
 from boneabm.cells.osteoclast.fusion import choose_fusions, survivor_first
-from boneabm.cells.osteoclast.resorption import footprint_radius_um, resorption, sealing_zone_area_um2
+from boneabm.cells.osteoclast.resorption import footprint_radius_um, resorption, sealing_zone_area_um2, spread_area_um2
 from boneabm.cells.osteoclast.stages import MODE_NAMES, stages
 from boneabm.cells.recruitment import marrow_pool
 from boneabm.rng import draw_uniforms
@@ -95,7 +95,7 @@ class OsteoclastLineage(Lineage):
         dies, divides, hops, drive, leaves, extruded = fates.decide(
             u, rows, pop.nuclei, pop.molecules, self.stage_columns, pop.committed, pop.mode, dt_h,
             self.hop_rate_per_h, model.experiment.domain.grid_spacing_um, self.precursor_parameters,
-            self.osteoclast_parameters, model.bone.bare_sites()[pop.x[rows], pop.y[rows]])
+            self.osteoclast_parameters, model.bone.bare_sites()[pop.x[rows], pop.y[rows]], self.unligated_beta3(rows))
 
         self.die(rows[dies])
         self._leave(rows[leaves])
@@ -111,6 +111,19 @@ class OsteoclastLineage(Lineage):
                                           vacate=True)
         step_um = move(pop, model, moving, mx, my)
         pop.distance_um[moving] += np.where(pop.nuclei[moving] > 1, step_um, 0.0)
+
+    def unligated_beta3(self, rows: np.ndarray) -> np.ndarray:
+        """Each cell's integrin β3 per nucleus with no bare mineralised bone to bind: its β3 times the share of
+        its spread area (a disk at its site) that lining cells or new matrix cover. Zero where the death signal
+        of unligated αvβ3 is off (``unligated_integrin_death_rate_per_h: 0``), without looking."""
+        q, pop = self.model.experiment.osteoclasts, self.population
+        if q.unligated_integrin_death_rate_per_h == 0.0 or rows.size == 0:
+            return np.zeros(rows.size)
+        nuclei = pop.nuclei[rows].astype(np.float64)
+        spacing = self.model.experiment.domain.grid_spacing_um
+        radius = np.sqrt(spread_area_um2(nuclei, q) / np.pi)
+        bare = self.model.bone.bare_share((pop.x[rows] + 0.5) * spacing, (pop.y[rows] + 0.5) * spacing, radius)
+        return pop.molecules[rows, self.function_columns[3]] / nuclei * (1.0 - bare)
 
     def signal(self, fields, start_h: float, dt_h: float) -> None:
         """The cells' networks (``Lineage.signal``); then multinucleated cells shed Sema4D into their sites, when
