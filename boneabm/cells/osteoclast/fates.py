@@ -187,7 +187,8 @@ def decide(u, rows, nuclei, molecules, stage_columns, committed, mode, dt_h, pre
     fusion_gene_2, mitogenic_signal and apoptosis_signal (TRAP, c-Fos, DC-STAMP, OC-STAMP, M-CSF-bound CSF-1R
     and Bim in the built-in network). Every fate reads the cell's own molecules, never the medium.
     ``on_bare_bone``: per listed cell, whether its site holds bare mineralised bone it could seal onto;
-    ``unligated_beta3``: per listed cell, its integrin β3 per nucleus over no bare bone (``unligated_beta3``).
+    ``unligated_beta3``: per listed cell, its integrin β3 per nucleus over no bare bone
+    (``OsteoclastLineage.unligated_beta3``).
     Returns per listed cell (dies, divides, hops, fusion drive, leaves, nuclei extruded).
 
     A cell that dies does nothing else; each nucleus of a multinucleated survivor may die and be extruded
