@@ -225,13 +225,20 @@ def check_bmu_tbri(v) -> Check:
                  _series(blocked_run, {"resorbed_volume_um3": "resorbed", "matrix_formed_um3": "formed"}, "µm³"))
 
 
+def fates_text(f: dict[str, float]) -> str:
+    """How the osteoblasts ended, as counts and shares to two decimals: a share a hair outside its band (96 of
+    963 osteocytes) must not print as the band's edge, as a rounded "10 %" would."""
+    ended = f["osteoblasts_ended"]
+    parts = (f"{f[f'fate_{fate}'] * ended:.0f} {label} ({f[f'fate_{fate}']:.2%})"
+             for fate, label in (("apoptosis", "by apoptosis"), ("osteocyte", "osteocytes"), ("lining", "lining cells")))
+    return ", ".join(parts) + f" of {ended:.0f} osteoblasts"
+
+
 def check_bmu_fates(v) -> Check:
     run, f = _arm(v, "wild_type")
     return _banded("bmu_fates", "Osteoblasts end by apoptosis, as osteocytes or as lining cells",
                    "Manolagas 2000; Jilka 1998", f, ("fate_apoptosis", "fate_osteocyte"),
-                   # one decimal: a share a hair outside its band must not print as the band's edge
-                   f"{f['fate_apoptosis']:.1%} apoptosis, {f['fate_osteocyte']:.1%} osteocytes, "
-                   f"{f['fate_lining']:.1%} lining cells of {f['osteoblasts_ended']:.0f}",
+                   fates_text(f),
                    _series(run, {"osteoblast_apoptoses_total": "apoptosis", "osteocytes_embedded_total": "osteocytes",
                                  "osteoblasts_flattened_total": "lining cells"}, "osteoblasts ended"))
 

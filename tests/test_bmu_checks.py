@@ -142,3 +142,13 @@ def test_the_cavity_floor_reads_depths_and_the_share_of_volume_deeper_than_80_um
     assert floor["depth_p50_um"] == 10.0
     assert floor["volume_deeper_share"] == pytest.approx(400 / 480)
     assert np.isnan(cavity_floor(np.zeros((2, 2)))["volume_deeper_share"])
+
+
+def test_the_fates_readout_shows_a_share_just_under_its_band_as_under_it():
+    """96 osteocytes of 963 osteoblasts (9.97 %) fail the 10-20 % band; the readout must not print "10 %"."""
+    from boneabm.bmu_checks import fates_text, within
+
+    f = {"fate_apoptosis": 637 / 963, "fate_osteocyte": 96 / 963, "fate_lining": 230 / 963, "osteoblasts_ended": 963}
+    assert fates_text(f) == ("637 by apoptosis (66.15%), 96 osteocytes (9.97%), 230 lining cells (23.88%) "
+                             "of 963 osteoblasts")
+    assert not within(f, "fate_apoptosis", "fate_osteocyte")
