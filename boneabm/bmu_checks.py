@@ -230,7 +230,8 @@ def fates_text(f: dict[str, float]) -> str:
     963 osteocytes) must not print as the band's edge, as a rounded "10 %" would."""
     ended = f["osteoblasts_ended"]
     parts = (f"{f[f'fate_{fate}'] * ended:.0f} {label} ({f[f'fate_{fate}']:.2%})"
-             for fate, label in (("apoptosis", "by apoptosis"), ("osteocyte", "osteocytes"), ("lining", "lining cells")))
+             for fate, label in (("apoptosis", "by apoptosis"), ("osteocyte", "osteocytes"),
+                                 ("lining", "lining cells")))
     return ", ".join(parts) + f" of {ended:.0f} osteoblasts"
 
 
