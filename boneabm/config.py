@@ -526,6 +526,16 @@ class OsteoclastConfig(_Section):
         0.04, ge=0, description="End of a trench, 1/h (trench events last days, Søe & Delaissé 2017). Calibrated.")
     migration_speed_um_per_h: float = Field(
         105.0, ge=0, description="Speed of a migrating osteoclast, µm/h (30-248, mean 105, Kanehisa 1988).")
+    crawl_over_mononuclear_cells: bool = Field(
+        False, description="Whether a moving osteoclast crawls over the mononuclear cells of the surface (precursors, "
+        "reversal cells, osteoblasts; not lining cells), swapping sites with the one in its way, instead of waiting "
+        "for a free site; of the sites open to it, it takes one over bare mineralised bone if there is any (its "
+        "integrins find their matrix there, not on osteoid or lining cells). A multinucleated osteoclast spreads "
+        "over tens of µm and migrates among the reversal "
+        "cells that line the eroded surface (Abdelgawad et al. 2016 Histochem Cell Biol 145:603; Lassen et al. 2017 "
+        "JBMR 32:1395); a lattice that held it to free sites traps it in a crowded BMU, where it digs a shaft "
+        "in one place. Off in the culture, whose calibration predates it, and in `bmu`, where it awaits a calibration "
+        "with what limits an osteoclast's size (README).")
     trench_speed_um_per_h: float = Field(
         8.0, ge=0, description="Speed while resorbing a trench, µm/h (several hundred µm over days, Søe 2017).")
     trench_rate_factor: float = Field(

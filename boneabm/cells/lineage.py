@@ -204,6 +204,11 @@ class Lineage:
         """The rows whose networks run this tick: all, unless the lineage has quiescent cells."""
         return rows
 
+    def yielding(self, rows: np.ndarray) -> np.ndarray:
+        """Which cells of ``rows`` a migrating osteoclast crawls over (``motility.crawl``): mononuclear cells on
+        the remodeling surface, unless the lineage says otherwise."""
+        return self.population.nuclei[rows] == 1
+
     def advance_rows(self, rows: np.ndarray, inputs: np.ndarray, start_h: float, dt_h: float
                      ) -> tuple[np.ndarray, np.ndarray]:
         """Advance the networks of ``rows`` from ``start_h`` by ``dt_h`` with ``inputs`` (one row per cell),

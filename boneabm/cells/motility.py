@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from boneabm.cells.placement import BLOCKING, FREE, YIELDING
+
 # Mean squared displacement of one hop on the Moore lattice, in units of the site pitch squared: four hops of
 # length 1 and four diagonal hops of length sqrt(2), equally likely.
 _MOORE_HOP_MSD = (4 * 1.0 + 4 * 2.0) / 8
@@ -35,3 +37,33 @@ def move(population, model, rows: np.ndarray, x: np.ndarray, y: np.ndarray) -> n
     empty[old_x, old_y] = True
     empty[x, y] = False  # after: a site left and entered in the same batch is occupied
     return np.hypot(dx, dy) * domain.grid_spacing_um
+
+
+def occupancy(model) -> np.ndarray:
+    """What each site holds for a crawling osteoclast (``placement.claim_passable_neighbours``): nothing, a cell
+    it can crawl over (each lineage says which of its cells yield, ``Lineage.yielding``), or one it cannot."""
+    codes = np.where(model.grid.empty.data, FREE, BLOCKING).astype(np.int8)
+    for lineage in model.lineages.values():
+        rows = lineage.population.rows
+        rows = rows[lineage.yielding(rows)]
+        codes[lineage.population.x[rows], lineage.population.y[rows]] = YIELDING
+    return codes
+
+
+def crawl(population, model, rows: np.ndarray, x: np.ndarray, y: np.ndarray, swapped: np.ndarray) -> np.ndarray:
+    """Move the cells in ``rows`` to the neighbouring sites (x, y) that ``claim_passable_neighbours`` gave them,
+    in that order; where ``swapped``, the cell that held the site takes the mover's old one. Returns each hop's
+    length, µm. One agent at a time: a few dozen osteoclasts a tick."""
+    step_um = np.zeros(rows.size)
+    for k, (row, tx, ty) in enumerate(zip(rows, x, y)):
+        old = (int(population.x[row]), int(population.y[row]))
+        yielding = model.site_cells[tx, ty].agents[0] if swapped[k] else None
+        step_um[k] = move(population, model, np.array([row]), np.array([tx]), np.array([ty]))[0]
+        if yielding is not None:  # move() freed the old site and re-occupied it here
+            other = yielding.lineage.population
+            other.x[yielding.row], other.y[yielding.row] = old
+            model.site_cells[tx, ty]._agents.remove(yielding)
+            model.site_cells[old]._agents.append(yielding)
+            yielding._mesa_cell = model.site_cells[old]
+            model.grid.empty.data[old] = False
+    return step_um

@@ -50,3 +50,59 @@ def claim_free_neighbours(empty, x, y, order, u_choice, periodic, vacate):
         if vacate:
             empty[x[i], y[i]] = True
     return tx, ty
+
+
+# what a site holds, for cells that crawl over others (``claim_passable_neighbours``)
+FREE, YIELDING, BLOCKING = 0, 1, 2
+
+
+@nb.njit(cache=True)
+def claim_passable_neighbours(occupancy, bare, x, y, order, u_choice, periodic):
+    """For each cell ``i`` in ``order``, claim a Moore neighbour of ``(x[i], y[i])`` that is free or holds a
+    cell it can crawl over (``occupancy`` FREE or YIELDING; BLOCKING sites are closed), chosen uniformly with
+    ``u_choice[i]`` among those over ``bare`` bone if there are any (its integrins find their matrix there),
+    else among all. A crawler that enters a YIELDING site swaps places with the cell there, which takes the
+    crawler's old site.
+
+    ``occupancy`` (int8, shape (width, height)) is updated in place: the claimed site becomes BLOCKING (the
+    crawlers are BLOCKING to each other) and the crawler's old site FREE, or YIELDING when it swapped. Returns
+    the claimed sites' coordinates in the order processed (-1 where a cell found none) and whether each swapped.
+    """
+    nx, ny = occupancy.shape
+    n = order.shape[0]
+    tx = np.full(n, -1, dtype=np.int64)
+    ty = np.full(n, -1, dtype=np.int64)
+    swapped = np.zeros(n, dtype=np.bool_)
+    cx = np.empty(8, dtype=np.int64)
+    cy = np.empty(8, dtype=np.int64)
+    for k in range(n):
+        i = order[k]
+        count = 0
+        for o in range(8):
+            ax = x[i] + _DX[o]
+            ay = y[i] + _DY[o]
+            if periodic:
+                ax = (ax + nx) % nx
+                ay = (ay + ny) % ny
+            elif ax < 0 or ax >= nx or ay < 0 or ay >= ny:
+                continue
+            if occupancy[ax, ay] != BLOCKING:
+                cx[count] = ax
+                cy[count] = ay
+                count += 1
+        if count == 0:
+            continue
+        n_bare = 0
+        for c in range(count):  # the bare sites first, in the same order
+            if bare[cx[c], cy[c]]:
+                cx[n_bare], cx[c] = cx[c], cx[n_bare]
+                cy[n_bare], cy[c] = cy[c], cy[n_bare]
+                n_bare += 1
+        if n_bare:
+            count = n_bare
+        pick = min(int(u_choice[i] * count), count - 1)
+        tx[k], ty[k] = cx[pick], cy[pick]
+        swapped[k] = occupancy[tx[k], ty[k]] == YIELDING
+        occupancy[tx[k], ty[k]] = BLOCKING
+        occupancy[x[i], y[i]] = YIELDING if swapped[k] else FREE
+    return tx, ty, swapped

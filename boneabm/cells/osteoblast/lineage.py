@@ -105,6 +105,11 @@ class OsteoblastLineage(Lineage):
         return cells
 
     # ----------------------------------------------------------------------------------------------- quiescence
+    def yielding(self, rows: np.ndarray) -> np.ndarray:
+        """Every cell but lining cells, which cover the quiescent surface and keep osteoclasts off it (Everts et
+        al. 2002)."""
+        return ~self.population.lining[rows]
+
     def awake(self, rows: np.ndarray) -> np.ndarray:
         return rows[np.isnan(self.population.quiescent_since_h[rows])]
 

@@ -7,13 +7,14 @@ import numpy as np
 
 from boneabm.cells.agent import Cell
 from boneabm.cells.lineage import Lineage
-from boneabm.cells.motility import hop_rate_per_h, move
+from boneabm.cells.motility import crawl, hop_rate_per_h, move, occupancy
 from boneabm.cells.osteoclast import fates
 from boneabm.cells.osteoclast.contract import CONTRACT
 from boneabm.cells.osteoclast.days import COLUMNS as DAY_COLUMNS, OsteoclastDays
 from boneabm.cells.osteoclast.fusion import choose_fusions, survivor_first
 from boneabm.cells.osteoclast.resorption import footprint_radius_um, resorption, sealing_zone_area_um2, spread_area_um2
 from boneabm.cells.osteoclast.stages import MODE_NAMES, stages
+from boneabm.cells.placement import claim_passable_neighbours
 from boneabm.cells.recruitment import marrow_pool
 from boneabm.rng import draw_uniforms
 from boneabm.signaling.network import Network, with_outputs
@@ -105,12 +106,26 @@ class OsteoclastLineage(Lineage):
         fusing = drive > 0
         self._fuse(rows[fusing], drive[fusing], u[fusing], dt_h)
 
-        alive = pop.alive[rows]
-        walkers = hops & alive
+        walkers = hops & pop.alive[rows]
+        crawlers = walkers & (pop.nuclei[rows] > 1) & model.experiment.osteoclasts.crawl_over_mononuclear_cells
+        walkers &= ~crawlers
         moving, mx, my = self.claim_sites(rows[walkers], u[walkers, fates.U_ORDER], u[walkers, fates.U_SITE],
                                           vacate=True)
         step_um = move(pop, model, moving, mx, my)
         pop.distance_um[moving] += np.where(pop.nuclei[moving] > 1, step_um, 0.0)
+        if crawlers.any():
+            self._crawl(rows[crawlers], u[crawlers, fates.U_ORDER], u[crawlers, fates.U_SITE])
+
+    def _crawl(self, rows: np.ndarray, u_order: np.ndarray, u_site: np.ndarray) -> None:
+        """Osteoclasts in ``rows`` hop over the mononuclear cells in their way (``crawl_over_mononuclear_cells``),
+        in the order of ``u_order``, each to the neighbouring site ``u_site`` picks."""
+        model, pop = self.model, self.population
+        order = np.argsort(u_order, kind="stable")
+        tx, ty, swapped = claim_passable_neighbours(occupancy(model), model.bone.bare_sites(), pop.x[rows],
+                                                    pop.y[rows], order, u_site, model.experiment.domain.periodic)
+        found = tx >= 0
+        moving = rows[order[found]]
+        pop.distance_um[moving] += crawl(pop, model, moving, tx[found], ty[found], swapped[found])
 
     def unligated_beta3(self, rows: np.ndarray) -> np.ndarray:
         """Each cell's integrin β3 per nucleus with no bare mineralised bone to bind: its β3 times the share of
