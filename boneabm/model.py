@@ -26,6 +26,7 @@ from mesa.discrete_space import OrthogonalMooreGrid
 from boneabm.version import __version__
 from boneabm.cells.osteoblast.lineage import OsteoblastLineage
 from boneabm.cells.osteoclast.lineage import OsteoclastLineage
+from boneabm.cells.sites import occupy
 from boneabm.config import Experiment
 from boneabm.environment.bone import Bone
 from boneabm.environment.bmus import BmuTracker
@@ -53,10 +54,9 @@ class BoneModel(mesa.Model):
         self.time_h = 0.0
         self.grid = OrthogonalMooreGrid(
             experiment.domain.shape, torus=experiment.domain.periodic, capacity=1, random=self.random)
-        # the grid's cells by site, so a batch of moves looks its targets up with one fancy index
-        self.site_cells = np.empty(experiment.domain.shape, dtype=object)
-        for cell in self.grid:
-            self.site_cells[cell.coordinate] = cell
+        # the grid's cells by site, so a batch of moves looks its targets up with one fancy index, and the agent
+        # on each site, which Mesa's cells read (cells/sites.py)
+        self.site_cells, self.site_agent = occupy(self.grid, experiment.domain.shape)
         self.fields = Fields(experiment)
         self.bone = Bone(experiment.bone, experiment.domain)
         self.osteocytes = (Osteocytes(experiment.osteocytes, experiment.domain.shape, experiment.domain.grid_spacing_um,

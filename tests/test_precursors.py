@@ -143,6 +143,8 @@ def test_mesa_grid_agents_and_arrays_agree_through_births_deaths_and_moves():
     experiment = load_experiment(data={"seed": 4, "domain": {"width_um": 750, "height_um": 750},
                                        "precursors": {"death_rate_basal_per_h": 0.02}})
     model = BoneModel(experiment)
+    # a neighbourhood Mesa builds before the moves keeps reading the sites' occupants (cells/sites.py)
+    watched = model.site_cells[15, 15].get_neighborhood(radius=3)
     for _ in range(300):
         model.step()
         for time_h, event, cell_id, partner_id, *_ in model.events:
@@ -167,6 +169,9 @@ def test_mesa_grid_agents_and_arrays_agree_through_births_deaths_and_moves():
     assert np.array_equal(~occupied, model.grid.empty.data)
     assert sum(len(cell.agents) for cell in model.grid.all_cells) == len(agents)
     assert all(cell.is_empty == cell.empty for cell in model.grid.all_cells)
+    watched_sites = {cell.coordinate for cell in watched.cells}
+    assert {a.unique_id for a in watched.agents} == {a.unique_id for a in agents
+                                                     if (pop.x[a.row], pop.y[a.row]) in watched_sites}
     # ids are never reused: every id ever handed out is distinct and counted
     assert len({a.unique_id for a in agents}) == len(agents)
     assert model.agent_id_counter - 1 == experiment.n_plated + model.divisions_total

@@ -18,10 +18,10 @@ def move(population, model, rows: np.ndarray, x: np.ndarray, y: np.ndarray) -> n
     """Move the cells in ``rows`` to the free neighbouring sites (x, y) that ``claim_free_neighbours`` gave them,
     in that order (a cell may step into a site vacated earlier in the batch). Returns each hop's length, µm.
 
-    Mesa has no batch move, and its one-agent move (``agent.cell = cell``) writes the grid's ``empty`` layer
-    twice per agent: at a thousand moves a tick that was a tenth of the tick. Here each agent changes cell
-    through the same three attributes Mesa's setter changes, and the ``empty`` layer is written once for the
-    batch; tests/test_precursors.py checks agents, cells and the layer agree.
+    Mesa has no batch move, and its one-agent move (``agent.cell = cell``) touches the agent and both cells'
+    lists and writes the grid's ``empty`` layer twice. Here the agents' rows and the sites' occupants
+    (``model.site_agent``, which Mesa's cells read: ``cells/sites.py``) and the ``empty`` layer are written
+    once for the batch; tests/test_precursors.py checks agents, cells and the layer agree.
     """
     domain = model.experiment.domain
     old_x, old_y = population.x[rows], population.y[rows]
@@ -29,13 +29,12 @@ def move(population, model, rows: np.ndarray, x: np.ndarray, y: np.ndarray) -> n
     if domain.periodic:  # a hop across the edge is one step, not the domain's width
         dx, dy = (dx + 1) % domain.shape[0] - 1, (dy + 1) % domain.shape[1] - 1
     population.x[rows], population.y[rows] = x, y
-    for agent, old, new in zip(population.agent[rows], model.site_cells[old_x, old_y], model.site_cells[x, y]):
-        old._agents.remove(agent)
-        new._agents.append(agent)
-        agent._mesa_cell = new
+    # left first, then entered: a site left and entered in the same batch is held by the one that entered
+    model.site_agent[old_x, old_y] = None
+    model.site_agent[x, y] = population.agent[rows]
     empty = model.grid.empty.data
     empty[old_x, old_y] = True
-    empty[x, y] = False  # after: a site left and entered in the same batch is occupied
+    empty[x, y] = False
     return np.hypot(dx, dy) * domain.grid_spacing_um
 
 

@@ -82,7 +82,10 @@ class Transport:
         self.periodic = periodic
         lx = laplacian_eigenvalues(nx, spacing_um, periodic)
         ly = laplacian_eigenvalues(ny, spacing_um, periodic, half=periodic)  # rfft2 keeps half the last axis
-        self.denominator = 1 + dt * (decay + site_exchange + diffusivity * (lx[:, None] + ly[None, :]))
+        denominator = 1 + dt * (decay + site_exchange + diffusivity * (lx[:, None] + ly[None, :]))
+        # a periodic spectrum is complex: its denominator is kept as the complex numbers numpy would cast it to
+        # at every division (exactly, d + 0j), so the tick skips the cast
+        self.denominator = denominator.astype(np.complex128) if periodic else denominator
         # the mean mode and the medium: [[1 + dt(λ + e), -dt e], [-dt e_m, 1 + dt(λ + e_m)]] (m', B') = (m, B)
         self.mean_matrix = np.array([[1 + dt * (decay + site_exchange), -dt * site_exchange],
                                      [-dt * medium_exchange, 1 + dt * (decay + medium_exchange)]])
@@ -273,7 +276,7 @@ class Fields:
             for binder, complex_, kon, kd in (("opg", "rankl_opg", c.rankl_opg_kon_per_nM_h, c.rankl_opg_kd_nM),
                                               ("antibody", "rankl_antibody", c.rankl_antibody_kon_per_nM_h,
                                                c.rankl_antibody_kd_nM)):
-                if not (np.any(where[binder]) or np.any(where[complex_])):
+                if not (_held(where[binder]) or _held(where[complex_])):
                     continue  # no binder: nothing binds (and the exact step would change nothing)
                 ligand_total = where["rankl"] + where[complex_]
                 binder_total = where[binder] + where[complex_]
@@ -304,6 +307,11 @@ class Fields:
                 self.sites[name] = marrow + (self.sites[name] - marrow) * keep
             baseline = self.marrow_baseline[name]
             self.marrow[name] = baseline + (marrow - baseline) * np.exp(-self.decay_per_h[name] * dt)
+
+
+def _held(concentration) -> bool:
+    """``np.any`` of a site map or of a compartment's float, the float without numpy's conversion of it."""
+    return bool(concentration.any()) if isinstance(concentration, np.ndarray) else concentration != 0.0
 
 
 def _bound_at_equilibrium(concentrations: dict[str, float], config: FieldsConfig) -> dict[str, float]:
