@@ -52,17 +52,15 @@ def occupancy(model) -> np.ndarray:
 def crawl(population, model, rows: np.ndarray, x: np.ndarray, y: np.ndarray, swapped: np.ndarray) -> np.ndarray:
     """Move the cells in ``rows`` to the neighbouring sites (x, y) that ``claim_passable_neighbours`` gave them,
     in that order; where ``swapped``, the cell that held the site takes the mover's old one. Returns each hop's
-    length, µm. One agent at a time: a few dozen osteoclasts a tick."""
+    length, µm. One cell at a time, as the claims were made: a few dozen osteoclasts a tick."""
     step_um = np.zeros(rows.size)
     for k, (row, tx, ty) in enumerate(zip(rows, x, y)):
-        old = (int(population.x[row]), int(population.y[row]))
-        yielding = model.site_cells[tx, ty].agents[0] if swapped[k] else None
-        step_um[k] = move(population, model, np.array([row]), np.array([tx]), np.array([ty]))[0]
-        if yielding is not None:  # move() freed the old site and re-occupied it here
+        old = (population.x[row], population.y[row])
+        yielding = model.site_agent[tx, ty] if swapped[k] else None
+        step_um[k] = move(population, model, rows[k:k + 1], x[k:k + 1], y[k:k + 1])[0]
+        if yielding is not None:  # it takes the site move() has just freed
             other = yielding.lineage.population
             other.x[yielding.row], other.y[yielding.row] = old
-            model.site_cells[tx, ty]._agents.remove(yielding)
-            model.site_cells[old]._agents.append(yielding)
-            yielding._mesa_cell = model.site_cells[old]
+            model.site_agent[old] = yielding
             model.grid.empty.data[old] = False
     return step_um
