@@ -13,6 +13,25 @@ _DY = np.array([-1, 0, 1, -1, 1, -1, 0, 1], dtype=np.int64)
 
 
 @nb.njit(cache=True)
+def _moore_neighbours(x, y, nx, ny, periodic, cx, cy):
+    """Write the Moore neighbours of (x, y) inside the domain (wrapped when ``periodic``) into ``cx``, ``cy`` in a
+    fixed order; returns how many."""
+    count = 0
+    for o in range(8):
+        ax = x + _DX[o]
+        ay = y + _DY[o]
+        if periodic:
+            ax = (ax + nx) % nx
+            ay = (ay + ny) % ny
+        elif ax < 0 or ax >= nx or ay < 0 or ay >= ny:
+            continue
+        cx[count] = ax
+        cy[count] = ay
+        count += 1
+    return count
+
+
+@nb.njit(cache=True)
 def claim_free_neighbours(empty, x, y, order, u_choice, periodic, vacate):
     """For each cell ``i`` in ``order``, claim a free Moore neighbour of ``(x[i], y[i])`` chosen uniformly
     with ``u_choice[i]``.
@@ -30,17 +49,9 @@ def claim_free_neighbours(empty, x, y, order, u_choice, periodic, vacate):
     for k in range(n):
         i = order[k]
         count = 0
-        for o in range(8):
-            ax = x[i] + _DX[o]
-            ay = y[i] + _DY[o]
-            if periodic:
-                ax = (ax + nx) % nx
-                ay = (ay + ny) % ny
-            elif ax < 0 or ax >= nx or ay < 0 or ay >= ny:
-                continue
-            if empty[ax, ay]:
-                cx[count] = ax
-                cy[count] = ay
+        for c in range(_moore_neighbours(x[i], y[i], nx, ny, periodic, cx, cy)):
+            if empty[cx[c], cy[c]]:
+                cx[count], cy[count] = cx[c], cy[c]
                 count += 1
         if count == 0:
             continue
@@ -78,17 +89,9 @@ def claim_passable_neighbours(occupancy, bare, x, y, order, u_choice, periodic):
     for k in range(n):
         i = order[k]
         count = 0
-        for o in range(8):
-            ax = x[i] + _DX[o]
-            ay = y[i] + _DY[o]
-            if periodic:
-                ax = (ax + nx) % nx
-                ay = (ay + ny) % ny
-            elif ax < 0 or ax >= nx or ay < 0 or ay >= ny:
-                continue
-            if occupancy[ax, ay] != BLOCKING:
-                cx[count] = ax
-                cy[count] = ay
+        for c in range(_moore_neighbours(x[i], y[i], nx, ny, periodic, cx, cy)):
+            if occupancy[cx[c], cy[c]] != BLOCKING:
+                cx[count], cy[count] = cx[c], cy[c]
                 count += 1
         if count == 0:
             continue
