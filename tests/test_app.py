@@ -561,6 +561,18 @@ def test_the_cells_are_packed_by_drawing_group_with_their_drawn_size():
         cells_payload(table.assign(lineage="fibroblast"), 25.0)
 
 
+def test_a_frame_is_sent_as_json_and_binary_buffers():
+    """``frames.message``: the bytes of a frame (however deep) taken out as buffers, each named where it was."""
+    from boneabm.app.frames import message
+
+    frame = {"cells": {"x_um": b"\x00\x01", "counts": [1, 2]}, "lines": [{"values": b"\x02"}, {"label": "a"}],
+             "title": "t"}
+    content, buffers = message(frame)
+    assert buffers == [b"\x00\x01", b"\x02"]
+    assert content == {"cells": {"x_um": {"__buffer__": 0}, "counts": [1, 2]},
+                       "lines": [{"values": {"__buffer__": 1}}, {"label": "a"}], "title": "t"}
+
+
 def test_the_map_sent_is_reduced_keeps_a_one_pixel_pit_outlined_and_is_encoded_only_when_it_changes():
     from boneabm.app.frames import MAP_MAX_PX, MapImages, map_rgba
     from boneabm.draw import OUTLINE_RGBA, TRENCH_OUTLINE_RGBA

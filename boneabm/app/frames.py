@@ -27,6 +27,25 @@ def packed(values: np.ndarray, dtype=np.float32) -> bytes:
     return np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<")).tobytes()
 
 
+def message(value) -> tuple[object, list[bytes]]:
+    """``value`` (dicts and lists of JSON values and bytes) as a custom widget message: the JSON with each bytes
+    replaced by ``{"__buffer__": i}``, and the buffers, sent as binary websocket frames (the canvases' ``unpacked``
+    puts them back)."""
+    buffers: list[bytes] = []
+
+    def pulled(item):
+        if isinstance(item, bytes):
+            buffers.append(item)
+            return {"__buffer__": len(buffers) - 1}
+        if isinstance(item, dict):
+            return {key: pulled(v) for key, v in item.items()}
+        if isinstance(item, (list, tuple)):
+            return [pulled(v) for v in item]
+        return item
+
+    return pulled(value), buffers
+
+
 def _palette() -> list[dict]:
     """Every drawn group of cells (lineage, state) in drawing order, with its colour and whether it is outlined
     (as ``draw.SurfaceView`` draws them)."""

@@ -99,25 +99,30 @@ def LiveSurface(fed):
 
     with solara.Column(classes=["boneabm-surface"], style={"width": "450px"}):
         solara.Select(label="map layer", value=layer, values=list(LAYERS))
-        canvas = SurfaceCanvas(palette=PALETTE, legend=LEGEND)
+        canvas = SurfaceCanvas(palette=PALETTE, legend=LEGEND, event_ready=fed.ready)
         solara.use_effect(lambda: fed.attach(canvas), [])
 
 
 class Fed:
-    """A view's widget whose frames are set on it from the view's thread, not by rendering its component: a
-    render (Solara's components compared with the page's last) cost the server as much as packing the frame,
-    and held the GIL the model's steps need. What it shows (``props``) is never passed through a render, which
-    could set it back to what it read before a newer frame was set."""
+    """A view's widget sent its frames from the views' thread as custom messages (``frames.message``), neither by
+    rendering its component (Solara's components compared with the page's last: that cost the server as much as
+    packing the frame, holding the GIL the model's steps need) nor as its traits (the widgets' code in the
+    browser copied each frame and compared it whole twice, which cost more than drawing it). Only what changed
+    is sent (the map only when it did; the time series not for another layer); the newest of everything
+    (``props``) is sent whole when the browser's view is mounted and says so (``ready``): a message sent before
+    would be lost."""
 
     def __init__(self, **props):
         self.props, self.widget = props, None
-        self.lock = threading.Lock()  # a frame set while the widget is attached: the newest stays set
+        self.viewed = False  # whether the browser's view has said it is mounted (``ready``)
+        self.lock = threading.Lock()  # a frame sent while the widget is attached: the newest is what it shows
 
     def attach(self, element) -> Callable[[], None]:
-        """(the component's effect, once mounted: the widget exists only then) The widget shows ``props``."""
+        """(the component's effect, once mounted: the widget exists only then) The widget shows ``props``, sent
+        now if the browser's view was ready first (else when it is: sent once, so not drawn twice)."""
         with self.lock:
             self.widget = solara.get_widget(element)
-            self._set(self.props)
+            self._send(self.props)
 
         def detach():
             with self.lock:
@@ -125,18 +130,28 @@ class Fed:
 
         return detach
 
-    def show(self, **props) -> bool:
-        """Set ``props`` on the widget, in one message to the browser; False if it is not mounted yet."""
+    def ready(self, *_) -> None:
+        """(the browser's view, once mounted) Send it everything it shows."""
         with self.lock:
-            self.props = {**self.props, **props}
-            return self._set(props)
+            self.viewed = True
+            self._send(self.props)
 
-    def _set(self, props: dict) -> bool:
-        if self.widget is None:
+    def show(self, **props) -> bool:
+        """Send the widget those of ``props`` that changed, in one message; False if it or the browser's view is
+        not mounted yet (sent everything once it is)."""
+        with self.lock:
+            changed = {name: value for name, value in props.items()
+                       if self.props.get(name) is not value and self.props.get(name) != value}
+            self.props = {**self.props, **props}
+            return self._send(changed) if changed else self.widget is not None and self.viewed
+
+    def _send(self, props: dict) -> bool:
+        from boneabm.app.frames import message
+
+        if self.widget is None or not self.viewed:
             return False
-        with self.widget.hold_sync():
-            for name, value in props.items():
-                setattr(self.widget, name, value)
+        content, buffers = message(props)
+        self.widget.send({"method": "show", "args": [content]}, buffers)
         return True
 
 
@@ -150,7 +165,7 @@ def LiveTimeseries(model, fed):
         parameters = ", ".join(f"{k} {v:g} ng/mL" if isinstance(v, float) else f"{k} {v}"
                                for k, v in model.parameters.items())
         solara.Text(f"this culture: {parameters}", classes=["boneabm-parameters"])
-        canvas = SeriesCanvas()
+        canvas = SeriesCanvas(event_ready=fed.ready)
         solara.use_effect(lambda: fed.attach(canvas), [])
 
 
