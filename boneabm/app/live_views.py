@@ -68,7 +68,7 @@ def shown_time(time_h: float | None) -> str:
 
 @solara.component
 def LiveViews(model):
-    """The surface and the time series side by side, fed their frames by one thread (``LiveFrames``), set on
+    """The surface and the time series side by side, fed their frames by one thread (``LiveFrames``), sent to
     their canvases (``Fed``)."""
     from boneabm.app.frames import NO_MAP
 
@@ -92,7 +92,7 @@ def LiveViews(model):
 @solara.component
 def LiveSurface(fed):
     """The surface: cells by stage and nuclei on the chosen map, resorbed areas outlined, drawn by the browser
-    (``canvas.SurfaceCanvas``) from the frames set on ``fed``."""
+    (``canvas.SurfaceCanvas``) from the frames sent through ``fed``."""
     from boneabm.app.canvas import SurfaceCanvas
     from boneabm.app.frames import LEGEND, PALETTE
     from boneabm.draw import LAYERS
@@ -158,7 +158,7 @@ class Fed:
 @solara.component
 def LiveTimeseries(model, fed):
     """The culture's parameters, and the counts per cm² and the factors over time, drawn by the browser
-    (``canvas.SeriesCanvas``) from the frames set on ``fed``, each with every row recorded so far."""
+    (``canvas.SeriesCanvas``) from the frames sent through ``fed``, each with every row recorded so far."""
     from boneabm.app.canvas import SeriesCanvas
 
     with solara.Column(classes=["boneabm-timeseries"], style={"width": "450px"}):
