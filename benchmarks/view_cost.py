@@ -3,6 +3,7 @@ open against a headless run of the same experiment.
 
     .venv/bin/python benchmarks/view_cost.py frame                 # a frame of 10k cells on a 500 x 500 map
     .venv/bin/python benchmarks/view_cost.py live --side-um 1500    # the page open vs headless, side by side
+    .venv/bin/python benchmarks/view_cost.py cpu --side-um 1500     # the page's CPU per frame drawn
 
 frame: --repeats synthetic frames of --cells cells (every stage, 1-12 nuclei) on a --pixels² depth map with pits,
 each map new: what the server spends packing each for the page (``boneabm.app.frames``), and what headless
@@ -16,6 +17,10 @@ frame intervals (2.5 s at --fps 4: the page's hour is known at its frames), and 
 a second) for as long as (a) took: the simulated hours between the first and last frame drawn in that time, over
 the time between them (each frame's hour logged by the page as drawn). Each is repeated --repeats times,
 alternating so the machine's load falls on both alike; the figures are medians. Target: (b) ≥ 80 % of (a).
+
+cpu: the same page playing for --seconds, --repeats times: the CPU the page costs per frame drawn, a figure the
+machine's load hardly changes (wall-time ratios it does). Read from /proc: the server's threads but the model's
+two (the step thread and numba's OpenMP worker, its two busiest), and every process of the headless Chromium.
 """
 
 from __future__ import annotations
@@ -63,7 +68,7 @@ def synthetic_frames(cells: int, pixels: int, count: int):
 
 def server_ms(frames, site_um: float) -> tuple[list[float], list[float]]:
     """What packing each frame for the page costs the server (``frames.surface_payload``: the cells packed, the
-    map coloured, outlined, reduced and PNG-encoded, as every frame's map here is new): wall and CPU ms."""
+    map reduced, coloured and outlined, as every frame's map here is new): wall and CPU ms."""
     from boneabm.app.frames import MapImages, surface_payload
 
     images = MapImages()
@@ -96,7 +101,8 @@ LOG_DRAWS = """
 window.boneabmDraws = [];
 new MutationObserver(records => {
   for (const record of records)
-    window.boneabmDraws.push(parseFloat(record.target.getAttribute('data-draw-ms')));
+    window.boneabmDraws.push(parseFloat(record.target.getAttribute('data-draw-ms'))
+                             + parseFloat(record.target.getAttribute('data-map-ms') || '0'));
 }).observe(document.body, {subtree: true, attributes: true, attributeFilter: ['data-frames']});
 """
 
@@ -104,7 +110,8 @@ new MutationObserver(records => {
 def browser_ms(cells: int, pixels: int, repeats: int, folder: Path) -> list[float]:
     """What drawing each frame costs headless Chromium: the app's surface view (``canvas.SurfaceCanvas``) on a
     page of its own (``view_frame_page.py``) showing the frames in turn, each draw timed by the page itself
-    (``data-draw-ms``: decoding the packed cells, drawing the map and every cell)."""
+    (``data-map-ms``: taking in the map's pixels; ``data-draw-ms``: reading the packed cells, drawing the map and
+    every cell)."""
     import os
     import subprocess
     import urllib.request
@@ -154,7 +161,7 @@ def frame_cost(cells: int, pixels: int, repeats: int) -> None:
     movie = movie_ms(frames, site_um)
     median = statistics.median
     print(f"frame of {cells:,} cells on a {pixels} x {pixels} map (every frame's map new), median of {repeats}:")
-    print(f"  the server packs it (cells, map coloured and PNG-encoded): {median(wall):6.1f} ms wall, "
+    print(f"  the server packs it (cells, map reduced and coloured): {median(wall):6.1f} ms wall, "
           f"{median(cpu):6.1f} ms CPU")
     print(f"  the browser draws it (headless Chromium, software canvas): {median(drawn):6.1f} ms")
     print(f"  together {median(cpu) + median(drawn):.1f} ms: target < 100 ms "
@@ -264,6 +271,102 @@ def live_cost(side_um: float, hours: float, repeats: int, fps: float) -> None:
           f"{'met' if statistics.median(ratios) >= 0.8 else 'NOT met'})")
 
 
+def _stat(path: Path) -> list[str] | None:
+    """The fields of a /proc stat file after the command's name (None if the process or thread has ended)."""
+    try:
+        return path.read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def _cpu_s(fields: list[str] | None) -> float:
+    """User + system CPU seconds of a /proc stat's fields."""
+    import os
+
+    return 0.0 if fields is None else (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _threads_cpu_s(pid: int) -> dict[int, float]:
+    """Each thread of process ``pid``: its CPU seconds so far."""
+    return {int(task.name): _cpu_s(_stat(task / "stat")) for task in Path(f"/proc/{pid}/task").iterdir()}
+
+
+def _descendants(pid: int) -> list[int]:
+    """The processes started by ``pid``, and by them, and so on (from /proc: each stat names its parent)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat(entry / "stat")) is not None:
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        started = children.get(todo.pop(), [])
+        found.extend(started)
+        todo.extend(started)
+    return found
+
+
+def page_cpu(config: Path, seconds: float, browser, folder: Path, fps: float) -> dict[str, float]:
+    """The page playing for ``seconds`` after a warm-up hour: the CPU ms per frame drawn of the server's threads
+    other than the model's two busiest (``page server``), of the model's two (``model``), and of all Chromium's
+    processes (``chromium``); and the frames drawn and simulated hours a second."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from test_app import App, button, simulated_h, wait_for
+
+    app = App(config, folder / "app.log", ["--fps", f"{fps:g}"])
+    try:
+        browser.get(app.url)
+        wait_for(browser, lambda d: simulated_h(d) == 0.0, what="the live page")
+        button(browser, "▶").click()
+        wait_for(browser, lambda d: simulated_h(d) >= 1.0, what="the first hour")  # warm-up
+        # the server is the app's own process (``python -m boneabm app`` runs Solara in itself)
+        server = app.process.pid
+        chromium = _descendants(browser.service.process.pid)  # with the page's renderer
+        threads0 = _threads_cpu_s(server)
+        chromium0 = sum(_cpu_s(_stat(Path(f"/proc/{pid}/stat"))) for pid in chromium)
+        start_ms = browser.execute_script(LOG_FRAMES)
+        time.sleep(seconds)
+        threads1 = _threads_cpu_s(server)
+        chromium1 = sum(_cpu_s(_stat(Path(f"/proc/{pid}/stat"))) for pid in chromium)
+        end_ms, frames = browser.execute_script("return [performance.now(), window.boneabmFrames]")
+        button(browser, "❚❚").click()
+    finally:
+        browser.get("about:blank")
+        app.stop()
+    used = sorted((threads1[tid] - threads0.get(tid, 0.0) for tid in threads1), reverse=True)
+    frames = [(t, h) for t, h in frames if start_ms <= t <= end_ms]
+    n = max(len(frames), 1)
+    return {"page server": sum(used[2:]) * 1e3 / n, "model": sum(used[:2]) * 1e3 / n,
+            "chromium": (chromium1 - chromium0) * 1e3 / n, "frames_per_s": len(frames) / ((end_ms - start_ms) / 1e3),
+            "h_per_s": (frames[-1][1] - frames[0][1]) / ((frames[-1][0] - frames[0][0]) / 1e3) if len(frames) > 1
+            else float("nan")}
+
+
+def cpu_cost(side_um: float, seconds: float, repeats: int, fps: float) -> None:
+    import os
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from test_app import chromium
+
+    folder = Path(tempfile.mkdtemp(prefix="view-cpu-"))
+    config = _config(folder, side_um, seconds * 100)
+    runs = []
+    for i in range(repeats):  # a fresh browser each time: no renderer of the last page left to count
+        browser = chromium(folder / f"chromium-{i}")
+        try:
+            runs.append(page_cpu(config, seconds, browser, folder, fps))
+        finally:
+            browser.quit()
+    median = statistics.median
+    print(f"osteoclastogenesis on {side_um:g} x {side_um:g} µm, the page playing for {seconds:g} s at --fps {fps:g}, "
+          f"median of {repeats} (load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} at the end):")
+    for what in ("page server", "chromium", "model"):
+        values = [run[what] for run in runs]
+        print(f"  {what:12s} {median(values):7.1f} ms CPU per frame drawn  ({', '.join(f'{v:.1f}' for v in values)})")
+    print(f"  page, both  {median([r['page server'] + r['chromium'] for r in runs]):7.1f} ms CPU per frame drawn; "
+          f"{median([r['frames_per_s'] for r in runs]):.1f} frames/s, "
+          f"{median([r['h_per_s'] for r in runs]):.1f} simulated h/s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="what", required=True)
@@ -276,9 +379,16 @@ def main() -> None:
     live.add_argument("--hours", type=float, default=12.0)
     live.add_argument("--repeats", type=int, default=3)
     live.add_argument("--fps", type=float, default=4.0, help="the page's frame rate (boneabm app --fps)")
+    cpu = commands.add_parser("cpu")
+    cpu.add_argument("--side-um", type=float, default=1500.0)
+    cpu.add_argument("--seconds", type=float, default=10.0)
+    cpu.add_argument("--repeats", type=int, default=3)
+    cpu.add_argument("--fps", type=float, default=4.0, help="the page's frame rate (boneabm app --fps)")
     args = parser.parse_args()
     if args.what == "frame":
         frame_cost(args.cells, args.pixels, args.repeats)
+    elif args.what == "cpu":
+        cpu_cost(args.side_um, args.seconds, args.repeats, args.fps)
     else:
         live_cost(args.side_um, args.hours, args.repeats, args.fps)
 

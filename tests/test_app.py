@@ -494,7 +494,9 @@ def test_pacing_shows_nothing_new_while_the_model_is_paused():
 
 def test_the_live_frame_is_the_models_surface(tmp_path):
     """What the live view copies out of a model (``live_frame``) is the snapshot ``frame_of`` takes: the same
-    cells where they are, in the same stages, and the same maps."""
+    cells where they are, in the same stages (packed, the same bytes as the snapshot's table packed), and the
+    same maps."""
+    from boneabm.app.frames import cells_payload
     from boneabm.app.live import LiveModel
     from boneabm.app.live_views import Resorption, live_frame
     from boneabm.snapshots import EVENT_MAP, frame_of
@@ -505,23 +507,35 @@ def test_the_live_frame_is_the_models_surface(tmp_path):
     for _ in range(12):
         model.step()
     snapshot = frame_of(model)
-    key = ["lineage", "x_um", "y_um", "state", "nuclei"]
-
-    def cells(table):
-        table = table[key].astype({"lineage": str, "state": str, "nuclei": int})
-        return table.sort_values(key).reset_index(drop=True)
-
+    spacing_um = model.experiment.domain.grid_spacing_um
     for name in ("mineral_depth_um", "rankl_free_ng_ml"):
-        frame, title = live_frame(model, name, Resorption())
+        frame, cells, title = live_frame(model, name, Resorption())
         assert frame.time_h == snapshot.time_h == 12.0 and title.startswith("0.50 d (12.0 h)")
-        assert cells(frame.cells).equals(cells(snapshot.cells))
+        assert cells == cells_payload(snapshot.cells, spacing_um) and cells["n"] == len(snapshot.cells) > 0
         for map_name in (name, "mineral_depth_um", EVENT_MAP):
             np.testing.assert_allclose(frame.maps[map_name], snapshot.maps[map_name], rtol=1e-6)
 
 
-def test_the_cells_are_packed_by_drawing_group_with_their_drawn_size():
-    import base64
+def test_the_cells_packed_from_a_models_arrays_are_those_of_its_cells_table():
+    """``parts_payload`` (the live page's, from the arrays) packs the bytes ``cells_payload`` packs of the table
+    ``cells_table`` builds, for two lineages in every stage; a state with no drawing is refused as there."""
+    from boneabm.app.frames import cells_payload, parts_payload
+    from boneabm.draw import LINEAGE_STYLES
+    from boneabm.snapshots import cells_table
 
+    rng = np.random.default_rng(3)
+    parts = []
+    for name in ("osteoclast", "osteoblast"):
+        states = np.array(list(LINEAGE_STYLES[name].colours))[rng.integers(0, len(LINEAGE_STYLES[name].colours), 50)]
+        parts.append((name, np.arange(50), rng.integers(0, 40, 50), rng.integers(0, 40, 50),
+                      {"state": states, "nuclei": rng.integers(1, 9, 50)}))
+    assert parts_payload(parts, 25.0, 25.0) == cells_payload(cells_table(3.0, 25.0, parts), 25.0)
+    bad = [(parts[0][0], *parts[0][1:4], {**parts[0][4], "state": np.full(50, "fibroblast")})]
+    with pytest.raises(ValueError, match="no drawing registered"):
+        parts_payload(bad, 25.0, 25.0)
+
+
+def test_the_cells_are_packed_by_drawing_group_with_their_drawn_size():
     import pandas as pd
 
     from boneabm.app.frames import PALETTE, cells_payload
@@ -532,8 +546,8 @@ def test_the_cells_are_packed_by_drawing_group_with_their_drawn_size():
                           "x_um": [10.0, 20.0, 30.0, 40.0], "y_um": [1.0, 2.0, 3.0, 4.0], "nuclei": [5, 1, 1, 1]})
     packed = cells_payload(table, 25.0)
 
-    def floats(text):
-        return np.frombuffer(base64.b64decode(text), dtype="<f4")
+    def floats(packed_bytes):
+        return np.frombuffer(packed_bytes, dtype="<f4")
 
     groups = [(entry["lineage"], entry["state"]) for entry in PALETTE]
     order = sorted(range(4), key=lambda i: groups.index((table.lineage[i], table.state[i])))
@@ -545,6 +559,18 @@ def test_the_cells_are_packed_by_drawing_group_with_their_drawn_size():
     np.testing.assert_allclose(floats(packed["radius_um"]), radius, rtol=1e-6)
     with pytest.raises(ValueError, match="no drawing registered"):
         cells_payload(table.assign(lineage="fibroblast"), 25.0)
+
+
+def test_a_frame_is_sent_as_json_and_binary_buffers():
+    """``frames.message``: the bytes of a frame (however deep) taken out as buffers, each named where it was."""
+    from boneabm.app.frames import message
+
+    frame = {"cells": {"x_um": b"\x00\x01", "counts": [1, 2]}, "lines": [{"values": b"\x02"}, {"label": "a"}],
+             "title": "t"}
+    content, buffers = message(frame)
+    assert buffers == [b"\x00\x01", b"\x02"]
+    assert content == {"cells": {"x_um": {"__buffer__": 0}, "counts": [1, 2]},
+                       "lines": [{"values": {"__buffer__": 1}}, {"label": "a"}], "title": "t"}
 
 
 def test_the_map_sent_is_reduced_keeps_a_one_pixel_pit_outlined_and_is_encoded_only_when_it_changes():
@@ -568,10 +594,10 @@ def test_the_map_sent_is_reduced_keeps_a_one_pixel_pit_outlined_and_is_encoded_o
 
     images = MapImages()
     first, _, _ = images.image_of(maps, "mineral_depth_um")
-    assert first["url"].startswith("data:image/png;base64,")
+    assert first["rgba"] == rgba.tobytes() and (first["width"], first["height"]) == (MAP_MAX_PX, 200)
     again, _, _ = images.image_of({**maps, "mineral_depth_um": depth.copy()}, "mineral_depth_um")
     assert again is first  # the same pixels: not encoded nor sent again
     deeper = depth.copy()
     deeper[300:340, 300:340] = 0.04  # shallower than a pit: coloured, not outlined
     changed, _, _ = images.image_of({**maps, "mineral_depth_um": deeper}, "mineral_depth_um")
-    assert changed["key"] != first["key"] and changed["url"] != first["url"]
+    assert changed["key"] != first["key"] and changed["rgba"] != first["rgba"]

@@ -1,12 +1,12 @@
 """What the app's pages send the browser to draw (``canvas.py``): a frame's cells as packed coordinates, sizes and
-colour groups, its map as a small PNG of reduced resolution, and the time series as packed columns. The browser
-draws them; the server only packs numbers, so a frame costs the server milliseconds, not matplotlib's tens."""
+colour groups, its map as RGBA pixels of reduced resolution, and the time series as packed columns. The browser
+draws them; the server only packs numbers, so a frame costs the server milliseconds, not matplotlib's tens. Packed
+arrays are bytes, which the widgets send as binary websocket frames beside the JSON (the browser reads them as
+typed arrays; base64 cost both sides a copy and a decode per array)."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import io
 from functools import lru_cache
 
 import numpy as np
@@ -18,12 +18,32 @@ from boneabm.snapshots import EVENT_MAP
 
 MAP_MAX_PX = 250  # a map's longest side as sent: over half the 440 px it is shown at (each pixel drawn square)
 GRADIENT_STOPS = 11  # of the colour bar, as a CSS gradient
+NO_MAP = {"key": "", "rgba": None, "width": 0, "height": 0}  # what a view shows before its first map
 
 
-def packed(values: np.ndarray, dtype=np.float32) -> str:
-    """An array as base64 of its little-endian bytes: what the browser reads into a typed array (JSON numbers
-    for 10,000 cells would cost the server more than the rest of the frame)."""
-    return base64.b64encode(np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<")).tobytes()).decode()
+def packed(values: np.ndarray, dtype=np.float32) -> bytes:
+    """An array as its little-endian bytes: sent as a binary buffer, read by the browser into a typed array
+    (JSON numbers for 10,000 cells would cost the server more than the rest of the frame)."""
+    return np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<")).tobytes()
+
+
+def message(value) -> tuple[object, list[bytes]]:
+    """``value`` (dicts and lists of JSON values and bytes) as a custom widget message: the JSON with each bytes
+    replaced by ``{"__buffer__": i}``, and the buffers, sent as binary websocket frames (the canvases' ``unpacked``
+    puts them back)."""
+    buffers: list[bytes] = []
+
+    def pulled(item):
+        if isinstance(item, bytes):
+            buffers.append(item)
+            return {"__buffer__": len(buffers) - 1}
+        if isinstance(item, dict):
+            return {key: pulled(v) for key, v in item.items()}
+        if isinstance(item, (list, tuple)):
+            return [pulled(v) for v in item]
+        return item
+
+    return pulled(value), buffers
 
 
 def _palette() -> list[dict]:
@@ -60,15 +80,40 @@ def cells_payload(cells, site_um: float) -> dict:
     """The cells (a snapshot's cells table) sorted into their drawing groups: x, y and the drawn radius (µm),
     packed, and how many cells each group of ``PALETTE`` holds, in order."""
     group = _drawing_groups(cells)
-    order = np.argsort(group, kind="stable")
-    group, nuclei = group[order], cells["nuclei"].to_numpy()[order]
-    radius_um = np.empty(order.size)
+    radius_um = np.empty(group.size)
     for lineage, style in LINEAGE_STYLES.items():
         mine = _LINEAGE_OF_GROUP[group] == lineage
-        radius_um[mine] = style.diameter_um(nuclei[mine], site_um) / 2.0
-    return {"x_um": packed(cells["x_um"].to_numpy()[order]), "y_um": packed(cells["y_um"].to_numpy()[order]),
-            "radius_um": packed(radius_um), "counts": np.bincount(group, minlength=len(PALETTE)).tolist(),
-            "n": int(order.size)}
+        radius_um[mine] = style.diameter_um(cells["nuclei"].to_numpy()[mine], site_um) / 2.0
+    return _grouped(group, cells["x_um"].to_numpy(), cells["y_um"].to_numpy(), radius_um)
+
+
+def parts_payload(parts, spacing_um: float, site_um: float) -> dict:
+    """``cells_payload`` of the cells table ``snapshots.cells_table`` would build of ``parts``
+    (``snapshots.lineage_cells``), the same bytes, read from the parts' arrays: building the table (a data frame
+    with categories of strings) took the live page half its packing."""
+    groups, x_um, y_um, radius_um = [], [], [], []
+    for name, _, x, y, states in parts:
+        style, state = LINEAGE_STYLES.get(name), np.asarray(states["state"])
+        group = np.full(state.size, -1, dtype=np.int64)
+        for known in (style.colours if style is not None else ()):
+            group[state == known] = _GROUP[name, known]
+        if (group < 0).any():
+            raise ValueError(f"no drawing registered for the cells {sorted({(name, str(s)) for s in state[group < 0]})} "
+                             "(boneabm/draw.py LINEAGE_STYLES)")
+        groups.append(group)
+        x_um.append((x + 0.5) * spacing_um)  # a site's centre, as the cells table has it
+        y_um.append((y + 0.5) * spacing_um)
+        radius_um.append(style.diameter_um(np.asarray(states["nuclei"], dtype=np.int64), site_um) / 2.0)
+    if not groups:
+        return _grouped(np.empty(0, dtype=np.int64), np.empty(0), np.empty(0), np.empty(0))
+    return _grouped(*(np.concatenate(columns) for columns in (groups, x_um, y_um, radius_um)))
+
+
+def _grouped(group: np.ndarray, x_um: np.ndarray, y_um: np.ndarray, radius_um: np.ndarray) -> dict:
+    """The cells in the order of their drawing groups (stable), packed, and each group's count."""
+    order = np.argsort(group, kind="stable")
+    return {"x_um": packed(x_um[order]), "y_um": packed(y_um[order]), "radius_um": packed(radius_um[order]),
+            "counts": np.bincount(group, minlength=len(PALETTE)).tolist(), "n": int(order.size)}
 
 
 def _block_max(values: np.ndarray, k: int) -> np.ndarray:
@@ -126,12 +171,14 @@ def map_rgba(maps: dict[str, np.ndarray], layer: str, vmax: float | None = None)
 
 
 class MapImages:
-    """A view's map as a PNG data URL, coloured and encoded again only when what it shows changed (the depth map
-    stays the same for hours at a time, and the browser is sent a map only when its URL changes)."""
+    """A view's map as RGBA pixels, coloured again only when what it shows changed (the depth map stays the same
+    for hours at a time, and the browser is sent a map only when its key changes). The pixels are sent raw, not
+    as a PNG: the websocket compresses them as much for less than encoding a PNG cost, and the browser draws them
+    as they arrive, where a PNG's decoding finished later and took an animation frame of its own."""
 
     def __init__(self):
         self.inputs: tuple = ()
-        self.sent, self.limits = {"key": "", "url": ""}, (0.0, 1.0)
+        self.sent, self.limits = NO_MAP, (0.0, 1.0)
 
     def _unchanged(self, inputs: tuple) -> bool:
         return len(inputs) == len(self.inputs) and all(
@@ -140,19 +187,15 @@ class MapImages:
 
     def image_of(self, maps: dict[str, np.ndarray], layer: str, vmax: float | None = None
                  ) -> tuple[dict, float, float]:
-        """``{"key": a digest of the pixels, "url": the PNG as a data URL}`` (the same dict while the pixels are
-        the same; the frame names the key, so the browser draws cells and map of one frame together) and the
-        colour range (``map_rgba``)."""
-        from PIL import Image
-
+        """``{"key": a digest of the pixels, "rgba": the pixels' bytes, row by row from the top, "width": ...,
+        "height": ...}`` (the same dict while the pixels are the same; the frame names the key, so the browser
+        draws cells and map of one frame together) and the colour range (``map_rgba``)."""
         inputs = (layer, vmax, maps[layer], maps["mineral_depth_um"], maps.get(EVENT_MAP))
         if not self._unchanged(inputs):
             rgba, low, high = map_rgba(maps, layer, vmax)
             key = hashlib.blake2b(rgba.tobytes() + repr(rgba.shape).encode(), digest_size=12).hexdigest()
             if key != self.sent["key"]:
-                image = io.BytesIO()
-                Image.fromarray(rgba).save(image, format="png", compress_level=1)  # sent once, over the loopback
-                self.sent = {"key": key, "url": "data:image/png;base64," + base64.b64encode(image.getvalue()).decode()}
+                self.sent = {"key": key, "rgba": rgba.tobytes(), "width": rgba.shape[1], "height": rgba.shape[0]}
             self.inputs, self.limits = inputs, (low, high)
         return self.sent, *self.limits
 
@@ -164,14 +207,15 @@ def gradient(cmap: str) -> str:
 
 
 def surface_payload(frame, layer: str, site_um: float, images: MapImages, title: str | None = None,
-                    vmax: float | None = None) -> tuple[dict, dict]:
+                    vmax: float | None = None, cells: dict | None = None) -> tuple[dict, dict]:
     """What the browser draws of ``frame`` on ``layer``: the cells, the colour bar and title (one dict), and
-    the map (``MapImages.image_of``: apart, as it is resent only when it changes)."""
+    the map (``MapImages.image_of``: apart, as it is resent only when it changes). ``cells``: the frame's cells
+    packed already (the live page's, ``parts_payload``); else ``cells_payload`` of its table."""
     image, low, high = images.image_of(frame.maps, layer, vmax)
     info = LAYERS[layer]
     drawn = {"time_h": float(frame.time_h), "width_um": float(frame.width_um), "height_um": float(frame.height_um),
              "map_key": image["key"], "title": frame_title(frame) if title is None else title,
-             "cells": cells_payload(frame.cells, site_um),
+             "cells": cells_payload(frame.cells, site_um) if cells is None else cells,
              "scale": {"label": f"{info.label} ({info.unit})", "low": low, "high": high,
                        "gradient": gradient(info.cmap)}}
     return drawn, image

@@ -137,7 +137,7 @@ def LivePage(first: LiveModel, params: dict):
     from mesa.visualization.solara_viz import ModelCreator
 
     from boneabm.app.controls import Controller
-    from boneabm.app.live_views import LiveSurface, LiveTimeseries
+    from boneabm.app.live_views import LiveViews
 
     model = solara.use_reactive(first)
     chosen = solara.use_reactive({})  # the parameters as set, read at the next reset
@@ -152,9 +152,7 @@ def LivePage(first: LiveModel, params: dict):
                         "(boneabm app --fps)", style={"font-size": "0.8em"})
         with solara.Card("Model Parameters"):
             ModelCreator(model, params, model_parameters=chosen)
-    with solara.Row(classes=["boneabm-views"], style={"flex-wrap": "wrap"}):
-        LiveSurface(model.value)
-        LiveTimeseries(model.value)
+    LiveViews(model.value)
 
 
 @solara.component

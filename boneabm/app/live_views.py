@@ -1,7 +1,9 @@
 """The live page's views: the surface and the time series of a ``LiveModel``, each drawn by the browser
 (``canvas``) from the newest frame at most ``pacing.frame_rate_hz()`` times a second. A frame is copied out of the
 model under its lock in a fraction of a millisecond and packed (``frames``) after the lock is released, in the
-view's own thread: the steps wait for the copy only, never for packing, sending or drawing."""
+views' own thread: the steps wait for the copy only, never for packing, sending or drawing. One thread feeds both
+views, sending their frames back to back, so the browser draws them in one animation frame (drawn apart, each
+cost it a layout and a composite of its own)."""
 
 from __future__ import annotations
 
@@ -30,13 +32,16 @@ class Resorption:
 
 
 def live_frame(model, layer_name: str, resorption: Resorption):
-    """The surface of ``model`` (a ``LiveModel``) now, on ``layer_name``, and its title: the model's arrays
-    copied under its lock (a fraction of a millisecond, so the steps hardly wait), the frame built from the
-    copies after it is released (as ``snapshots.frame_of`` builds a snapshot, with the maps a frame draws)."""
+    """The surface of ``model`` (a ``LiveModel``) now, on ``layer_name``: the frame (its maps as
+    ``snapshots.frame_of`` builds a snapshot's, those a frame draws; no cells table), its cells packed for the
+    browser (``frames.parts_payload``: what ``cells_payload`` makes of the snapshot's table) and its title. The
+    model's arrays are copied under its lock (a fraction of a millisecond, so the steps hardly wait), the rest
+    done from the copies after it is released."""
     import copy
 
+    from boneabm.app.frames import parts_payload
     from boneabm.draw import LAYERS
-    from boneabm.snapshots import EVENT_MAP, Frame, cells_table, field_ng_ml, lineage_cells
+    from boneabm.snapshots import EVENT_MAP, Frame, field_ng_ml, lineage_cells
 
     with model.lock:
         time_h, parts = model.time_h, lineage_cells(model)
@@ -44,13 +49,13 @@ def live_frame(model, layer_name: str, resorption: Resorption):
         bone.mineral_depth_um, bone.collagen_depth_um = (model.bone.mineral_depth_um.copy(),
                                                          model.bone.collagen_depth_um.copy())
         field = None if LAYERS[layer_name].per_pixel else field_ng_ml(model.fields, layer_name)
-    cells = cells_table(time_h, model.experiment.domain.grid_spacing_um, parts)
+    domain = model.experiment.domain
+    cells = parts_payload(parts, domain.grid_spacing_um, domain.grid_spacing_um)
     events, n_pits, n_trenches = resorption.of(bone)
     maps = {"mineral_depth_um": bone.mineral_depth_um, EVENT_MAP: events,
             layer_name: getattr(bone, layer_name) if field is None else field}
-    title = f"{time_h / 24:.2f} d ({time_h:.1f} h): {len(cells):,} cells; {n_pits} pits, {n_trenches} trenches"
-    domain = model.experiment.domain
-    return Frame(time_h, cells, maps, domain.width_um, domain.height_um), title
+    title = f"{time_h / 24:.2f} d ({time_h:.1f} h): {cells['n']:,} cells; {n_pits} pits, {n_trenches} trenches"
+    return Frame(time_h, None, maps, domain.width_um, domain.height_um), cells, title
 
 
 def shown_time(time_h: float | None) -> str:
@@ -62,31 +67,62 @@ def shown_time(time_h: float | None) -> str:
 
 
 @solara.component
-def LiveSurface(model):
+def LiveViews(model):
+    """The surface and the time series side by side, fed their frames by one thread (``LiveFrames``), sent to
+    their canvases (``Fed``)."""
+    from boneabm.app.frames import NO_MAP
+
+    surface = solara.use_memo(lambda: Fed(frame=None, map=NO_MAP, caption=shown_time(None)), [])
+    series = solara.use_memo(lambda: Fed(series=None, now_d=None), [])
+    frames = solara.use_memo(lambda: LiveFrames(model), [model])
+    layer_name = layer.value
+
+    def feed(cancel: threading.Event) -> None:
+        paced(cancel, lambda: model.time_h, lambda: frames.show(layer_name, surface, series), frame_rate_hz())
+
+    with solara.Row(classes=["boneabm-views"], style={"flex-wrap": "wrap"}):
+        LiveSurface(surface)
+        LiveTimeseries(model, series)
+    # a thread per model and layer: a reset or another layer starts a fresh one, which draws at once
+    feeding = solara.use_thread(feed, dependencies=[model, layer_name], intrusive_cancel=False)
+    if feeding.error is not None:  # (logged by Solara with its traceback)
+        solara.Error(f"the views could not be drawn: {feeding.error}")
+
+
+@solara.component
+def LiveSurface(fed):
     """The surface: cells by stage and nuclei on the chosen map, resorbed areas outlined, drawn by the browser
-    (``canvas.SurfaceCanvas``) from the newest frame, at most ``frame_rate_hz()`` times a second."""
+    (``canvas.SurfaceCanvas``) from the frames sent through ``fed``."""
+    from boneabm.app.canvas import SurfaceCanvas
+    from boneabm.app.frames import LEGEND, PALETTE
     from boneabm.draw import LAYERS
 
     with solara.Column(classes=["boneabm-surface"], style={"width": "450px"}):
         solara.Select(label="map layer", value=layer, values=list(LAYERS))
-        SurfaceFrames(model, layer.value)
+        canvas = SurfaceCanvas(palette=PALETTE, legend=LEGEND, event_ready=fed.ready)
+        solara.use_effect(lambda: fed.attach(canvas), [])
 
 
 class Fed:
-    """A view's widget whose frames are set on it from the view's thread, not by rendering its component: a
-    render (Solara's components compared with the page's last) cost the server as much as packing the frame,
-    and held the GIL the model's steps need. What it shows (``props``) is never passed through a render, which
-    could set it back to what it read before a newer frame was set."""
+    """A view's widget sent its frames from the views' thread as custom messages (``frames.message``), neither by
+    rendering its component (Solara's components compared with the page's last: that cost the server as much as
+    packing the frame, holding the GIL the model's steps need) nor as its traits (the widgets' code in the
+    browser copied each frame and compared it whole twice, which cost more than drawing it). Only what changed
+    is sent (the map only when it did; the time series not for another layer); the newest of everything
+    (``props``) is sent whole when the browser's view is mounted and says so (``ready``): a message sent before
+    would be lost."""
 
     def __init__(self, **props):
         self.props, self.widget = props, None
-        self.lock = threading.Lock()  # a frame set while the widget is attached: the newest stays set
+        self.viewed = False  # whether the browser's view has said it is mounted (``ready``)
+        self.lock = threading.Lock()  # a frame sent while the widget is attached: the newest is what it shows
 
     def attach(self, element) -> Callable[[], None]:
-        """(the component's effect, once mounted: the widget exists only then) The widget shows ``props``."""
+        """(the component's effect, once mounted: the widget exists only then) The widget shows ``props``, sent
+        now if the browser's view was ready first (else when it is: sent once, so not drawn twice)."""
         with self.lock:
             self.widget = solara.get_widget(element)
-            self._set(self.props)
+            self._send(self.props)
 
         def detach():
             with self.lock:
@@ -94,57 +130,43 @@ class Fed:
 
         return detach
 
-    def show(self, **props) -> bool:
-        """Set ``props`` on the widget, in one message to the browser; False if it is not mounted yet."""
+    def ready(self, *_) -> None:
+        """(the browser's view, once mounted) Send it everything it shows."""
         with self.lock:
-            self.props = {**self.props, **props}
-            return self._set(props)
+            self.viewed = True
+            self._send(self.props)
 
-    def _set(self, props: dict) -> bool:
-        if self.widget is None:
+    def show(self, **props) -> bool:
+        """Send the widget those of ``props`` that changed, in one message; False if it or the browser's view is
+        not mounted yet (sent everything once it is)."""
+        with self.lock:
+            changed = {name: value for name, value in props.items()
+                       if self.props.get(name) is not value and self.props.get(name) != value}
+            self.props = {**self.props, **props}
+            return self._send(changed) if changed else self.widget is not None and self.viewed
+
+    def _send(self, props: dict) -> bool:
+        from boneabm.app.frames import message
+
+        if self.widget is None or not self.viewed:
             return False
-        with self.widget.hold_sync():
-            for name, value in props.items():
-                setattr(self.widget, name, value)
+        content, buffers = message(props)
+        self.widget.send({"method": "show", "args": [content]}, buffers)
         return True
 
 
 @solara.component
-def SurfaceFrames(model, layer_name: str):
-    """The frames of the surface view, apart from its other controls, set on its canvas as they are drawn
-    (``Fed``)."""
-    from boneabm.app.canvas import SurfaceCanvas
-    from boneabm.app.frames import LEGEND, PALETTE, MapImages, surface_payload
+def LiveTimeseries(model, fed):
+    """The culture's parameters, and the counts per cm² and the factors over time, drawn by the browser
+    (``canvas.SeriesCanvas``) from the frames sent through ``fed``, each with every row recorded so far."""
+    from boneabm.app.canvas import SeriesCanvas
 
-    fed = solara.use_memo(lambda: Fed(frame=None, map={"key": "", "url": ""}, caption=shown_time(None)), [])
-    images = solara.use_memo(MapImages, [model])
-    resorption = solara.use_memo(Resorption, [model])
-    site_um = model.experiment.domain.grid_spacing_um
-
-    def feed(cancel: threading.Event) -> None:
-        def show():
-            frame, title = live_frame(model, layer_name, resorption)
-            drawn, image = surface_payload(frame, layer_name, site_um, images, title)
-            return frame.time_h if fed.show(frame=drawn, map=image, caption=shown_time(frame.time_h)) else None
-
-        paced(cancel, lambda: model.time_h, show, frame_rate_hz())
-
-    canvas = SurfaceCanvas(palette=PALETTE, legend=LEGEND)
-    solara.use_effect(lambda: fed.attach(canvas), [])
-    # a thread per model and layer: a reset or another layer starts a fresh one, which draws at once
-    feeding = solara.use_thread(feed, dependencies=[model, layer_name], intrusive_cancel=False)
-    if feeding.error is not None:  # (logged by Solara with its traceback)
-        solara.Error(f"the surface could not be drawn: {feeding.error}")
-
-
-@solara.component
-def LiveTimeseries(model):
-    """The culture's parameters, and the counts per cm² and the factors over time (``SeriesFrames``)."""
     with solara.Column(classes=["boneabm-timeseries"], style={"width": "450px"}):
         parameters = ", ".join(f"{k} {v:g} ng/mL" if isinstance(v, float) else f"{k} {v}"
                                for k, v in model.parameters.items())
         solara.Text(f"this culture: {parameters}", classes=["boneabm-parameters"])
-        SeriesFrames(model)
+        canvas = SeriesCanvas(event_ready=fed.ready)
+        solara.use_effect(lambda: fed.attach(canvas), [])
 
 
 class History:
@@ -166,29 +188,29 @@ class History:
         return self.columns, time_h
 
 
-@solara.component
-def SeriesFrames(model):
-    """The counts per cm² and the factors over time, drawn by the browser (``canvas.SeriesCanvas``), at most
-    ``frame_rate_hz()`` times a second, each time with every row recorded so far, set on its canvas (``Fed``)."""
-    from boneabm.app.canvas import SeriesCanvas
-    from boneabm.app.frames import series_payload
+class LiveFrames:
+    """The frames of a live model's views, and what is kept from one to the next: its map's image, its resorbed
+    areas and its history as columns."""
 
-    fed = solara.use_memo(lambda: Fed(series=None, now_d=None), [])
-    history = solara.use_memo(History, [model])
-    experiment = model.experiment
-    medium = experiment.medium
+    def __init__(self, model):
+        from boneabm.app.frames import MapImages
 
-    def feed(cancel: threading.Event) -> None:
-        def show():
-            columns, time_h = history.of(model)
-            series = series_payload(columns, experiment.domain.area_cm2, experiment.time.duration_h,
-                                    max(medium.mcsf_ng_ml, medium.rankl_ng_ml, medium.opg_ng_ml))
-            return columns["time_h"].size if fed.show(series=series, now_d=time_h / 24.0) else None
+        self.model = model
+        self.images, self.resorption, self.history = MapImages(), Resorption(), History()
 
-        paced(cancel, lambda: len(model.history), show, frame_rate_hz())
+    def show(self, layer_name: str, surface: Fed, series: Fed) -> float | None:
+        """Pack the newest frame of both views and set each on its widget, one after the other: the hour shown,
+        or None while a view is not mounted yet."""
+        from boneabm.app.frames import series_payload, surface_payload
 
-    canvas = SeriesCanvas()
-    solara.use_effect(lambda: fed.attach(canvas), [])
-    feeding = solara.use_thread(feed, dependencies=[model], intrusive_cancel=False)
-    if feeding.error is not None:
-        solara.Error(f"the time series could not be drawn: {feeding.error}")
+        model = self.model
+        experiment, medium = model.experiment, model.experiment.medium
+        frame, cells, title = live_frame(model, layer_name, self.resorption)
+        drawn, image = surface_payload(frame, layer_name, experiment.domain.grid_spacing_um, self.images, title,
+                                       cells=cells)
+        columns, time_h = self.history.of(model)
+        lines = series_payload(columns, experiment.domain.area_cm2, experiment.time.duration_h,
+                               max(medium.mcsf_ng_ml, medium.rankl_ng_ml, medium.opg_ng_ml))
+        shown = surface.show(frame=drawn, map=image, caption=shown_time(frame.time_h))
+        shown = series.show(series=lines, now_d=time_h / 24.0) and shown
+        return frame.time_h if shown else None

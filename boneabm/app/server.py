@@ -47,7 +47,14 @@ def serve(target: Target, port: int | None = None, frame_rate_hz: float | None =
     print(f"http://{LOOPBACK}:{port}/", flush=True)
     print(f"boneabm: app for {target.path} ({target.kind}) at http://{LOOPBACK}:{port}/ — Ctrl-C stops it",
           file=sys.stderr, flush=True)
+    import functools
+
+    import uvicorn
     from solara.__main__ import cli
 
+    # the websocket uncompressed (Solara's command has no option for it; it builds uvicorn's Config by name): over
+    # the loopback, compressing every frame's message only cost the server and the browser CPU, the server's
+    # taken from the model's steps
+    uvicorn.Config = functools.partial(uvicorn.Config, ws_per_message_deflate=False)
     cli(["run", "boneabm.app.page", "--host", LOOPBACK, "--port", str(port), "--production", "--no-open",
          "--log-level", "warning"], standalone_mode=False)
