@@ -4,7 +4,10 @@ population arrays agree after every swap."""
 
 import numpy as np
 
+from boneabm.cells.motility import occupancy
 from boneabm.cells.placement import BLOCKING, FREE, YIELDING, claim_passable_neighbours
+from boneabm.catalog import find
+from boneabm.yamlio import read_yaml as load_yaml
 from boneabm.config import load_experiment
 from boneabm.model import BoneModel
 
@@ -55,7 +58,7 @@ def test_osteoclasts_cross_a_packed_monolayer_by_swapping_and_the_grid_stays_con
     start = np.column_stack([pop.x[crawlers], pop.y[crawlers]])
     rng = np.random.default_rng(0)
     for _ in range(50):
-        lineage._crawl(crawlers, rng.random(crawlers.size), rng.random(crawlers.size))
+        lineage._crawl(crawlers, rng.random(crawlers.size), rng.random(crawlers.size), model.bone.bare_sites())
     moved = np.column_stack([pop.x[crawlers], pop.y[crawlers]])
     assert (moved != start).any(axis=1).all()
     # every one hopped at each of the 50 calls
@@ -99,3 +102,31 @@ def test_a_crawler_keeps_to_bare_bone_where_its_neighbourhood_has_any():
                                               np.array([u]), False)
         taken.add((int(tx[0]), int(ty[0])))
     assert len(taken) == 8
+
+
+def test_lining_cells_and_osteoclasts_block_a_crawler_and_other_cells_yield():
+    """Lining cells cover the quiescent surface and keep osteoclasts off it (Everts et al. 2002); an osteoclast
+    cannot crawl over another; reversal cells, osteoblasts and precursors yield."""
+    data = load_yaml(find("bmu").path)
+    data["domain"].update(width_um=250, height_um=250)
+    data["osteocytes"]["activations"] = []
+    data["seed"] = 1
+    model = BoneModel(load_experiment(data=data))
+    blasts = model.lineages["osteoblast"].population
+    rows = blasts.rows
+    assert rows.size and blasts.lining[rows].all()
+    assert (occupancy(model)[blasts.x[rows], blasts.y[rows]] == BLOCKING).all()
+    lifted = rows[:5]
+    blasts.lining[lifted] = False  # as reversal cells
+    codes = occupancy(model)
+    assert (codes[blasts.x[lifted], blasts.y[lifted]] == YIELDING).all()
+    assert (codes[blasts.x[rows[5:-2]], blasts.y[rows[5:-2]]] == BLOCKING).all()
+    model.lineages["osteoblast"].die(rows[-2:])  # room for two osteoclast-lineage cells
+    clasts = model.osteoclasts
+    clasts.plate(clasts.free_sites(2))
+    cells = clasts.population.rows
+    clasts.population.nuclei[cells[0]] = 6
+    codes = occupancy(model)
+    x, y = clasts.population.x[cells], clasts.population.y[cells]
+    assert codes[x[0], y[0]] == BLOCKING and codes[x[1], y[1]] == YIELDING
+    assert (codes[model.grid.empty.data] == FREE).all()

@@ -168,6 +168,7 @@ def test_mesa_grid_agents_and_arrays_agree_through_births_deaths_and_moves():
         assert agent.cell.agents == [agent] and not agent.cell.empty
     assert np.array_equal(~occupied, model.grid.empty.data)
     assert sum(len(cell.agents) for cell in model.grid.all_cells) == len(agents)
+    assert len(model.grid.agents) == len(agents)  # Mesa's whole-grid view, built from the cells' views
     assert all(cell.is_empty == cell.empty for cell in model.grid.all_cells)
     watched_sites = {cell.coordinate for cell in watched.cells}
     assert {a.unique_id for a in watched.agents} == {a.unique_id for a in agents

@@ -205,7 +205,7 @@ class Lineage:
         return rows
 
     def yielding(self, rows: np.ndarray) -> np.ndarray:
-        """Which cells of ``rows`` a migrating osteoclast crawls over (``motility.crawl``): mononuclear cells on
+        """Which cells of ``rows`` a migrating osteoclast crawls over (``motility.occupancy``): mononuclear cells on
         the remodeling surface, unless the lineage says otherwise."""
         return self.population.nuclei[rows] == 1
 

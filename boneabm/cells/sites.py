@@ -62,4 +62,7 @@ def occupy(grid, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
         site_cells[cell.coordinate] = cell
         # before any neighbourhood or collection is built: Mesa's collections keep the cells' lists
         cell._agents = SiteAgents(site_agent, cell.coordinate)
+    # the grid built and cached its collection of all cells with their old lists: dropped, as Mesa drops it when
+    # cells change, it is rebuilt on first use from the views (grid.agents then sees every agent)
+    grid.__dict__.pop("all_cells", None)
     return site_cells, site_agent

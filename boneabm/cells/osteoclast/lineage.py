@@ -93,10 +93,11 @@ class OsteoclastLineage(Lineage):
         if rows.size == 0:
             return
         u = draw_uniforms(pop.rng_state, rows, fates.N_UNIFORMS)
+        bare = model.bone.bare_sites()  # where a sealing zone can form; no bone changes during the fates
         dies, divides, hops, drive, leaves, extruded = fates.decide(
             u, rows, pop.nuclei, pop.molecules, self.stage_columns, pop.committed, pop.mode, dt_h,
             self.hop_rate_per_h, model.experiment.domain.grid_spacing_um, self.precursor_parameters,
-            self.osteoclast_parameters, model.bone.bare_sites()[pop.x[rows], pop.y[rows]], self.unligated_beta3(rows))
+            self.osteoclast_parameters, bare[pop.x[rows], pop.y[rows]], self.unligated_beta3(rows))
 
         self.die(rows[dies])
         self._leave(rows[leaves])
@@ -107,22 +108,25 @@ class OsteoclastLineage(Lineage):
         self._fuse(rows[fusing], drive[fusing], u[fusing], dt_h)
 
         walkers = hops & pop.alive[rows]
-        crawlers = walkers & (pop.nuclei[rows] > 1) & model.experiment.osteoclasts.crawl_over_mononuclear_cells
-        walkers &= ~crawlers
+        crawlers = np.zeros_like(walkers)
+        if model.experiment.osteoclasts.crawl_over_mononuclear_cells:
+            crawlers = walkers & (pop.nuclei[rows] > 1)
+            walkers &= ~crawlers
         moving, mx, my = self.claim_sites(rows[walkers], u[walkers, fates.U_ORDER], u[walkers, fates.U_SITE],
                                           vacate=True)
         step_um = move(pop, model, moving, mx, my)
         pop.distance_um[moving] += np.where(pop.nuclei[moving] > 1, step_um, 0.0)
         if crawlers.any():
-            self._crawl(rows[crawlers], u[crawlers, fates.U_ORDER], u[crawlers, fates.U_SITE])
+            self._crawl(rows[crawlers], u[crawlers, fates.U_ORDER], u[crawlers, fates.U_SITE], bare)
 
-    def _crawl(self, rows: np.ndarray, u_order: np.ndarray, u_site: np.ndarray) -> None:
+    def _crawl(self, rows: np.ndarray, u_order: np.ndarray, u_site: np.ndarray, bare: np.ndarray) -> None:
         """Osteoclasts in ``rows`` hop over the mononuclear cells in their way (``crawl_over_mononuclear_cells``),
-        in the order of ``u_order``, each to the neighbouring site ``u_site`` picks."""
+        in the order of ``u_order``, each to the neighbouring site ``u_site`` picks, over ``bare`` bone where
+        it can. A displaced cell moves one site, whether or not it moved this tick already."""
         model, pop = self.model, self.population
         order = np.argsort(u_order, kind="stable")
-        tx, ty, swapped = claim_passable_neighbours(occupancy(model), model.bone.bare_sites(), pop.x[rows],
-                                                    pop.y[rows], order, u_site, model.experiment.domain.periodic)
+        tx, ty, swapped = claim_passable_neighbours(occupancy(model), bare, pop.x[rows], pop.y[rows], order, u_site,
+                                                    model.experiment.domain.periodic)
         found = tx >= 0
         moving = rows[order[found]]
         pop.distance_um[moving] += crawl(pop, model, moving, tx[found], ty[found], swapped[found])
