@@ -24,7 +24,7 @@ and over a whole cycle (150 days; the same mechanisms, so reduced):
 import numpy as np
 import pytest
 
-from boneabm.bmu_checks import nuclear_renewal, nuclei_dying_with_their_cell, nuclei_joining_osteoclasts
+from boneabm.bmu_checks import cavity_floor, nuclear_renewal, nuclei_dying_with_their_cell, nuclei_joining_osteoclasts
 from boneabm.catalog import find
 from boneabm.config import validate
 from boneabm.model import BoneModel
@@ -283,3 +283,16 @@ def test_a_sost_knockout_builds_thicker_walls(whole_cycle, sost_knockout):
     assert knockout["wall_thickness_um"] > wild["wall_thickness_um"]
     refilled = {name: row["formed_um3"] / row["resorbed_um3"] for name, row in (("wild", wild), ("ko", knockout))}
     assert refilled["ko"] > 1.15 * refilled["wild"]
+
+
+def test_osteoclasts_that_crawl_over_reversal_cells_erode_an_even_floor(whole_cycle):
+    """The cavity's floor (cancellous erosion depth 40-60 µm, Eriksen 1986): held to free sites, the osteoclasts
+    are walled in by the reversal cells and osteoblasts that fill the activated disk and dig shafts where they
+    stand; crawling over them (`osteoclasts.crawl_over_mononuclear_cells`, off in `bmu`) spreads the resorption.
+    Seed 3 of this BMU: 57 % of the resorbed volume deeper than 80 µm held to free sites, 4 % crawling, when
+    resorption has ended (by day 55; formation leaves the resorbed depth as it is)."""
+    crawling = simulate(reduced(55, osteoclasts={"crawl_over_mononuclear_cells": True}))
+    held = cavity_floor(whole_cycle.bone.mineral_depth_um)["volume_deeper_share"]
+    crawled = cavity_floor(crawling.bone.mineral_depth_um)["volume_deeper_share"]
+    assert held > 0.4 and crawled < 0.15, (held, crawled)
+    assert crawling.osteoclasts.counts()["n_osteoclasts"] == 0, (held, crawled)  # resorption has ended: the floor is final
