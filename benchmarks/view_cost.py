@@ -30,6 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -209,11 +210,10 @@ return performance.now();
 """
 
 
-def page_h_per_s(config: Path, seconds: float, browser, folder: Path, fps: float) -> tuple[float, float]:
-    """The page playing for ``seconds`` of wall time after a warm-up hour: the simulated hours between the first
-    and the last frame it drew in that time, over the browser's time between them (each frame shows the newest
-    hour when drawn, so the ends are exact to a frame's latency, not to the frame interval); and the frames
-    drawn per second."""
+@contextmanager
+def playing_page(config: Path, browser, folder: Path, fps: float):
+    """The app on ``config`` at ``fps``, its live page open in ``browser`` and playing past a warm-up hour; paused,
+    blanked and stopped on leaving."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
     from test_app import App, button, simulated_h, wait_for
 
@@ -223,15 +223,24 @@ def page_h_per_s(config: Path, seconds: float, browser, folder: Path, fps: float
         wait_for(browser, lambda d: simulated_h(d) == 0.0, what="the live page")
         button(browser, "▶").click()
         wait_for(browser, lambda d: simulated_h(d) >= 1.0, what="the first hour")  # warm-up
-        start_ms = browser.execute_script(LOG_FRAMES)
-        time.sleep(seconds)
-        end_ms, frames = browser.execute_script("return [performance.now(), window.boneabmFrames]")
+        yield app
         button(browser, "❚❚").click()
     finally:
-        # a page left open on a stopped server keeps trying to reconnect: blank it, so the headless measurement
+        # a page left open on a stopped server keeps trying to reconnect: blank it, so a headless measurement
         # that follows runs beside an idle browser, as the first one does
         browser.get("about:blank")
         app.stop()
+
+
+def page_h_per_s(config: Path, seconds: float, browser, folder: Path, fps: float) -> tuple[float, float]:
+    """The page playing for ``seconds`` of wall time after a warm-up hour: the simulated hours between the first
+    and the last frame it drew in that time, over the browser's time between them (each frame shows the newest
+    hour when drawn, so the ends are exact to a frame's latency, not to the frame interval); and the frames
+    drawn per second."""
+    with playing_page(config, browser, folder, fps):
+        start_ms = browser.execute_script(LOG_FRAMES)
+        time.sleep(seconds)
+        end_ms, frames = browser.execute_script("return [performance.now(), window.boneabmFrames]")
     frames = [(t, h) for t, h in frames if start_ms <= t <= end_ms]
     if len(frames) < 2:
         raise SystemExit(f"{len(frames)} frames drawn in the {seconds:.2f} s measured: too short a window for "
@@ -309,15 +318,7 @@ def page_cpu(config: Path, seconds: float, browser, folder: Path, fps: float) ->
     """The page playing for ``seconds`` after a warm-up hour: the CPU ms per frame drawn of the server's threads
     other than the model's two busiest (``page server``), of the model's two (``model``), and of all Chromium's
     processes (``chromium``); and the frames drawn and simulated hours a second."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-    from test_app import App, button, simulated_h, wait_for
-
-    app = App(config, folder / "app.log", ["--fps", f"{fps:g}"])
-    try:
-        browser.get(app.url)
-        wait_for(browser, lambda d: simulated_h(d) == 0.0, what="the live page")
-        button(browser, "▶").click()
-        wait_for(browser, lambda d: simulated_h(d) >= 1.0, what="the first hour")  # warm-up
+    with playing_page(config, browser, folder, fps) as app:
         # the server is the app's own process (``python -m boneabm app`` runs Solara in itself)
         server = app.process.pid
         chromium = _descendants(browser.service.process.pid)  # with the page's renderer
@@ -328,10 +329,6 @@ def page_cpu(config: Path, seconds: float, browser, folder: Path, fps: float) ->
         threads1 = _threads_cpu_s(server)
         chromium1 = sum(_cpu_s(_stat(Path(f"/proc/{pid}/stat"))) for pid in chromium)
         end_ms, frames = browser.execute_script("return [performance.now(), window.boneabmFrames]")
-        button(browser, "❚❚").click()
-    finally:
-        browser.get("about:blank")
-        app.stop()
     used = sorted((threads1[tid] - threads0.get(tid, 0.0) for tid in threads1), reverse=True)
     frames = [(t, h) for t, h in frames if start_ms <= t <= end_ms]
     n = max(len(frames), 1)
