@@ -27,6 +27,7 @@ from statistics import median
 def measure(n_cells: int, hours: float, rankl_ng_ml: float) -> dict:
     import math
 
+    import boneabm.cells.lineage as lineage_module
     import boneabm.cells.osteoclast.lineage as osteoclast_module
     import boneabm.model as model_module
     from boneabm.cells.osteoclast.lineage import LineageCell
@@ -61,8 +62,9 @@ def measure(n_cells: int, hours: float, rankl_ng_ml: float) -> dict:
 
     for lineage in model.lineages.values():  # each lineage calls the SSA kernel generated for its network
         lineage.advance = timed(lineage.advance, "ssa")
-    for name in ("draw_uniforms", "claim_free_neighbours", "split_molecules"):
-        setattr(osteoclast_module, name, timed(getattr(osteoclast_module, name), "kernels"))
+    setattr(osteoclast_module, "draw_uniforms", timed(osteoclast_module.draw_uniforms, "kernels"))
+    for name in ("claim_free_neighbours", "split_molecules"):  # called from the lineage base class's module
+        setattr(lineage_module, name, timed(getattr(lineage_module, name), "kernels"))
     osteoclast_module.fates.decide = timed(osteoclast_module.fates.decide, "kernels")
     for name in ("die", "divide"):
         setattr(LineageCell, name, timed(getattr(LineageCell, name), "mesa"))
