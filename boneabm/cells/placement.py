@@ -31,53 +31,43 @@ def _moore_neighbours(x, y, nx, ny, periodic, cx, cy):
     return count
 
 
-@nb.njit(cache=True)
+# what a site holds for a cell claiming it: nothing, a cell it can crawl over, or one it cannot
+FREE, YIELDING, BLOCKING = 0, 1, 2
+
+
 def claim_free_neighbours(empty, x, y, order, u_choice, periodic, vacate):
     """For each cell ``i`` in ``order``, claim a free Moore neighbour of ``(x[i], y[i])`` chosen uniformly
     with ``u_choice[i]``.
 
     ``empty`` (bool, shape (width, height)) is updated in place: a claimed site becomes occupied and, when
     ``vacate`` (a move rather than a division), the cell's own site becomes free. Returns the claimed sites'
-    coordinates in the order processed, -1 where a cell found no free neighbour.
+    coordinates in the order processed, -1 where a cell found no free neighbour. The claim of crawling cells
+    (``claim_neighbours``) with no cell to crawl over and every site as good as another.
     """
-    nx, ny = empty.shape
-    n = order.shape[0]
-    tx = np.full(n, -1, dtype=np.int64)
-    ty = np.full(n, -1, dtype=np.int64)
-    cx = np.empty(8, dtype=np.int64)
-    cy = np.empty(8, dtype=np.int64)
-    for k in range(n):
-        i = order[k]
-        count = 0
-        for c in range(_moore_neighbours(x[i], y[i], nx, ny, periodic, cx, cy)):
-            if empty[cx[c], cy[c]]:
-                cx[count], cy[count] = cx[c], cy[c]
-                count += 1
-        if count == 0:
-            continue
-        pick = min(int(u_choice[i] * count), count - 1)
-        tx[k], ty[k] = cx[pick], cy[pick]
-        empty[tx[k], ty[k]] = False
-        if vacate:
-            empty[x[i], y[i]] = True
+    occupancy = np.where(empty, FREE, BLOCKING).astype(np.int8)
+    tx, ty, _ = claim_neighbours(occupancy, np.ones(empty.shape, dtype=np.bool_), x, y, order, u_choice, periodic,
+                                 vacate)
+    empty[...] = occupancy == FREE
     return tx, ty
 
 
-# what a site holds, for cells that crawl over others (``claim_passable_neighbours``)
-FREE, YIELDING, BLOCKING = 0, 1, 2
+def claim_passable_neighbours(occupancy, bare, x, y, order, u_choice, periodic):
+    """The claim of cells that crawl over others, moving (``claim_neighbours``); their integrins find their
+    matrix only on ``bare`` bone."""
+    return claim_neighbours(occupancy, bare, x, y, order, u_choice, periodic, True)
 
 
 @nb.njit(cache=True)
-def claim_passable_neighbours(occupancy, bare, x, y, order, u_choice, periodic):
+def claim_neighbours(occupancy, preferred, x, y, order, u_choice, periodic, vacate):
     """For each cell ``i`` in ``order``, claim a Moore neighbour of ``(x[i], y[i])`` that is free or holds a
     cell it can crawl over (``occupancy`` FREE or YIELDING; BLOCKING sites are closed), chosen uniformly with
-    ``u_choice[i]`` among those over ``bare`` bone if there are any (its integrins find their matrix there),
-    else among all. A crawler that enters a YIELDING site swaps places with the cell there, which takes the
-    crawler's old site.
+    ``u_choice[i]`` among the ``preferred`` ones if there are any, else among all. A cell that enters a YIELDING
+    site swaps places with the cell there, which takes its old site.
 
     ``occupancy`` (int8, shape (width, height)) is updated in place: the claimed site becomes BLOCKING (the
-    crawlers are BLOCKING to each other) and the crawler's old site FREE, or YIELDING when it swapped. Returns
-    the claimed sites' coordinates in the order processed (-1 where a cell found none) and whether each swapped.
+    claimants are BLOCKING to each other) and, when ``vacate`` (a move rather than a division), the cell's old
+    site FREE, or YIELDING when it swapped. Returns the claimed sites' coordinates in the order processed (-1
+    where a cell found none) and whether each swapped.
     """
     nx, ny = occupancy.shape
     n = order.shape[0]
@@ -95,17 +85,18 @@ def claim_passable_neighbours(occupancy, bare, x, y, order, u_choice, periodic):
                 count += 1
         if count == 0:
             continue
-        n_bare = 0
-        for c in range(count):  # the bare sites first, in the same order
-            if bare[cx[c], cy[c]]:
-                cx[n_bare], cx[c] = cx[c], cx[n_bare]
-                cy[n_bare], cy[c] = cy[c], cy[n_bare]
-                n_bare += 1
-        if n_bare:
-            count = n_bare
+        n_preferred = 0
+        for c in range(count):  # the preferred sites first, in the same order
+            if preferred[cx[c], cy[c]]:
+                cx[n_preferred], cx[c] = cx[c], cx[n_preferred]
+                cy[n_preferred], cy[c] = cy[c], cy[n_preferred]
+                n_preferred += 1
+        if n_preferred:
+            count = n_preferred
         pick = min(int(u_choice[i] * count), count - 1)
         tx[k], ty[k] = cx[pick], cy[pick]
         swapped[k] = occupancy[tx[k], ty[k]] == YIELDING
         occupancy[tx[k], ty[k]] = BLOCKING
-        occupancy[x[i], y[i]] = YIELDING if swapped[k] else FREE
+        if vacate:
+            occupancy[x[i], y[i]] = YIELDING if swapped[k] else FREE
     return tx, ty, swapped
