@@ -53,19 +53,24 @@ def within(f: dict[str, float], *keys: str) -> bool:
 def nuclei_joining_osteoclasts(time_h: Sequence[float], event: Sequence[str], cell: Sequence[int],
                                partner: Sequence, nuclei: Sequence[int], min_nuclei: int) -> np.ndarray:
     """(day, nuclei) of each fusion that left a cell with ≥ ``min_nuclei``: the nuclei it brought into osteoclasts,
-    those of each partner that was not yet an osteoclast (the new nuclei Parfitt's labelling counted; two
-    osteoclasts that fuse renew none). Read from the events: a cell holds one nucleus until its first fusion, and
-    after each fusion or extrusion the count that event left it."""
-    held, joined = {}, []
+    those of each partner that had never been an osteoclast (the new nuclei Parfitt's labelling counted; two
+    osteoclasts that fuse renew none, and nor does one that shed nuclei below ``min_nuclei`` and fused back above
+    it). Read from the events: a cell holds one nucleus until its first fusion, and after each fusion or extrusion
+    the count that event left it."""
+    held, joined, been_osteoclast = {}, [], set()
     for t, kind, survivor, absorbed, total in zip(time_h, event, cell, partner, nuclei):
         if kind == "extrusion":  # the nuclei it kept
             held[int(survivor)] = int(total)
         if kind != "fusion":
             continue
-        parts = (held.get(int(survivor), 1), held.pop(int(absorbed), 1))
-        held[int(survivor)] = int(total)
+        survivor, absorbed = int(survivor), int(absorbed)
+        parts = ((survivor, held.get(survivor, 1)), (absorbed, held.pop(absorbed, 1)))
+        held[survivor] = int(total)
         if total >= min_nuclei:
-            joined.append((t / HOURS_PER_DAY, sum(n for n in parts if n < min_nuclei)))
+            joined.append((t / HOURS_PER_DAY, sum(n for c, n in parts
+                                                  if n < min_nuclei and c not in been_osteoclast)))
+            been_osteoclast.add(survivor)
+        been_osteoclast.discard(absorbed)
     return np.array(joined, dtype=float).reshape(-1, 2)
 
 

@@ -12,8 +12,9 @@ from boneabm.bmu_checks import (CHECKS, cavity_floor, figures, nuclei_dying_with
 
 def test_the_nuclei_joining_osteoclasts_are_read_from_the_fusion_events():
     """A cell holds one nucleus until its first fusion, then what its last fusion or extrusion left it; a fusion
-    that leaves three or more nuclei brings into osteoclasts the nuclei of each partner that was not one yet (Parfitt
-    1994 counted new nuclei: two osteoclasts that fuse renew none)."""
+    that leaves three or more nuclei brings into osteoclasts the nuclei of each partner that had never been one
+    (Parfitt 1994 counted new nuclei: two osteoclasts that fuse renew none, and an osteoclast that shed nuclei below
+    three and took a partner again renews only the partner's)."""
     events = [  # time_h, event, cell, partner, nuclei of the fused cell
         (24.0, "fusion", 1, 2, 2),    # 1 + 1: not yet an osteoclast
         (48.0, "fusion", 1, 3, 3),    # 2 + 1 = 3: all three are new to osteoclasts
@@ -26,10 +27,11 @@ def test_the_nuclei_joining_osteoclasts_are_read_from_the_fusion_events():
     ]
     joined = nuclei_joining_osteoclasts(*zip(*events), min_nuclei=3)
     np.testing.assert_array_equal(joined, [[2.0, 3.0], [3.0, 2.0], [81 / 24, 3.0], [90 / 24, 0.0]])
-    # an extrusion leaves the cell the nuclei it keeps: 8 - 6 = 2, so the next fusion makes it an osteoclast anew
+    # an extrusion leaves the cell the nuclei it keeps: 8 - 6 = 2, so the next fusion makes it an osteoclast anew,
+    # but with one new nucleus only
     shed = [*events, (92.0, "extrusion", 1, None, 2), (96.0, "fusion", 1, 9, 3)]
     joined = nuclei_joining_osteoclasts(*zip(*shed), min_nuclei=3)
-    np.testing.assert_array_equal(joined[-1], [4.0, 3.0])
+    np.testing.assert_array_equal(joined[-1], [4.0, 1.0])
 
 
 def test_nuclei_dying_with_their_cell_are_those_of_multinucleated_osteoclast_lineage_deaths():
