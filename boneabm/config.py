@@ -449,6 +449,15 @@ class OsteoclastConfig(_Section):
         "Calibrated to the first multinucleated cells on day 3 (docs/references.md#time-course).")
     fusion_gene_half_molecules: float = Field(
         10.0, gt=0, description="DC-STAMP and OC-STAMP per nucleus giving half the fusion rate. Calibrated.")
+    multinucleated_pair_fusion_factor: float = Field(
+        1.0, ge=0, le=1,
+        description="Fusion rate of two multinucleated neighbours relative to a pair with a mononuclear partner "
+        "(same fusion genes), 0-1. Fusion partners are not alike: most fusions join a motile mononuclear cell to a "
+        "less motile, fusion-founding cell (Levaot et al. 2015 J Cell Biol 210:1251; Hobolt-Pedersen, Delaissé & "
+        "Søe 2014 Calcif Tissue Int 95:73), and two multinucleated cells fuse by other machinery (syncytin-1 rather "
+        "than CD47, Møller, Delaissé & Søe 2017 J Cell Physiol 232:1396) — which live imaging sees in culture "
+        "(Jansen et al. 2012) but which bone's small osteoclasts (a few to 20 nuclei) suggest is rare there. 1 in "
+        "the culture, calibrated without it; `bmu` sets a calibrated value.")
     min_nuclei: int = Field(
         3, ge=2, le=10,
         description="Nuclei that make an osteoclast (TRAP⁺, ≥ 3 nuclei, docs/references.md#in-vitro-protocols).")

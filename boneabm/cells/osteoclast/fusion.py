@@ -16,13 +16,15 @@ def survivor_first(nuclei_a: int, id_a: int, nuclei_b: int, id_b: int) -> bool:
 
 
 @nb.njit(cache=True)
-def choose_fusions(site_row, x, y, order, rank, drive, u_fuse, u_partner, rate_dt, periodic):
+def choose_fusions(site_row, x, y, nuclei, order, rank, drive, u_fuse, u_partner, rate_dt, multinucleated_pair_factor,
+                   periodic):
     """Pairs of fusion-competent neighbours that fuse this tick.
 
     ``order`` lists competent rows by their per-cell priority draw; ``rank[row]`` is a row's place in it (-1 if
     not competent). Each unordered pair is considered once, by its earlier member: that cell fuses with some
-    later, still-free competent neighbour j with probability 1 - exp(-rate·dt·Σ_j drive_i·drive_j), the partner
-    drawn in proportion to drive_i·drive_j. A cell fuses at most once per tick. Returns (first, second) rows.
+    later, still-free competent neighbour j with probability 1 - exp(-rate·dt·Σ_j w_ij), w_ij = drive_i·drive_j
+    (times ``multinucleated_pair_factor`` when both have more than one nucleus), the partner drawn in proportion
+    to w_ij. A cell fuses at most once per tick. Returns (first, second) rows.
     """
     nx, ny = site_row.shape
     taken = np.zeros(rank.shape[0], dtype=np.bool_)
@@ -46,6 +48,8 @@ def choose_fusions(site_row, x, y, order, rank, drive, u_fuse, u_partner, rate_d
             if j < 0 or rank[j] <= k or taken[j]:
                 continue
             weights[count] = drive[i] * drive[j]
+            if nuclei[i] > 1 and nuclei[j] > 1:
+                weights[count] *= multinucleated_pair_factor
             partners[count] = j
             total += weights[count]
             count += 1

@@ -200,9 +200,9 @@ class OsteoclastLineage(Lineage):
         drive_of_row[rows] = drive
         site_row = np.full(model.experiment.domain.shape, -1, dtype=np.int64)  # only competent cells are partners
         site_row[pop.x[rows], pop.y[rows]] = rows
-        first, second = choose_fusions(site_row, pop.x, pop.y, rows[order], rank, drive_of_row,
-                                       u[order, fates.U_FUSE], u[order, fates.U_PARTNER],
-                                       q.fusion_rate_per_h * dt_h, model.experiment.domain.periodic)
+        first, second = choose_fusions(site_row, pop.x, pop.y, pop.nuclei, rows[order], rank, drive_of_row,
+                                       u[order, fates.U_FUSE], u[order, fates.U_PARTNER], q.fusion_rate_per_h * dt_h,
+                                       q.multinucleated_pair_fusion_factor, model.experiment.domain.periodic)
         for a, b in zip(first, second):
             keep_a = survivor_first(pop.nuclei[a], pop.cell_id[a], pop.nuclei[b], pop.cell_id[b])
             survivor, absorbed = (a, b) if keep_a else (b, a)
