@@ -457,7 +457,7 @@ class OsteoclastConfig(_Section):
         "Søe 2014 Calcif Tissue Int 95:73), and two multinucleated cells fuse by other machinery (syncytin-1 rather "
         "than CD47, Møller, Delaissé & Søe 2017 J Cell Physiol 232:1396) — which live imaging sees in culture "
         "(Jansen et al. 2012) but which bone's small osteoclasts (a few to 20 nuclei) suggest is rare there. 1 in "
-        "the culture, calibrated without it; `bmu` sets a calibrated value.")
+        "the culture, calibrated with it; `bmu` sets 0, calibrated.")
     min_nuclei: int = Field(
         3, ge=2, le=10,
         description="Nuclei that make an osteoclast (TRAP⁺, ≥ 3 nuclei, docs/references.md#in-vitro-protocols).")
@@ -543,8 +543,7 @@ class OsteoclastConfig(_Section):
         "over tens of µm and migrates among the reversal "
         "cells that line the eroded surface (Abdelgawad et al. 2016 Histochem Cell Biol 145:603; Lassen et al. 2017 "
         "JBMR 32:1395); a lattice that held it to free sites traps it in a crowded BMU, where it digs a shaft "
-        "in one place. Off in the culture, whose calibration predates it, and in `bmu`, where it awaits a calibration "
-        "with what limits an osteoclast's size (README).")
+        "in one place. Off in the culture, whose calibration predates it; on in `bmu`.")
     trench_speed_um_per_h: float = Field(
         8.0, ge=0, description="Speed while resorbing a trench, µm/h (several hundred µm over days, Søe 2017).")
     trench_rate_factor: float = Field(
@@ -572,7 +571,7 @@ class OsteoclastConfig(_Section):
         description="Multinucleated cells die this many times faster than mononuclear pre-osteoclasts in the same "
         "RANKL and M-CSF, 1 (calibrated: 1.5, with the c-Fos arrest, gives the day 4-6 peak and the decline to "
         "≤ 80 % of it by day 7 (docs/references.md#time-course, decline by apoptosis) and keeps fusion knockouts' "
-        "TRAP⁺ nuclei within 30 % of wild type, docs/validation.md#check-10-fusion-knockouts). The `bmu` example sets 0.3: "
+        "TRAP⁺ nuclei within 30 % of wild type, docs/validation.md#check-10-fusion-knockouts). The `bmu` example sets 0.2: "
         "bone's osteoclasts live for weeks while their nuclei turn over (Manolagas 2000; Parfitt 1994), a calibration.")
     unligated_integrin_death_rate_per_h: float = Field(
         0.0, ge=0, le=10,
