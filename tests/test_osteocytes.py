@@ -7,6 +7,7 @@ Phenotypes and facts checked:
 - apoptotic osteocytes make their viable neighbours shed RANKL, near them and not far away (Kennedy et al. 2012
   Bone 50:1115), so RANKL rises where a BMU is activated (Nakashima et al. 2011 Nat Med 17:1231);
 - resorbing the bone they sit in ends that signal (the exhaustion of the site);
+- PTH and strain repress their sclerostin (Keller & Kneissel 2005; Robling et al. 2008);
 - the surface layer relaxes toward the marrow's concentrations except under a canopy, which keeps what is made
   there (the bone remodeling compartment, Hauge et al. 2001 JBMR 16:1575; Andersen et al. 2009).
 """
@@ -60,6 +61,21 @@ def test_pth_represses_the_osteocytes_sclerostin_and_nothing_else():
     assert serum["sclerostin"][0, 0] == pytest.approx(0.15625 * 30_000)  # the calibrated rate at serum PTH
     for field in ("rankl", "opg"):
         np.testing.assert_array_equal(peak[field], none[field])
+
+
+def test_strain_represses_the_osteocytes_sclerostin_disuse_raises_it_and_nothing_else_changes():
+    """Loading lowers Sost and sclerostin in osteocytes and unloading raises them (Robling et al. 2008 J Biol Chem
+    283:5866; Lin et al. 2009 JBMR 24:1651): K/(K + strain) of the unloaded rate, K = 1,000 µε, so disuse doubles
+    the habitual (1,000 µε) secretion and 3,000 µε halves it; PTH's repression multiplies."""
+    def secreted(strain, pth_nM=0.0):
+        return Osteocytes(OsteocyteConfig(density_per_mm3=20_000, strain_microstrain=strain), (80, 40), SPACING,
+                          periodic=False, pth_nM=pth_nM).secretion_molecules(1.0)
+    disuse, habitual, loaded = secreted(0.0), secreted(1000.0), secreted(3000.0)
+    np.testing.assert_allclose(disuse["sclerostin"], 2 * habitual["sclerostin"])
+    np.testing.assert_allclose(loaded["sclerostin"], habitual["sclerostin"] / 2)
+    np.testing.assert_allclose(secreted(3000.0, pth_nM=0.06)["sclerostin"], loaded["sclerostin"] / 4)
+    for field in ("rankl", "opg"):
+        np.testing.assert_array_equal(loaded[field], disuse[field])
 
 
 def test_eroding_the_layer_takes_the_apoptotic_osteocytes_and_their_signal_with_it():

@@ -6,8 +6,8 @@ Each site holds the osteocytes of the bone layer ``reach_depth_um`` beneath it w
 osteocytes lie within ``apoptosis_signal_range_um`` (Gaussian reach): osteocytes dying from microdamage or
 disuse make their viable neighbours signal for resorption (Kennedy et al. 2012 Bone 50:1115; Nakashima et al.
 2011 Nat Med 17:1231: osteocytes are the main RANKL source in remodeling); they secrete OPG, and sclerostin,
-which keeps Wnt off the osteoblast lineage (Li X et al. 2005) and which the blood's PTH represses (Keller &
-Kneissel 2005). An activation kills a fraction of the osteocytes in a disk at a time the experiment sets.
+which keeps Wnt off the osteoblast lineage (Li X et al. 2005) and which the blood's PTH (Keller & Kneissel 2005)
+and the bone's strain (Robling et al. 2008) repress. An activation kills a fraction of the osteocytes in a disk at a time the experiment sets.
 Osteoclasts that erode the bone take its osteocytes with it: the apoptotic ones, which lie in the bone that
 will be resorbed, go as the eroded depth passes through their layer, so the signal that started resorption ends
 with it (the exhaustion of the site); those the osteoclasts do not reach stop signalling ``apoptosis_signal_days`` after they died (empty lacunae).
@@ -26,9 +26,12 @@ UM_PER_MM = 1000.0
 class Osteocytes:
     def __init__(self, config: OsteocyteConfig, shape: tuple[int, int], spacing_um: float, periodic: bool,
                  pth_nM: float = 0.0):
-        """``pth_nM``: the blood's PTH, which represses the osteocytes' Sost."""
+        """``pth_nM``: the blood's PTH, which represses the osteocytes' Sost, as the bone's strain does."""
         self.config = config
-        self.sclerostin_share = config.sclerostin_pth_half_nM / (config.sclerostin_pth_half_nM + pth_nM)
+        pth_share = config.sclerostin_pth_half_nM / (config.sclerostin_pth_half_nM + pth_nM)
+        strain_share = config.sclerostin_strain_half_microstrain / (
+            config.sclerostin_strain_half_microstrain + config.strain_microstrain)
+        self.sclerostin_share = pth_share * strain_share
         self.spacing_um = spacing_um
         self.periodic = periodic
         per_site = config.density_per_mm3 * spacing_um**2 * config.reach_depth_um / UM_PER_MM**3
