@@ -52,25 +52,22 @@ def within(f: dict[str, float], *keys: str) -> bool:
 
 def nuclei_joining_osteoclasts(time_h: Sequence[float], event: Sequence[str], cell: Sequence[int],
                                partner: Sequence, nuclei: Sequence[int], min_nuclei: int) -> np.ndarray:
-    """(day, nuclei) of each fusion that left a cell with ≥ ``min_nuclei``: the nuclei it brought into osteoclasts,
-    those of each partner that had never been an osteoclast (the new nuclei Parfitt's labelling counted; two
-    osteoclasts that fuse renew none, and nor does one that shed nuclei below ``min_nuclei`` and fused back above
-    it). Read from the events: a cell holds one nucleus until its first fusion, and after each fusion or extrusion
-    the count that event left it."""
-    held, joined, been_osteoclast = {}, [], set()
+    """(day, nuclei) of each fusion that left a cell with ≥ ``min_nuclei``: the nuclei it brought into osteoclasts
+    for the first time (the new nuclei Parfitt's labelling counted; two osteoclasts that fuse renew none, nor does
+    an osteoclast that shed nuclei below ``min_nuclei`` and fused back above it). Read from the events: each cell
+    holds some nuclei that have never been in an osteoclast — one until its first fusion, then its partners' such
+    nuclei, none once it is an osteoclast, and no more than an extrusion leaves it."""
+    fresh, joined = {}, []  # cell -> its nuclei that have never been in an osteoclast
     for t, kind, survivor, absorbed, total in zip(time_h, event, cell, partner, nuclei):
         if kind == "extrusion":  # the nuclei it kept
-            held[int(survivor)] = int(total)
+            fresh[int(survivor)] = min(fresh.get(int(survivor), 1), int(total))
         if kind != "fusion":
             continue
-        survivor, absorbed = int(survivor), int(absorbed)
-        parts = ((survivor, held.get(survivor, 1)), (absorbed, held.pop(absorbed, 1)))
-        held[survivor] = int(total)
+        new = fresh.get(int(survivor), 1) + fresh.pop(int(absorbed), 1)
         if total >= min_nuclei:
-            joined.append((t / HOURS_PER_DAY, sum(n for c, n in parts
-                                                  if n < min_nuclei and c not in been_osteoclast)))
-            been_osteoclast.add(survivor)
-        been_osteoclast.discard(absorbed)
+            joined.append((t / HOURS_PER_DAY, new))
+            new = 0
+        fresh[int(survivor)] = new
     return np.array(joined, dtype=float).reshape(-1, 2)
 
 

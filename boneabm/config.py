@@ -697,6 +697,9 @@ class OsteoblastSignalingConfig(_NetworkPerturbations):
         description="PTH the cells see, nM: serum PTH(1-84) is 10-65 pg/mL, 1-7 pM (9.4 kDa).")
 
 
+HABITUAL_STRAIN_MICROSTRAIN = 1000.0  # peak strain of habitual daily use in human bone (Burr et al. 1996 Bone 18:405)
+
+
 class ActivationConfig(_Section):
     at_h: float = Field(ge=0, description="When the osteocytes die, h; whole ticks.")
     x_um: float = Field(ge=0, description="Centre of the disk, µm from the domain's left edge.")
@@ -744,10 +747,10 @@ class OsteocyteConfig(_Section):
         description="Reach of the apoptotic osteocytes' signal, µm (the standard deviation of a Gaussian; viable "
         "osteocytes expressing RANKL lie within a few hundred µm of microcracks, Kennedy 2012; calibrated).")
     sclerostin_per_cell_h: float = Field(
-        69000.0, ge=0, le=1e7,
-        description="Sclerostin a viable osteocyte secretes without PTH and without load, molecules/h (0: a Sost "
-        "knockout); PTH lowers it (`sclerostin_pth_half_nM`) and so does strain (`sclerostin_strain_half_microstrain`): "
-        "at the habitual 1,000 µε and serum PTH, 30,000. Calibrated: in a BMU "
+        34500.0, ge=0, le=1e7,
+        description="Sclerostin a viable osteocyte secretes without PTH at habitual load (1,000 µε), molecules/h "
+        "(0: a Sost knockout); PTH lowers it (`sclerostin_pth_half_nM`), to 30,000 at serum PTH, and strain "
+        "above habitual lowers it, disuse raises it (`strain_microstrain`). Calibrated: in a BMU "
         "it holds ≈ 0.5-0.6 nM at the osteoblasts, lowering their β-catenin by about a quarter, so that a Sost "
         "knockout makes more bone (Li X et al. 2008 JBMR 23:860: Sost⁻/⁻ mice have high bone mass with more "
         "formation).")
@@ -761,13 +764,14 @@ class OsteocyteConfig(_Section):
         "146:4577). The PTH is the blood's (`osteoblasts.signaling.pth_nM`): serum PTH (3 pM) lowers sclerostin "
         "by 13 %, a teriparatide peak (≈ 0.06 nM) by three quarters. Calibrated.")
     strain_microstrain: float = Field(
-        1000.0, ge=0, le=1e4,
+        HABITUAL_STRAIN_MICROSTRAIN, ge=0, le=1e4,
         description="Peak strain the bone's daily loading brings, µε: a few hundred to about 2,000 in the human "
         "tibia in walking and running (Burr et al. 1996 Bone 18:405); 1,000 is habitual use, 0 disuse (bed "
         "rest, hindlimb unloading), 3,000 heavy loading. Osteocytes read it and lower their Sost.")
     sclerostin_strain_half_microstrain: float = Field(
         1000.0, gt=0, le=1e5,
-        description="Strain at which osteocytes make half their unloaded sclerostin, µε: loading lowers Sost and "
+        description="Strain at which osteocytes make half their unloaded sclerostin, µε, so they make (K + 1,000)/(K + "
+        "strain) of `sclerostin_per_cell_h`: loading lowers Sost and "
         "sclerostin in osteocytes, unloading raises them (Robling et al. 2008 J Biol Chem 283:5866; Lin et al. 2009 "
         "JBMR 24:1651; loaded bone forms more by less sclerostin, Tu et al. 2012 Bone 50:209). Calibrated: "
         "disuse doubles the habitual secretion and 3,000 µε halves it.")

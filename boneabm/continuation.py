@@ -97,7 +97,7 @@ def _same_network(saved: state.ModelState, network_file: Path, checkpoint: Path,
 FORKABLE = ("name", "time.duration_h", "time.record_every_h", "time.snapshot_every_h", "time.spatial_every_h",
             "doses", "medium.mcsf_ng_ml", "medium.rankl_ng_ml", "medium.opg_ng_ml", "medium.change_every_h",
             "signaling.knockouts", "signaling.inhibitors", "signaling.clamps", "signaling.pulses",
-            "signaling.itam_ligand",
+            "signaling.itam_ligand", "osteocytes.strain_microstrain",
             "output.format")
 
 

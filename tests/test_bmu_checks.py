@@ -32,6 +32,13 @@ def test_the_nuclei_joining_osteoclasts_are_read_from_the_fusion_events():
     shed = [*events, (92.0, "extrusion", 1, None, 2), (96.0, "fusion", 1, 9, 3)]
     joined = nuclei_joining_osteoclasts(*zip(*shed), min_nuclei=3)
     np.testing.assert_array_equal(joined[-1], [4.0, 1.0])
+    # an osteoclast shed to one nucleus takes two partners one at a time: two new nuclei, when it is one again
+    regrown = [(0.0, "fusion", 1, 2, 2), (1.0, "fusion", 1, 3, 3), (2.0, "extrusion", 1, None, 1),
+               (3.0, "fusion", 1, 4, 2), (4.0, "fusion", 1, 5, 3)]
+    np.testing.assert_array_equal(nuclei_joining_osteoclasts(*zip(*regrown), min_nuclei=3)[-1], [4 / 24, 2.0])
+    # ... or is absorbed by a new cell: its old nucleus stays old in the cell that took it
+    absorbed = [*regrown[:3], (3.0, "fusion", 9, 1, 2), (4.0, "fusion", 9, 5, 3)]
+    np.testing.assert_array_equal(nuclei_joining_osteoclasts(*zip(*absorbed), min_nuclei=3)[-1], [4 / 24, 2.0])
 
 
 def test_nuclei_dying_with_their_cell_are_those_of_multinucleated_osteoclast_lineage_deaths():

@@ -65,12 +65,14 @@ def test_pth_represses_the_osteocytes_sclerostin_and_nothing_else():
 
 def test_strain_represses_the_osteocytes_sclerostin_disuse_raises_it_and_nothing_else_changes():
     """Loading lowers Sost and sclerostin in osteocytes and unloading raises them (Robling et al. 2008 J Biol Chem
-    283:5866; Lin et al. 2009 JBMR 24:1651): K/(K + strain) of the unloaded rate, K = 1,000 µε, so disuse doubles
-    the habitual (1,000 µε) secretion and 3,000 µε halves it; PTH's repression multiplies."""
+    283:5866; Lin et al. 2009 JBMR 24:1651): (K + 1,000)/(K + strain) of the rate at habitual load (1,000 µε), K =
+    1,000 µε, so disuse doubles it and 3,000 µε halves it; PTH's repression multiplies. At habitual load the
+    rate is the calibrated one, so configs and checkpoints written before strain was read give the same BMU."""
     def secreted(strain, pth_nM=0.0):
         return Osteocytes(OsteocyteConfig(density_per_mm3=20_000, strain_microstrain=strain), (80, 40), SPACING,
                           periodic=False, pth_nM=pth_nM).secretion_molecules(1.0)
     disuse, habitual, loaded = secreted(0.0), secreted(1000.0), secreted(3000.0)
+    assert habitual["sclerostin"][0, 0] == 0.15625 * 34_500  # sclerostin_per_cell_h, exactly
     np.testing.assert_allclose(disuse["sclerostin"], 2 * habitual["sclerostin"])
     np.testing.assert_allclose(loaded["sclerostin"], habitual["sclerostin"] / 2)
     np.testing.assert_allclose(secreted(3000.0, pth_nM=0.06)["sclerostin"], loaded["sclerostin"] / 4)
@@ -213,3 +215,29 @@ def test_a_site_leaves_the_remodeling_surface_once_its_formation_has_stopped_ref
     surface = remodeling_surface(bone, None)
     assert not surface[10, 10] and surface.sum() == 8
     assert bone.site_mean(bone.mineral_depth_um - bone.formed_depth_um())[10, 10] == pytest.approx(25.0)
+
+
+def test_a_fork_unloads_the_bone_from_its_checkpoint_on(tmp_path):
+    """Disuse from mid-run on (bed rest during a BMU): a fork of a tissue run that sets
+    `osteocytes.strain_microstrain: 0` continues the checkpoint's osteocytes with their sclerostin doubled."""
+    import boneabm
+    from boneabm.catalog import find
+    from boneabm.continuation import plan_fork
+    from boneabm.runner import Checkpointing, checkpoints_in, execute
+    from boneabm.yamlio import read_yaml
+
+    data = read_yaml(find("bmu").path)
+    data["domain"].update(width_um=250, height_um=250)
+    data["time"].update(duration_h=6, record_every_h=1, snapshot_every_h=6)
+    data["osteocytes"]["activations"] = []
+    data["seed"] = 1
+    parent = execute(load_experiment(data=data), tmp_path / "parent", checkpointing=Checkpointing(3))
+    checkpoint = checkpoints_in(parent)[0]
+    saved, experiment, record = plan_fork(checkpoint, ["osteocytes.strain_microstrain=0"])
+    assert record["changes"] == {"osteocytes.strain_microstrain": 0}
+    habitual, unloaded = BoneModel.from_state(saved), BoneModel.from_state(saved, experiment)
+    np.testing.assert_array_equal(unloaded.osteocytes.viable, habitual.osteocytes.viable)
+    np.testing.assert_allclose(unloaded.osteocytes.secretion_molecules(1.0)["sclerostin"],
+                               2 * habitual.osteocytes.secretion_molecules(1.0)["sclerostin"])
+    run = boneabm.fork(checkpoint, ["osteocytes.strain_microstrain=0"], out=tmp_path / "unloaded")
+    assert run.config["osteocytes"]["strain_microstrain"] == 0

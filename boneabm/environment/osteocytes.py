@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from boneabm.config import OsteocyteConfig
+from boneabm.config import HABITUAL_STRAIN_MICROSTRAIN, OsteocyteConfig
 
 UM_PER_MM = 1000.0
 
@@ -29,8 +29,8 @@ class Osteocytes:
         """``pth_nM``: the blood's PTH, which represses the osteocytes' Sost, as the bone's strain does."""
         self.config = config
         pth_share = config.sclerostin_pth_half_nM / (config.sclerostin_pth_half_nM + pth_nM)
-        strain_share = config.sclerostin_strain_half_microstrain / (
-            config.sclerostin_strain_half_microstrain + config.strain_microstrain)
+        half = config.sclerostin_strain_half_microstrain  # sclerostin_per_cell_h is the habitual load's rate
+        strain_share = (half + HABITUAL_STRAIN_MICROSTRAIN) / (half + config.strain_microstrain)
         self.sclerostin_share = pth_share * strain_share
         self.spacing_um = spacing_um
         self.periodic = periodic
