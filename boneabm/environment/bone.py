@@ -267,6 +267,8 @@ class Bone:
         on the default slice."""
         resorbed = self.mineral_depth_um > RESORBED_DEPTH_UM
         flat, ix, iy = self._pixels(resorbed)
+        if flat.size == 0:  # nothing resorbed yet (a quarter of the assay's rows): no map to label
+            return flat, np.zeros(0, dtype=np.int32), ix, iy, 0
         labels, n_events = ndimage.label(resorbed, structure=np.ones((3, 3)))
         event = labels.ravel()[flat]
         if self.periodic and n_events:

@@ -104,8 +104,9 @@ class Transport:
             mean, medium = np.linalg.solve(self.mean_matrix, [mean, medium])
             spectrum[0, 0] = mean * mean_scale
         out = fft.irfft2(spectrum, s=sites.shape) if self.periodic else fft.idctn(spectrum, type=2, norm="ortho")
-        # the exact solve is non-negative; round-off may leave -1e-18 where a field is empty
-        return np.maximum(out, 0.0), medium
+        # the exact solve is non-negative; round-off may leave -1e-18 where a field is empty (in place: the
+        # transform's output is this step's own)
+        return np.maximum(out, 0.0, out=out), medium
 
 
 class Fields:
