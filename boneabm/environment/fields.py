@@ -256,7 +256,7 @@ class Fields:
         """Cells at sites (x, y) took up ``molecules`` (negative: released or secreted) of ``name``, one after
         the other in the order given. A site is emptied, never driven negative; what it lacked is counted."""
         self.net_uptake_molecules[name] += float(molecules.sum())
-        lacking_nM_site = _take_up(self.sites[name], x, y, molecules / self.molecules_per_nM_site)
+        lacking_nM_site = _take_up(self.sites[name], x, y, molecules, self.molecules_per_nM_site)
         self.uptake_shortfall_molecules[name] += lacking_nM_site * self.molecules_per_nM_site
 
     def secrete(self, molecules: dict[str, np.ndarray]) -> None:
@@ -341,11 +341,12 @@ def _bound_at_equilibrium(concentrations: dict[str, float], config: FieldsConfig
 
 
 @nb.njit(cache=True)
-def _take_up(sites_nM, x, y, amount_nM):
-    """Subtract each cell's amount from its site, never below zero; returns what could not be taken, nM."""
+def _take_up(sites_nM, x, y, molecules, molecules_per_nM):
+    """Subtract each cell's molecules, converted to nM, from its site, never below zero; returns what could not be
+    taken, nM. (Converted here, not by numpy beforehand: the same division, without a pass over a new array.)"""
     shortfall = 0.0
     for i in range(x.shape[0]):
-        left = sites_nM[x[i], y[i]] - amount_nM[i]
+        left = sites_nM[x[i], y[i]] - molecules[i] / molecules_per_nM
         if left < 0.0:
             shortfall -= left
             left = 0.0
