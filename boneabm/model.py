@@ -19,6 +19,9 @@ Events are stamped with the tick's end time. The recorder reads the model after 
 of (lineages, fields, bone, counters) is data: ``boneabm.state`` saves and restores it.
 """
 
+import contextlib
+import gc
+
 import mesa
 import numpy as np
 from mesa.discrete_space import OrthogonalMooreGrid
@@ -48,36 +51,41 @@ class BoneModel(mesa.Model):
         ``plate``: place the initial cells (a model restored from a state places its own)."""
         if experiment.seed is None:
             raise ValueError("BoneModel needs an experiment with its seed fixed (config.with_seed)")
-        super().__init__(rng=experiment.seed)
-        self.experiment = experiment
-        self.dt_h = experiment.time.dt_h
-        self.time_h = 0.0
-        self.grid = OrthogonalMooreGrid(
-            experiment.domain.shape, torus=experiment.domain.periodic, capacity=1, random=self.random)
-        # the grid's cells by site, so a batch of moves looks its targets up with one fancy index, and the agent
-        # on each site, which Mesa's cells read (cells/sites.py)
-        self.site_cells, self.site_agent = occupy(self.grid, experiment.domain.shape)
-        self.fields = Fields(experiment)
-        self.bone = Bone(experiment.bone, experiment.domain)
-        self.osteocytes = (Osteocytes(experiment.osteocytes, experiment.domain.shape, experiment.domain.grid_spacing_um,
-                                      experiment.domain.periodic, experiment.osteoblasts.signaling.pth_nM)
-                           if experiment.osteocytes.density_per_mm3 > 0 else None)
-        self.bmus = (BmuTracker(experiment.osteocytes.activations, experiment.domain.shape,
-                                experiment.domain.grid_spacing_um) if experiment.osteocytes.activations else None)
-        networks = networks or {}
-        self.lineages = {kind.name: kind(self, networks.get(kind.name) or kind.network_for(experiment))
-                         for kind in self.lineage_kinds(experiment)}
-        self.osteoclasts = self.lineages["osteoclast"]
-        # the tables report the RANKL system and M-CSF, which the osteoclast lineage reads (tests/test_fields.py)
-        self.fields.carry_only(set().union(*(lineage.fields_read() for lineage in self.lineages.values())))
-        # (time_h, event, cell_id, partner_id or None, nuclei, generation, age_h or NaN, lineage): the columns of
-        # events.csv (boneabm/columns.py), as Lineage.record gives them; the recorder takes them after each tick
-        self.events: list[tuple[float, str, int, int | None, int, int, float, str]] = []
-        # what touches each site, by contact signal: derived from the cells each tick, before signaling
-        self.contacts: dict[str, np.ndarray] = {"ephrinb2": np.zeros(experiment.domain.shape)}
-        if plate:
-            for lineage in self.lineages.values():
-                lineage.plate_initial()
+        # Mesa's grid and the plated agents are ≈ 260,000 objects made at once: the cyclic garbage collector,
+        # triggered by their count, would scan the growing heap several times over while none of them can be
+        # garbage (≈ 0.1 s a model); it runs once afterwards instead
+        with _collector_paused():
+            super().__init__(rng=experiment.seed)
+            self.experiment = experiment
+            self.dt_h = experiment.time.dt_h
+            self.time_h = 0.0
+            self.grid = OrthogonalMooreGrid(
+                experiment.domain.shape, torus=experiment.domain.periodic, capacity=1, random=self.random)
+            # the grid's cells by site, so a batch of moves looks its targets up with one fancy index, and the agent
+            # on each site, which Mesa's cells read (cells/sites.py)
+            self.site_cells, self.site_agent = occupy(self.grid, experiment.domain.shape)
+            self.fields = Fields(experiment)
+            self.bone = Bone(experiment.bone, experiment.domain)
+            self.osteocytes = (Osteocytes(experiment.osteocytes, experiment.domain.shape,
+                                          experiment.domain.grid_spacing_um, experiment.domain.periodic,
+                                          experiment.osteoblasts.signaling.pth_nM)
+                               if experiment.osteocytes.density_per_mm3 > 0 else None)
+            self.bmus = (BmuTracker(experiment.osteocytes.activations, experiment.domain.shape,
+                                    experiment.domain.grid_spacing_um) if experiment.osteocytes.activations else None)
+            networks = networks or {}
+            self.lineages = {kind.name: kind(self, networks.get(kind.name) or kind.network_for(experiment))
+                             for kind in self.lineage_kinds(experiment)}
+            self.osteoclasts = self.lineages["osteoclast"]
+            # the tables report the RANKL system and M-CSF, which the osteoclast lineage reads (tests/test_fields.py)
+            self.fields.carry_only(set().union(*(lineage.fields_read() for lineage in self.lineages.values())))
+            # (time_h, event, cell_id, partner_id or None, nuclei, generation, age_h or NaN, lineage): the columns of
+            # events.csv (boneabm/columns.py), as Lineage.record gives them; the recorder takes them after each tick
+            self.events: list[tuple[float, str, int, int | None, int, int, float, str]] = []
+            # what touches each site, by contact signal: derived from the cells each tick, before signaling
+            self.contacts: dict[str, np.ndarray] = {"ephrinb2": np.zeros(experiment.domain.shape)}
+            if plate:
+                for lineage in self.lineages.values():
+                    lineage.plate_initial()
 
     @classmethod
     def lineage_kinds(cls, experiment: Experiment) -> list:
@@ -246,3 +254,15 @@ class BoneModel(mesa.Model):
     ssa_events_by_reaction = property(lambda self: self.osteoclasts.ssa_events_by_reaction)
     counter_totals = property(lambda self: self.osteoclasts.counter_totals)
     del _total
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Python's cyclic garbage collector off within the block (as it was before, after it)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -366,8 +366,14 @@ class TableWriter:
 
 def observables(model, rows: np.ndarray) -> dict[str, np.ndarray]:
     """Each network observable (a sum of species) for the cells in ``rows``."""
-    molecules = model.population.molecules[rows]  # taken once: each observable reads a few of its columns
-    return {name: molecules[:, species].sum(axis=1) for name, species in model.network.observables.items()}
+    summed = model.network.observables
+    if not summed:
+        return {}
+    # the living cells' molecules taken once, only the species some observable sums (13 of the built-in
+    # network's 40): copying every species cost a third of a millisecond a row
+    used = np.unique(np.concatenate([np.asarray(species, dtype=np.int64) for species in summed.values()]))
+    molecules = model.population.molecules[np.ix_(rows, used)]
+    return {name: molecules[:, np.searchsorted(used, species)].sum(axis=1) for name, species in summed.items()}
 
 
 def osteoblast_counts(model) -> dict[str, int | float]:

@@ -35,6 +35,7 @@ def _moore_neighbours(x, y, nx, ny, periodic, cx, cy):
 FREE, YIELDING, BLOCKING = 0, 1, 2
 
 
+@nb.njit(cache=True)
 def claim_free_neighbours(empty, x, y, order, u_choice, periodic, vacate):
     """For each cell ``i`` in ``order``, claim a free Moore neighbour of ``(x[i], y[i])`` chosen uniformly
     with ``u_choice[i]``.
@@ -42,12 +43,19 @@ def claim_free_neighbours(empty, x, y, order, u_choice, periodic, vacate):
     ``empty`` (bool, shape (width, height)) is updated in place: a claimed site becomes occupied and, when
     ``vacate`` (a move rather than a division), the cell's own site becomes free. Returns the claimed sites'
     coordinates in the order processed, -1 where a cell found no free neighbour. The claim of crawling cells
-    (``claim_neighbours``) with no cell to crawl over and every site as good as another.
+    (``claim_neighbours``) with no cell to crawl over and every site as good as another. Compiled, with the map's
+    conversions: as numpy calls between kernel calls that evict the map they cost ≈ 40 µs, twice a tick.
     """
-    occupancy = np.where(empty, FREE, BLOCKING).astype(np.int8)
-    tx, ty, _ = claim_neighbours(occupancy, np.ones(empty.shape, dtype=np.bool_), x, y, order, u_choice, periodic,
+    nx, ny = empty.shape
+    occupancy = np.empty((nx, ny), dtype=np.int8)
+    for i in range(nx):
+        for j in range(ny):
+            occupancy[i, j] = FREE if empty[i, j] else BLOCKING
+    tx, ty, _ = claim_neighbours(occupancy, np.ones((nx, ny), dtype=np.bool_), x, y, order, u_choice, periodic,
                                  vacate)
-    empty[...] = occupancy == FREE
+    for i in range(nx):
+        for j in range(ny):
+            empty[i, j] = occupancy[i, j] == FREE
     return tx, ty
 
 

@@ -267,6 +267,8 @@ class Bone:
         on the default slice."""
         resorbed = self.mineral_depth_um > RESORBED_DEPTH_UM
         flat, ix, iy = self._pixels(resorbed)
+        if flat.size == 0:  # nothing resorbed yet (a quarter of the assay's rows): no map to label
+            return flat, np.zeros(0, dtype=np.int32), ix, iy, 0
         labels, n_events = ndimage.label(resorbed, structure=np.ones((3, 3)))
         event = labels.ravel()[flat]
         if self.periodic and n_events:
@@ -458,14 +460,38 @@ def _elongations(event: np.ndarray, ix: np.ndarray, iy: np.ndarray, n_events: in
     """Length over width of each event: the square root of the ratio of the eigenvalues of its pixels'
     covariance, with each pixel's own extent (variance 1/12) added, so a row of n pixels scores n. One pass over
     the labelled pixels, so the cost grows with the resorbed area, not with events × map."""
-    n = np.bincount(event, minlength=n_events).astype(np.float64)
-    dx, dy = ((c - (np.bincount(event, c, n_events) / n)[event]) for c in (ix.astype(np.float64),
-                                                                           iy.astype(np.float64)))
-    sxx = np.bincount(event, dx * dx, n_events) / n + 1 / 12
-    syy = np.bincount(event, dy * dy, n_events) / n + 1 / 12
-    sxy = np.bincount(event, dx * dy, n_events) / n
+    n, xx, yy, xy = _second_moment_sums(event, ix.astype(np.float64), iy.astype(np.float64), n_events)
+    sxx = xx / n + 1 / 12
+    syy = yy / n + 1 / 12
+    sxy = xy / n
     half_sum, radius = (sxx + syy) / 2, np.hypot((sxx - syy) / 2, sxy)
     return np.sqrt((half_sum + radius) / (half_sum - radius))
+
+
+@nb.njit(cache=True)
+def _second_moment_sums(event, x, y, n_events):
+    """Per event (0..n_events-1, of each pixel at ``x``, ``y``): its pixels (as a float) and the sums of dx², dy²
+    and dx·dy about its mean. Exactly what numpy's bincounts gave (each bin summed in the pixels' order, each mean
+    a sum over a count), in two compiled passes instead of six bincounts and their temporaries (≈ 0.3 ms a
+    timeseries row late in the assay)."""
+    n = np.zeros(n_events)
+    sum_x = np.zeros(n_events)
+    sum_y = np.zeros(n_events)
+    for k in range(event.shape[0]):
+        n[event[k]] += 1.0
+        sum_x[event[k]] += x[k]
+        sum_y[event[k]] += y[k]
+    mean_x, mean_y = sum_x / n, sum_y / n
+    xx = np.zeros(n_events)
+    yy = np.zeros(n_events)
+    xy = np.zeros(n_events)
+    for k in range(event.shape[0]):
+        dx = x[k] - mean_x[event[k]]
+        dy = y[k] - mean_y[event[k]]
+        xx[event[k]] += dx * dx
+        yy[event[k]] += dy * dy
+        xy[event[k]] += dx * dy
+    return n, xx, yy, xy
 
 
 def _exactly_elongated(ix: np.ndarray, iy: np.ndarray, threshold: float) -> bool:

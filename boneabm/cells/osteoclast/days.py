@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 
+import numba as nb
 import numpy as np
 
 from boneabm.cells.osteoclast.fates import MIGRATING, PIT, TRENCH
@@ -80,15 +81,8 @@ class OsteoclastDays:
         time counts for ``counted``."""
         pop = self.population
         self._close(rows[pop.day[rows] != day])
-        pop.day[rows] = day
-        counting = rows[counted]
-        mode = pop.mode[counting]
-        pop.day_ticks[counting] += 1
-        pop.day_pit_ticks[counting] += mode == PIT
-        pop.day_trench_ticks[counting] += mode == TRENCH
-        pop.day_migrating_ticks[counting] += mode == MIGRATING
-        pop.day_nuclei[rows] = pop.nuclei[rows]
-        pop.day_max_nuclei[rows] = np.maximum(pop.day_max_nuclei[rows], pop.nuclei[rows])
+        _count_tick(rows, day, counted, pop.mode, pop.nuclei, pop.day, pop.day_ticks, pop.day_pit_ticks,
+                    pop.day_trench_ticks, pop.day_migrating_ticks, pop.day_nuclei, pop.day_max_nuclei)
 
     def _close(self, rows: np.ndarray) -> None:
         pop = self.population
@@ -135,3 +129,21 @@ class OsteoclastDays:
         self.closed_ints = arrays["days/ints"].astype(np.int64).reshape(-1, len(_INTS))
         self.closed_removed_um3 = arrays["days/removed_um3"].astype(np.float64).reshape(-1, 2)
         self._pending = []
+
+
+@nb.njit(cache=True)
+def _count_tick(rows, day, counted, mode, nuclei, open_day, ticks, pit_ticks, trench_ticks, migrating_ticks,
+                day_nuclei, day_max_nuclei):
+    """``OsteoclastDays._advance`` once the days that end are closed: each of ``rows`` books ``day``, a tick of it
+    where ``counted`` (in its mode), and its nuclei. One compiled pass over the population columns: as a dozen
+    numpy calls on columns the kernel has just evicted it took ≈ 30 µs a tick."""
+    for k in range(rows.shape[0]):
+        row = rows[k]
+        open_day[row] = day[k]
+        if counted[k]:
+            ticks[row] += 1
+            pit_ticks[row] += mode[row] == PIT
+            trench_ticks[row] += mode[row] == TRENCH
+            migrating_ticks[row] += mode[row] == MIGRATING
+        day_nuclei[row] = nuclei[row]
+        day_max_nuclei[row] = max(day_max_nuclei[row], nuclei[row])

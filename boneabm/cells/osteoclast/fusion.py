@@ -16,6 +16,24 @@ def survivor_first(nuclei_a: int, id_a: int, nuclei_b: int, id_b: int) -> bool:
 
 
 @nb.njit(cache=True)
+def competent_cells(rows, drive, u_order, x, y, n_rows, shape):
+    """What ``choose_fusions`` reads of the competent cells in population ``rows`` (fusion ``drive`` and priority
+    draw ``u_order`` each): their order by the draw (stable), each row's place in it and drive (-1 and 0 for
+    rows not listed; ``n_rows`` of each) and the row on each site (-1 where none). One compiled pass: as numpy
+    calls, between kernel calls that evict what they touch, they cost ≈ 25 µs a tick."""
+    order = np.argsort(u_order, kind="mergesort")
+    rank = np.full(n_rows, -1, dtype=np.int64)
+    drive_of_row = np.zeros(n_rows)
+    site_row = np.full(shape, -1, dtype=np.int64)
+    for k in range(order.shape[0]):
+        rank[rows[order[k]]] = k
+    for i in range(rows.shape[0]):
+        drive_of_row[rows[i]] = drive[i]
+        site_row[x[rows[i]], y[rows[i]]] = rows[i]
+    return order, rank, drive_of_row, site_row
+
+
+@nb.njit(cache=True)
 def choose_fusions(site_row, x, y, nuclei, order, rank, drive, u_fuse, u_partner, rate_dt, multinucleated_pair_factor,
                    periodic):
     """Pairs of fusion-competent neighbours that fuse this tick.

@@ -11,7 +11,7 @@ from boneabm.cells.motility import crawl, hop_rate_per_h, move, occupancy
 from boneabm.cells.osteoclast import fates
 from boneabm.cells.osteoclast.contract import CONTRACT
 from boneabm.cells.osteoclast.days import COLUMNS as DAY_COLUMNS, OsteoclastDays
-from boneabm.cells.osteoclast.fusion import choose_fusions, survivor_first
+from boneabm.cells.osteoclast.fusion import choose_fusions, competent_cells, survivor_first
 from boneabm.cells.osteoclast.resorption import footprint_radius_um, resorption, sealing_zone_area_um2, spread_area_um2
 from boneabm.cells.osteoclast.stages import MODE_NAMES, stages
 from boneabm.cells.placement import claim_passable_neighbours
@@ -193,13 +193,9 @@ class OsteoclastLineage(Lineage):
         if rows.size < 2:
             return
         model, pop, q = self.model, self.population, self.model.experiment.osteoclasts
-        order = np.argsort(u[:, fates.U_ORDER], kind="stable")
-        rank = np.full(pop.alive.shape[0], -1, dtype=np.int64)
-        rank[rows[order]] = np.arange(rows.size)
-        drive_of_row = np.zeros(pop.alive.shape[0])
-        drive_of_row[rows] = drive
-        site_row = np.full(model.experiment.domain.shape, -1, dtype=np.int64)  # only competent cells are partners
-        site_row[pop.x[rows], pop.y[rows]] = rows
+        # only competent cells are partners
+        order, rank, drive_of_row, site_row = competent_cells(rows, drive, u[:, fates.U_ORDER], pop.x, pop.y,
+                                                              pop.alive.shape[0], model.experiment.domain.shape)
         first, second = choose_fusions(site_row, pop.x, pop.y, pop.nuclei, rows[order], rank, drive_of_row,
                                        u[order, fates.U_FUSE], u[order, fates.U_PARTNER], q.fusion_rate_per_h * dt_h,
                                        q.multinucleated_pair_fusion_factor, model.experiment.domain.periodic)
