@@ -13,7 +13,7 @@ _DY = np.array([-1, 0, 1, -1, 1, -1, 0, 1], dtype=np.int64)
 
 
 @nb.njit(cache=True)
-def _moore_neighbours(x, y, nx, ny, periodic, cx, cy):
+def moore_neighbours(x, y, nx, ny, periodic, cx, cy):
     """Write the Moore neighbours of (x, y) inside the domain (wrapped when ``periodic``) into ``cx``, ``cy`` in a
     fixed order; returns how many."""
     count = 0
@@ -87,7 +87,7 @@ def claim_neighbours(occupancy, preferred, x, y, order, u_choice, periodic, vaca
     for k in range(n):
         i = order[k]
         count = 0
-        for c in range(_moore_neighbours(x[i], y[i], nx, ny, periodic, cx, cy)):
+        for c in range(moore_neighbours(x[i], y[i], nx, ny, periodic, cx, cy)):
             if occupancy[cx[c], cy[c]] != BLOCKING:
                 cx[count], cy[count] = cx[c], cy[c]
                 count += 1

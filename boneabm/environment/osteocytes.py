@@ -7,7 +7,8 @@ osteocytes lie within ``apoptosis_signal_range_um`` (Gaussian reach): osteocytes
 disuse make their viable neighbours signal for resorption (Kennedy et al. 2012 Bone 50:1115; Nakashima et al.
 2011 Nat Med 17:1231: osteocytes are the main RANKL source in remodeling); they secrete OPG, and sclerostin,
 which keeps Wnt off the osteoblast lineage (Li X et al. 2005) and which the blood's PTH (Keller & Kneissel 2005)
-and the bone's strain (Robling et al. 2008) repress. An activation kills a fraction of the osteocytes in a disk at a time the experiment sets.
+and the bone's strain (Robling et al. 2008) repress. An activation kills a fraction of the osteocytes in a disk
+at a time the experiment sets.
 Osteoclasts that erode the bone take its osteocytes with it: the apoptotic ones, which lie in the bone that
 will be resorbed, go as the eroded depth passes through their layer, so the signal that started resorption ends
 with it (the exhaustion of the site); those the osteoclasts do not reach stop signalling ``apoptosis_signal_days`` after they died (empty lacunae).

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-_DX = np.array([-1, -1, -1, 0, 0, 1, 1, 1], dtype=np.int64)
-_DY = np.array([-1, 0, 1, -1, 1, -1, 0, 1], dtype=np.int64)
+from boneabm.cells.placement import moore_neighbours
 
 
 def survivor_first(nuclei_a: int, id_a: int, nuclei_b: int, id_b: int) -> bool:
@@ -50,19 +49,16 @@ def choose_fusions(site_row, x, y, nuclei, order, rank, drive, u_fuse, u_partner
     second = np.empty(order.shape[0], dtype=np.int64)
     weights = np.empty(8)
     partners = np.empty(8, dtype=np.int64)
+    cx = np.empty(8, dtype=np.int64)
+    cy = np.empty(8, dtype=np.int64)
     n_pairs = 0
     for k in range(order.shape[0]):
         i = order[k]
         if taken[i]:
             continue
         total, count = 0.0, 0
-        for o in range(8):
-            ax, ay = x[i] + _DX[o], y[i] + _DY[o]
-            if periodic:
-                ax, ay = (ax + nx) % nx, (ay + ny) % ny
-            elif ax < 0 or ax >= nx or ay < 0 or ay >= ny:
-                continue
-            j = site_row[ax, ay]
+        for c in range(moore_neighbours(x[i], y[i], nx, ny, periodic, cx, cy)):
+            j = site_row[cx[c], cy[c]]
             if j < 0 or rank[j] <= k or taken[j]:
                 continue
             weights[count] = drive[i] * drive[j]
