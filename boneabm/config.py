@@ -167,6 +167,12 @@ class MediumConfig(_Section):
         0.0, ge=0, le=1e4,
         description="Sclerostin in fresh medium (or, in tissue mode, in the marrow), ng/mL (22.5 kDa). Serum "
         "sclerostin is ≈ 0.5 ng/mL in adults; osteocytes make it locally (osteocytes section).")
+    wnt_ng_ml: float = Field(
+        0.0, ge=0, le=1e4,
+        description="Canonical Wnt ligand in fresh medium (recombinant Wnt3a, ≈ 40 kDa: 100 ng/mL ≈ 2.5 nM) or, in "
+        "tissue mode, in the marrow, ng/mL. Wnt acts over a cell or two (fields.wnt), so in tissue what the "
+        "osteoblast lineage reads comes from the cells around it: osteocytes (`osteocytes.wnt_per_cell_h`) and "
+        "osteoclasts (`osteoclasts.wnt_per_nucleus_h`).")
     volume_ul_per_cm2: float = Field(
         625.0, gt=0, le=1e5,
         description="Medium volume over each cm² of culture surface, µL/cm² (200 µL in a 0.32 cm² 96-well).")
@@ -235,6 +241,13 @@ class FieldsConfig(_Section):
         FactorConfig(diffusivity_um2_per_h=4.2e5, decay_per_h=0.1),
         description="Sclerostin (22.5 kDa) from osteocytes: ≈ 120 µm²/s by Stokes–Einstein scaling; cleared over "
         "hours (calibrated).")
+    wnt: FactorConfig = Field(
+        FactorConfig(diffusivity_um2_per_h=180.0, decay_per_h=3.2),
+        description="Canonical Wnt ligands (≈ 40 kDa, palmitoleoylated): they stick to membranes and heparan "
+        "sulfate, so they spread slowly and act near the cell that made them. Measured for Wingless in the "
+        "Drosophila wing disc, D ≈ 0.05 µm²/s and degradation ≈ 9×10⁻⁴/s, a decay length of ≈ 6 µm (Kicheva et "
+        "al. 2007 Science 315:521); Wnt3 reaches only the cells next to its source in the intestinal crypt (Farin "
+        "et al. 2016 Nature 530:340).")
     sema4d: FactorConfig = Field(
         FactorConfig(diffusivity_um2_per_h=2.2e5, decay_per_h=1.0),
         description="Soluble Sema4D (the ≈ 120 kDa ectodomain shed from osteoclasts): ≈ 60 µm²/s by Stokes–Einstein "
@@ -468,6 +481,18 @@ class OsteoclastConfig(_Section):
         "on (Negishi-Koga et al. 2011 Nat Med 17:1473). 0: an osteoclast Sema4d deletion. Shed only with an "
         "osteoblast lineage, the one cell type that reads it. Calibrated: ≈ 0.1-0.2 nM at the osteoblast-lineage "
         "cells of a resorbing BMU, which blocks most of their IGF-1 signaling.")
+    wnt_per_nucleus_h: float = Field(
+        2000.0, ge=0, le=1e7,
+        description="Canonical Wnt a multinucleated cell secretes per nucleus at saturating active TGF-β1, "
+        "molecules/h (0: an osteoclast Wnt deletion, or of their TGF-β receptor, Tgfbr2, which Weivoda 2016 made): "
+        "TGF-β freed from the matrix induces Wnt1 (Weivoda et al. 2016 JBMR 31:76) and Wnt10b (Ota et al. 2013 "
+        "Endocrinology 154:3745) in osteoclasts, coupling formation to resorption; mature osteoclasts secrete "
+        "Wnt10b (Pederson et al. 2008 PNAS 105:20764). Made only with an osteoblast lineage, the one cell type "
+        "that reads it. Calibrated.")
+    wnt_tgfb_half_nM: float = Field(
+        0.1, gt=0, le=1e3,
+        description="Active TGF-β1 at the cell's site at which it makes half its Wnt, nM (calibrated: the "
+        "osteoblast lineage's recruitment half, so both read the same freed TGF-β).")
     ephrinb2: bool = Field(
         True, description="Whether committed (TRAP⁺) cells present ephrinB2 (Efnb2, an NFATc1 target) to touching "
         "osteoblast-lineage cells, whose EphB4 forward signaling favours their differentiation (Zhao et al. 2006 "
@@ -688,10 +713,9 @@ class OsteoblastSignalingConfig(_NetworkPerturbations):
     network: str = Field(
         "osteoblast", description="A built-in network (osteoblast) or a network YAML file, relative to the "
         "experiment file.")
-    wnt_nM: float = Field(
-        0.5, ge=0, le=1e3,
-        description="Canonical Wnt ligand the cells see, nM (calibrated: half the Wnt-bound co-receptor that "
-        "disables β-catenin destruction).")
+    retired_keys: ClassVar[dict[str, str]] = {
+        "wnt_nM": "Wnt is a field (fields.wnt) that cells make: osteocytes (osteocytes.wnt_per_cell_h), osteoclasts "
+                  "(osteoclasts.wnt_per_nucleus_h) and the marrow or medium (medium.wnt_ng_ml)"}
     pth_nM: float = Field(
         0.003, ge=0, le=1e3,
         description="PTH the cells see, nM: serum PTH(1-84) is 10-65 pg/mL, 1-7 pM (9.4 kDa).")
@@ -757,6 +781,13 @@ class OsteocyteConfig(_Section):
     opg_per_cell_h: float = Field(
         100.0, ge=0, le=1e7,
         description="OPG dimers a viable osteocyte secretes, molecules/h (osteocytes supply OPG too; calibrated).")
+    wnt_per_cell_h: float = Field(
+        23000.0, ge=0, le=1e7,
+        description="Canonical Wnt a viable osteocyte secretes into the fluid over it, molecules/h (0: an "
+        "osteocyte Wnt1 deletion): osteocytes make Wnt1, and deleting it from them lowers bone formation and bone "
+        "mass (Joeng et al. 2017 J Clin Invest 127:2678). Calibrated: ≈ 1.2 nM over bone at 20,000 osteocytes per "
+        "mm³, half that where half of them died, against the osteoblast lineage's K_D of 0.5 nM, so that a BMU's "
+        "cavity is refilled.")
     sclerostin_pth_half_nM: float = Field(
         0.02, gt=0, le=1e3,
         description="PTH at which osteocytes make half their sclerostin, nM: PTH through PTH1R on osteocytes "

@@ -15,6 +15,7 @@ OPG_DIMER_DA = 110_000.0  # dimeric glycosylated OPG: 100 ng/mL ≈ 0.9 nM
 TGFB1_DIMER_DA = 25_000.0  # mature TGF-β1, a disulfide-linked dimer of two 12.5 kDa chains
 IGF1_DA = 7_650.0  # IGF-1, 70 amino acids
 SCLEROSTIN_DA = 22_500.0  # sclerostin (SOST), glycosylated monomer
+WNT_DA = 40_000.0  # a canonical Wnt ligand (Wnt3a: 39.7 kDa)
 
 
 def ng_ml_to_nM(concentration_ng_ml: float, molecular_weight_da: float) -> float:

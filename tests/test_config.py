@@ -48,6 +48,12 @@ def test_a_retired_key_says_what_replaced_it():
     assert "Bim" in message and "osteoclasts.death_bim_half_molecules" in message
 
 
+def test_the_retired_wnt_level_points_to_the_cells_that_make_wnt_now():
+    message = error_of(data={"osteoblasts": {"signaling": {"wnt_nM": 0.5}}})
+    assert "osteoblasts.signaling.wnt_nM: no longer a key" in message
+    assert "osteocytes.wnt_per_cell_h" in message and "osteoclasts.wnt_per_nucleus_h" in message
+
+
 def test_unknown_top_level_section_is_named():
     assert "did you mean 'medium'" in error_of(data={"meduim": {"mcsf_ng_ml": 3}})
 

@@ -8,6 +8,9 @@ Phenotypes and facts checked:
   Bone 50:1115), so RANKL rises where a BMU is activated (Nakashima et al. 2011 Nat Med 17:1231);
 - resorbing the bone they sit in ends that signal (the exhaustion of the site);
 - PTH and strain repress their sclerostin (Keller & Kneissel 2005; Robling et al. 2008);
+- they make Wnt1 (Joeng et al. 2017 J Clin Invest 127:2678), which stays within a cell or two of where it is made
+  (Wingless's decay length ≈ 6 µm, Kicheva et al. 2007 Science 315:521), so the Wnt over bone follows the viable
+  osteocytes beneath each site;
 - the surface layer relaxes toward the marrow's concentrations except under a canopy, which keeps what is made
   there (the bone remodeling compartment, Hauge et al. 2001 JBMR 16:1575; Andersen et al. 2009).
 """
@@ -59,7 +62,7 @@ def test_pth_represses_the_osteocytes_sclerostin_and_nothing_else():
     np.testing.assert_allclose(serum["sclerostin"], none["sclerostin"] * 0.02 / 0.023)
     np.testing.assert_allclose(peak["sclerostin"], none["sclerostin"] * 0.25)
     assert serum["sclerostin"][0, 0] == pytest.approx(0.15625 * 30_000)  # the calibrated rate at serum PTH
-    for field in ("rankl", "opg"):
+    for field in ("rankl", "opg", "wnt"):
         np.testing.assert_array_equal(peak[field], none[field])
 
 
@@ -78,6 +81,30 @@ def test_strain_represses_the_osteocytes_sclerostin_disuse_raises_it_and_nothing
     np.testing.assert_allclose(secreted(3000.0, pth_nM=0.06)["sclerostin"], loaded["sclerostin"] / 4)
     for field in ("rankl", "opg"):
         np.testing.assert_array_equal(loaded[field], disuse[field])
+
+
+def test_the_wnt_over_bone_is_what_the_viable_osteocytes_beneath_make_and_it_stays_where_they_died():
+    """Steady state of a short-range ligand: a site's Wnt is its osteocytes' secretion over its decay, n·s/(λ·V),
+    ≈ 1.2 nM at 20,000 per mm³; where an activation killed half of them it is half that, up to the Wnt the
+    ≈ 6 µm decay length lets in from the living bone around."""
+    model = BoneModel(tissue(fields={"marrow_exchange_um_per_h": 0}))
+    model.fields.carry_only({"wnt"})
+    c = model.experiment.osteocytes
+    per_site = c.density_per_mm3 * SPACING**2 * c.reach_depth_um / 1e9
+    decay = model.experiment.fields.wnt.decay_per_h
+    expected_nM = per_site * c.wnt_per_cell_h / decay / model.fields.molecules_per_nM_site
+    assert expected_nM == pytest.approx(1.19, abs=0.01)
+    for _ in range(round(7 / model.dt_h)):  # the activation at 1 h, then 19 decay times
+        model.step()
+    wnt = model.fields.sites["wnt"]
+    centre = int(250 // SPACING)
+    assert wnt[centre, centre] == pytest.approx(expected_nM / 2, rel=1e-3)
+    assert wnt[centre + 12, centre] == pytest.approx(expected_nM, rel=1e-3)  # 150 µm out, all alive
+    # the Wnt of the living bone barely reaches in: the last site inside the disk holds ≈ 0.6 of the full level,
+    # the one before it within 6 % of the half level (sclerostin, which spreads over millimetres, is near flat)
+    edge = int((250 + 100 - SPACING) // SPACING)
+    assert expected_nM / 2 < wnt[edge, centre] < expected_nM * 0.65
+    assert wnt[edge - 1, centre] == pytest.approx(expected_nM / 2, rel=0.06)
 
 
 def test_eroding_the_layer_takes_the_apoptotic_osteocytes_and_their_signal_with_it():

@@ -12,6 +12,7 @@ Phenotypes checked:
 
 import numpy as np
 import pytest
+from conftest import WNT_HALF_SATURATING
 
 from boneabm.config import BoneConfig, DomainConfig, load_experiment
 from boneabm.environment.bone import Bone
@@ -97,7 +98,7 @@ def osteoblasts_on_an_eroded_patch(clearance_um3_per_cell_h: float) -> BoneModel
         "fields": {"mode": "tissue"}, "medium": {"change_every_h": None},
         "osteoblasts": {"enabled": True, "initial_progenitors_per_mm2": 6400,
                         "remnant_clearance_um3_per_cell_h": clearance_um3_per_cell_h, "cement_um3_per_cell_h": 50},
-        "time": {"duration_h": 24 * 6}})
+        "osteocytes": WNT_HALF_SATURATING, "time": {"duration_h": 24 * 6}})
     model = BoneModel(experiment)
     for x in np.arange(6.25, 125, 12.5):
         for y in np.arange(6.25, 250, 12.5):

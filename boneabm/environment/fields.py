@@ -1,5 +1,5 @@
-"""M-CSF, RANKL and OPG (and a dosed anti-RANKL antibody), and the TGF-β1 and IGF-1 that resorption frees from
-the matrix, as concentration fields on the grid.
+"""M-CSF, RANKL and OPG (and a dosed anti-RANKL antibody), the TGF-β1 and IGF-1 that resorption frees from the
+matrix, and the sclerostin, Sema4D and Wnt that cells make, as concentration fields on the grid.
 
 Each site holds the concentration, in nM, of the fluid layer around its cells (height ``layer_height_um``, so a
 site's volume is spacing² × height). In culture mode a well-mixed medium above every site (``volume_ul_per_cm2``)
@@ -25,7 +25,7 @@ One tick, split into per-site steps and one transport step:
    any tick length.
 
 Molar conversions: ng/mL → nM divides by the molecular weight in kDa (boneabm.units); 1 nM in 1 µm³ is
-6.022×10⁻⁴ molecules.
+0.602 molecules.
 """
 
 from __future__ import annotations
@@ -41,11 +41,12 @@ from boneabm.units import (
     OPG_DIMER_DA,
     RANKL_MONOMER_DA,
     SCLEROSTIN_DA,
+    WNT_DA,
     ng_ml_to_nM,
 )
 
 SPECIES = ("mcsf", "rankl", "opg", "rankl_opg", "antibody", "rankl_antibody", "tgfb", "igf1", "sclerostin",
-           "sema4d")
+           "sema4d", "wnt")
 # the species each binding step changes together: a reader of one reads what the others did to it
 BOUND_TOGETHER = (("rankl", "opg", "rankl_opg"), ("rankl", "antibody", "rankl_antibody"))
 ANTIBODY_DA = 147_000.0  # IgG2 (denosumab)
@@ -133,7 +134,8 @@ class Fields:
                       "rankl": ng_ml_to_nM(medium.rankl_ng_ml, RANKL_MONOMER_DA),
                       "opg": ng_ml_to_nM(medium.opg_ng_ml, OPG_DIMER_DA) * self.binding_sites["opg"],
                       "rankl_opg": 0.0, "antibody": 0.0, "rankl_antibody": 0.0, "tgfb": 0.0, "igf1": 0.0,
-                      "sclerostin": ng_ml_to_nM(medium.sclerostin_ng_ml, SCLEROSTIN_DA), "sema4d": 0.0}
+                      "sclerostin": ng_ml_to_nM(medium.sclerostin_ng_ml, SCLEROSTIN_DA), "sema4d": 0.0,
+                      "wnt": ng_ml_to_nM(medium.wnt_ng_ml, WNT_DA)}
         self.sites = {name: np.full(self.shape, value) for name, value in self.fresh.items()}
         self.medium = dict(self.fresh) if self.culture else None
         # tissue: the marrow over the surface, a reservoir at the medium section's concentrations (RANKL and its
@@ -148,7 +150,8 @@ class Fields:
         medium_exchange = config.medium_exchange_um_per_h / self.medium_height_um if self.culture else 0.0
         factor_of = {"mcsf": config.mcsf, "rankl": config.rankl, "opg": config.opg, "rankl_opg": config.opg,
                      "antibody": config.antibody, "rankl_antibody": config.antibody, "tgfb": config.tgfb,
-                     "igf1": config.igf1, "sclerostin": config.sclerostin, "sema4d": config.sema4d}
+                     "igf1": config.igf1, "sclerostin": config.sclerostin, "sema4d": config.sema4d,
+                     "wnt": config.wnt}
         periodic = config.boundary == "periodic"
         self.decay_per_h = {name: f.decay_per_h for name, f in factor_of.items()}
         self.transport = {

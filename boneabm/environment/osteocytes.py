@@ -7,7 +7,8 @@ osteocytes lie within ``apoptosis_signal_range_um`` (Gaussian reach): osteocytes
 disuse make their viable neighbours signal for resorption (Kennedy et al. 2012 Bone 50:1115; Nakashima et al.
 2011 Nat Med 17:1231: osteocytes are the main RANKL source in remodeling); they secrete OPG, and sclerostin,
 which keeps Wnt off the osteoblast lineage (Li X et al. 2005) and which the blood's PTH (Keller & Kneissel 2005)
-and the bone's strain (Robling et al. 2008) repress. An activation kills a fraction of the osteocytes in a disk
+and the bone's strain (Robling et al. 2008) repress; and Wnt1, which the osteoblast lineage next to them reads
+(Joeng et al. 2017). An activation kills a fraction of the osteocytes in a disk
 at a time the experiment sets.
 Osteoclasts that erode the bone take its osteocytes with it: the apoptotic ones, which lie in the bone that
 will be resorbed, go as the eroded depth passes through their layer, so the signal that started resorption ends
@@ -83,7 +84,8 @@ class Osteocytes:
         rankl = self.viable * (c.rankl_per_cell_h + c.rankl_apoptosis_signal_per_cell_h * signal
                                / (c.apoptosis_signal_half_cells + signal))
         return {"rankl": rankl * dt_h, "opg": self.viable * c.opg_per_cell_h * dt_h,
-                "sclerostin": self.viable * c.sclerostin_per_cell_h * self.sclerostin_share * dt_h}
+                "sclerostin": self.viable * c.sclerostin_per_cell_h * self.sclerostin_share * dt_h,
+                "wnt": self.viable * c.wnt_per_cell_h * dt_h}
 
     def state(self) -> tuple[dict[str, np.ndarray], dict]:
         return {name: getattr(self, name).copy() for name in self._ARRAYS}, {}

@@ -14,7 +14,8 @@ CONTRACT = Contract(
     inputs={
         "tgfb_nM": SuppliedInput("nM", "active TGF-β1 at the cell's site", field="tgfb"),
         "igf1_nM": SuppliedInput("nM", "free IGF-1 at the cell's site", field="igf1"),
-        "wnt_nM": SuppliedInput("nM", "canonical Wnt, osteoblasts.signaling.wnt_nM"),
+        "wnt_nM": SuppliedInput("nM", "canonical Wnt at the cell's site (osteocytes and osteoclasts make it)",
+                                field="wnt"),
         "sclerostin_nM": SuppliedInput("nM", "sclerostin at the cell's site (osteocytes make it)", field="sclerostin"),
         "pth_nM": SuppliedInput("nM", "PTH, osteoblasts.signaling.pth_nM"),
         "rankl_nM": SuppliedInput("nM", "soluble RANKL at the cell's site, where what it sheds goes", field="rankl"),

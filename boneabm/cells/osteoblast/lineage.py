@@ -37,7 +37,7 @@ class OsteoblastLineage(Lineage):
     def __init__(self, model, network):
         experiment = model.experiment
         config = experiment.osteoblasts
-        inputs = {role: getattr(config.signaling, role) for role in ("wnt_nM", "pth_nM")}
+        inputs = {"pth_nM": config.signaling.pth_nM}
         # the inputs a quiescent cell's network holds until it wakes, one per network input
         self.columns = {**self.columns, "held_inputs": (np.float64, (len(network.inputs),), 0.0)}
         n_lining = self.n_lining(experiment)

@@ -145,16 +145,26 @@ class OsteoclastLineage(Lineage):
         return pop.molecules[rows, self.function_columns[3]] / nuclei * (1.0 - bare)
 
     def signal(self, fields, start_h: float, dt_h: float) -> None:
-        """The cells' networks (``Lineage.signal``); then multinucleated cells shed Sema4D into their sites, when
-        an osteoblast lineage is there to read it (nothing else does, so a culture's fields are spared it)."""
+        """The cells' networks (``Lineage.signal``); then multinucleated cells shed Sema4D into their sites and
+        secrete Wnt as the active TGF-β1 there induces it (Weivoda et al. 2016), when an osteoblast lineage is
+        there to read them (nothing else does, so a culture's fields are spared them)."""
         super().signal(fields, start_h, dt_h)
-        rate = self.model.experiment.osteoclasts.sema4d_per_nucleus_h
-        if rate and "osteoblast" in self.model.lineages:
-            pop = self.population
-            rows = pop.rows[pop.nuclei[pop.rows] > 1]
-            if rows.size:
-                fields.secrete({"sema4d": pop.site_map(rows, self.model.experiment.domain.shape,
-                                                       pop.nuclei[rows] * rate * dt_h)})
+        q = self.model.experiment.osteoclasts
+        if not (q.sema4d_per_nucleus_h or q.wnt_per_nucleus_h) or "osteoblast" not in self.model.lineages:
+            return
+        pop = self.population
+        rows = pop.rows[pop.nuclei[pop.rows] > 1]
+        if rows.size == 0:
+            return
+        shape, nuclei = self.model.experiment.domain.shape, pop.nuclei[rows].astype(np.float64)
+        made = {}
+        if q.sema4d_per_nucleus_h:
+            made["sema4d"] = pop.site_map(rows, shape, nuclei * q.sema4d_per_nucleus_h * dt_h)
+        if q.wnt_per_nucleus_h:
+            tgfb_nM = fields.sites["tgfb"][pop.x[rows], pop.y[rows]]
+            induced = tgfb_nM / (q.wnt_tgfb_half_nM + tgfb_nM)
+            made["wnt"] = pop.site_map(rows, shape, nuclei * q.wnt_per_nucleus_h * induced * dt_h)
+        fields.secrete(made)
 
     def ephrinb2_sites(self) -> np.ndarray:
         """The sites holding a cell that presents ephrinB2: committed (TRAP⁺) cells, in which NFATc1 induces
