@@ -172,7 +172,8 @@ class MediumConfig(_Section):
         description="Canonical Wnt ligand in fresh medium (recombinant Wnt3a, ≈ 40 kDa: 100 ng/mL ≈ 2.5 nM) or, in "
         "tissue mode, in the marrow, ng/mL. Wnt acts over a cell or two (fields.wnt), so in tissue what the "
         "osteoblast lineage reads comes from the cells around it: osteocytes (`osteocytes.wnt_per_cell_h`) and "
-        "osteoclasts (`osteoclasts.wnt_per_nucleus_h`).")
+        "osteoclasts (`osteoclasts.wnt_per_nucleus_h`). In culture the medium's Wnt is lost at "
+        "`fields.wnt.decay_per_h` as the layer's is (3.2/h: lower it for a stabilised Wnt3a).")
     volume_ul_per_cm2: float = Field(
         625.0, gt=0, le=1e5,
         description="Medium volume over each cm² of culture surface, µL/cm² (200 µL in a 0.32 cm² 96-well).")
@@ -245,7 +246,8 @@ class FieldsConfig(_Section):
         FactorConfig(diffusivity_um2_per_h=180.0, decay_per_h=3.2),
         description="Canonical Wnt ligands (≈ 40 kDa, palmitoleoylated): they stick to membranes and heparan "
         "sulfate, so they spread slowly and act near the cell that made them. Measured for Wingless in the "
-        "Drosophila wing disc, D ≈ 0.05 µm²/s and degradation ≈ 9×10⁻⁴/s, a decay length of ≈ 6 µm (Kicheva et "
+        "Drosophila wing disc, D ≈ 0.05 µm²/s and degradation ≈ 9×10⁻⁴/s, a decay length √(D/k) ≈ 7.5 µm (≈ 6 µm "
+        "measured directly; Kicheva et "
         "al. 2007 Science 315:521); Wnt3 reaches only the cells next to its source in the intestinal crypt (Farin "
         "et al. 2016 Nature 530:340).")
     sema4d: FactorConfig = Field(
@@ -491,8 +493,10 @@ class OsteoclastConfig(_Section):
         "that reads it. Calibrated.")
     wnt_tgfb_half_nM: float = Field(
         0.1, gt=0, le=1e3,
-        description="Active TGF-β1 at the cell's site at which it makes half its Wnt, nM (calibrated: the "
-        "osteoblast lineage's recruitment half, so both read the same freed TGF-β).")
+        description="Active TGF-β1 at the cell's site at which it makes half its Wnt, nM. Read at the tick's start, "
+        "as the cells' networks read their inputs, before the fields spread what the last tick's resorption freed: "
+        "mostly what the cell's own resorption freed into its site, as in its sealed lacuna, an amount that grows "
+        "with the tick. Calibrated at `bmu`'s 0.5-h tick.")
     ephrinb2: bool = Field(
         True, description="Whether committed (TRAP⁺) cells present ephrinB2 (Efnb2, an NFATc1 target) to touching "
         "osteoblast-lineage cells, whose EphB4 forward signaling favours their differentiation (Zhao et al. 2006 "
@@ -771,12 +775,12 @@ class OsteocyteConfig(_Section):
         description="Reach of the apoptotic osteocytes' signal, µm (the standard deviation of a Gaussian; viable "
         "osteocytes expressing RANKL lie within a few hundred µm of microcracks, Kennedy 2012; calibrated).")
     sclerostin_per_cell_h: float = Field(
-        34500.0, ge=0, le=1e7,
+        13000.0, ge=0, le=1e7,
         description="Sclerostin a viable osteocyte secretes without PTH at habitual load (1,000 µε), molecules/h "
-        "(0: a Sost knockout); PTH lowers it (`sclerostin_pth_half_nM`), to 30,000 at serum PTH, and strain "
-        "above habitual lowers it, disuse raises it (`strain_microstrain`). Calibrated: in a BMU "
-        "it holds ≈ 0.5-0.6 nM at the osteoblasts, lowering their β-catenin by about a quarter, so that a Sost "
-        "knockout makes more bone (Li X et al. 2008 JBMR 23:860: Sost⁻/⁻ mice have high bone mass with more "
+        "(0: a Sost knockout); PTH lowers it (`sclerostin_pth_half_nM`), to 11,300 at serum PTH, and strain "
+        "above habitual lowers it, disuse raises it (`strain_microstrain`). Calibrated: in `bmu` it holds ≈ 0.45 "
+        "nM at the working osteoblast-lineage cells (seed 1, days 10-30), against ≈ 0.6 nM Wnt there, so that a "
+        "Sost knockout makes more bone (Li X et al. 2008 JBMR 23:860: Sost⁻/⁻ mice have high bone mass with more "
         "formation).")
     opg_per_cell_h: float = Field(
         100.0, ge=0, le=1e7,
@@ -785,8 +789,8 @@ class OsteocyteConfig(_Section):
         23000.0, ge=0, le=1e7,
         description="Canonical Wnt a viable osteocyte secretes into the fluid over it, molecules/h (0: an "
         "osteocyte Wnt1 deletion): osteocytes make Wnt1, and deleting it from them lowers bone formation and bone "
-        "mass (Joeng et al. 2017 J Clin Invest 127:2678). Calibrated: ≈ 1.2 nM over bone at 20,000 osteocytes per "
-        "mm³, half that where half of them died, against the osteoblast lineage's K_D of 0.5 nM, so that a BMU's "
+        "mass (Joeng et al. 2017 J Clin Invest 127:2678). Calibrated: ≈ 1.2 nM under a canopy (closed to the marrow) at "
+        "20,000 osteocytes per mm³, half that where half of them died, against the osteoblast lineage's K_D of 0.5 nM, so that a BMU's "
         "cavity is refilled.")
     sclerostin_pth_half_nM: float = Field(
         0.02, gt=0, le=1e3,

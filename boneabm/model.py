@@ -4,11 +4,13 @@ Each tick covers (t, t + dt] and runs:
   1 schedule   medium changes and drug doses due at t; perturbations (knockouts, inhibitors, clamps) in force
   2 signaling  what touches each site is noted (osteoclast ephrinB2 for the osteoblast lineage's EphB4); one SSA
                kernel call per lineage advances every awake cell's network by dt with the inputs at its site;
-               what the cells took up leaves their sites; canopy cells (M-CSF) and osteocytes (RANKL, OPG,
-               sclerostin), counts per site, secrete into theirs, the dying osteocytes' RANKL signal ending
-               once they are dead; the canopy map is derived
-  3 fields     M-CSF, RANKL, OPG (and antibody): binding, diffusion, decay, exchange with the medium (or with
-               the marrow, except under the canopy over the surface being remodeled)
+               what the cells took up leaves their sites; osteoclasts shed Sema4D and secrete Wnt (for an
+               osteoblast lineage); canopy cells (M-CSF) and osteocytes (RANKL, OPG, sclerostin, Wnt), counts
+               per site, secrete into theirs, the dying osteocytes' RANKL signal ending once they are dead; the
+               canopy map is derived
+  3 fields     every species something reads: binding (RANKL with OPG and antibody), diffusion, decay,
+               exchange with the medium (or with the marrow, except under the canopy over the surface being
+               remodeled)
   4 fates      each lineage: recruitment from its marrow pool to the free sites its factor calls it to, then
                death, division, fusion, moves
   5 bone       lining cells cover the bone beneath them; each lineage acts on the bone (osteoclasts resorb bare

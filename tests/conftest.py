@@ -8,7 +8,7 @@ from boneabm.config import load_experiment
 
 # A small culture that runs in well under a second: 20 x 20 sites, 2 days.
 # osteocytes beneath a tissue that make no sclerostin and Wnt at 9,500 molecules/h each, so that the osteoblast
-# lineage reads Wnt at ≈ 0.5 nM, its K_D: the Wnt level its network and fates were calibrated at
+# lineage reads Wnt at ≈ 0.5 nM, its K_D, in a tissue closed to the marrow (before embedded osteocytes add theirs)
 WNT_HALF_SATURATING = {"density_per_mm3": 20_000, "sclerostin_per_cell_h": 0, "wnt_per_cell_h": 9_500}
 SMALL = {
     "name": "small",

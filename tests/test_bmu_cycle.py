@@ -335,10 +335,10 @@ def test_osteoclasts_that_crawl_over_reversal_cells_erode_an_even_floor(whole_cy
     osteoblasts that fill the activated disk and dig shafts where they stand; crawling over them, as `bmu` has
     them do, spreads the resorption. Seed 3 of this BMU: 12.5 % of the resorbed volume deeper than 80 µm held to
     free sites, 2.5 % crawling, when resorption has ended (by day 55; formation leaves the resorbed depth as
-    it is); with Wnt a level rather than the osteocytes' field, 29 % and 8 %. Asserted: held at least three times
-    crawling, and the crawling floor within the shipped BMU's 4-7 % at seeds 1-4."""
+    it is); with Wnt a level rather than the osteocytes' field, 29 % and 8 %. Asserted: held over 8 % and at least
+    three times crawling, crawling under 10 % (the shipped BMU's 4-7 % at seeds 1-4)."""
     held_run = simulate(reduced(55, osteoclasts={"crawl_over_mononuclear_cells": False}))
     held = cavity_floor(held_run.bone.mineral_depth_um)["volume_deeper_share"]
     crawled = cavity_floor(whole_cycle.bone.mineral_depth_um)["volume_deeper_share"]
-    assert crawled < 0.1 and held > 3 * crawled, (held, crawled)
+    assert crawled < 0.1 and held > 0.08 and held > 3 * crawled, (held, crawled)
     assert held_run.osteoclasts.counts()["n_osteoclasts"] == 0, (held, crawled)  # resorption has ended: the floor is final

@@ -208,7 +208,7 @@ def test_a_culture_carries_what_its_tables_report_and_an_osteoblast_lineage_what
     reported = {name for species, _ in FIELD_COLUMNS.values() for name in species}
     reported |= {species for species, _ in FIELD_MAPS.values()} | {"mcsf", "rankl"}  # and cells.csv's
     assert reported <= set(culture.fields.carried)
-    assert not {"tgfb", "igf1", "sclerostin", "sema4d"} & set(culture.fields.carried)
+    assert not {"tgfb", "igf1", "sclerostin", "sema4d", "wnt"} & set(culture.fields.carried)
     with_osteoblasts = BoneModel(with_seed(experiment(osteoblasts={"enabled": True}), 1))
     contract = with_osteoblasts.lineages["osteoblast"].contract
     assert {s.field for s in contract.inputs.values() if s.field} <= set(with_osteoblasts.fields.carried)

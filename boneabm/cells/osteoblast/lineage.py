@@ -37,7 +37,9 @@ class OsteoblastLineage(Lineage):
     def __init__(self, model, network):
         experiment = model.experiment
         config = experiment.osteoblasts
-        inputs = {"pth_nM": config.signaling.pth_nM}
+        # the inputs no field or contact map supplies: the blood's, from the config
+        inputs = {role: getattr(config.signaling, role) for role, supplied in CONTRACT.inputs.items()
+                  if supplied.field is None and supplied.contact is None}
         # the inputs a quiescent cell's network holds until it wakes, one per network input
         self.columns = {**self.columns, "held_inputs": (np.float64, (len(network.inputs),), 0.0)}
         n_lining = self.n_lining(experiment)
