@@ -246,10 +246,9 @@ class FieldsConfig(_Section):
         FactorConfig(diffusivity_um2_per_h=180.0, decay_per_h=3.2),
         description="Canonical Wnt ligands (≈ 40 kDa, palmitoleoylated): they stick to membranes and heparan "
         "sulfate, so they spread slowly and act near the cell that made them. Measured for Wingless in the "
-        "Drosophila wing disc, D ≈ 0.05 µm²/s and degradation ≈ 9×10⁻⁴/s, a decay length √(D/k) ≈ 7.5 µm (≈ 6 µm "
-        "measured directly; Kicheva et "
-        "al. 2007 Science 315:521); Wnt3 reaches only the cells next to its source in the intestinal crypt (Farin "
-        "et al. 2016 Nature 530:340).")
+        "Drosophila wing disc, D ≈ 0.05 µm²/s and degradation ≈ 9×10⁻⁴/s, a decay length √(D/k) ≈ 7.5 µm "
+        "(≈ 6 µm measured directly; Kicheva et al. 2007 Science 315:521); Wnt3 reaches only the cells next to its "
+        "source in the intestinal crypt (Farin et al. 2016 Nature 530:340).")
     sema4d: FactorConfig = Field(
         FactorConfig(diffusivity_um2_per_h=2.2e5, decay_per_h=1.0),
         description="Soluble Sema4D (the ≈ 120 kDa ectodomain shed from osteoclasts): ≈ 60 µm²/s by Stokes–Einstein "
@@ -789,9 +788,9 @@ class OsteocyteConfig(_Section):
         23000.0, ge=0, le=1e7,
         description="Canonical Wnt a viable osteocyte secretes into the fluid over it, molecules/h (0: an "
         "osteocyte Wnt1 deletion): osteocytes make Wnt1, and deleting it from them lowers bone formation and bone "
-        "mass (Joeng et al. 2017 J Clin Invest 127:2678). Calibrated: ≈ 1.2 nM under a canopy (closed to the marrow) at "
-        "20,000 osteocytes per mm³, half that where half of them died, against the osteoblast lineage's K_D of 0.5 nM, so that a BMU's "
-        "cavity is refilled.")
+        "mass (Joeng et al. 2017 J Clin Invest 127:2678). Calibrated: ≈ 1.2 nM under a canopy (closed to the "
+        "marrow) at 20,000 osteocytes per mm³, half that where half of them died, against the osteoblast "
+        "lineage's K_D of 0.5 nM, so that a BMU's cavity is refilled.")
     sclerostin_pth_half_nM: float = Field(
         0.02, gt=0, le=1e3,
         description="PTH at which osteocytes make half their sclerostin, nM: PTH through PTH1R on osteocytes "

@@ -317,7 +317,8 @@ class Fields:
         baseline held. Implicit rather than the exact exponential because what cells made this tick is already in
         the layer: the exponential would take all but e^(-k·dt) of it at once (92 % at the BMU's 0.5-h tick), as if
         it had been made at the tick's start, where backward Euler keeps a steady secretion s at the continuous
-        steady state, marrow + s/k, whatever the tick."""
+        steady state, marrow + s/k, whatever the tick (with decay λ split off into the transport:
+        s/(k + λ + k·λ·dt) against s/(k + λ), the splitting's first-order error)."""
         dt = self.dt_h
         keep = np.where(self.canopy, 1.0, 1.0 / (1.0 + self.marrow_exchange_per_h * dt))
         for name in self.carried:
