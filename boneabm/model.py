@@ -55,7 +55,7 @@ class BoneModel(mesa.Model):
             raise ValueError("BoneModel needs an experiment with its seed fixed (config.with_seed)")
         # Mesa's grid and the plated agents are ≈ 260,000 objects made at once: the cyclic garbage collector,
         # triggered by their count, would scan the growing heap several times over while none of them can be
-        # garbage (≈ 0.1 s a model); it runs once afterwards instead
+        # garbage (≈ 0.1 s a model); it is switched back on afterwards
         with _collector_paused():
             super().__init__(rng=experiment.seed)
             self.experiment = experiment

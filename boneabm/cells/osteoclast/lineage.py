@@ -146,11 +146,13 @@ class OsteoclastLineage(Lineage):
 
     def signal(self, fields, start_h: float, dt_h: float) -> None:
         """The cells' networks (``Lineage.signal``); then multinucleated cells shed Sema4D into their sites and
-        secrete Wnt as the active TGF-β1 there induces it (Weivoda et al. 2016), when an osteoblast lineage is
-        there to read them (nothing else does, so a culture's fields are spared them)."""
+        secrete Wnt as the active TGF-β1 there induces it (Weivoda et al. 2016), where the fields carry them: only
+        the osteoblast lineage reads them, so a culture's fields are spared them."""
         super().signal(fields, start_h, dt_h)
         q = self.model.experiment.osteoclasts
-        if not (q.sema4d_per_nucleus_h or q.wnt_per_nucleus_h) or "osteoblast" not in self.model.lineages:
+        shed_sema4d = q.sema4d_per_nucleus_h and "sema4d" in fields.carried
+        secrete_wnt = q.wnt_per_nucleus_h and "wnt" in fields.carried
+        if not (shed_sema4d or secrete_wnt):
             return
         pop = self.population
         rows = pop.rows[pop.nuclei[pop.rows] > 1]
@@ -158,9 +160,9 @@ class OsteoclastLineage(Lineage):
             return
         shape, nuclei = self.model.experiment.domain.shape, pop.nuclei[rows].astype(np.float64)
         made = {}
-        if q.sema4d_per_nucleus_h:
+        if shed_sema4d:
             made["sema4d"] = pop.site_map(rows, shape, nuclei * q.sema4d_per_nucleus_h * dt_h)
-        if q.wnt_per_nucleus_h:
+        if secrete_wnt:
             tgfb_nM = fields.sites["tgfb"][pop.x[rows], pop.y[rows]]
             induced = tgfb_nM / (q.wnt_tgfb_half_nM + tgfb_nM)
             made["wnt"] = pop.site_map(rows, shape, nuclei * q.wnt_per_nucleus_h * induced * dt_h)
