@@ -211,13 +211,13 @@ return performance.now();
 
 
 @contextmanager
-def playing_page(config: Path, browser, folder: Path, fps: float):
-    """The app on ``config`` at ``fps``, its live page open in ``browser`` and playing past a warm-up hour; paused,
-    blanked and stopped on leaving."""
+def playing_page(config: Path, browser, folder: Path, fps: float | None):
+    """The app on ``config`` at ``fps`` (None: ``--every-hour``), its live page open in ``browser`` and playing
+    past a warm-up hour; paused, blanked and stopped on leaving."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
     from test_app import App, button, simulated_h, wait_for
 
-    app = App(config, folder / "app.log", ["--fps", f"{fps:g}"])
+    app = App(config, folder / "app.log", ["--every-hour"] if fps is None else ["--fps", f"{fps:g}"])
     try:
         browser.get(app.url)
         wait_for(browser, lambda d: simulated_h(d) == 0.0, what="the live page")
@@ -232,48 +232,55 @@ def playing_page(config: Path, browser, folder: Path, fps: float):
         app.stop()
 
 
-def page_h_per_s(config: Path, seconds: float, browser, folder: Path, fps: float) -> tuple[float, float]:
+def page_h_per_s(config: Path, seconds: float, browser, folder: Path, fps: float | None
+                 ) -> tuple[float, float, int]:
     """The page playing for ``seconds`` of wall time after a warm-up hour: the simulated hours between the first
     and the last frame it drew in that time, over the browser's time between them (each frame shows the newest
-    hour when drawn, so the ends are exact to a frame's latency, not to the frame interval); and the frames
-    drawn per second."""
+    hour when drawn, so the ends are exact to a frame's latency, not to the frame interval); the frames drawn
+    per second; and the recorded hours between the first and the last that it did not draw."""
     with playing_page(config, browser, folder, fps):
         start_ms = browser.execute_script(LOG_FRAMES)
         time.sleep(seconds)
         end_ms, frames = browser.execute_script("return [performance.now(), window.boneabmFrames]")
     frames = [(t, h) for t, h in frames if start_ms <= t <= end_ms]
     if len(frames) < 2:
-        raise SystemExit(f"{len(frames)} frames drawn in the {seconds:.2f} s measured: too short a window for "
-                         f"{fps:g} frames a second; give more --hours")
+        raise SystemExit(f"{len(frames)} frames drawn in the {seconds:.2f} s measured: too short a window; "
+                         "give more --hours")
     (first_ms, first_h), (last_ms, last_h) = frames[0], frames[-1]
-    return (last_h - first_h) / ((last_ms - first_ms) / 1e3), len(frames) / ((end_ms - start_ms) / 1e3)
+    skipped = round(last_h - first_h) + 1 - len({h for _, h in frames})  # (the assay records every hour)
+    return ((last_h - first_h) / ((last_ms - first_ms) / 1e3), len(frames) / ((end_ms - start_ms) / 1e3),
+            skipped)
 
 
-def live_cost(side_um: float, hours: float, repeats: int, fps: float) -> None:
+def live_cost(side_um: float, hours: float, repeats: int, fps: float | None) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
     from test_app import chromium
 
     folder = Path(tempfile.mkdtemp(prefix="view-cost-"))
     config = _config(folder, side_um, hours)
     browser = chromium(folder / "chromium")
-    headless, page, drawn = [], [], []
+    headless, page, drawn, skipped = [], [], [], []
+    min_seconds = 10.0 / (fps or 4.0)
     try:
         for _ in range(repeats):  # alternating, so the shared machine's load falls on both
             # at least ten frame intervals, so the page's rate is read from ten frames or more
-            rate, seconds = headless_h_per_s(config, hours, 10.0 / fps)
+            rate, seconds = headless_h_per_s(config, hours, min_seconds)
             headless.append(rate)
             # as long as the headless run took, so both see the same stretch of the culture
-            rate, frames_per_s = page_h_per_s(config, seconds, browser, folder, fps)
+            rate, frames_per_s, missed = page_h_per_s(config, seconds, browser, folder, fps)
             page.append(rate)
             drawn.append(frames_per_s)
+            skipped.append(missed)
     finally:
         browser.quit()
     h, p = statistics.median(headless), statistics.median(page)
+    pace = "--every-hour" if fps is None else f"--fps {fps:g}"
     print(f"osteoclastogenesis on {side_um:g} x {side_um:g} µm, {hours:g} simulated h per measurement and at "
-          f"least {10.0 / fps:g} s (ten frames at --fps {fps:g}), median of {repeats}:")
+          f"least {min_seconds:g} s, the page at {pace}, median of {repeats}:")
     print(f"  headless:          {h:6.3f} simulated h/s  ({', '.join(f'{v:.3f}' for v in headless)})")
     print(f"  page open, playing: {p:6.3f} simulated h/s  ({', '.join(f'{v:.3f}' for v in page)}), "
-          f"drawing {', '.join(f'{v:.1f}' for v in drawn)} frames/s (--fps {fps:g})")
+          f"drawing {', '.join(f'{v:.1f}' for v in drawn)} frames/s, skipping {', '.join(map(str, skipped))} "
+          "of the recorded hours between its first and last frame")
     ratios = [b / a for a, b in zip(headless, page)]
     print(f"  ratio of the medians {p / h:.0%}; each pair side by side: {', '.join(f'{r:.0%}' for r in ratios)}, "
           f"median {statistics.median(ratios):.0%} (target ≥ 80 %: "
@@ -314,7 +321,7 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def page_cpu(config: Path, seconds: float, browser, folder: Path, fps: float) -> dict[str, float]:
+def page_cpu(config: Path, seconds: float, browser, folder: Path, fps: float | None) -> dict[str, float]:
     """The page playing for ``seconds`` after a warm-up hour: the CPU ms per frame drawn of the server's threads
     other than the model's two busiest (``page server``), of the model's two (``model``), and of all Chromium's
     processes (``chromium``); and the frames drawn and simulated hours a second."""
@@ -338,7 +345,7 @@ def page_cpu(config: Path, seconds: float, browser, folder: Path, fps: float) ->
             else float("nan")}
 
 
-def cpu_cost(side_um: float, seconds: float, repeats: int, fps: float) -> None:
+def cpu_cost(side_um: float, seconds: float, repeats: int, fps: float | None) -> None:
     import os
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -354,7 +361,8 @@ def cpu_cost(side_um: float, seconds: float, repeats: int, fps: float) -> None:
         finally:
             browser.quit()
     median = statistics.median
-    print(f"osteoclastogenesis on {side_um:g} x {side_um:g} µm, the page playing for {seconds:g} s at --fps {fps:g}, "
+    pace = "--every-hour" if fps is None else f"--fps {fps:g}"
+    print(f"osteoclastogenesis on {side_um:g} x {side_um:g} µm, the page playing for {seconds:g} s at {pace}, "
           f"median of {repeats} (load average {', '.join(f'{v:.2f}' for v in os.getloadavg())} at the end):")
     for what in ("page server", "chromium", "model"):
         values = [run[what] for run in runs]
@@ -376,12 +384,16 @@ def main() -> None:
     live.add_argument("--hours", type=float, default=12.0)
     live.add_argument("--repeats", type=int, default=3)
     live.add_argument("--fps", type=float, default=4.0, help="the page's frame rate (boneabm app --fps)")
+    live.add_argument("--every-hour", action="store_true", help="the page draws every hour (boneabm app --every-hour)")
     cpu = commands.add_parser("cpu")
     cpu.add_argument("--side-um", type=float, default=1500.0)
     cpu.add_argument("--seconds", type=float, default=10.0)
     cpu.add_argument("--repeats", type=int, default=3)
     cpu.add_argument("--fps", type=float, default=4.0, help="the page's frame rate (boneabm app --fps)")
+    cpu.add_argument("--every-hour", action="store_true", help="the page draws every hour (boneabm app --every-hour)")
     args = parser.parse_args()
+    if args.what != "frame" and args.every_hour:
+        args.fps = None
     if args.what == "frame":
         frame_cost(args.cells, args.pixels, args.repeats)
     elif args.what == "cpu":

@@ -211,14 +211,17 @@ def _parser() -> argparse.ArgumentParser:
         description="Start a local web app (Solara, with Mesa's parameter inputs) on a loopback port and print its "
         "address. Given an experiment (default: the shipped osteoclastogenesis assay) it runs it live: play, pause, "
         "step, reset, RANKL, OPG, M-CSF and a knockout or inhibitor set before a reset; the page draws the newest "
-        "simulated hour at most --fps times a second. Given a run directory (or a sweep directory) it replays the "
-        "run's spatial snapshots with a time slider. Ctrl-C stops it.")
+        "simulated hour at most --fps times a second, or every hour (--every-hour). Given a run directory (or a "
+        "sweep directory) it replays the run's spatial snapshots with a time slider. Ctrl-C stops it.")
     app.add_argument("target", metavar="CONFIG|RUN_DIR", nargs="?",
                      help="an experiment file or shipped example's name, a run directory or a sweep directory")
     app.add_argument("--port", type=int, metavar="N", help="listen on 127.0.0.1:N (default: a free port)")
     app.add_argument("--fps", type=float, metavar="N", default=None,
                      help="a live experiment's page draws at most N frames per second of wall time, each the newest "
                      "simulated hour (default 4; at most 30): what watching costs the model, whatever its speed")
+    app.add_argument("--every-hour", action="store_true",
+                     help="a live experiment's page draws every recorded hour (time.record_every_h), none skipped: "
+                     "the model waits for the page when the page is the slower")
 
     animate = commands.add_parser(
         "animate", help="render a movie of a run's surface over time",
@@ -578,7 +581,7 @@ def _app(args) -> int:
     from boneabm.app.server import serve
     from boneabm.app.target import resolve_target
 
-    serve(resolve_target(args.target), args.port, args.fps)  # the target checked before any server starts
+    serve(resolve_target(args.target), args.port, args.fps, args.every_hour)  # the target checked before any server starts
     return 0
 
 

@@ -427,6 +427,41 @@ def test_the_live_page_draws_at_most_its_frame_rate_each_frame_the_newest_hour(b
         app.stop()
 
 
+def test_with_every_hour_the_live_page_draws_each_recorded_hour_in_order(browser, tmp_path):
+    """With --every-hour and a model that could advance hundreds of simulated hours a second, the page draws every
+    recorded hour, one after the other, none skipped: the model waits for the page."""
+    config = tmp_path / "long.yaml"
+    config.write_text(yaml.safe_dump(LONG))
+    app = App(config, tmp_path / "app.log", ["--every-hour"])
+    try:
+        browser.get(app.url)
+        wait_for(browser, lambda d: simulated_h(d) == 0.0 and drawn(d), what="the live page")
+        assert "every hour" in text_starting(browser, "simulated time:")
+        browser.execute_script(WATCH_FRAMES)
+        button(browser, "▶").click()
+        time.sleep(5)
+        button(browser, "❚❚").click()
+        wait_for(browser, lambda d: button(d, "Step").is_enabled(), what="the pause")
+        time.sleep(1)  # the frames under way at the pause, drawn
+        hours = browser.execute_script("return window.boneabmFrames")
+        assert len(hours) >= 10, f"{len(hours)} frames drawn in 5 s: {hours}"
+        assert hours == [float(h) for h in range(int(hours[0]), int(hours[0]) + len(hours))], hours
+        # the model went no further than the page drew (a frame or two under way at the pause)
+        assert simulated_h(browser) == hours[-1] == hour_drawn(browser), (simulated_h(browser), hours[-1])
+        screenshot(browser, tmp_path / "every_hour.png")
+    finally:
+        app.stop()
+
+
+def test_a_frame_rate_with_every_hour_is_exit_2_before_any_server_starts(tmp_path):
+    config = tmp_path / "small.yaml"
+    config.write_text(yaml.safe_dump(SMALL))
+    result = subprocess.run([sys.executable, "-m", "boneabm", "app", str(config), "--fps", "4", "--every-hour"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("boneabm: error: --fps 4 with --every-hour") and result.stdout == ""
+
+
 def test_a_bad_frame_rate_is_exit_2_before_any_server_starts(tmp_path):
     config = tmp_path / "small.yaml"
     config.write_text(yaml.safe_dump(SMALL))
@@ -492,11 +527,126 @@ def test_pacing_shows_nothing_new_while_the_model_is_paused():
     assert shown[-1] == 7 and shown.count(7) == 1 and len(shown) <= 5
 
 
+def test_each_hour_shows_every_state_in_order_with_two_frames_under_way():
+    """``each_hour`` shows each state after the last it showed, and sends the next only once the browser drew
+    the one before the last: with a browser that draws nothing, two frames are sent and no more."""
+    import threading
+
+    from boneabm.app.pacing import UNDER_WAY, each_hour
+
+    cancel = threading.Event()
+    asked, drawn_upto = [], [None]
+
+    def show_after(after_h):
+        asked.append(after_h)
+        hour = 0.0 if after_h is None else after_h + 1.0
+        if hour >= 30:
+            cancel.set()
+        return hour
+
+    def drawn(hour, timeout_s):  # a browser that draws each frame at once
+        drawn_upto[0] = hour
+        return True
+
+    each_hour(cancel, show_after, drawn)
+    assert asked == [None, *[float(h) for h in range(30)]]
+
+    stalled, sent = threading.Event(), []
+    waiter = threading.Thread(target=each_hour, args=(stalled, lambda after_h: sent.append(after_h) or len(sent),
+                                                      lambda hour, timeout_s: stalled.wait(timeout_s)))
+    waiter.start()
+    time.sleep(0.3)
+    stalled.set()
+    waiter.join(5)
+    assert len(sent) == UNDER_WAY == 2, sent
+
+
+class SteppingModel:
+    """A stand-in for ``LiveModel`` as the handoff sees it: a lock held while it steps, an hour, and the state
+    ``copy_out`` reads (``bone``, ``fields``, ``lineages``, ``history``), stepped in a thread of its own."""
+
+    def __init__(self, step_s: float):
+        import threading
+
+        from boneabm.app.handoff import Handoff
+
+        self.lock, self.time_h, self.step_s, self.history = threading.Lock(), 0.0, step_s, []
+        self.handoff = Handoff(self.lock)
+        self.stop = threading.Event()
+
+    def play(self) -> None:
+        while not self.stop.is_set():
+            with self.lock:
+                time.sleep(self.step_s)
+                self.time_h += 1.0
+                self.history.append({"time_h": self.time_h})
+                self.handoff.offer(self)
+
+
+@pytest.fixture
+def copied_hours(monkeypatch):
+    """``copy_out`` reduced to what these tests read: the model's hour (and the layer)."""
+    import boneabm.app.handoff as handoff
+
+    monkeypatch.setattr(handoff, "copy_out", lambda model, layer: handoff.Copied(model.time_h, layer, [], None, None,
+                                                                                    len(model.history)))
+
+
+def test_the_views_take_the_state_at_a_steps_end_without_waiting_on_the_models_lock(copied_hours):
+    """The model takes its lock again at once after each step (as ▶ does): the views are handed the state at
+    the end of the step under way, later than any they were shown, not left waiting for the lock."""
+    import threading
+
+    model = SteppingModel(step_s=0.02)
+    player = threading.Thread(target=model.play)
+    player.start()
+    cancel, hours, waits = threading.Event(), [], []
+    try:
+        for _ in range(20):
+            started = time.monotonic()
+            copied = model.handoff.take(model, "mineral_depth_um", cancel, after_h=hours[-1] if hours else None)
+            waits.append(time.monotonic() - started)
+            hours.append(copied.time_h)
+            assert copied.history_rows == copied.time_h  # the rows recorded by then, no more
+    finally:
+        model.stop.set()
+        player.join(5)
+    assert all(later > earlier for earlier, later in zip(hours, hours[1:])), hours
+    assert max(waits) < 0.02 * 3 + 0.05, waits  # a step or two, never the lock's unfair queue
+
+
+def test_with_every_hour_the_models_steps_wait_for_the_views_and_go_on_once_they_stop(copied_hours):
+    import threading
+
+    model = SteppingModel(step_s=0.001)
+    cancel = threading.Event()
+    first = model.handoff.take(model, "mineral_depth_um", cancel, every_hour=True)  # (paused: copied now)
+    player = threading.Thread(target=model.play)
+    player.start()
+    try:
+        hours = [first.time_h]
+        for _ in range(30):
+            time.sleep(0.005)  # the views slower than the model: it waits for them
+            hours.append(model.handoff.take(model, "mineral_depth_um", cancel, True, hours[-1], taker=cancel).time_h)
+        assert hours == [float(h) for h in range(31)], hours
+        assert model.time_h <= hours[-1] + 2  # one state handed over and one step waiting to hand its own
+        model.handoff.close(taker=object())  # an older views' thread stopping: the model still waits
+        time.sleep(0.1)
+        assert model.time_h <= hours[-1] + 2
+        model.handoff.close(taker=cancel)
+        time.sleep(0.1)
+        assert model.time_h > hours[-1] + 20  # nobody takes: the steps go on
+    finally:
+        model.stop.set()
+        player.join(5)
+
+
 def test_the_live_frame_is_the_models_surface(tmp_path):
     """What the live view copies out of a model (``live_frame``) is the snapshot ``frame_of`` takes: the same
     cells where they are, in the same stages (packed, the same bytes as the snapshot's table packed), and the
     same maps."""
     from boneabm.app.frames import cells_payload
+    from boneabm.app.handoff import copy_out
     from boneabm.app.live import LiveModel
     from boneabm.app.live_views import Resorption, live_frame
     from boneabm.snapshots import EVENT_MAP, frame_of
@@ -509,7 +659,7 @@ def test_the_live_frame_is_the_models_surface(tmp_path):
     snapshot = frame_of(model)
     spacing_um = model.experiment.domain.grid_spacing_um
     for name in ("mineral_depth_um", "rankl_free_ng_ml"):
-        frame, cells, title = live_frame(model, name, Resorption())
+        frame, cells, title = live_frame(copy_out(model, name), model, Resorption())
         assert frame.time_h == snapshot.time_h == 12.0 and title.startswith("0.50 d (12.0 h)")
         assert cells == cells_payload(snapshot.cells, spacing_um) and cells["n"] == len(snapshot.cells) > 0
         for map_name in (name, "mineral_depth_um", EVENT_MAP):

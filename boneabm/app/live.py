@@ -9,7 +9,8 @@ from functools import lru_cache
 
 import solara
 
-from boneabm.app.pacing import frame_rate_hz
+from boneabm.app.handoff import Handoff
+from boneabm.app.pacing import every_hour, frame_rate_hz
 from boneabm.config import load_experiment, with_seed
 from boneabm.model import BoneModel
 from boneabm.snapshots import FIELD_MAPS
@@ -52,8 +53,9 @@ class LiveModel(BoneModel):
         self.parameters = {"RANKL": rankl_ng_ml, "OPG": opg_ng_ml, "M-CSF": mcsf_ng_ml,
                            "perturbation": perturbation}
         self.history: list[dict] = []
-        # held while the model steps: the page copies its frames out between steps, in another thread
+        # held while the model steps; its state is handed to the page's views at the end of a step
         self.lock = threading.Lock()
+        self.handoff = Handoff(self.lock)
         self._remember()
 
     def _remember(self) -> None:
@@ -77,6 +79,7 @@ class LiveModel(BoneModel):
                     self.running = False
                     break
             self._remember()
+            self.handoff.offer(self)
 
 
 def model_params(config: str, experiment) -> dict:
@@ -148,8 +151,11 @@ def LivePage(first: LiveModel, params: dict):
     with solara.Sidebar():
         with solara.Card("Controls"):
             Controller(model, lambda: LiveModel(**chosen.value))
-            solara.Text(f"the views draw the newest simulated hour, at most {frame_rate_hz():g} frames a second "
-                        "(boneabm app --fps)", style={"font-size": "0.8em"})
+            pace = ("the views draw every simulated hour; the model waits for them (boneabm app --every-hour)"
+                    if every_hour() else
+                    f"the views draw the newest simulated hour, at most {frame_rate_hz():g} frames a second "
+                    "(boneabm app --fps)")
+            solara.Text(pace, style={"font-size": "0.8em"})
         with solara.Card("Model Parameters"):
             ModelCreator(model, params, model_parameters=chosen)
     LiveViews(model.value)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import solara
 
-from boneabm.app.pacing import frame_rate_hz, paced
+from boneabm.app.pacing import each_hour, every_hour, frame_rate_hz, paced
 
 layer = solara.reactive("mineral_depth_um")
 
@@ -31,29 +31,20 @@ class Resorption:
         return self.found
 
 
-def live_frame(model, layer_name: str, resorption: Resorption):
-    """The surface of ``model`` (a ``LiveModel``) now, on ``layer_name``: the frame (its maps as
-    ``snapshots.frame_of`` builds a snapshot's, those a frame draws; no cells table), its cells packed for the
-    browser (``frames.parts_payload``: what ``cells_payload`` makes of the snapshot's table) and its title. The
-    model's arrays are copied under its lock (a fraction of a millisecond, so the steps hardly wait), the rest
-    done from the copies after it is released."""
-    import copy
-
+def live_frame(copied, model, resorption: Resorption):
+    """The surface of ``model`` (a ``LiveModel``) as ``copied`` out of it (``handoff.copy_out``): the frame (its
+    maps as ``snapshots.frame_of`` builds a snapshot's, those a frame draws; no cells table), its cells packed
+    for the browser (``frames.parts_payload``: what ``cells_payload`` makes of the snapshot's table) and its
+    title. Done from the copy, while the model steps on."""
     from boneabm.app.frames import parts_payload
-    from boneabm.draw import LAYERS
-    from boneabm.snapshots import EVENT_MAP, Frame, field_ng_ml, lineage_cells
+    from boneabm.snapshots import EVENT_MAP, Frame
 
-    with model.lock:
-        time_h, parts = model.time_h, lineage_cells(model)
-        bone = copy.copy(model.bone)  # with depth maps of its own: what its pits, trenches and outlines are read from
-        bone.mineral_depth_um, bone.collagen_depth_um = (model.bone.mineral_depth_um.copy(),
-                                                         model.bone.collagen_depth_um.copy())
-        field = None if LAYERS[layer_name].per_pixel else field_ng_ml(model.fields, layer_name)
-    domain = model.experiment.domain
-    cells = parts_payload(parts, domain.grid_spacing_um, domain.grid_spacing_um)
+    domain, bone = model.experiment.domain, copied.bone
+    cells = parts_payload(copied.parts, domain.grid_spacing_um, domain.grid_spacing_um)
     events, n_pits, n_trenches = resorption.of(bone)
     maps = {"mineral_depth_um": bone.mineral_depth_um, EVENT_MAP: events,
-            layer_name: getattr(bone, layer_name) if field is None else field}
+            copied.layer: getattr(bone, copied.layer) if copied.field is None else copied.field}
+    time_h = copied.time_h
     title = f"{time_h / 24:.2f} d ({time_h:.1f} h): {cells['n']:,} cells; {n_pits} pits, {n_trenches} trenches"
     return Frame(time_h, None, maps, domain.width_um, domain.height_um), cells, title
 
@@ -62,6 +53,8 @@ def shown_time(time_h: float | None) -> str:
     """What the page says of the frame it shows (the tests and benchmarks/view_cost.py read it)."""
     if time_h is None:
         return "simulated time: … (the first frame is being drawn)"
+    if every_hour():
+        return f"simulated time: {time_h:.1f} h shown (every hour, the model waiting for the page)"
     return (f"simulated time: {time_h:.1f} h shown (the newest hour, at most {frame_rate_hz():g} frames a "
             "second)")
 
@@ -78,7 +71,16 @@ def LiveViews(model):
     layer_name = layer.value
 
     def feed(cancel: threading.Event) -> None:
-        paced(cancel, lambda: model.time_h, lambda: frames.show(layer_name, surface, series), frame_rate_hz())
+        try:
+            if every_hour():
+                each_hour(cancel, lambda after_h: frames.show(layer_name, surface, series, cancel, after_h, True),
+                          surface.drawn)
+            else:
+                paced(cancel, lambda: model.time_h,
+                      lambda: frames.show(layer_name, surface, series, cancel, frames.shown_h(layer_name)),
+                      frame_rate_hz())
+        finally:
+            model.handoff.close(taker=cancel)  # the steps never wait for a thread that stopped
 
     with solara.Row(classes=["boneabm-views"], style={"flex-wrap": "wrap"}):
         LiveSurface(surface)
@@ -99,7 +101,7 @@ def LiveSurface(fed):
 
     with solara.Column(classes=["boneabm-surface"], style={"width": "450px"}):
         solara.Select(label="map layer", value=layer, values=list(LAYERS))
-        canvas = SurfaceCanvas(palette=PALETTE, legend=LEGEND, event_ready=fed.ready)
+        canvas = SurfaceCanvas(palette=PALETTE, legend=LEGEND, event_ready=fed.ready, event_drawn=fed.took_drawn)
         solara.use_effect(lambda: fed.attach(canvas), [])
 
 
@@ -116,6 +118,8 @@ class Fed:
         self.props, self.widget = props, None
         self.viewed = False  # whether the browser's view has said it is mounted (``ready``)
         self.lock = threading.Lock()  # a frame sent while the widget is attached: the newest is what it shows
+        self.drawn_h: float | None = None  # the hour of the last frame the browser drew, as it says
+        self._drew = threading.Condition()
 
     def attach(self, element) -> Callable[[], None]:
         """(the component's effect, once mounted: the widget exists only then) The widget shows ``props``, sent
@@ -135,6 +139,17 @@ class Fed:
         with self.lock:
             self.viewed = True
             self._send(self.props)
+
+    def took_drawn(self, hour: float, *_) -> None:
+        """(the browser's view, after drawing a frame sent as a message) The hour it drew."""
+        with self._drew:
+            self.drawn_h = float(hour)
+            self._drew.notify_all()
+
+    def drawn(self, hour: float, timeout_s: float) -> bool:
+        """Whether the browser has drawn ``hour`` or a later one, waiting for it at most ``timeout_s``."""
+        with self._drew:
+            return self._drew.wait_for(lambda: self.drawn_h is not None and self.drawn_h >= hour, timeout_s)
 
     def show(self, **props) -> bool:
         """Send the widget those of ``props`` that changed, in one message; False if it or the browser's view is
@@ -176,41 +191,54 @@ class History:
     def __init__(self):
         self.columns: dict[str, np.ndarray] = {}
 
-    def of(self, model) -> tuple[dict[str, np.ndarray], float]:
-        """The columns and the model's hour, both as recorded now."""
+    def of(self, model, rows: int) -> dict[str, np.ndarray]:
+        """The columns of the model's first ``rows`` rows (the model only appends to its history: rows taken
+        already are read without its lock)."""
         seen = len(self.columns.get("time_h", ()))
-        with model.lock:
-            rows, time_h = model.history[seen:], model.time_h
-        if rows:
-            names = self.columns.keys() or rows[0].keys()
+        new = model.history[seen:rows]
+        if new:
+            names = self.columns.keys() or new[0].keys()
             self.columns = {name: np.concatenate([self.columns.get(name, np.empty(0)),
-                                                  [row.get(name, np.nan) for row in rows]]) for name in names}
-        return self.columns, time_h
+                                                  [row.get(name, np.nan) for row in new]]) for name in names}
+        return self.columns
 
 
 class LiveFrames:
     """The frames of a live model's views, and what is kept from one to the next: its map's image, its resorbed
-    areas and its history as columns."""
+    areas, its history as columns and the layer and hour shown last."""
 
     def __init__(self, model):
         from boneabm.app.frames import MapImages
 
         self.model = model
         self.images, self.resorption, self.history = MapImages(), Resorption(), History()
+        self.shown: tuple[str, float] | None = None
 
-    def show(self, layer_name: str, surface: Fed, series: Fed) -> float | None:
-        """Pack the newest frame of both views and set each on its widget, one after the other: the hour shown,
-        or None while a view is not mounted yet."""
+    def shown_h(self, layer_name: str) -> float | None:
+        """The hour shown last on ``layer_name`` (None if another layer was shown last, or nothing)."""
+        return self.shown[1] if self.shown is not None and self.shown[0] == layer_name else None
+
+    def show(self, layer_name: str, surface: Fed, series: Fed, cancel: threading.Event, after_h: float | None,
+             every_hour: bool = False) -> float | None:
+        """Take the model's first state after ``after_h`` (``handoff``; None: its state now), pack both views'
+        frames of it and send each to its widget, one after the other: the hour shown, or None if cancelled or
+        while a view is not mounted yet."""
         from boneabm.app.frames import series_payload, surface_payload
 
         model = self.model
+        copied = model.handoff.take(model, layer_name, cancel, every_hour, after_h, taker=cancel)
+        if copied is None:
+            return None
         experiment, medium = model.experiment, model.experiment.medium
-        frame, cells, title = live_frame(model, layer_name, self.resorption)
+        frame, cells, title = live_frame(copied, model, self.resorption)
         drawn, image = surface_payload(frame, layer_name, experiment.domain.grid_spacing_um, self.images, title,
                                        cells=cells)
-        columns, time_h = self.history.of(model)
+        columns = self.history.of(model, copied.history_rows)
         lines = series_payload(columns, experiment.domain.area_cm2, experiment.time.duration_h,
                                max(medium.mcsf_ng_ml, medium.rankl_ng_ml, medium.opg_ng_ml))
         shown = surface.show(frame=drawn, map=image, caption=shown_time(frame.time_h))
-        shown = series.show(series=lines, now_d=time_h / 24.0) and shown
-        return frame.time_h if shown else None
+        shown = series.show(series=lines, now_d=frame.time_h / 24.0) and shown
+        if not shown:
+            return None
+        self.shown = (layer_name, frame.time_h)
+        return frame.time_h

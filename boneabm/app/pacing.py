@@ -1,7 +1,9 @@
-"""How often the live page draws: the newest frame at a bounded wall-clock rate, whatever the model's speed. A
-person cannot watch more than a few frames a second; the model records a frame's state every simulated
-``time.record_every_h`` and the page shows the newest of them, so what the view costs is bounded by the rate,
-not by how fast the model runs (drawing every recorded hour took a core from the model's two threads)."""
+"""How often the live page draws. By default (``paced``) the newest frame at a bounded wall-clock rate, whatever
+the model's speed: a person cannot watch more than a few frames a second; the model records a frame's state every
+simulated ``time.record_every_h`` and the page shows the newest of them, so what the view costs is bounded by the
+rate, not by how fast the model runs. With ``boneabm app --every-hour`` (``each_hour``) every recorded state is
+drawn, in order, none skipped, and the model waits for the page when the page is the slower: to watch each hour
+of fusion or resorption, at the cost of the model's speed (README, Performance)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,9 @@ from boneabm.errors import UserError
 DEFAULT_FRAME_RATE_HZ = 4.0
 MAX_FRAME_RATE_HZ = 30.0  # what a screen shows smoothly; more would only load the machine
 FRAME_RATE_ENV = "BONEABM_APP_FPS"  # set by ``server.serve`` from ``boneabm app --fps``
+EVERY_HOUR_ENV = "BONEABM_APP_EVERY_HOUR"  # set by ``server.serve`` from ``boneabm app --every-hour``
+UNDER_WAY = 2  # frames sent and not yet drawn when every hour is drawn: one drawn while the next is packed
+WAIT_S = 0.05  # how often a wait looks again at its cancel
 
 
 def check_frame_rate(rate_hz: float) -> float:
@@ -27,6 +32,11 @@ def check_frame_rate(rate_hz: float) -> float:
 def frame_rate_hz() -> float:
     """The live page's frame rate, as the server was started with."""
     return float(os.environ.get(FRAME_RATE_ENV, DEFAULT_FRAME_RATE_HZ))
+
+
+def every_hour() -> bool:
+    """Whether the live page draws every recorded hour (``boneabm app --every-hour``), not the newest at a rate."""
+    return os.environ.get(EVERY_HOUR_ENV) == "1"
 
 
 def paced(cancel: threading.Event, newest: Callable[[], Hashable], show: Callable[[], Hashable], rate_hz: float,
@@ -42,3 +52,21 @@ def paced(cancel: threading.Event, newest: Callable[[], Hashable], show: Callabl
         if newest() != shown:
             shown = show()
         cancel.wait(max(0.0, started + period_s - clock()))
+
+
+def each_hour(cancel: threading.Event, show_after: Callable[[float | None], float | None],
+              drawn: Callable[[float, float], bool]) -> None:
+    """Until ``cancel`` is set, show every state the model records, in order: ``show_after(hour)`` waits for the
+    model's first state after ``hour`` (None: its state now), shows it and returns its hour (None if nothing was
+    shown). At most ``UNDER_WAY`` frames are under way: the next is shown once the browser has drawn the one
+    before the last (``drawn(hour, timeout_s)``: whether it has, waiting at most the timeout), so the model, whose
+    steps wait for this thread (``handoff``), goes at the page's pace when that is the slower."""
+    shown: list[float] = []
+    while not cancel.is_set():
+        hour = show_after(shown[-1] if shown else None)
+        if hour is None:  # cancelled, or the browser's view not mounted yet
+            cancel.wait(WAIT_S)
+            continue
+        shown = [*shown[-(UNDER_WAY - 1):], hour]
+        while len(shown) == UNDER_WAY and not cancel.is_set() and not drawn(shown[0], WAIT_S):
+            pass

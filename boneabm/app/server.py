@@ -30,11 +30,16 @@ def check_port(port: int, host: str = LOOPBACK) -> None:
                             "one") from None
 
 
-def serve(target: Target, port: int | None = None, frame_rate_hz: float | None = None) -> None:
+def serve(target: Target, port: int | None = None, frame_rate_hz: float | None = None,
+          every_hour: bool = False) -> None:
     """Serve the app for ``target`` until interrupted; the address goes to standard output first.
-    ``frame_rate_hz``: the live page's (``pacing``; None: its default)."""
-    from boneabm.app.pacing import DEFAULT_FRAME_RATE_HZ, FRAME_RATE_ENV, check_frame_rate
+    ``frame_rate_hz``: the live page's (``pacing``; None: its default); ``every_hour``: the live page draws every
+    recorded hour instead, the model waiting for it."""
+    from boneabm.app.pacing import DEFAULT_FRAME_RATE_HZ, EVERY_HOUR_ENV, FRAME_RATE_ENV, check_frame_rate
 
+    if every_hour and frame_rate_hz is not None:
+        raise UserError(f"--fps {frame_rate_hz:g} with --every-hour: give one, a frame rate (the newest hour drawn "
+                        "at most that often) or every hour drawn")
     rate_hz = check_frame_rate(DEFAULT_FRAME_RATE_HZ if frame_rate_hz is None else frame_rate_hz)
     if port is None:
         port = free_port()
@@ -42,6 +47,7 @@ def serve(target: Target, port: int | None = None, frame_rate_hz: float | None =
         check_port(port)
     os.environ["BONEABM_APP_KIND"], os.environ["BONEABM_APP_PATH"] = target.kind, str(target.path)
     os.environ[FRAME_RATE_ENV] = repr(rate_hz)
+    os.environ[EVERY_HOUR_ENV] = "1" if every_hour else "0"
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "false")  # no calls out of this machine
     os.environ.setdefault("SOLARA_THEME_LOADER", "plain")
     print(f"http://{LOOPBACK}:{port}/", flush=True)

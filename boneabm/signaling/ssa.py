@@ -96,7 +96,7 @@ def advance(X, rng_state, rows, volume, inputs, dt_h, rate_scale, clamped, net, 
                  counted_reactions, counted, consumed)
 
 
-@nb.njit(cache=True, parallel=True, error_model="numpy")
+@nb.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def advance_with(propensities_address, event_address, X, rng_state, rows, volume, inputs, dt_h, rate_scale, clamped,
                  net, events, fired, counted_reactions, counted, consumed):
     """``advance``, with each reaction's propensity and each firing's updates computed by the machine code at
