@@ -17,6 +17,7 @@ cached: clear ``NUMBA_CACHE_DIR`` after changing ``rng.py`` or ``native.py``.
 
 import numba as nb
 import numpy as np
+from numba.core.cpu_options import ParallelOptions
 
 from boneabm.rng import next_uint64, next_uniform_local
 from boneabm.signaling.native import call_event, call_propensities
@@ -96,7 +97,16 @@ def advance(X, rng_state, rows, volume, inputs, dt_h, rate_scale, clamped, net, 
                  counted_reactions, counted, consumed)
 
 
-@nb.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
+# Only the loop over chunks runs in parallel. With parallel=True numba made each array expression of the call
+# (np.zeros, np.full, a product of two vectors) a parallel region of its own, and every region wakes the
+# sleeping worker thread (OMP_WAIT_POLICY=passive): four more launches a call, ≈ 0.2 ms a tick of the assay.
+# (An instance, not a dict: numba empties a dict of options as it reads it, so a second compilation would
+# read none and parallelise everything again.)
+_PRANGE_ONLY = ParallelOptions({"comprehension": False, "reduction": False, "inplace_binop": False,
+                                "setitem": False, "numpy": False, "stencil": False, "fusion": False})
+
+
+@nb.njit(cache=True, parallel=_PRANGE_ONLY, nogil=True, error_model="numpy")
 def advance_with(propensities_address, event_address, X, rng_state, rows, volume, inputs, dt_h, rate_scale, clamped,
                  net, events, fired, counted_reactions, counted, consumed):
     """``advance``, with each reaction's propensity and each firing's updates computed by the machine code at
