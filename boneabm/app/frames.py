@@ -181,9 +181,18 @@ class MapImages:
         self.sent, self.limits = NO_MAP, (0.0, 1.0)
 
     def _unchanged(self, inputs: tuple) -> bool:
-        return len(inputs) == len(self.inputs) and all(
-            a is b or (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.array_equal(a, b))
-            or (not isinstance(a, np.ndarray) and a == b) for a, b in zip(inputs, self.inputs))
+        compared = {}  # a map shown on its own layer is two of the inputs: compared once
+
+        def same(a, b) -> bool:
+            if a is b:
+                return True
+            if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
+                return not isinstance(a, np.ndarray) and a == b
+            if (id(a), id(b)) not in compared:
+                compared[id(a), id(b)] = np.array_equal(a, b)
+            return compared[id(a), id(b)]
+
+        return len(inputs) == len(self.inputs) and all(same(a, b) for a, b in zip(inputs, self.inputs))
 
     def image_of(self, maps: dict[str, np.ndarray], layer: str, vmax: float | None = None
                  ) -> tuple[dict, float, float]:

@@ -24,7 +24,7 @@ class Copied:
     time_h: float
     layer: str
     parts: list  # snapshots.lineage_cells
-    bone: object  # the model's Bone with depth maps of its own: what pits, trenches and outlines are read from
+    bone: object  # the model's Bone with its mineral depth map (and the collagen's, on that layer) of its own
     field: np.ndarray | None  # the layer's field map (ng/mL) if it is a field's, else None
     history_rows: int  # how many rows of the model's history (LiveModel.history) were recorded then
 
@@ -38,8 +38,9 @@ def copy_out(model, layer: str) -> Copied:
     from boneabm.snapshots import field_ng_ml, lineage_cells
 
     bone = copy.copy(model.bone)
-    bone.mineral_depth_um, bone.collagen_depth_um = (model.bone.mineral_depth_um.copy(),
-                                                     model.bone.collagen_depth_um.copy())
+    bone.mineral_depth_um = model.bone.mineral_depth_um.copy()
+    # (2 MB a map on the assay's slice, copied while the model waits: only the collagen layer reads this one)
+    bone.collagen_depth_um = model.bone.collagen_depth_um.copy() if layer == "collagen_depth_um" else None
     field = None if LAYERS[layer].per_pixel else field_ng_ml(model.fields, layer)
     return Copied(model.time_h, layer, lineage_cells(model), bone, field, len(model.history))
 

@@ -26,7 +26,11 @@ class Resorption:
         self.depth_um = None
 
     def of(self, bone) -> tuple[np.ndarray, int, int]:
-        if self.depth_um is None or not np.array_equal(bone.mineral_depth_um, self.depth_um):
+        """(``bone``'s depth map, if the same as the last, is set to the last's array: what compares frames'
+        maps then finds them the same by identity, without comparing them again)"""
+        if self.depth_um is not None and np.array_equal(bone.mineral_depth_um, self.depth_um):
+            bone.mineral_depth_um = self.depth_um
+        else:
             self.depth_um, self.found = bone.mineral_depth_um, bone.events()
         return self.found
 
