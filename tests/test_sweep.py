@@ -545,13 +545,16 @@ def _worker_state(dask_worker):
 
     return {"boneabm imported before any task": "boneabm.runner" in sys.modules,
             "numba threads": numba.get_num_threads(), "SIGINT": signal.getsignal(signal.SIGINT),
-            "profiler": "profile" in dask_worker.periodic_callbacks}
+            "profiler": "profile" in dask_worker.periodic_callbacks,
+            "slowest watch, ms": min(dask_worker.periodic_callbacks[name].callback_time
+                                     for name in ("tick", "monitor", "memory_monitor"))}
 
 
 def test_local_workers_start_with_boneabm_imported_single_threaded_ignoring_ctrl_c_and_unprofiled():
     """Local workers are forked from a server that imported boneabm (each imported it at its first run: ≈ 3 s
     of every sweep), with one numba thread (read when numba is imported, in the server), SIGINT ignored (the
-    sweep handles Ctrl-C) and without Dask's statistical profiler (≈ 10 % of a run)."""
+    sweep handles Ctrl-C), without Dask's statistical profiler (≈ 10 % of a run) and with its event-loop,
+    system and memory watches once a second at most (every 20, 500 and 100 ms: ≈ 5 % of a run)."""
     from boneabm.sweep.engine import _client
 
     client, cluster = _client(2, None, None, 2)
@@ -562,7 +565,8 @@ def test_local_workers_start_with_boneabm_imported_single_threaded_ignoring_ctrl
         cluster.close()
     assert len(states) == 2
     assert all(state == {"boneabm imported before any task": True, "numba threads": 1,
-                         "SIGINT": signal.SIG_IGN, "profiler": False} for state in states), states
+                         "SIGINT": signal.SIG_IGN, "profiler": False, "slowest watch, ms": 1000}
+               for state in states), states
 
 
 def test_without_a_fork_server_none_is_started(monkeypatch):

@@ -220,7 +220,10 @@ def _client(workers: int | None, scheduler: str | None, cluster_kind: str | None
     # workers forked from a server that has boneabm imported, ignoring SIGINT (boneabm.workers); dashboard off;
     # the scheduler's small HTTP server (health checks) on a free loopback port, not 8787, so two sweeps on one
     # machine do not collide; no statistical profiler in the workers (every 10 ms it walked the stacks of the
-    # running task, for a dashboard this cluster does not show: ~10 % of a run's time); the cluster's own logs
+    # running task, for a dashboard this cluster does not show: ~10 % of a run's time); the event loop's health
+    # check, the system monitor and the memory monitor once a second at most, not every 20, 500 and 100 ms (each
+    # wakes the worker's event loop, which takes the GIL from the run: together ≈ 5 % of a run's time; a run's
+    # memory grows over seconds, and the memory limits are still checked every second); the cluster's own logs
     # only if critical: a run's failure comes back as its result, and a worker whose heartbeat finds the scheduler
     # gone while a Ctrl-C stops them both logged an ERROR traceback (a race the suite met once in several runs)
     start_worker_server()
@@ -228,7 +231,10 @@ def _client(workers: int | None, scheduler: str | None, cluster_kind: str | None
     try:
         with interrupts_deferred(), dask.config.set({
                 "distributed.worker.multiprocessing-method": "forkserver" if forking() else "spawn",
-                "distributed.worker.profile.enabled": False}):
+                "distributed.worker.profile.enabled": False,
+                "distributed.admin.tick.interval": "1s",
+                "distributed.admin.system-monitor.interval": "1s",
+                "distributed.worker.memory.monitor-interval": "1s"}):
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                                    dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                                    silence_logs=logging.CRITICAL, env=WORKER_ENV)
