@@ -140,6 +140,14 @@ def advance_with(propensities_address, event_address, X, rng_state, rows, volume
             exponent_of[j] = n_exponents
             n_exponents += 1
     exponents = exponents[:n_exponents]
+    # the reactions an input modifies (four of rank's 96): all a cell of unit volume computes for itself
+    input_reactions = np.empty(n_reactions, dtype=np.int64)
+    n_input_reactions = 0
+    for j in range(n_reactions):
+        if net.species_modifier_end[j] < net.modifier_ptr[j + 1]:
+            input_reactions[n_input_reactions] = j
+            n_input_reactions += 1
+    input_reactions = input_reactions[:n_input_reactions]
     # cells are dealt to chunks only to reuse scratch arrays; each cell's result is its own whatever the chunk.
     # Each chunk counts firings in a row of its own, which stays in cache (a row per cell, written once per
     # tick, cost a cache miss per reaction line at every call); integer sums come out the same in any order.
@@ -159,7 +167,8 @@ def advance_with(propensities_address, event_address, X, rng_state, rows, volume
                 before[i] = cell_fired[counted_reactions[i]]
             events[k] = _advance_cell(X[rows[k]], rng_state, rows[k], volume[k], inputs[k], dt_h, base_unit,
                                       Kn_unit, clamped, net, n_int, base, a, Kn, exponents, exponent_of,
-                                      volume_power, cell_fired, consumed[k], propensities_address, event_address)
+                                      volume_power, input_reactions, cell_fired, consumed[k], propensities_address,
+                                      event_address)
             for i in range(n_counted):
                 counted[k, i] += cell_fired[counted_reactions[i]] - before[i]
     for c in range(n_chunks):
@@ -169,7 +178,8 @@ def advance_with(propensities_address, event_address, X, rng_state, rows, volume
 
 @nb.njit(cache=True, inline="always", error_model="numpy")
 def _advance_cell(x, rng_state, row, vol, inputs, dt_h, base_unit, Kn_unit, clamped, net, n_int, base, a, Kn,
-                  exponents, exponent_of, volume_power, fired, consumed, propensities_address, event_address):
+                  exponents, exponent_of, volume_power, input_reactions, fired, consumed, propensities_address,
+                  event_address):
     n_reactions = net.rate_constant.shape[0]
     unit_volume = vol == 1.0
     if unit_volume:
@@ -179,14 +189,24 @@ def _advance_cell(x, rng_state, row, vol, inputs, dt_h, base_unit, Kn_unit, clam
             Kn[m] = _power(net.modifier_K[m] * vol, net.modifier_n[m], n_int[m])
         for i in range(exponents.shape[0]):  # the same powers as per reaction, each computed once
             volume_power[i] = vol ** exponents[i]
-    for j in range(n_reactions):
-        b = base_unit[j]
-        if not unit_volume and exponent_of[j] >= 0:
-            b *= volume_power[exponent_of[j]]
-        for m in range(net.species_modifier_end[j], net.modifier_ptr[j + 1]):
-            b *= _input_factor(net.modifier_kind[m], inputs[net.modifier_index[m]], net.modifier_K[m],
-                               net.modifier_n[m], n_int[m], net.modifier_basal[m])
-        base[j] = b
+    if unit_volume:  # the shared constants, then the few reactions an input modifies (the same products)
+        base[:] = base_unit
+        for r in range(input_reactions.shape[0]):
+            j = input_reactions[r]
+            b = base_unit[j]
+            for m in range(net.species_modifier_end[j], net.modifier_ptr[j + 1]):
+                b *= _input_factor(net.modifier_kind[m], inputs[net.modifier_index[m]], net.modifier_K[m],
+                                   net.modifier_n[m], n_int[m], net.modifier_basal[m])
+            base[j] = b
+    else:
+        for j in range(n_reactions):
+            b = base_unit[j]
+            if exponent_of[j] >= 0:
+                b *= volume_power[exponent_of[j]]
+            for m in range(net.species_modifier_end[j], net.modifier_ptr[j + 1]):
+                b *= _input_factor(net.modifier_kind[m], inputs[net.modifier_index[m]], net.modifier_K[m],
+                                   net.modifier_n[m], n_int[m], net.modifier_basal[m])
+            base[j] = b
     generated = event_address != 0
     if generated:
         a0 = call_propensities(propensities_address, x, base, Kn, a)
