@@ -447,8 +447,11 @@ def test_with_every_hour_the_live_page_draws_each_recorded_hour_in_order(browser
         hours = browser.execute_script("return window.boneabmFrames")
         assert len(hours) >= 10, f"{len(hours)} frames drawn in 5 s: {hours}"
         assert hours == [float(h) for h in range(int(hours[0]), int(hours[0]) + len(hours))], hours
-        # the model went no further than the page drew (a frame or two under way at the pause)
-        assert simulated_h(browser) == hours[-1] == hour_drawn(browser), (simulated_h(browser), hours[-1])
+        # the model went no further than the page drew: the next hour it steps is the next drawn
+        button(browser, "Step").click()
+        wait_for(browser, lambda d: len(d.execute_script("return window.boneabmFrames")) > len(hours),
+                 what="the stepped hour drawn")
+        assert browser.execute_script("return window.boneabmFrames")[len(hours):] == [hours[-1] + 1.0]
         screenshot(browser, tmp_path / "every_hour.png")
     finally:
         app.stop()
@@ -535,26 +538,22 @@ def test_each_hour_shows_every_state_in_order_with_two_frames_under_way():
 
     from boneabm.app.pacing import UNDER_WAY, each_hour
 
-    cancel = threading.Event()
-    asked, drawn_upto = [], [None]
+    cancel, asked = threading.Event(), []
 
     def show_after(after_h):
         asked.append(after_h)
         hour = 0.0 if after_h is None else after_h + 1.0
         if hour >= 30:
             cancel.set()
-        return hour
+        return hour, len(asked)  # the frame's number, as the browser says it back
 
-    def drawn(hour, timeout_s):  # a browser that draws each frame at once
-        drawn_upto[0] = hour
-        return True
-
-    each_hour(cancel, show_after, drawn)
+    each_hour(cancel, show_after, lambda number, timeout_s: True)  # a browser that draws each frame at once
     assert asked == [None, *[float(h) for h in range(30)]]
 
     stalled, sent = threading.Event(), []
-    waiter = threading.Thread(target=each_hour, args=(stalled, lambda after_h: sent.append(after_h) or len(sent),
-                                                      lambda hour, timeout_s: stalled.wait(timeout_s)))
+    waiter = threading.Thread(target=each_hour, args=(
+        stalled, lambda after_h: sent.append(after_h) or (float(len(sent)), len(sent)),
+        lambda number, timeout_s: stalled.wait(timeout_s)))
     waiter.start()
     time.sleep(0.3)
     stalled.set()
@@ -563,8 +562,9 @@ def test_each_hour_shows_every_state_in_order_with_two_frames_under_way():
 
 
 class SteppingModel:
-    """A stand-in for ``LiveModel`` as the handoff sees it: a lock held while it steps, an hour, and the state
-    ``copy_out`` reads (``bone``, ``fields``, ``lineages``, ``history``), stepped in a thread of its own."""
+    """A stand-in for ``LiveModel`` as the handoff sees it: a lock held while it steps, an hour and its history
+    (what ``copy_out``, reduced by ``copied_hours``, reads), played in a thread of its own as ▶ plays it: a step,
+    then ``wait_for_views``."""
 
     def __init__(self, step_s: float):
         import threading
@@ -575,13 +575,17 @@ class SteppingModel:
         self.handoff = Handoff(self.lock)
         self.stop = threading.Event()
 
+    def step(self) -> None:
+        with self.lock:
+            time.sleep(self.step_s)
+            self.time_h += 1.0
+            self.history.append({"time_h": self.time_h})
+            self.handoff.offer(self)
+
     def play(self) -> None:
         while not self.stop.is_set():
-            with self.lock:
-                time.sleep(self.step_s)
-                self.time_h += 1.0
-                self.history.append({"time_h": self.time_h})
-                self.handoff.offer(self)
+            self.step()
+            self.handoff.wait_for_views(self.stop)
 
 
 @pytest.fixture
@@ -600,13 +604,15 @@ def test_the_views_are_handed_a_newer_state_at_each_steps_end_while_the_model_pl
     import threading
 
     model = SteppingModel(step_s=0.05)
+    cancel, hours, waits = threading.Event(), [], []
+    model.handoff.open(taker=cancel)
     player = threading.Thread(target=model.play)
     player.start()
-    cancel, hours, waits = threading.Event(), [], []
     try:
         for _ in range(20):
             started = time.monotonic()
-            copied = model.handoff.take(model, "mineral_depth_um", cancel, after_h=hours[-1] if hours else None)
+            copied = model.handoff.take(model, "mineral_depth_um", cancel, after_h=hours[-1] if hours else None,
+                                        taker=cancel)
             waits.append(time.monotonic() - started)
             hours.append(copied.time_h)
             assert copied.history_rows == copied.time_h  # the rows recorded by then, no more
@@ -617,22 +623,33 @@ def test_the_views_are_handed_a_newer_state_at_each_steps_end_while_the_model_pl
     assert statistics.median(waits) < 0.05 * 1.5 and max(waits) < 1.0, waits  # the rest of the step under way
 
 
-def test_with_every_hour_the_models_steps_wait_for_the_views_and_go_on_once_they_stop(copied_hours):
+def test_with_every_hour_the_model_waits_for_the_views_between_steps_and_goes_on_once_they_stop(copied_hours):
+    """Every hour wanted: the views take each state in order, and a playing model steps on while at most one
+    waits to be taken; Step (a step outside ▶) never waits, its state queued; a views' thread that another has
+    replaced can neither take nor release the model."""
     import threading
 
     model = SteppingModel(step_s=0.001)
-    cancel = threading.Event()
-    first = model.handoff.take(model, "mineral_depth_um", cancel, every_hour=True)  # (paused: copied now)
+    cancel, older = threading.Event(), threading.Event()
+    model.handoff.open(taker=older)
+    model.handoff.open(taker=cancel)  # (a reset or another layer: a new views' thread)
+    assert model.handoff.take(model, "mineral_depth_um", older, every_hour=True, taker=older) is None
+    take = lambda after_h: model.handoff.take(model, "mineral_depth_um", cancel, every_hour=True,  # noqa: E731
+                                              after_h=after_h, taker=cancel)
+    hours = [take(None).time_h]  # (not stepping: copied now)
+    for _ in range(3):  # Step, three times, with the views behind: queued, not waited for
+        model.step()
+    assert [take(hours[-1]).time_h for _ in range(3)] == [1.0, 2.0, 3.0]
+    hours.append(3.0)
     player = threading.Thread(target=model.play)
     player.start()
     try:
-        hours = [first.time_h]
         for _ in range(30):
             time.sleep(0.005)  # the views slower than the model: it waits for them
-            hours.append(model.handoff.take(model, "mineral_depth_um", cancel, True, hours[-1], taker=cancel).time_h)
-        assert hours == [float(h) for h in range(31)], hours
-        assert model.time_h <= hours[-1] + 2  # one state handed over and one step waiting to hand its own
-        model.handoff.close(taker=object())  # an older views' thread stopping: the model still waits
+            hours.append(take(hours[-1]).time_h)
+        assert hours == [0.0, *[float(h) for h in range(3, 34)]], hours
+        assert model.time_h <= hours[-1] + 2  # one state queued and one step under way
+        model.handoff.close(taker=older)  # the replaced thread stopping: the model still waits
         time.sleep(0.1)
         assert model.time_h <= hours[-1] + 2
         model.handoff.close(taker=cancel)

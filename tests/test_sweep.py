@@ -546,7 +546,7 @@ def _worker_state(dask_worker):
     return {"boneabm imported before any task": "boneabm.runner" in sys.modules,
             "numba threads": numba.get_num_threads(), "SIGINT": signal.getsignal(signal.SIGINT),
             "profiler": "profile" in dask_worker.periodic_callbacks,
-            "slowest watch, ms": min(dask_worker.periodic_callbacks[name].callback_time
+            "shortest watch interval, ms": min(dask_worker.periodic_callbacks[name].callback_time
                                      for name in ("tick", "monitor", "memory_monitor"))}
 
 
@@ -565,7 +565,7 @@ def test_local_workers_start_with_boneabm_imported_single_threaded_ignoring_ctrl
         cluster.close()
     assert len(states) == 2
     assert all(state == {"boneabm imported before any task": True, "numba threads": 1,
-                         "SIGINT": signal.SIG_IGN, "profiler": False, "slowest watch, ms": 1000}
+                         "SIGINT": signal.SIG_IGN, "profiler": False, "shortest watch interval, ms": 1000}
                for state in states), states
 
 

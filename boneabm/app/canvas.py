@@ -14,7 +14,7 @@ def SurfaceCanvas(palette: list, legend: list, frame: dict | None = None, map: d
     """``frame`` and ``map`` from ``frames.surface_payload``; ``palette``: ``frames.PALETTE``; ``legend``:
     ``frames.LEGEND``; ``caption``: a line above it (the live page's simulated time). These as props (a replay's),
     or sent as custom messages (``frames.message``: the live page's), ``event_ready`` called once the view is
-    mounted, to be sent them, and ``event_drawn`` with the hour of each frame drawn that came as a message. The
+    mounted, to be sent them, and ``event_drawn`` with the number of each frame drawn that came as a message. The
     root element says how many frames it drew (``data-frames``), the simulated hour of the last (``data-hour``)
     and what drawing it took the browser (``data-draw-ms``)."""
 

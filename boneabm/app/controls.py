@@ -2,7 +2,8 @@
 nothing. Mesa's ``ModelController`` re-renders the page after every step (its ``force_update``): profiled
 playing the 1.5 mm assay, that render took a seventh of the step thread's time when done in line, or a quarter
 of a core beside it in Mesa's own thread (which traces every line it runs, for cancelling). Here the views draw
-the newest hour at their own bounded rate (``pacing``), so the steps' pace does not set the page's work."""
+the newest hour at their own bounded rate (``pacing``), so the steps' pace does not set the page's work; or every
+hour, and then ▶ waits for them between steps."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ def Controller(model: solara.Reactive, build: Callable[[], object]):
         try:
             while current.running and not cancel.is_set():
                 current.step()
+                current.wait_for_views(cancel)  # (only with every hour drawn; never inside a step: see handoff)
         except Exception as exc:  # noqa: BLE001 - shown in the page, as Mesa's controller shows a step's error
             traceback.print_exc()
             error.set(f"error in step: {exc}")

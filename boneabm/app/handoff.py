@@ -4,17 +4,20 @@ views' thread, waiting on the lock, got it only now and then (a page allowed 30 
 assay's 21 simulated hours a second). Now the views ask, and the step thread copies the state out at the end of
 its interval, while it holds the lock anyway; when the model is not stepping the views copy it themselves.
 
-With ``every_hour`` the step thread copies out every interval's state and, before copying the next, waits until
-the views have taken the last: every recorded hour is drawn and the model goes no faster than the page draws."""
+With ``every_hour`` the step thread copies out every interval's state into a queue, and a playing model waits
+between its steps (``wait_for_views``, without its lock) while more than one copy is queued: every recorded hour is
+drawn and the model goes no faster than the page draws. A step never waits inside itself: Step runs in the thread
+that also brings the browser's messages, which the views may be waiting for."""
 
 from __future__ import annotations
 
 import threading
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
-WAIT_S = 0.05  # how often a waiting thread looks again at what could end its wait (a cancel, a model paused)
+from boneabm.app.pacing import WAIT_S
 
 
 @dataclass
@@ -46,69 +49,85 @@ def copy_out(model, layer: str) -> Copied:
 
 
 class Handoff:
-    """One live model's handoff: ``offer`` at the end of each of its steps (holding its lock), ``take`` from the
-    views' thread, ``close`` when the views stop taking (a reset, another layer, the page closed)."""
+    """One live model's handoff. The views' thread that takes now ``open``s it with a token of its own (its cancel
+    event) and ``take``s; the step thread ``offer``s at the end of each interval (holding the model's lock); a
+    playing model's thread ``wait_for_views`` between steps; ``close`` when the views stop. What an older views'
+    thread asks or closes (after a reset, or on another layer) does nothing."""
 
     def __init__(self, lock: threading.Lock):
         self.lock = lock  # the model's, held while it steps
         self._changed = threading.Condition()
-        self._wanted: str | None = None  # the layer the views want the next state for; None: nobody asks
+        self._taker: object = None  # the token of the views' thread that takes now
+        self._wanted: str | None = None  # the layer it wants the next state for; None: nobody asks
         self._every_hour = False
-        self._copied: Copied | None = None  # offered, not taken yet
-        self._taker: object = None
+        self._copied: deque[Copied] = deque()  # offered, not taken: in order (every hour), else the newest only
+
+    def open(self, taker: object) -> None:
+        """(a views' thread, starting) From now on ``taker`` takes; whatever was offered to another is dropped."""
+        with self._changed:
+            self._taker, self._wanted, self._every_hour = taker, None, False
+            self._copied.clear()
+            self._changed.notify_all()
 
     def offer(self, model) -> None:
         """(the step thread, at the end of a recorded interval, holding the model's lock) Copy the state out if
-        the views want it; with every hour wanted, first wait until they took the last."""
+        the views want it: queued, with every hour wanted; else in place of any copy not taken."""
         with self._changed:
-            if self._every_hour:
-                while self._copied is not None and self._every_hour:
-                    self._changed.wait(WAIT_S)
             if self._wanted is None:
                 return
-            self._copied = copy_out(model, self._wanted)
+            copied = copy_out(model, self._wanted)
             if not self._every_hour:
+                self._copied.clear()
                 self._wanted = None
+            self._copied.append(copied)
             self._changed.notify_all()
+
+    def wait_for_views(self, cancel: threading.Event) -> None:
+        """(a playing model's thread, between steps, without the model's lock) With every hour wanted, wait while
+        more than one copy waits to be taken: the model steps on while the views pack the last."""
+        with self._changed:
+            while self._every_hour and len(self._copied) > 1 and not cancel.is_set():
+                self._changed.wait(WAIT_S)
 
     def take(self, model, layer: str, cancel: threading.Event, every_hour: bool = False,
              after_h: float | None = None, taker: object = None) -> Copied | None:
-        """(the views' thread) The model's state for ``layer``: the next the step thread copies out, or, while it
-        is not stepping, copied now. With ``after_h``, only a state later than that hour; None once ``cancel`` is
-        set. ``every_hour``: from now on the step thread copies out every interval, waiting for this thread.
-        ``taker``: who takes (a views' thread), so that only the newest taker's ``close`` stops the offers."""
-        while not cancel.is_set():
+        """(the views' thread ``taker``) The model's state for ``layer``: the next the step thread copies out,
+        or, while it is not stepping and nothing is queued, copied now. With ``after_h``, only a state later than
+        that hour. None once ``cancel`` is set or another thread has opened the handoff. ``every_hour``: the
+        step thread copies out every interval, in order."""
+        while True:
             with self._changed:
-                # (said again each time: a thread that stopped taking may have closed the handoff meanwhile)
-                self._wanted, self._every_hour, self._taker = layer, every_hour, taker
-                copied, self._copied = self._copied, None
-                if copied is not None:
+                if cancel.is_set() or self._taker is not taker:
+                    return None
+                self._wanted, self._every_hour = layer, every_hour
+                while self._copied:
+                    copied = self._copied.popleft()
                     self._changed.notify_all()
                     if copied.layer == layer and (after_h is None or copied.time_h > after_h):
                         if not every_hour:
                             self._wanted = None
                         return copied
-            if self.lock.acquire(blocking=False):  # not stepping: copy it now, if it is new
+            if self.lock.acquire(blocking=False):  # not stepping: copy it now, if nothing is queued and it is new
                 try:
-                    if after_h is None or model.time_h > after_h:
-                        with self._changed:
-                            self._copied = None  # offered at an earlier step's end, or this one's: not newer
+                    with self._changed:
+                        if self._taker is not taker:
+                            return None
+                        if not self._copied and (after_h is None or model.time_h > after_h):
                             if not every_hour:
                                 self._wanted = None
-                            self._changed.notify_all()
-                        return copy_out(model, layer)
+                            return copy_out(model, layer)
                 finally:
                     self.lock.release()
             with self._changed:
-                if self._copied is None:
+                if not self._copied:
                     self._changed.wait(WAIT_S)
-        return None
 
-    def close(self, taker: object = None) -> None:
-        """(a views' thread, stopping) Unless another took since, nobody takes the model's state any longer: its
-        steps never wait."""
+    def close(self, taker: object) -> None:
+        """(a views' thread, stopping) Unless another has opened the handoff since, nobody takes the model's state
+        any longer: its steps are copied for no one and nothing waits for the views."""
         with self._changed:
             if self._taker is not taker:
                 return
-            self._wanted, self._every_hour, self._copied = None, False, None
+            self._taker, self._wanted, self._every_hour = None, None, False
+            self._copied.clear()
             self._changed.notify_all()

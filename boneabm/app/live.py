@@ -10,7 +10,7 @@ from functools import lru_cache
 import solara
 
 from boneabm.app.handoff import Handoff
-from boneabm.app.pacing import every_hour, frame_rate_hz
+from boneabm.app.pacing import pace_text
 from boneabm.config import load_experiment, with_seed
 from boneabm.model import BoneModel
 from boneabm.snapshots import FIELD_MAPS
@@ -67,8 +67,9 @@ class LiveModel(BoneModel):
 
     def step(self) -> None:
         """One recorded interval (``time.record_every_h``, ticks of ``time.dt_h``): what Step advances and ▶
-        repeats; the views show the newest hour at their own rate (``live_views``). Mesa has counted the first
-        tick already (``steps`` counts ticks, as ``BoneModel.step`` reads it)."""
+        repeats; at its end the state the views asked for is handed to them (``handoff``), and the step never
+        waits for them. Mesa has counted the first tick already (``steps`` counts ticks, as ``BoneModel.step``
+        reads it)."""
         time = self.experiment.time
         with self.lock:
             for tick in range(time.record_every_ticks):
@@ -80,6 +81,10 @@ class LiveModel(BoneModel):
                     break
             self._remember()
             self.handoff.offer(self)
+
+    def wait_for_views(self, cancel) -> None:
+        """(▶, between two steps) With every hour drawn, wait while the views are more than a frame behind."""
+        self.handoff.wait_for_views(cancel)
 
 
 def model_params(config: str, experiment) -> dict:
@@ -151,11 +156,7 @@ def LivePage(first: LiveModel, params: dict):
     with solara.Sidebar():
         with solara.Card("Controls"):
             Controller(model, lambda: LiveModel(**chosen.value))
-            pace = ("the views draw every simulated hour; the model waits for them (boneabm app --every-hour)"
-                    if every_hour() else
-                    f"the views draw the newest simulated hour, at most {frame_rate_hz():g} frames a second "
-                    "(boneabm app --fps)")
-            solara.Text(pace, style={"font-size": "0.8em"})
+            solara.Text(f"the views draw {pace_text()}", style={"font-size": "0.8em"})
         with solara.Card("Model Parameters"):
             ModelCreator(model, params, model_parameters=chosen)
     LiveViews(model.value)

@@ -1,9 +1,10 @@
 """The live page's views: the surface and the time series of a ``LiveModel``, each drawn by the browser
-(``canvas``) from the newest frame at most ``pacing.frame_rate_hz()`` times a second. A frame is copied out of the
-model under its lock in a fraction of a millisecond and packed (``frames``) after the lock is released, in the
-views' own thread: the steps wait for the copy only, never for packing, sending or drawing. One thread feeds both
-views, sending their frames back to back, so the browser draws them in one animation frame (drawn apart, each
-cost it a layout and a composite of its own)."""
+(``canvas``): the newest frame at most ``pacing.frame_rate_hz()`` times a second, or every recorded hour
+(``--every-hour``). A frame's state is handed over by the model at the end of a step (``handoff``: a copy, a
+fraction of a millisecond) and packed (``frames``) in the views' own thread; the steps never wait for packing,
+sending or drawing, except that with every hour drawn a playing model waits between its steps while the views are
+more than a frame behind. One thread feeds both views, sending their frames back to back, so the browser draws them
+in one animation frame (drawn apart, each cost it a layout and a composite of its own)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 import solara
 
-from boneabm.app.pacing import each_hour, every_hour, frame_rate_hz, paced
+from boneabm.app.pacing import each_hour, every_hour, frame_rate_hz, pace_text, paced
 
 layer = solara.reactive("mineral_depth_um")
 
@@ -57,10 +58,7 @@ def shown_time(time_h: float | None) -> str:
     """What the page says of the frame it shows (the tests and benchmarks/view_cost.py read it)."""
     if time_h is None:
         return "simulated time: … (the first frame is being drawn)"
-    if every_hour():
-        return f"simulated time: {time_h:.1f} h shown (every hour, the model waiting for the page)"
-    return (f"simulated time: {time_h:.1f} h shown (the newest hour, at most {frame_rate_hz():g} frames a "
-            "second)")
+    return f"simulated time: {time_h:.1f} h shown ({pace_text()})"
 
 
 @solara.component
@@ -75,10 +73,15 @@ def LiveViews(model):
     layer_name = layer.value
 
     def feed(cancel: threading.Event) -> None:
-        try:
+        model.handoff.open(taker=cancel)  # what an older thread (another layer, the model before a reset) asks
+        try:                              # or closes from now on does nothing
+
+            def shown_in_order(after_h: float | None) -> tuple[float, int] | None:
+                hour = frames.show(layer_name, surface, series, cancel, after_h, in_order=True)
+                return None if hour is None else (hour, surface.sent)
+
             if every_hour():
-                each_hour(cancel, lambda after_h: frames.show(layer_name, surface, series, cancel, after_h, True),
-                          surface.drawn)
+                each_hour(cancel, shown_in_order, surface.drawn)
             else:
                 paced(cancel, lambda: model.time_h,
                       lambda: frames.show(layer_name, surface, series, cancel, frames.shown_h(layer_name)),
@@ -122,7 +125,9 @@ class Fed:
         self.props, self.widget = props, None
         self.viewed = False  # whether the browser's view has said it is mounted (``ready``)
         self.lock = threading.Lock()  # a frame sent while the widget is attached: the newest is what it shows
-        self.drawn_h: float | None = None  # the hour of the last frame the browser drew, as it says
+        # frames are numbered as sent, so the browser says which it drew: hours start again at a reset, numbers
+        # never (this view outlives its models), and what it says late of an older frame is a smaller number
+        self.sent, self.drawn_number = 0, 0
         self._drew = threading.Condition()
 
     def attach(self, element) -> Callable[[], None]:
@@ -144,21 +149,24 @@ class Fed:
             self.viewed = True
             self._send(self.props)
 
-    def took_drawn(self, hour: float, *_) -> None:
-        """(the browser's view, after drawing a frame sent as a message) The hour it drew."""
+    def took_drawn(self, number: int, *_) -> None:
+        """(the browser's view, after drawing a frame sent as a message) The number of the frame it drew."""
         with self._drew:
-            self.drawn_h = float(hour)
+            self.drawn_number = max(self.drawn_number, int(number))
             self._drew.notify_all()
 
-    def drawn(self, hour: float, timeout_s: float) -> bool:
-        """Whether the browser has drawn ``hour`` or a later one, waiting for it at most ``timeout_s``."""
+    def drawn(self, number: int, timeout_s: float) -> bool:
+        """Whether the browser has drawn frame ``number`` or a later one, waiting for it at most ``timeout_s``."""
         with self._drew:
-            return self._drew.wait_for(lambda: self.drawn_h is not None and self.drawn_h >= hour, timeout_s)
+            return self._drew.wait_for(lambda: self.drawn_number >= number, timeout_s)
 
     def show(self, **props) -> bool:
         """Send the widget those of ``props`` that changed, in one message; False if it or the browser's view is
         not mounted yet (sent everything once it is)."""
         with self.lock:
+            if props.get("frame") is not None:  # numbered, as the browser will say back once drawn
+                self.sent += 1
+                props = {**props, "frame": {**props["frame"], "number": self.sent}}
             changed = {name: value for name, value in props.items()
                        if self.props.get(name) is not value and self.props.get(name) != value}
             self.props = {**self.props, **props}
@@ -223,14 +231,15 @@ class LiveFrames:
         return self.shown[1] if self.shown is not None and self.shown[0] == layer_name else None
 
     def show(self, layer_name: str, surface: Fed, series: Fed, cancel: threading.Event, after_h: float | None,
-             every_hour: bool = False) -> float | None:
-        """Take the model's first state after ``after_h`` (``handoff``; None: its state now), pack both views'
-        frames of it and send each to its widget, one after the other: the hour shown, or None if cancelled or
-        while a view is not mounted yet."""
+             in_order: bool = False) -> float | None:
+        """Take the model's first state after ``after_h`` (``handoff``, the views' thread's token ``cancel``;
+        None: its state now; ``in_order``: every recorded state, in order), pack both views' frames of it and send
+        each to its widget, one after the other: the hour shown, or None if cancelled or while a view is not
+        mounted yet."""
         from boneabm.app.frames import series_payload, surface_payload
 
         model = self.model
-        copied = model.handoff.take(model, layer_name, cancel, every_hour, after_h, taker=cancel)
+        copied = model.handoff.take(model, layer_name, cancel, every_hour=in_order, after_h=after_h, taker=cancel)
         if copied is None:
             return None
         experiment, medium = model.experiment, model.experiment.medium

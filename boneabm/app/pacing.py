@@ -19,7 +19,7 @@ MAX_FRAME_RATE_HZ = 30.0  # what a screen shows smoothly; more would only load t
 FRAME_RATE_ENV = "BONEABM_APP_FPS"  # set by ``server.serve`` from ``boneabm app --fps``
 EVERY_HOUR_ENV = "BONEABM_APP_EVERY_HOUR"  # set by ``server.serve`` from ``boneabm app --every-hour``
 UNDER_WAY = 2  # frames sent and not yet drawn when every hour is drawn: one drawn while the next is packed
-WAIT_S = 0.05  # how often a wait looks again at its cancel
+WAIT_S = 0.05  # how often a waiting thread looks again at what could end its wait (a cancel, a model paused)
 
 
 def check_frame_rate(rate_hz: float) -> float:
@@ -54,19 +54,27 @@ def paced(cancel: threading.Event, newest: Callable[[], Hashable], show: Callabl
         cancel.wait(max(0.0, started + period_s - clock()))
 
 
-def each_hour(cancel: threading.Event, show_after: Callable[[float | None], float | None],
-              drawn: Callable[[float, float], bool]) -> None:
+def each_hour(cancel: threading.Event, show_after: Callable[[float | None], tuple[float, int] | None],
+              drawn: Callable[[int, float], bool]) -> None:
     """Until ``cancel`` is set, show every state the model records, in order: ``show_after(hour)`` waits for the
-    model's first state after ``hour`` (None: its state now), shows it and returns its hour (None if nothing was
-    shown). At most ``UNDER_WAY`` frames are under way: the next is shown once the browser has drawn the one
-    before the last (``drawn(hour, timeout_s)``: whether it has, waiting at most the timeout), so the model, whose
-    steps wait for this thread (``handoff``), goes at the page's pace when that is the slower."""
-    shown: list[float] = []
+    model's first state after ``hour`` (None: its state now), shows it and returns its hour and the number the
+    browser will say back once it has drawn it (None if nothing was shown). At most ``UNDER_WAY`` frames are under
+    way: the next is shown once the browser has drawn the one before the last (``drawn(number, timeout_s)``:
+    whether it has, waiting at most the timeout), so the model, which waits for this thread between its steps
+    (``handoff``), goes at the page's pace when that is the slower."""
+    shown: list[tuple[float, int]] = []
     while not cancel.is_set():
-        hour = show_after(shown[-1] if shown else None)
-        if hour is None:  # cancelled, or the browser's view not mounted yet
+        result = show_after(shown[-1][0] if shown else None)
+        if result is None:  # cancelled, or the browser's view not mounted yet
             cancel.wait(WAIT_S)
             continue
-        shown = [*shown[-(UNDER_WAY - 1):], hour]
-        while len(shown) == UNDER_WAY and not cancel.is_set() and not drawn(shown[0], WAIT_S):
+        shown = [*shown[-(UNDER_WAY - 1):], result]
+        while len(shown) == UNDER_WAY and not cancel.is_set() and not drawn(shown[0][1], WAIT_S):
             pass
+
+
+def pace_text() -> str:
+    """What the live page says of how it draws."""
+    if every_hour():
+        return "every hour, the model waiting for the page (boneabm app --every-hour)"
+    return f"the newest hour, at most {frame_rate_hz():g} frames a second (boneabm app --fps)"
