@@ -182,14 +182,8 @@ def _advance_cell(x, rng_state, row, vol, inputs, dt_h, base_unit, Kn_unit, clam
                   event_address):
     n_reactions = net.rate_constant.shape[0]
     unit_volume = vol == 1.0
-    if unit_volume:
-        Kn = Kn_unit
-    else:  # Hill thresholds are concentrations: more molecules in a larger cell
-        for m in range(Kn.shape[0]):
-            Kn[m] = _power(net.modifier_K[m] * vol, net.modifier_n[m], n_int[m])
-        for i in range(exponents.shape[0]):  # the same powers as per reaction, each computed once
-            volume_power[i] = vol ** exponents[i]
     if unit_volume:  # the shared constants, then the few reactions an input modifies (the same products)
+        Kn = Kn_unit
         base[:] = base_unit
         for r in range(input_reactions.shape[0]):
             j = input_reactions[r]
@@ -198,7 +192,11 @@ def _advance_cell(x, rng_state, row, vol, inputs, dt_h, base_unit, Kn_unit, clam
                 b *= _input_factor(net.modifier_kind[m], inputs[net.modifier_index[m]], net.modifier_K[m],
                                    net.modifier_n[m], n_int[m], net.modifier_basal[m])
             base[j] = b
-    else:
+    else:  # Hill thresholds are concentrations: more molecules in a larger cell
+        for m in range(Kn.shape[0]):
+            Kn[m] = _power(net.modifier_K[m] * vol, net.modifier_n[m], n_int[m])
+        for i in range(exponents.shape[0]):  # the same powers as per reaction, each computed once
+            volume_power[i] = vol ** exponents[i]
         for j in range(n_reactions):
             b = base_unit[j]
             if exponent_of[j] >= 0:
