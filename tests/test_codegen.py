@@ -156,3 +156,61 @@ def test_a_later_process_loads_the_stored_machine_code_and_gets_the_same_results
     schedule = PerturbationSchedule(network)
     batch.step(24.0, U, np.ones(50), schedule.at(0.0), kernel=advance)
     assert out == hashlib.sha256(batch.X.tobytes()).hexdigest()
+
+
+def test_the_generated_kernel_lets_other_threads_run():
+    """While a call runs (its cells' work, not Python's), another thread of the process runs Python: the kernel
+    holds no GIL (its parallel region, and with ``nogil`` the rest of the call), so the app's page is packed and
+    sent beside the model's steps."""
+    import threading
+    import time
+
+    network = load_network("rank")
+    advance = kernel(network)
+    U = np.tile([ASSAY[name] for name in network.inputs], (4000, 1))
+    V, schedule = np.ones(4000), PerturbationSchedule(network, [])
+    CellBatch(network, 4000, 3).step(0.01, U, V, schedule.at(0.0), kernel=advance)  # compiled and warm
+    running, beside = threading.Event(), []
+
+    def watched(*args):
+        running.set()
+        try:
+            advance(*args)
+        finally:
+            running.clear()
+
+    other = threading.Thread(target=lambda: CellBatch(network, 4000, 4).step(1.0, U, V, schedule.at(0.0),
+                                                                             kernel=watched))
+    other.start()
+    while not running.is_set() and other.is_alive():
+        pass
+    while running.is_set():  # Python in this thread while the kernel runs in the other
+        beside.append(time.perf_counter())
+    other.join()
+    assert len(beside) > 1000 and beside[-1] - beside[0] > 0.05, (len(beside), beside[-1] - beside[0])
+
+
+def test_two_threads_calls_of_the_generated_kernel_never_overlap(monkeypatch):
+    """numba's fallback threading layer (workqueue) aborts on two launches at once, which a kernel without the
+    GIL would allow: the calls take turns."""
+    import threading
+    import time
+
+    from boneabm.signaling import ssa
+
+    inside, overlaps = [0], []
+
+    def launch(*args):
+        inside[0] += 1
+        overlaps.append(inside[0] > 1)
+        time.sleep(0.05)
+        inside[0] -= 1
+
+    monkeypatch.setattr(ssa, "advance_with", launch)
+    advance = kernel(load_network("rank"))
+    threads = [threading.Thread(target=advance) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert overlaps == [False, False, False]

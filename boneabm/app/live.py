@@ -22,10 +22,6 @@ LIVE_SEED = 1  # when the config names none: fixed, so a reset with the same par
 # the Reset button's handler, where the page can only learn of it through state it renders.
 building = solara.reactive("")
 _warm = threading.Lock()
-# The SSA kernel runs without the GIL, so two pages' models (two browser sessions of one server) could launch it at
-# once, which numba's fallback threading layer (workqueue, where no OpenMP or TBB is found) aborts on: one model
-# steps at a time.
-_ONE_STEPS_AT_A_TIME = threading.Lock()
 _warmed = False
 
 
@@ -75,7 +71,7 @@ class LiveModel(BoneModel):
         waits for them. Mesa has counted the first tick already (``steps`` counts ticks, as ``BoneModel.step``
         reads it)."""
         time = self.experiment.time
-        with _ONE_STEPS_AT_A_TIME, self.lock:
+        with self.lock:
             for tick in range(time.record_every_ticks):
                 if tick:
                     self.steps += 1

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+import threading
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -250,4 +251,16 @@ def kernel(network: Network):
     else:
         compiled = compile_kernel(network.arrays, network.spec.name)
         _BY_ARRAYS[id(network.arrays)] = (network.arrays, compiled)  # holding the arrays keeps their id theirs
-    return partial(ssa.advance_with, compiled.propensities_address, compiled.event_address)
+    advance = partial(ssa.advance_with, compiled.propensities_address, compiled.event_address)
+
+    def one_at_a_time(*args) -> None:
+        with _LAUNCHING:
+            advance(*args)
+
+    return one_at_a_time
+
+
+# The kernel runs without the GIL (the app's threads run beside it), so two threads of one process (two pages of
+# an app server, runs started from a thread pool) could launch it at once: numba's fallback threading layer
+# (workqueue, where no OpenMP or TBB is found) aborts on that, and on two cores the launches would only share them.
+_LAUNCHING = threading.Lock()
