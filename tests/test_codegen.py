@@ -179,7 +179,7 @@ def test_the_generated_kernel_lets_other_threads_run():
         finally:
             running.clear()
 
-    other = threading.Thread(target=lambda: CellBatch(network, 4000, 4).step(1.0, U, V, schedule.at(0.0),
+    other = threading.Thread(target=lambda: CellBatch(network, 4000, 4).step(3.0, U, V, schedule.at(0.0),
                                                                              kernel=watched))
     other.start()
     while not running.is_set() and other.is_alive():

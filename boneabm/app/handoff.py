@@ -63,7 +63,8 @@ class Handoff:
         self._copied: deque[Copied] = deque()  # offered, not taken: in order (every hour), else the newest only
 
     def open(self, taker: object) -> None:
-        """(a views' thread, starting) From now on ``taker`` takes; whatever was offered to another is dropped."""
+        """(a views' thread, starting) From now on ``taker`` takes; whatever was offered to another is dropped (a
+        copy is of one layer), and until its first ``take`` the steps copy nothing and wait for nobody."""
         with self._changed:
             self._taker, self._wanted, self._every_hour = taker, None, False
             self._copied.clear()

@@ -77,6 +77,8 @@ def LiveViews(model):
         try:                              # or closes from now on does nothing
 
             def shown_in_order(after_h: float | None) -> tuple[float, int] | None:
+                if not (surface.mounted() and series.mounted()):  # (a state taken now could not be drawn: lost)
+                    return None
                 hour = frames.show(layer_name, surface, series, cancel, after_h, in_order=True)
                 return None if hour is None else (hour, surface.sent)
 
@@ -142,6 +144,11 @@ class Fed:
                 self.widget = None
 
         return detach
+
+    def mounted(self) -> bool:
+        """Whether the widget and the browser's view are there to be sent frames."""
+        with self.lock:
+            return self.widget is not None and self.viewed
 
     def ready(self, *_) -> None:
         """(the browser's view, once mounted) Send it everything it shows."""
