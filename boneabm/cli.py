@@ -581,7 +581,8 @@ def _app(args) -> int:
     from boneabm.app.server import serve
     from boneabm.app.target import resolve_target
 
-    serve(resolve_target(args.target), args.port, args.fps, args.every_hour)  # the target checked before any server starts
+    # the target checked before any server starts
+    serve(resolve_target(args.target), args.port, args.fps, args.every_hour)
     return 0
 
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -402,18 +403,29 @@ new MutationObserver(records => {
 """
 
 
-def test_the_live_page_draws_at_most_its_frame_rate_each_frame_the_newest_hour(browser, tmp_path):
-    """With --fps 2 and a model that advances hundreds of simulated hours a second, the page draws no more than
-    two frames per wall second, and each is the newest hour: hours are skipped, not queued."""
-    config = tmp_path / "long.yaml"
+@contextmanager
+def playing(browser, folder: Path, options: list[str], pace: str):
+    """The app on a culture with room to play (``LONG``) started with ``options``, its page open in ``browser``,
+    saying ``pace`` of how it draws, its frames' hours watched (``WATCH_FRAMES``) and ▶ pressed; stopped on
+    leaving."""
+    config = folder / "long.yaml"
     config.write_text(yaml.safe_dump(LONG))
-    app = App(config, tmp_path / "app.log", ["--fps", "2"])
+    app = App(config, folder / "app.log", options)
     try:
         browser.get(app.url)
         wait_for(browser, lambda d: simulated_h(d) == 0.0 and drawn(d), what="the live page")
-        assert "at most 2 frames a second" in text_starting(browser, "simulated time:")
+        assert pace in text_starting(browser, "simulated time:")
         browser.execute_script(WATCH_FRAMES)
         button(browser, "▶").click()
+        yield app
+    finally:
+        app.stop()
+
+
+def test_the_live_page_draws_at_most_its_frame_rate_each_frame_the_newest_hour(browser, tmp_path):
+    """With --fps 2 and a model that advances hundreds of simulated hours a second, the page draws no more than
+    two frames per wall second, and each is the newest hour: hours are skipped, not queued."""
+    with playing(browser, tmp_path, ["--fps", "2"], "at most 2 frames a second"):
         started, first = time.monotonic(), frames_drawn(browser, "surface")
         time.sleep(6)
         frames, elapsed_s = frames_drawn(browser, "surface") - first, time.monotonic() - started
@@ -424,8 +436,6 @@ def test_the_live_page_draws_at_most_its_frame_rate_each_frame_the_newest_hour(b
         assert all(later > earlier for earlier, later in zip(hours, hours[1:])), hours
         assert hours[-1] - hours[0] > len(hours), f"every hour drawn, none skipped: {hours}"
         screenshot(browser, tmp_path / "paced.png")
-    finally:
-        app.stop()
 
 
 def settled_frames(driver, more_than: int = 0, quiet_s: float = 1.0) -> list[float]:
@@ -445,15 +455,7 @@ def settled_frames(driver, more_than: int = 0, quiet_s: float = 1.0) -> list[flo
 def test_with_every_hour_the_live_page_draws_each_recorded_hour_in_order(browser, tmp_path):
     """With --every-hour and a model that could advance hundreds of simulated hours a second, the page draws every
     recorded hour, one after the other, none skipped: the model waits for the page."""
-    config = tmp_path / "long.yaml"
-    config.write_text(yaml.safe_dump(LONG))
-    app = App(config, tmp_path / "app.log", ["--every-hour"])
-    try:
-        browser.get(app.url)
-        wait_for(browser, lambda d: simulated_h(d) == 0.0 and drawn(d), what="the live page")
-        assert "every hour" in text_starting(browser, "simulated time:")
-        browser.execute_script(WATCH_FRAMES)
-        button(browser, "▶").click()
+    with playing(browser, tmp_path, ["--every-hour"], "every hour"):
         time.sleep(5)
         drawn_at_pause = len(browser.execute_script("return window.boneabmFrames"))
         button(browser, "❚❚").click()
@@ -467,8 +469,6 @@ def test_with_every_hour_the_live_page_draws_each_recorded_hour_in_order(browser
         button(browser, "Step").click()  # one hour more, drawn, and no other
         assert settled_frames(browser, more_than=len(hours))[len(hours):] == [hours[-1] + 1.0]
         screenshot(browser, tmp_path / "every_hour.png")
-    finally:
-        app.stop()
 
 
 def test_a_frame_rate_with_every_hour_is_exit_2_before_any_server_starts(tmp_path):
@@ -604,6 +604,21 @@ def test_each_hour_shows_every_state_in_order_with_two_frames_under_way():
     stalled.set()
     waiter.join(5)
     assert len(sent) == UNDER_WAY == 2, sent
+
+
+def test_the_frames_sent_are_numbered_for_good_and_an_older_frames_word_counts_for_nothing():
+    """The browser says back the number of each frame it drew (with every hour drawn, the next is sent once the
+    one before the last is drawn). The numbers go on across the models a view shows (a reset starts the hours
+    again, not the numbers), and word of an older frame arriving late does not take back a newer one's."""
+    from boneabm.app.live_views import Fed
+
+    fed = Fed(frame=None)
+    for hour in (5.0, 6.0, 0.0):  # (a reset before the third: its hours start again)
+        fed.show(frame={"time_h": hour})
+    assert fed.sent == 3 and fed.props["frame"] == {"time_h": 0.0, "number": 3}
+    fed.took_drawn(3)
+    fed.took_drawn(1)  # late
+    assert fed.drawn(3, 0.0) and fed.drawn(2, 0.0) and not fed.drawn(4, 0.01)
 
 
 class SteppingModel:

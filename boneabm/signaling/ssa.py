@@ -177,6 +177,15 @@ def advance_with(propensities_address, event_address, X, rng_state, rows, volume
 
 
 @nb.njit(cache=True, inline="always", error_model="numpy")
+def _times_inputs(b, j, inputs, net, n_int):
+    """Reaction ``j``'s rate constant ``b`` times each of its input modifiers' factors, in their order."""
+    for m in range(net.species_modifier_end[j], net.modifier_ptr[j + 1]):
+        b *= _input_factor(net.modifier_kind[m], inputs[net.modifier_index[m]], net.modifier_K[m],
+                           net.modifier_n[m], n_int[m], net.modifier_basal[m])
+    return b
+
+
+@nb.njit(cache=True, inline="always", error_model="numpy")
 def _advance_cell(x, rng_state, row, vol, inputs, dt_h, base_unit, Kn_unit, clamped, net, n_int, base, a, Kn,
                   exponents, exponent_of, volume_power, input_reactions, fired, consumed, propensities_address,
                   event_address):
@@ -187,11 +196,7 @@ def _advance_cell(x, rng_state, row, vol, inputs, dt_h, base_unit, Kn_unit, clam
         base[:] = base_unit
         for r in range(input_reactions.shape[0]):
             j = input_reactions[r]
-            b = base_unit[j]
-            for m in range(net.species_modifier_end[j], net.modifier_ptr[j + 1]):
-                b *= _input_factor(net.modifier_kind[m], inputs[net.modifier_index[m]], net.modifier_K[m],
-                                   net.modifier_n[m], n_int[m], net.modifier_basal[m])
-            base[j] = b
+            base[j] = _times_inputs(base_unit[j], j, inputs, net, n_int)
     else:  # Hill thresholds are concentrations: more molecules in a larger cell
         for m in range(Kn.shape[0]):
             Kn[m] = _power(net.modifier_K[m] * vol, net.modifier_n[m], n_int[m])
@@ -201,10 +206,7 @@ def _advance_cell(x, rng_state, row, vol, inputs, dt_h, base_unit, Kn_unit, clam
             b = base_unit[j]
             if exponent_of[j] >= 0:
                 b *= volume_power[exponent_of[j]]
-            for m in range(net.species_modifier_end[j], net.modifier_ptr[j + 1]):
-                b *= _input_factor(net.modifier_kind[m], inputs[net.modifier_index[m]], net.modifier_K[m],
-                                   net.modifier_n[m], n_int[m], net.modifier_basal[m])
-            base[j] = b
+            base[j] = _times_inputs(b, j, inputs, net, n_int)
     generated = event_address != 0
     if generated:
         a0 = call_propensities(propensities_address, x, base, Kn, a)
