@@ -269,3 +269,37 @@ def test_consumed_inputs_are_reported_in_real_molecules():
     batch.step(5.0, np.full((10, 1), 1.0), np.ones(10), PerturbationSchedule(binding).at(0.0))
     per_event = 602.214076 * 1.0 / 10.0  # real molecules one scaled event stands for (1 pL, 10 per nM)
     assert np.allclose(batch.consumed[:, 0], batch.X[:, 1] * per_event)  # net bound = what is bound now
+
+
+RACE_SCRIPT = """
+import numba as nb, numpy as np
+from boneabm.signaling.native import take_next
+
+@nb.njit(parallel=True)
+def claimed_counts(n_items):
+    counter = np.zeros(1, dtype=np.int64)
+    claimed = np.zeros(n_items, dtype=np.int64)
+    work = np.zeros(n_items)
+    for _ in nb.prange(64):
+        item = take_next(counter)
+        while item < n_items:
+            claimed[item] += 1
+            done = 0.0
+            for i in range(item % 7 + 200):  # a microsecond's work an item, so all threads are at it together
+                done = done * 0.5 + i
+            work[item] = done
+            item = take_next(counter)
+    return claimed
+
+claimed = claimed_counts(50_000)
+print(nb.get_num_threads(), claimed.min(), claimed.max())
+"""
+
+
+def test_threads_racing_for_chunks_take_each_exactly_once():
+    """The kernel's threads take chunks from a shared counter (ssa.advance_with): an increment that is not atomic
+    would hand some chunk to two threads (its cells advanced twice) under this much contention, and a lost one
+    none. Four threads, whatever the machine's cores."""
+    env = dict(os.environ, NUMBA_NUM_THREADS="4")
+    out = subprocess.run([sys.executable, "-c", RACE_SCRIPT], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["4", "1", "1"]

@@ -1,4 +1,5 @@
-"""Calls from the SSA kernel into machine code generated for one network (``codegen``), by address.
+"""Calls from the SSA kernel into machine code generated for one network (``codegen``), by address, and the one
+atomic instruction its threads share.
 
 The address is an argument, not a constant of the kernel, so numba compiles and caches the kernel once for
 every network; LLVM compiles each network's code (``codegen.compile_kernel``). Both functions take the data
@@ -36,3 +37,16 @@ def call_event(typingctx, address, target, x, a, a0, base, Kn, clamped, consumed
     def codegen(context, builder, signature, args):
         return _call(context, builder, signature, args, ir.DoubleType())
     return types.float64(address, target, x, a, a0, base, Kn, clamped, consumed, fired), codegen
+
+
+@intrinsic
+def take_next(typingctx, counter):
+    """Add one to ``counter[0]`` atomically and return the value it had: the next piece of work, each value taken
+    by exactly one thread whatever the threads' order."""
+    if not (isinstance(counter, types.Array) and counter.dtype == types.int64):
+        return None
+
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        return builder.atomic_rmw("add", data, ir.Constant(ir.IntType(64), 1), "monotonic")
+    return types.int64(counter), codegen

@@ -20,7 +20,7 @@ import numpy as np
 from numba.core.cpu_options import ParallelOptions
 
 from boneabm.rng import next_uint64, next_uniform_local
-from boneabm.signaling.native import call_event, call_propensities
+from boneabm.signaling.native import call_event, call_propensities, take_next
 
 _M1 = np.uint64(0x5555555555555555)
 _M2 = np.uint64(0x3333333333333333)
@@ -148,29 +148,40 @@ def advance_with(propensities_address, event_address, X, rng_state, rows, volume
             input_reactions[n_input_reactions] = j
             n_input_reactions += 1
     input_reactions = input_reactions[:n_input_reactions]
-    # cells are dealt to chunks only to reuse scratch arrays; each cell's result is its own whatever the chunk.
-    # Each chunk counts firings in a row of its own, which stays in cache (a row per cell, written once per
-    # tick, cost a cache miss per reaction line at every call); integer sums come out the same in any order.
+    # cells are dealt to chunks; each cell's result is its own whatever the chunk or the thread that runs it.
+    # Each thread takes the next chunk left until none is (a shared counter): a thread the system wakes late or
+    # pauses (the worker sleeps between calls: ≈ 0.1-0.5 ms to wake on a virtual machine; a browser or another
+    # run on the same cores) leaves its share to the others instead of holding the call up by it, as a fixed
+    # split of the chunks did. Each chunk counts firings in a row of its own, which stays in cache (a row per
+    # cell, written once per tick, cost a cache miss per reaction line at every call); integer sums come out
+    # the same in any order.
     n_cells = rows.shape[0]
     n_chunks = min(n_cells, 64)
     n_counted = counted_reactions.shape[0]
     chunk_fired = np.zeros((n_chunks, n_reactions), dtype=np.int64)
-    for c in nb.prange(n_chunks):
+    next_chunk = np.zeros(1, dtype=np.int64)
+    # (each thread's first turn of the loop takes chunks until none is left; its other turns find none)
+    for _ in nb.prange(n_chunks):
+        c = take_next(next_chunk)
+        if c >= n_chunks:
+            continue
         base = np.empty(n_reactions)
         a = np.empty(n_reactions)
         Kn = np.empty(n_modifiers)
         volume_power = np.empty(n_exponents)
         before = np.empty(n_counted, dtype=np.int64)
-        cell_fired = chunk_fired[c]
-        for k in range(c, n_cells, n_chunks):
-            for i in range(n_counted):
-                before[i] = cell_fired[counted_reactions[i]]
-            events[k] = _advance_cell(X[rows[k]], rng_state, rows[k], volume[k], inputs[k], dt_h, base_unit,
-                                      Kn_unit, clamped, net, n_int, base, a, Kn, exponents, exponent_of,
-                                      volume_power, input_reactions, cell_fired, consumed[k], propensities_address,
-                                      event_address)
-            for i in range(n_counted):
-                counted[k, i] += cell_fired[counted_reactions[i]] - before[i]
+        while c < n_chunks:
+            cell_fired = chunk_fired[c]
+            for k in range(c, n_cells, n_chunks):
+                for i in range(n_counted):
+                    before[i] = cell_fired[counted_reactions[i]]
+                events[k] = _advance_cell(X[rows[k]], rng_state, rows[k], volume[k], inputs[k], dt_h, base_unit,
+                                          Kn_unit, clamped, net, n_int, base, a, Kn, exponents, exponent_of,
+                                          volume_power, input_reactions, cell_fired, consumed[k],
+                                          propensities_address, event_address)
+                for i in range(n_counted):
+                    counted[k, i] += cell_fired[counted_reactions[i]] - before[i]
+            c = take_next(next_chunk)
     for c in range(n_chunks):
         for j in range(n_reactions):
             fired[j] += chunk_fired[c, j]
