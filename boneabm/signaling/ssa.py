@@ -119,7 +119,11 @@ def advance_with(propensities_address, event_address, X, rng_state, rows, volume
         if nm == np.floor(nm) and 0 < nm <= 8:
             n_int[m] = np.int64(nm)
     # what every cell of unit volume shares: constants times rate factors, Hill thresholds to the power n
-    base_unit = net.rate_constant * rate_scale
+    # (a loop, not an array expression: numba compiled that as a function of its own under the kernel's parallel
+    # options, which found nothing to parallelise and warned so at every first compilation)
+    base_unit = np.empty(n_reactions)
+    for j in range(n_reactions):
+        base_unit[j] = net.rate_constant[j] * rate_scale[j]
     Kn_unit = np.empty(n_modifiers)
     for m in range(n_modifiers):
         Kn_unit[m] = _power(net.modifier_K[m], net.modifier_n[m], n_int[m])
