@@ -154,11 +154,11 @@ def advance_with(propensities_address, event_address, X, rng_state, rows, volume
     input_reactions = input_reactions[:n_input_reactions]
     # cells are dealt to chunks; each cell's result is its own whatever the chunk or the thread that runs it.
     # Each thread takes the next chunk left until none is (a shared counter): a thread the system wakes late or
-    # pauses (the worker sleeps between calls: ≈ 0.1-0.5 ms to wake on a virtual machine; a browser or another
-    # run on the same cores) leaves its share to the others instead of holding the call up by it, as a fixed
-    # split of the chunks did. Each chunk counts firings in a row of its own, which stays in cache (a row per
-    # cell, written once per tick, cost a cache miss per reaction line at every call); integer sums come out
-    # the same in any order.
+    # pauses (the worker sleeps between calls and starts ≈ 50 µs late, at times not within the call at all; a
+    # browser or another run on the same cores) leaves its share to the others instead of holding the call up
+    # by it, as a fixed split of the chunks did. Each chunk counts firings in a row of its own, which stays in
+    # cache (a row per cell, written once per tick, cost a cache miss per reaction line at every call); integer
+    # sums come out the same in any order.
     n_cells = rows.shape[0]
     n_chunks = min(n_cells, 64)
     n_counted = counted_reactions.shape[0]
