@@ -146,6 +146,20 @@ def drawn(driver) -> bool:
     return frames_drawn(driver, "surface") > 0 and frames_drawn(driver, "series") > 0
 
 
+def held_still(driver, for_s: float = 1.5, seconds: float = 60) -> float:
+    """The simulated hour shown once the page has drawn nothing new for ``for_s`` (a playing model never lets it:
+    the page draws its newest hour several times a second); fails after ``seconds``."""
+    deadline, last, since = time.monotonic() + seconds, None, time.monotonic()
+    while time.monotonic() < deadline:
+        now = (simulated_h(driver), frames_drawn(driver, "surface"))
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= for_s:
+            return now[0]
+        time.sleep(0.2)
+    raise AssertionError(f"the page still drew new hours {seconds:g} s after the pause (last {last})")
+
+
 def hour_drawn(driver) -> float:
     """The simulated hour of the surface the browser drew last."""
     from selenium.webdriver.common.by import By
@@ -201,11 +215,10 @@ def test_play_advances_time_and_redraws_the_layers(browser, live_app, tmp_path):
     button(browser, "▶").click()
     wait_for(browser, lambda d: simulated_h(d) >= 3.0, what="time to advance")
     button(browser, "❚❚").click()
-    time.sleep(2)  # the newest hour is drawn within a frame's interval of the pause
+    stopped = held_still(browser)  # the newest hour, drawn a frame's interval after the pause (later when loaded)
     # the surface (cells moved, divided, died) and the time series (new rows) were drawn again
     assert all(frames_drawn(browser, view) > before[view] for view in before)
     assert differ(start, screenshot(browser, tmp_path / "live-played.png"))
-    stopped = simulated_h(browser)
     assert stopped == int(stopped) and hour_drawn(browser) == stopped  # a frame is a recorded (whole) hour
     frames = frames_drawn(browser, "surface")
     time.sleep(2)
@@ -254,6 +267,45 @@ def test_building_a_model_shows_a_progress_bar_until_it_is_drawn(browser, tmp_pa
     finally:
         browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": watch["identifier"]})
         app.stop()
+
+
+# Run in a process of its own, so that nothing compiled or loaded by another test counts: each numba kernel of
+# boneabm's and how many compiled versions it holds, after the warm-up and after 100 simulated hours of play.
+COMPILED_DURING_PLAY = """
+import importlib, pkgutil, sys
+from numba.core.registry import CPUDispatcher
+import boneabm
+from boneabm.app import live
+
+def compiled():
+    kernels = {}
+    for module in pkgutil.walk_packages(boneabm.__path__, "boneabm."):
+        for name, value in vars(importlib.import_module(module.name)).items():
+            if isinstance(value, CPUDispatcher):
+                kernels[value.py_func.__module__ + "." + name] = len(value.overloads)
+    return kernels
+
+live.warm_up(sys.argv[1])
+warmed = compiled()
+model = live.LiveModel(config=sys.argv[1])
+while model.time_h < 100:
+    model.step()
+model.bone.events()
+assert model.osteoclasts.counts()["fusions_total"] > 0 and model.bone.mineral_depth_um.max() > 0
+print(sorted(name for name, n in compiled().items() if n > warmed.get(name, 0)))
+"""
+
+
+def test_the_warm_up_compiles_what_a_culture_needs_so_play_never_stops_to_compile(tmp_path):
+    """Once the server's warm-up is done, the live culture fuses, resorbs and has its pits found (100 h) without
+    compiling or loading one more kernel: a kernel compiled mid-play froze the page for seconds, a pause waiting
+    for the step (a warm-up of one step left fusion's and resorption's kernels for the first fusion and pit)."""
+    config = tmp_path / "long.yaml"
+    config.write_text(yaml.safe_dump(LONG))
+    done = subprocess.run([sys.executable, "-c", COMPILED_DURING_PLAY, str(config)], capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", f"compiled during play: {done.stdout}"
 
 
 def test_a_model_being_built_says_so_to_the_page(tmp_path):

@@ -16,6 +16,8 @@ from boneabm.model import BoneModel
 from boneabm.snapshots import FIELD_MAPS
 from boneabm.units import nM_to_ng_ml
 
+# the throwaway culture that compiles the kernels (``warm_up``): small, and driven to fuse and resorb in its time
+WARM_UP_SITES, WARM_UP_H, WARM_UP_RANKL_NG_ML = 12, 96.0, 100.0
 LIVE_SEED = 1  # when the config names none: fixed, so a reset with the same parameters shows the same culture
 
 # What the model being built is doing ("" when none is). Set from LiveModel itself because a reset builds it inside
@@ -106,26 +108,33 @@ def model_params(config: str, experiment) -> dict:
 
 
 def warm_up(config: str) -> None:
-    """Compile the numba kernels a step needs, once per server process, by stepping a throwaway 3-by-3-site copy
-    of the experiment: with a cold numba cache that took 18 s on a 2-core machine, which would otherwise freeze
-    the first ▶ or Step with nothing on the page to say why. An experiment that cannot shrink so far is not
-    warmed: its first step compiles, as it would without the app."""
+    """Compile the numba kernels a culture needs, once per server process, by running a throwaway 12-by-12-site
+    copy of the experiment through ``WARM_UP_H`` simulated hours at a RANKL that makes it fuse and resorb, and
+    finding its pits as the views find a frame's. With a cold numba cache that took 50 s on a 2-core machine,
+    which would otherwise freeze the first ▶ or Step with nothing on the page to say why. A first step alone left
+    the kernels of fusion and resorption to compile when the live culture first fused (25 h) and resorbed (72 h):
+    3 s each in which the page froze, its views drew nothing and a pause waited for the step. An experiment that
+    cannot shrink so far is not warmed: its steps compile as they go, as they would without the app."""
     global _warmed
     from boneabm.errors import UserError
 
     with _warm:
         if _warmed:
             return
-        building.set("building the model… compiling its kernels (once per server; up to half a minute)")
+        building.set("building the model… compiling its kernels (once per server; up to a minute)")
         try:
-            side_um = 3 * load_experiment(config).domain.grid_spacing_um  # the smallest domain
+            side_um = WARM_UP_SITES * load_experiment(config).domain.grid_spacing_um
             try:
                 # (an activation's centre lies on the full patch, outside this one)
                 experiment = load_experiment(config, [f"domain.width_um={side_um}", f"domain.height_um={side_um}",
-                                                      "osteocytes.activations=[]"])
+                                                      "osteocytes.activations=[]",
+                                                      f"medium.rankl_ng_ml={WARM_UP_RANKL_NG_ML}"])
             except UserError:
                 return
-            BoneModel(with_seed(experiment, LIVE_SEED)).step()
+            model = BoneModel(with_seed(experiment, LIVE_SEED))
+            for _ in range(min(experiment.time.n_ticks, round(WARM_UP_H / experiment.time.dt_h))):
+                model.step()
+            model.bone.events()  # (the views find the pits and trenches of each frame shown)
             _warmed = True
         finally:
             building.set("")
