@@ -248,7 +248,8 @@ def test_a_parameter_set_before_reset_makes_the_new_culture(browser, live_app, t
 
 def test_building_a_model_shows_a_progress_bar_until_it_is_drawn(browser, tmp_path):
     """A server of its own: its first model is built with the kernels compiled (or loaded from numba's cache) by a
-    throwaway step, long enough for the page to draw the indicator; a later page's model comes too fast."""
+    throwaway culture (``live.warm_up``), long enough for the page to draw the indicator; a later page's model
+    comes too fast."""
     from selenium.webdriver.common.by import By
 
     config = tmp_path / "small.yaml"
