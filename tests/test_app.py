@@ -109,7 +109,9 @@ def box_of(element) -> tuple[int, int, int, int]:
     return (int(rect["x"]), int(rect["y"]), int(rect["x"] + rect["width"]), int(rect["y"] + rect["height"]))
 
 
-def wait_for(driver, condition, seconds=120, what="the page"):
+# a fresh server's first page waits for its warm-up (live.warm_up), which compiles every kernel a culture needs:
+# 53 s alone with numba's cache cold, longer beside the suite's other worker
+def wait_for(driver, condition, seconds=300, what="the page"):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
