@@ -148,18 +148,24 @@ def drawn(driver) -> bool:
     return frames_drawn(driver, "surface") > 0 and frames_drawn(driver, "series") > 0
 
 
-def held_still(driver, for_s: float = 1.5, seconds: float = 60) -> float:
-    """The simulated hour shown once the page has drawn nothing new for ``for_s`` (a playing model never lets it:
-    the page draws its newest hour several times a second); fails after ``seconds``."""
+def unchanged_for(driver, read, quiet_s: float, seconds: float = 60, what: str = "the page"):
+    """What ``read(driver)`` gives once it has not changed for ``quiet_s`` (a playing model never lets the page's
+    frames hold still: it draws several a second); fails after ``seconds``."""
     deadline, last, since = time.monotonic() + seconds, None, time.monotonic()
     while time.monotonic() < deadline:
-        now = (simulated_h(driver), frames_drawn(driver, "surface"))
+        now = read(driver)
         if now != last:
             last, since = now, time.monotonic()
-        elif time.monotonic() - since >= for_s:
-            return now[0]
-        time.sleep(0.2)
-    raise AssertionError(f"the page still drew new hours {seconds:g} s after the pause (last {last})")
+        elif time.monotonic() - since >= quiet_s:
+            return now
+        time.sleep(0.1)
+    raise AssertionError(f"{what} still changed {seconds:g} s on (last {last})")
+
+
+def held_still(driver) -> float:
+    """The simulated hour shown once the page has drawn nothing new for 1.5 s."""
+    return unchanged_for(driver, lambda d: (simulated_h(d), frames_drawn(d, "surface")), 1.5,
+                         what="the hour shown after the pause")[0]
 
 
 def hour_drawn(driver) -> float:
@@ -496,15 +502,10 @@ def test_the_live_page_draws_at_most_its_frame_rate_each_frame_the_newest_hour(b
 def settled_frames(driver, more_than: int = 0, quiet_s: float = 1.0) -> list[float]:
     """The hours of the frames drawn (``WATCH_FRAMES``), once more than ``more_than`` are and none has been drawn
     for ``quiet_s``."""
-    frames = wait_for(driver, lambda d: (lambda f: f if len(f) > more_than else None)(
-        d.execute_script("return window.boneabmFrames")), what=f"more than {more_than} frames drawn")
-    quiet_since = time.monotonic()
-    while time.monotonic() - quiet_since < quiet_s:
-        time.sleep(0.1)
-        now = driver.execute_script("return window.boneabmFrames")
-        if len(now) != len(frames):
-            frames, quiet_since = now, time.monotonic()
-    return frames
+    wait_for(driver, lambda d: len(d.execute_script("return window.boneabmFrames")) > more_than,
+             what=f"more than {more_than} frames drawn")
+    return unchanged_for(driver, lambda d: d.execute_script("return window.boneabmFrames"), quiet_s,
+                         what="the frames drawn")
 
 
 def test_with_every_hour_the_live_page_draws_each_recorded_hour_in_order(browser, tmp_path):
