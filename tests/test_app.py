@@ -375,6 +375,54 @@ def test_a_run_replays_with_a_time_slider(browser, finished_run, tmp_path):
         app.stop()
 
 
+def test_the_surface_draws_a_known_frame_pixel_for_pixel(browser, tmp_path):
+    """The surface view's own drawing of cells on a map, read back from its canvas: the map scaled to the canvas
+    with its rows from the top (y up), each cell a disc in its stage's colour at 85 % opacity, the later groups
+    (osteoclasts) over the earlier (precursors), an osteoclast's edge outlined, and nothing outside the cells
+    changed (tests/data/known_frame_page.py: one pixel a µm)."""
+    from boneabm.app.server import free_port
+
+    port = free_port()
+    page = Path(__file__).resolve().parent / "data" / "known_frame_page.py"
+    with (tmp_path / "page.log").open("w") as log:
+        server = subprocess.Popen([sys.executable, "-m", "solara", "run", str(page), "--host", "127.0.0.1", "--port",
+                                   str(port), "--production", "--no-open", "--log-level", "warning"],
+                                  stdout=log, stderr=log, env={**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"})
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, (tmp_path / "page.log").read_text()
+                time.sleep(0.5)
+        browser.get(f"http://127.0.0.1:{port}/")
+        wait_for(browser, lambda d: frames_drawn(d, "surface") > 0, what="the known frame")
+        screenshot(browser, tmp_path / "known-frame.png")
+        pixels = browser.execute_script("""
+            const canvas = document.querySelector('.boneabm-surface-canvas canvas');
+            const context = canvas.getContext('2d');
+            return arguments[0].map(([x, y]) => Array.from(context.getImageData(x, y, 1, 1).data.slice(0, 3)));""",
+            [[400, 50], [50, 400], [100, 100], [113, 100], [300, 340], [320, 340], [329, 340], [330, 340],
+             [335, 340]])
+    finally:
+        server.terminate()
+        server.wait(15)
+    (top_right, bottom_left, precursor, beside, osteoclast, inside, edge, just_out, background) = (
+        np.array(p, dtype=float) for p in pixels)
+    assert top_right.tolist() == [30, 200, 30] and bottom_left.tolist() == [30, 30, 200]  # the map, rows from the top
+    grey, purple = np.array([0x8C, 0x96, 0xA3]), np.array([0x9C, 0x1D, 0xE7])  # precursor, osteoclast (≥ 3 nuclei)
+    np.testing.assert_allclose(precursor, 0.15 * np.array([200, 30, 30]) + 0.85 * grey, atol=2)  # (100, 340) µm
+    assert beside.tolist() == [200, 30, 30]  # 13 px from a cell of 10: the map alone
+    under = 0.15 * np.array([220, 220, 220]) + 0.85 * grey  # the precursor under the osteoclast, both at (300, 100)
+    np.testing.assert_allclose(osteoclast, 0.15 * under + 0.85 * purple, atol=2)
+    np.testing.assert_allclose(inside, 0.15 * np.array([220, 220, 220]) + 0.85 * purple, atol=2)  # 20 µm out
+    assert background.tolist() == [220, 220, 220]
+    # the outline: the disc's last pixel and the map's first outside, each darker than what it borders
+    assert edge.sum() < inside.sum() - 30 and just_out.sum() < background.sum() - 60
+
+
 @pytest.fixture(scope="module")
 def finished_sweep(tmp_path_factory):
     """A two-run sweep of the small experiment, RANKL 0 and 100 ng/mL, run as a person would."""
