@@ -325,7 +325,7 @@ class TableWriter:
     def append(self, frame: pd.DataFrame) -> None:
         frame = _typed(frame, self.columns)
         if self.format == "csv":
-            frame.to_csv(self.path, mode="a", header=False, index=False, float_format=FLOAT_FORMAT)
+            self._append_csv(frame)
             return
         self._buffer.append(frame)
         self._buffered += len(frame)
@@ -344,6 +344,21 @@ class TableWriter:
         with open(self.path, "a", newline="", encoding="utf-8") as handle:
             csv.writer(handle, lineterminator="\n").writerows(
                 [text(value) for text, value in zip(self._formats, row)] for row in rows)
+
+    def _append_csv(self, frame: pd.DataFrame) -> None:
+        """``frame`` (typed) as CSV rows, byte for byte what pandas' ``to_csv`` writes with ``FLOAT_FORMAT``, each
+        column's distinct values formatted once (``append_rows``' formats): pandas formatted every value, 0.24 s
+        of the default assay for the 29,510 pixels of its bone table, whose coordinates and zeros repeat."""
+        texts = []
+        for text, (name, values) in zip(self._formats, frame.items()):
+            # floats told apart by their bits: 0.0 and -0.0 are equal, but written apart
+            keys = values.to_numpy().view(np.int64) if values.dtype == np.float64 else values
+            codes, distinct = pd.factorize(keys, use_na_sentinel=False)
+            if values.dtype == np.float64:
+                distinct = np.asarray(distinct, dtype=np.int64).view(np.float64)
+            texts.append(np.array([text(value) for value in distinct], dtype=object)[codes])
+        with open(self.path, "a", newline="", encoding="utf-8") as handle:
+            csv.writer(handle, lineterminator="\n").writerows(zip(*texts))
 
     @functools.cached_property
     def _formats(self) -> list:

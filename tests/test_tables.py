@@ -61,6 +61,34 @@ def test_rows_are_written_exactly_as_the_same_rows_given_as_a_frame(tmp_path, fm
             by_rows.append_rows([(1.0, "explosion", 1, None, 1, 0, np.nan, "osteoclast")])
 
 
+def test_a_frame_is_written_byte_for_byte_as_pandas_writes_it(tmp_path):
+    """The frame path formats each column's distinct values once; the file must be what pandas' ``to_csv`` with
+    ``float_text`` writes of the same typed frame, for every dtype and the values that trip a lookup of
+    distinct values: 0.0 beside -0.0 (equal, written apart), NaN, repeats, a missing nullable int and category."""
+    from boneabm.output import FLOAT_FORMAT, TableWriter, _typed
+
+    rng = np.random.default_rng(5)
+    columns = registry.expand("events")
+    n = 400
+    frame = pd.DataFrame({
+        "time_h": rng.choice([0.0, -0.0, 0.1 + 0.2, 1e-7, 48.0, np.nan, 1234567.891234], n),
+        "event": rng.choice(["division", "death", "fusion"], n),
+        "cell_id": rng.integers(0, 50, n),
+        "partner_id": pd.array(rng.choice([1, 2, None], n), dtype="Int64"),
+        "nuclei": rng.integers(1, 4, n), "generation": rng.integers(0, 3, n),
+        "age_h": np.where(rng.random(n) < 0.2, np.nan, rng.normal(0, 1e3, n)),
+        "lineage": rng.choice(["osteoclast", "osteoblast"], n)})
+    writer = TableWriter(tmp_path, "events", columns)
+    for part in (frame[:150], frame[150:]):
+        writer.append(part)
+    writer.close()
+    expected = ",".join(c.name for c in columns) + "\n" + _typed(frame, columns).to_csv(
+        header=False, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    written = (tmp_path / "events.csv").read_text()
+    assert written == expected
+    assert "-0.0," in written and "\n0.0," in written
+
+
 @pytest.fixture(scope="module")
 def assay(tmp_path_factory):
     """A small culture with RANKL and fast fusion, long enough for osteoclasts to form, and no OPG or antibody
