@@ -113,45 +113,24 @@ def browser_ms(cells: int, pixels: int, repeats: int, folder: Path) -> list[floa
     page of its own (``view_frame_page.py``) showing the frames in turn, each draw timed by the page itself
     (``data-map-ms``: taking in the map's pixels; ``data-draw-ms``: reading the packed cells, drawing the map and
     every cell)."""
-    import os
-    import subprocess
-    import urllib.request
-
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-    from test_app import chromium, wait_for
-    from boneabm.app.server import free_port
+    from test_app import chromium, solara_page, wait_for
 
-    port = free_port()
-    env = {**os.environ, "VIEW_FRAME_CELLS": str(cells), "VIEW_FRAME_PIXELS": str(pixels),
-           "VIEW_FRAME_COUNT": str(repeats + 1), "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}
+    env = {"VIEW_FRAME_CELLS": str(cells), "VIEW_FRAME_PIXELS": str(pixels), "VIEW_FRAME_COUNT": str(repeats + 1)}
     page = Path(__file__).resolve().parent / "view_frame_page.py"
-    with (folder / "page.log").open("w") as log:
-        server = subprocess.Popen([sys.executable, "-m", "solara", "run", str(page), "--host", "127.0.0.1", "--port",
-                                   str(port), "--production", "--no-open", "--log-level", "warning"],
-                                  stdout=log, stderr=log, env=env)
     browser = chromium(folder / "chromium")
     try:
-        url = f"http://127.0.0.1:{port}/"
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit(f"the frame page did not start: {(folder / 'page.log').read_text()}") from None
-                time.sleep(0.5)
-        browser.get(url)
-        # the first frame drawn (warming the page up) before the log starts; the rest logged as drawn
-        wait_for(browser, lambda d: int(d.find_element("css selector", ".boneabm-surface-canvas")
-                                        .get_attribute("data-frames")) >= 1, seconds=300, what="the first frame")
-        browser.execute_script(LOG_DRAWS)
-        drawn = wait_for(browser, lambda d: len(d.execute_script("return window.boneabmDraws")) >= repeats - 1
-                         and d.execute_script("return window.boneabmDraws"), seconds=300, what="every frame drawn")
+        with solara_page(page, folder / "page.log", env) as url:
+            browser.get(url)
+            # the first frame drawn (warming the page up) before the log starts; the rest logged as drawn
+            wait_for(browser, lambda d: int(d.find_element("css selector", ".boneabm-surface-canvas")
+                                            .get_attribute("data-frames")) >= 1, seconds=300, what="the first frame")
+            browser.execute_script(LOG_DRAWS)
+            drawn = wait_for(browser, lambda d: len(d.execute_script("return window.boneabmDraws")) >= repeats - 1
+                             and d.execute_script("return window.boneabmDraws"), seconds=300,
+                             what="every frame drawn")
     finally:
         browser.quit()
-        server.terminate()
-        server.wait(15)
     return drawn
 
 

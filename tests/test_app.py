@@ -79,6 +79,36 @@ class App:
         self.log.close()
 
 
+@contextmanager
+def solara_page(page: Path, log: Path, env: dict | None = None):
+    """``solara run`` serving the page file ``page`` on a free loopback port (its output in ``log``): yields the
+    page's address once it answers, stops the server on leaving (benchmarks/view_cost.py serves its frame page
+    so too)."""
+    from boneabm.app.server import free_port
+
+    port = free_port()
+    with log.open("w") as output:
+        server = subprocess.Popen([sys.executable, "-m", "solara", "run", str(page), "--host", "127.0.0.1", "--port",
+                                   str(port), "--production", "--no-open", "--log-level", "warning"],
+                                  stdout=output, stderr=output,
+                                  env={**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false", **(env or {})})
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=5).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise AssertionError(f"the page {page.name} did not start: {log.read_text()}") from None
+                time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(15)
+
+
 def screenshot(driver, path: Path) -> Path:
     """Save the page and check it is a drawn page: many colours, not one blank fill."""
     driver.save_screenshot(str(path))
@@ -380,24 +410,9 @@ def test_the_surface_draws_a_known_frame_pixel_for_pixel(browser, tmp_path):
     with its rows from the top (y up), each cell a disc in its stage's colour at 85 % opacity, the later groups
     (osteoclasts) over the earlier (precursors), an osteoclast's edge outlined, and nothing outside the cells
     changed (tests/data/known_frame_page.py: one pixel a µm)."""
-    from boneabm.app.server import free_port
-
-    port = free_port()
     page = Path(__file__).resolve().parent / "data" / "known_frame_page.py"
-    with (tmp_path / "page.log").open("w") as log:
-        server = subprocess.Popen([sys.executable, "-m", "solara", "run", str(page), "--host", "127.0.0.1", "--port",
-                                   str(port), "--production", "--no-open", "--log-level", "warning"],
-                                  stdout=log, stderr=log, env={**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"})
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and server.poll() is None, (tmp_path / "page.log").read_text()
-                time.sleep(0.5)
-        browser.get(f"http://127.0.0.1:{port}/")
+    with solara_page(page, tmp_path / "page.log") as url:
+        browser.get(url)
         wait_for(browser, lambda d: frames_drawn(d, "surface") > 0, what="the known frame")
         screenshot(browser, tmp_path / "known-frame.png")
         pixels = browser.execute_script("""
@@ -406,9 +421,6 @@ def test_the_surface_draws_a_known_frame_pixel_for_pixel(browser, tmp_path):
             return arguments[0].map(([x, y]) => Array.from(context.getImageData(x, y, 1, 1).data.slice(0, 3)));""",
             [[400, 50], [50, 400], [100, 100], [113, 100], [300, 340], [320, 340], [329, 340], [330, 340],
              [335, 340]])
-    finally:
-        server.terminate()
-        server.wait(15)
     (top_right, bottom_left, precursor, beside, osteoclast, inside, edge, just_out, background) = (
         np.array(p, dtype=float) for p in pixels)
     assert top_right.tolist() == [30, 200, 30] and bottom_left.tolist() == [30, 30, 200]  # the map, rows from the top
