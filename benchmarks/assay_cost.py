@@ -166,6 +166,12 @@ def main() -> None:
               f"{median(lambda r: r['wall_s'] / r['kernel_s']):.2f}, wall / bare kernel "
               f"{median(lambda r: r['wall_s'] / r['bare_s']):.2f} (target <= 2), 0.1-h / 6-h kernel calls "
               f"{median(lambda r: r['tick_rate'] / r['bare_rate']):.2f}")
+        if len(runs) >= 3:
+            from spread import against, median_interval
+
+            low, high = median_interval([r["wall_s"] / r["bare_s"] for r in runs])
+            print(f"  90 % bootstrap interval of the median wall / bare kernel: {low:.2f} to {high:.2f}; target <= 2: "
+                  f"{against(low, high, 2.0, met_below=True)}")
     rows = []
     for size in args.sizes:
         out = subprocess.run([sys.executable, __file__, "--one", str(size), "--start-h", str(args.start_h),

@@ -265,15 +265,11 @@ def live_cost(side_um: float, hours: float, repeats: int, fps: float | None) -> 
           f"median {statistics.median(ratios):.0%} (target ≥ 80 %: "
           f"{'met' if statistics.median(ratios) >= 0.8 else 'NOT met'})")
     if len(ratios) >= 3:
-        # how far the pairs' median could move on this shared machine: a slow spell on one side of a pair moves
-        # its ratio by tens of percent
-        import numpy as np
-        from scipy.stats import bootstrap
+        from spread import against, median_interval
 
-        low, high = bootstrap((ratios,), statistics.median, confidence_level=0.9, method="percentile",
-                              random_state=np.random.default_rng(0)).confidence_interval
-        side = ("above" if low >= 0.8 else "below" if high < 0.8 else "on both sides of")
-        print(f"  90 % bootstrap interval of the pairs' median: {low:.0%} to {high:.0%}, {side} the target")
+        low, high = median_interval(ratios)
+        print(f"  90 % bootstrap interval of the pairs' median: {low:.0%} to {high:.0%}; target ≥ 80 %: "
+              f"{against(low, high, 0.8)}")
 
 
 def _stat(path: Path) -> list[str] | None:
