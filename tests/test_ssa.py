@@ -192,6 +192,35 @@ def test_results_do_not_depend_on_cell_order():
     assert np.array_equal(forward.X, backward.X)
 
 
+def test_a_cells_result_is_its_own_whatever_cells_share_its_call():
+    """Cells of unit and other volumes with their own inputs, advanced in one call, each end exactly as when
+    advanced alone: the kernel keeps the rate constants a run of unit-volume cells shares between them (only the
+    reactions an input modifies are each cell's), and a cell of another volume in between must not leave its own
+    constants to the next."""
+    from boneabm.signaling.perturbations import PerturbationSchedule
+
+    network = net({"A": 5, "B": 0}, {"k_syn": (30, "molecules/h"), "k_act": (2.0, "1/(nM*h)"), "k_deg": (1, "1/h")},
+                  [{"name": "syn", "products": {"A": 1}, "k": "k_syn"},
+                   {"name": "act", "reactants": {"A": 1}, "products": {"B": 1}, "k": "k_act",
+                    "modifiers": [{"input": "L", "law": "linear"}]},
+                   {"name": "deg", "reactants": {"B": 1}, "k": "k_deg"}],
+                  inputs={"L": {"unit": "nM"}})
+    n = 60
+    rng = np.random.default_rng(3)
+    volume = np.where(rng.random(n) < 0.3, rng.choice([0.5, 2.0, 3.0], n), 1.0)  # runs of unit cells, broken
+    inputs = rng.uniform(0.1, 3.0, (n, 1))
+    effect = PerturbationSchedule(network).at(0.0)
+    together, alone = CellBatch(network, n, seed=4), CellBatch(network, n, seed=4)
+    together.step(3.0, inputs, volume, effect)
+    rows = alone.rows.copy()
+    for k in range(n):
+        alone.rows = rows[k:k + 1]
+        alone.step(3.0, inputs[k:k + 1], volume[k:k + 1], effect)
+    assert (volume != 1.0).any() and (volume == 1.0).sum() > n / 2
+    assert np.array_equal(together.X, alone.X) and np.array_equal(together.rng_state, alone.rng_state)
+    assert together.X[volume == 1.0, 1].std() > 0  # (the inputs made the cells differ)
+
+
 def test_splitting_a_tick_in_two_changes_nothing_but_noise():
     # inputs constant: two half-ticks are the same process as one tick (memoryless waiting times)
     n = 3000
