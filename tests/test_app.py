@@ -329,16 +329,20 @@ warmed = compiled()
 model = live.LiveModel(config=sys.argv[1])
 while model.time_h < 100:
     model.step()
-model.bone.events()
+from boneabm.app.frames import map_rgba
+from boneabm.snapshots import EVENT_MAP
+events, _, _ = model.bone.events()
+map_rgba({"mineral_depth_um": model.bone.mineral_depth_um, EVENT_MAP: events}, "mineral_depth_um")
 assert model.osteoclasts.counts()["fusions_total"] > 0 and model.bone.mineral_depth_um.max() > 0
 print(sorted(name for name, n in compiled().items() if n > warmed.get(name, 0)))
 """
 
 
 def test_the_warm_up_compiles_what_a_culture_needs_so_play_never_stops_to_compile(tmp_path):
-    """Once the server's warm-up is done, the live culture fuses, resorbs and has its pits found (100 h) without
-    compiling or loading one more kernel: a kernel compiled mid-play froze the page for seconds, a pause waiting
-    for the step (a warm-up of one step left fusion's and resorption's kernels for the first fusion and pit)."""
+    """Once the server's warm-up is done, the live culture fuses, resorbs and has its pits found and its map
+    coloured (100 h) without compiling or loading one more kernel: a kernel compiled mid-play froze the page for
+    seconds, a pause waiting for the step (a warm-up of one step left fusion's and resorption's kernels for the
+    first fusion and pit)."""
     config = tmp_path / "long.yaml"
     config.write_text(yaml.safe_dump(LONG))
     done = subprocess.run([sys.executable, "-c", COMPILED_DURING_PLAY, str(config)], capture_output=True,
@@ -916,6 +920,71 @@ def test_a_frame_is_sent_as_json_and_binary_buffers():
     assert buffers == [b"\x00\x01", b"\x02"]
     assert content == {"cells": {"x_um": {"__buffer__": 0}, "counts": [1, 2]},
                        "lines": [{"values": {"__buffer__": 1}}, {"label": "a"}], "title": "t"}
+
+
+def _map_rgba_by_numpy(maps, layer, vmax=None):
+    """``frames.map_rgba`` as numpy's whole-array steps compute it in double precision (what it computed, in the
+    maps' own type, before its compiled pass):
+    each map reduced by the largest of each k × k block (zeros past the edge), a field map taken at the nearest
+    site, coloured by the colour map's 256 levels, the resorbed pixels with an unresorbed 4-neighbour outlined."""
+    from scipy import ndimage
+
+    from boneabm.app.frames import MAP_MAX_PX, _lut
+    from boneabm.draw import LAYERS, OUTLINE_RGBA, TRENCH_OUTLINE_RGBA, layer_limits
+    from boneabm.environment.bone import RESORBED_DEPTH_UM, TRENCH
+    from boneabm.snapshots import EVENT_MAP
+
+    def reduced(values, k):
+        padded = np.zeros((-(-values.shape[0] // k) * k, -(-values.shape[1] // k) * k), dtype=values.dtype)
+        padded[:values.shape[0], :values.shape[1]] = values
+        return padded.reshape(padded.shape[0] // k, k, padded.shape[1] // k, k).max(axis=(1, 3))
+
+    values, depth = (maps[name].astype(np.float64) for name in (layer, "mineral_depth_um"))  # (in double)
+    low, high = layer_limits(values) if vmax is None else (0.0, vmax)
+    k = -(-max(depth.shape) // MAP_MAX_PX)
+    small = reduced(depth, k)
+    if LAYERS[layer].per_pixel:
+        values = reduced(values, k)
+    else:
+        values = values[np.ix_(np.arange(small.shape[0]) * values.shape[0] // small.shape[0],
+                               np.arange(small.shape[1]) * values.shape[1] // small.shape[1])]
+    rgba = _lut(LAYERS[layer].cmap)[np.clip((values - low) * (255.0 / (high - low)), 0, 255).astype(np.uint8)]
+    resorbed = small > RESORBED_DEPTH_UM
+    edge = resorbed & ~ndimage.binary_erosion(resorbed, border_value=1)
+    rgba[edge] = OUTLINE_RGBA
+    if EVENT_MAP in maps:
+        rgba[edge & (reduced(maps[EVENT_MAP], k) == TRENCH)] = TRENCH_OUTLINE_RGBA
+    return np.ascontiguousarray(rgba.transpose(1, 0, 2)[::-1]), low, high
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_map_sent_has_the_pixels_numpys_whole_array_steps_give(dtype):
+    """The compiled pass (``frames._map_image``) against its definition in numpy, pixel for pixel: maps whose
+    sides are and are not multiples of the reduction, depths at the resorbed threshold, pits and trenches, a
+    bone layer, another bone layer and a field layer, with the frame's colour range and a fixed one."""
+    from boneabm.app.frames import map_rgba
+    from boneabm.environment.bone import RESORBED_DEPTH_UM
+    from boneabm.snapshots import EVENT_MAP
+
+    rng = np.random.default_rng(3)
+    for shape in [(500, 400), (251, 99), (100, 1000), (7, 3)]:
+        depth = np.zeros(shape, dtype=dtype)
+        for _ in range(30):
+            x, y = rng.integers(0, shape[0]), rng.integers(0, shape[1])
+            depth[x:x + rng.integers(1, 30), y:y + rng.integers(1, 30)] = rng.choice(
+                [0.01, RESORBED_DEPTH_UM, RESORBED_DEPTH_UM * 1.000001, 1.0, 3.0])
+        events = np.where(depth > RESORBED_DEPTH_UM, rng.choice([1, 2], shape), 0).astype(np.uint8)
+        field = rng.random((max(shape[0] // 5, 1), max(shape[1] // 5, 1))) * 50
+        for layer, values in (("mineral_depth_um", depth), ("collagen_depth_um", depth * dtype(1.3)),
+                              ("rankl_free_ng_ml", field)):
+            for maps in ({"mineral_depth_um": depth, layer: values},
+                         {"mineral_depth_um": depth, layer: values, EVENT_MAP: events}):
+                for vmax in (None, 2.0):
+                    got, low, high = map_rgba(maps, layer, vmax)
+                    want, want_low, want_high = _map_rgba_by_numpy(maps, layer, vmax)
+                    assert (low, high) == (want_low, want_high)
+                    assert got.shape == want.shape and got.dtype == want.dtype
+                    assert np.array_equal(got, want), (shape, layer, EVENT_MAP in maps, vmax)
 
 
 def test_the_map_sent_is_reduced_keeps_a_one_pixel_pit_outlined_and_is_encoded_only_when_it_changes():

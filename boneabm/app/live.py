@@ -13,7 +13,7 @@ from boneabm.app.handoff import Handoff
 from boneabm.app.pacing import pace_text
 from boneabm.config import load_experiment, with_seed
 from boneabm.model import BoneModel
-from boneabm.snapshots import FIELD_MAPS
+from boneabm.snapshots import EVENT_MAP, FIELD_MAPS
 from boneabm.units import nM_to_ng_ml
 
 # the throwaway culture that compiles the kernels (``warm_up``): small, and driven to fuse and resorb in its time
@@ -110,12 +110,14 @@ def model_params(config: str, experiment) -> dict:
 def warm_up(config: str) -> None:
     """Compile the numba kernels a culture needs, once per server process, by running a throwaway 12-by-12-site
     copy of the experiment through ``WARM_UP_H`` simulated hours at a RANKL that makes it fuse and resorb, and
-    finding its pits as the views find a frame's. With a cold numba cache that took 50 s on a 2-core machine,
-    which would otherwise freeze the first ▶ or Step with nothing on the page to say why. A first step alone left
-    the kernels of fusion and resorption to compile when the live culture first fused (25 h) and resorbed (72 h):
-    3 s each in which the page froze, its views drew nothing and a pause waited for the step. An experiment that
-    cannot shrink so far is not warmed: its steps compile as they go, as they would without the app."""
+    finding its pits and colouring its map as the views do a frame's. With a cold numba cache that took 50 s on a
+    2-core machine, which would otherwise freeze the first ▶ or Step with nothing on the page to say why. A first
+    step alone left the kernels of fusion and resorption to compile when the live culture first fused (25 h) and
+    resorbed (72 h): 3 s each in which the page froze, its views drew nothing and a pause waited for the step. An
+    experiment that cannot shrink so far is not warmed: its steps compile as they go, as they would without the
+    app."""
     global _warmed
+    from boneabm.app.frames import map_rgba
     from boneabm.errors import UserError
 
     with _warm:
@@ -134,7 +136,9 @@ def warm_up(config: str) -> None:
             model = BoneModel(with_seed(experiment, LIVE_SEED))
             for _ in range(min(experiment.time.n_ticks, round(WARM_UP_H / experiment.time.dt_h))):
                 model.step()
-            model.bone.events()  # (the views find the pits and trenches of each frame shown)
+            # the views find the pits and trenches of each frame shown, and colour its map
+            events, _, _ = model.bone.events()
+            map_rgba({"mineral_depth_um": model.bone.mineral_depth_um, EVENT_MAP: events}, "mineral_depth_um")
             _warmed = True
         finally:
             building.set("")
