@@ -167,10 +167,10 @@ def _block_max_at(values, k, i, j):
 def _map_image(values, grid, depth, events, k, low, scale, lut, resorbed_um, edge_rgba, trench_rgba, trench):
     """(``map_rgba``'s pixels, in one pass over the maps: reducing, colouring and outlining them with numpy's
     whole-array steps took the live page 2 ms a frame) Each pixel of the reduced map: ``lut``'s colour at
-    (value - low)·scale, clipped to 0-255 and truncated; the pixels resorbed (depth >
-    ``resorbed_um``) with a 4-neighbour that is not (the image's edge counting as resorbed) in ``edge_rgba``, or
-    ``trench_rgba`` where ``events`` (if given) says ``trench``. ``grid``: 0 if ``values`` is ``depth``, 1 if
-    another map of its pixels, 2 if a map of sites."""
+    (value - low)·scale, clipped to 0-255 and truncated; the pixels resorbed (depth > ``resorbed_um``) with a
+    4-neighbour that is not (the image's edge counting as resorbed) in ``edge_rgba``, or ``trench_rgba`` where
+    ``events`` (if given) says ``trench``. ``grid``: 0 if ``values`` is ``depth``, 1 if another map of its
+    pixels, 2 if a map of sites."""
     nx, ny = -(-depth.shape[0] // k), -(-depth.shape[1] // k)
     reduced = np.empty((nx, ny), dtype=depth.dtype)
     for i in range(nx):
