@@ -138,7 +138,8 @@ def map_rgba(maps: dict[str, np.ndarray], layer: str, vmax: float | None = None)
     if layer not in LAYERS:
         raise ValueError(f"layer {layer!r}: one of {', '.join(LAYERS)}")
     # in double precision, whatever the maps' type (a snapshot's are single), so the pass is compiled once
-    values, depth = (np.ascontiguousarray(maps[name], dtype=np.float64) for name in (layer, "mineral_depth_um"))
+    depth = np.ascontiguousarray(maps["mineral_depth_um"], dtype=np.float64)
+    values = depth if layer == "mineral_depth_um" else np.ascontiguousarray(maps[layer], dtype=np.float64)
     low, high = layer_limits(values) if vmax is None else (0.0, vmax)
     events = maps.get(EVENT_MAP)
     image = _map_image(values, 0 if layer == "mineral_depth_um" else 1 if LAYERS[layer].per_pixel else 2, depth,
@@ -179,25 +180,23 @@ def _map_image(values, grid, depth, events, k, low, scale, lut, resorbed_um, edg
     image = np.empty((ny, nx, 4), dtype=np.uint8)  # rows are y, from the top
     for i in range(nx):
         for j in range(ny):
-            if grid == 0:
-                value = reduced[i, j]
-            elif grid == 1:
-                value = _block_max_at(values, k, i, j)
-            else:  # a site's value on each pixel of the reduced grid
-                value = values[i * values.shape[0] // nx, j * values.shape[1] // ny]
             row = ny - 1 - j
             if reduced[i, j] > resorbed_um and (
                     (i > 0 and not reduced[i - 1, j] > resorbed_um)
                     or (i < nx - 1 and not reduced[i + 1, j] > resorbed_um)
                     or (j > 0 and not reduced[i, j - 1] > resorbed_um)
                     or (j < ny - 1 and not reduced[i, j + 1] > resorbed_um)):
-                if events.shape[0] > 0 and _block_max_at(events, k, i, j) == trench:
-                    image[row, i] = trench_rgba
-                else:
-                    image[row, i] = edge_rgba
-            else:
-                level = (value - low) * scale
-                image[row, i] = lut[0 if not level > 0 else (255 if level > 255 else int(level))]  # (NaN as 0)
+                trenched = events.shape[0] > 0 and _block_max_at(events, k, i, j) == trench
+                image[row, i] = trench_rgba if trenched else edge_rgba
+                continue
+            if grid == 0:
+                value = reduced[i, j]
+            elif grid == 1:
+                value = _block_max_at(values, k, i, j)
+            else:  # a site's value on each pixel of the reduced grid
+                value = values[i * values.shape[0] // nx, j * values.shape[1] // ny]
+            level = (value - low) * scale
+            image[row, i] = lut[0 if not level > 0 else (255 if level > 255 else int(level))]  # (NaN as 0)
     return image
 
 
