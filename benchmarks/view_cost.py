@@ -21,6 +21,9 @@ alternating so the machine's load falls on both alike; the figures are medians. 
 cpu: the same page playing for --seconds, --repeats times: the CPU the page costs per frame drawn, a figure the
 machine's load hardly changes (wall-time ratios it does). Read from /proc: the server's threads but the model's
 two (the step thread and numba's OpenMP worker, its two busiest), and every process of the headless Chromium.
+With --every-hour, also the model's two threads per simulated hour, page open and headless (alternating): their
+CPU and the time they were ready to run but waiting for a core (/proc's schedstat), which is what the page's CPU
+on the same cores costs the model.
 """
 
 from __future__ import annotations
@@ -240,6 +243,12 @@ def live_cost(side_um: float, hours: float, repeats: int, fps: float | None) -> 
     browser = chromium(folder / "chromium")
     headless, page, drawn, skipped = [], [], [], []
     min_seconds = 10.0 / (fps or 4.0)
+    # the kernels of fusion and resorption, loaded when first used: the app's server loads them before its first
+    # model (``warm_up``), and so must the headless side, or its first run carries their loading (its pair came
+    # out at 106-192 %)
+    from boneabm.app.live import warm_up
+
+    warm_up(str(config))
     try:
         for _ in range(repeats):  # alternating, so the shared machine's load falls on both
             # at least ten frame intervals, so the page's rate is read from ten frames or more
@@ -289,6 +298,45 @@ def _cpu_s(fields: list[str] | None) -> float:
     return 0.0 if fields is None else (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _threads_waiting_s(pid: int) -> dict[int, float]:
+    """Each thread of process ``pid``: the seconds it has spent ready to run but waiting for a core (/proc's
+    schedstat: on a core, waiting on a run queue, timeslices)."""
+    waiting = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            waiting[int(task.name)] = int((task / "schedstat").read_text().split()[1]) / 1e9
+        except (OSError, IndexError, ValueError):
+            pass
+    return waiting
+
+
+def _busiest_two_waiting_s(cpu0: dict, cpu1: dict, waiting0: dict, waiting1: dict) -> float:
+    """The seconds the two threads that used the most CPU between two readings spent waiting for a core."""
+    busiest = sorted(cpu1, key=lambda tid: cpu1[tid] - cpu0.get(tid, 0.0), reverse=True)[:2]
+    return sum(waiting1.get(tid, 0.0) - waiting0.get(tid, 0.0) for tid in busiest)
+
+
+def headless_cpu(config: Path, seconds: float) -> dict[str, float]:
+    """The model's steps alone for ``seconds`` after a warm-up: its two busiest threads' (the step thread and
+    numba's worker) CPU ms and ms waiting for a core, per simulated hour."""
+    import os
+
+    from boneabm.app.live import LiveModel, warm_up
+
+    warm_up(str(config))
+    model = LiveModel(config=str(config))
+    model.step()
+    pid = os.getpid()
+    cpu0, waiting0, start_h, start = _threads_cpu_s(pid), _threads_waiting_s(pid), model.time_h, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        model.step()
+    cpu1, waiting1, hours = _threads_cpu_s(pid), _threads_waiting_s(pid), model.time_h - start_h
+    used = sorted((cpu1[tid] - cpu0.get(tid, 0.0) for tid in cpu1), reverse=True)
+    return {"model": sum(used[:2]) * 1e3 / hours,
+            "model waiting": _busiest_two_waiting_s(cpu0, cpu1, waiting0, waiting1) * 1e3 / hours,
+            "h_per_s": hours / (time.perf_counter() - start)}
+
+
 def _threads_cpu_s(pid: int) -> dict[int, float]:
     """Each thread of process ``pid``: its CPU seconds so far."""
     return {int(task.name): _cpu_s(_stat(task / "stat")) for task in Path(f"/proc/{pid}/task").iterdir()}
@@ -316,17 +364,19 @@ def page_cpu(config: Path, seconds: float, browser, folder: Path, fps: float | N
         # the server is the app's own process (``python -m boneabm app`` runs Solara in itself)
         server = app.process.pid
         chromium = _descendants(browser.service.process.pid)  # with the page's renderer
-        threads0 = _threads_cpu_s(server)
+        threads0, waiting0 = _threads_cpu_s(server), _threads_waiting_s(server)
         chromium0 = sum(_cpu_s(_stat(Path(f"/proc/{pid}/stat"))) for pid in chromium)
         start_ms = browser.execute_script(LOG_FRAMES)
         time.sleep(seconds)
-        threads1 = _threads_cpu_s(server)
+        threads1, waiting1 = _threads_cpu_s(server), _threads_waiting_s(server)
         chromium1 = sum(_cpu_s(_stat(Path(f"/proc/{pid}/stat"))) for pid in chromium)
         end_ms, frames = browser.execute_script("return [performance.now(), window.boneabmFrames]")
     used = sorted((threads1[tid] - threads0.get(tid, 0.0) for tid in threads1), reverse=True)
     frames = [(t, h) for t, h in frames if start_ms <= t <= end_ms]
     n = max(len(frames), 1)
+    # (every hour drawn: a frame per simulated hour, so per frame is per hour)
     return {"page server": sum(used[2:]) * 1e3 / n, "model": sum(used[:2]) * 1e3 / n,
+            "model waiting": _busiest_two_waiting_s(threads0, threads1, waiting0, waiting1) * 1e3 / n,
             "chromium": (chromium1 - chromium0) * 1e3 / n, "frames_per_s": len(frames) / ((end_ms - start_ms) / 1e3),
             "h_per_s": (frames[-1][1] - frames[0][1]) / ((frames[-1][0] - frames[0][0]) / 1e3) if len(frames) > 1
             else float("nan")}
@@ -340,13 +390,15 @@ def cpu_cost(side_um: float, seconds: float, repeats: int, fps: float | None) ->
 
     folder = Path(tempfile.mkdtemp(prefix="view-cpu-"))
     config = _config(folder, side_um, seconds * 100)
-    runs = []
+    runs, alone = [], []
     for i in range(repeats):  # a fresh browser each time: no renderer of the last page left to count
         browser = chromium(folder / f"chromium-{i}")
         try:
             runs.append(page_cpu(config, seconds, browser, folder, fps))
         finally:
             browser.quit()
+        if fps is None:  # alternating with the page, so the machine's load falls on both
+            alone.append(headless_cpu(config, seconds))
     median = statistics.median
     pace = "--every-hour" if fps is None else f"--fps {fps:g}"
     print(f"osteoclastogenesis on {side_um:g} x {side_um:g} µm, the page playing for {seconds:g} s at {pace}, "
@@ -357,6 +409,11 @@ def cpu_cost(side_um: float, seconds: float, repeats: int, fps: float | None) ->
     print(f"  page, both  {median([r['page server'] + r['chromium'] for r in runs]):7.1f} ms CPU per frame drawn; "
           f"{median([r['frames_per_s'] for r in runs]):.1f} frames/s, "
           f"{median([r['h_per_s'] for r in runs]):.1f} simulated h/s")
+    if fps is None:  # a frame an hour: where the model's time goes, against its steps alone
+        for label, values in (("page open", runs), ("headless", alone)):
+            print(f"  model, {label:9s} {median([r['model'] for r in values]):6.1f} ms CPU and "
+                  f"{median([r['model waiting'] for r in values]):5.1f} ms waiting for a core per simulated hour "
+                  f"(its two busiest threads; {median([r['h_per_s'] for r in values]):.1f} simulated h/s)")
 
 
 def main() -> None:
