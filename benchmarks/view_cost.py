@@ -166,18 +166,28 @@ def _config(folder: Path, side_um: float, hours: float) -> Path:
     return path
 
 
-def headless_h_per_s(config: Path, hours: float, min_seconds: float) -> tuple[float, float]:
-    """The model's steps alone for ``hours`` simulated hours and at least ``min_seconds`` of wall time: simulated
-    hours per second, and the seconds taken."""
-    from boneabm.app.live import LiveModel
+def run_headless(config: Path, hours: float, min_seconds: float) -> dict[str, float]:
+    """The model's steps alone for ``hours`` simulated hours and at least ``min_seconds`` of wall time, warmed up
+    as the app's server warms itself (``live.warm_up``: else the first run would also load the kernels of fusion
+    and resorption, and its pair with the page came out at 106-192 %): simulated hours per second, the seconds
+    taken, and per simulated hour the CPU ms of its two busiest threads (the step thread and numba's worker) and
+    the ms they waited for a core."""
+    import os
 
+    from boneabm.app.live import LiveModel, warm_up
+
+    warm_up(str(config))
     model = LiveModel(config=str(config))
     model.step()  # warm-up: compiled or loaded kernels
+    pid = os.getpid()
+    cpu0, waiting0 = _threads_cpu_s(pid), _threads_waiting_s(pid)
     start_h, start = model.time_h, time.perf_counter()
     while model.time_h - start_h < hours - 1e-9 or time.perf_counter() - start < min_seconds:
         model.step()
-    elapsed = time.perf_counter() - start
-    return (model.time_h - start_h) / elapsed, elapsed
+    elapsed, hours_run = time.perf_counter() - start, model.time_h - start_h
+    model_cpu_s, model_waiting_s, _ = _model_threads(cpu0, _threads_cpu_s(pid), waiting0, _threads_waiting_s(pid))
+    return {"h_per_s": hours_run / elapsed, "seconds": elapsed, "model": model_cpu_s * 1e3 / hours_run,
+            "model waiting": model_waiting_s * 1e3 / hours_run}
 
 
 # Logs every frame the live page draws, (the browser's clock in ms, the simulated hour shown), as it is drawn:
@@ -243,19 +253,13 @@ def live_cost(side_um: float, hours: float, repeats: int, fps: float | None) -> 
     browser = chromium(folder / "chromium")
     headless, page, drawn, skipped = [], [], [], []
     min_seconds = 10.0 / (fps or 4.0)
-    # the kernels of fusion and resorption, loaded when first used: the app's server loads them before its first
-    # model (``warm_up``), and so must the headless side, or its first run carries their loading (its pair came
-    # out at 106-192 %)
-    from boneabm.app.live import warm_up
-
-    warm_up(str(config))
     try:
         for _ in range(repeats):  # alternating, so the shared machine's load falls on both
             # at least ten frame intervals, so the page's rate is read from ten frames or more
-            rate, seconds = headless_h_per_s(config, hours, min_seconds)
-            headless.append(rate)
+            alone = run_headless(config, hours, min_seconds)
+            headless.append(alone["h_per_s"])
             # as long as the headless run took, so both see the same stretch of the culture
-            rate, frames_per_s, missed = page_h_per_s(config, seconds, browser, folder, fps)
+            rate, frames_per_s, missed = page_h_per_s(config, alone["seconds"], browser, folder, fps)
             page.append(rate)
             drawn.append(frames_per_s)
             skipped.append(missed)
@@ -310,31 +314,15 @@ def _threads_waiting_s(pid: int) -> dict[int, float]:
     return waiting
 
 
-def _busiest_two_waiting_s(cpu0: dict, cpu1: dict, waiting0: dict, waiting1: dict) -> float:
-    """The seconds the two threads that used the most CPU between two readings spent waiting for a core."""
-    busiest = sorted(cpu1, key=lambda tid: cpu1[tid] - cpu0.get(tid, 0.0), reverse=True)[:2]
-    return sum(waiting1.get(tid, 0.0) - waiting0.get(tid, 0.0) for tid in busiest)
-
-
-def headless_cpu(config: Path, seconds: float) -> dict[str, float]:
-    """The model's steps alone for ``seconds`` after a warm-up: its two busiest threads' (the step thread and
-    numba's worker) CPU ms and ms waiting for a core, per simulated hour."""
-    import os
-
-    from boneabm.app.live import LiveModel, warm_up
-
-    warm_up(str(config))
-    model = LiveModel(config=str(config))
-    model.step()
-    pid = os.getpid()
-    cpu0, waiting0, start_h, start = _threads_cpu_s(pid), _threads_waiting_s(pid), model.time_h, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        model.step()
-    cpu1, waiting1, hours = _threads_cpu_s(pid), _threads_waiting_s(pid), model.time_h - start_h
-    used = sorted((cpu1[tid] - cpu0.get(tid, 0.0) for tid in cpu1), reverse=True)
-    return {"model": sum(used[:2]) * 1e3 / hours,
-            "model waiting": _busiest_two_waiting_s(cpu0, cpu1, waiting0, waiting1) * 1e3 / hours,
-            "h_per_s": hours / (time.perf_counter() - start)}
+def _model_threads(cpu0: dict, cpu1: dict, waiting0: dict, waiting1: dict) -> tuple[float, float, float]:
+    """Between two readings of a process's threads (``_threads_cpu_s``, ``_threads_waiting_s``): the CPU seconds
+    of its two busiest threads (a model's step thread and numba's worker), the seconds those two waited for a
+    core, and the CPU seconds of all its other threads."""
+    used = {tid: cpu1[tid] - cpu0.get(tid, 0.0) for tid in cpu1}
+    busiest = sorted(used, key=used.get, reverse=True)[:2]
+    model_s = sum(used[tid] for tid in busiest)
+    return (model_s, sum(waiting1.get(tid, 0.0) - waiting0.get(tid, 0.0) for tid in busiest),
+            sum(used.values()) - model_s)
 
 
 def _threads_cpu_s(pid: int) -> dict[int, float]:
@@ -371,12 +359,11 @@ def page_cpu(config: Path, seconds: float, browser, folder: Path, fps: float | N
         threads1, waiting1 = _threads_cpu_s(server), _threads_waiting_s(server)
         chromium1 = sum(_cpu_s(_stat(Path(f"/proc/{pid}/stat"))) for pid in chromium)
         end_ms, frames = browser.execute_script("return [performance.now(), window.boneabmFrames]")
-    used = sorted((threads1[tid] - threads0.get(tid, 0.0) for tid in threads1), reverse=True)
+    model_s, model_waiting_s, server_s = _model_threads(threads0, threads1, waiting0, waiting1)
     frames = [(t, h) for t, h in frames if start_ms <= t <= end_ms]
     n = max(len(frames), 1)
     # (every hour drawn: a frame per simulated hour, so per frame is per hour)
-    return {"page server": sum(used[2:]) * 1e3 / n, "model": sum(used[:2]) * 1e3 / n,
-            "model waiting": _busiest_two_waiting_s(threads0, threads1, waiting0, waiting1) * 1e3 / n,
+    return {"page server": server_s * 1e3 / n, "model": model_s * 1e3 / n, "model waiting": model_waiting_s * 1e3 / n,
             "chromium": (chromium1 - chromium0) * 1e3 / n, "frames_per_s": len(frames) / ((end_ms - start_ms) / 1e3),
             "h_per_s": (frames[-1][1] - frames[0][1]) / ((frames[-1][0] - frames[0][0]) / 1e3) if len(frames) > 1
             else float("nan")}
@@ -398,7 +385,7 @@ def cpu_cost(side_um: float, seconds: float, repeats: int, fps: float | None) ->
         finally:
             browser.quit()
         if fps is None:  # alternating with the page, so the machine's load falls on both
-            alone.append(headless_cpu(config, seconds))
+            alone.append(run_headless(config, 0.0, seconds))
     median = statistics.median
     pace = "--every-hour" if fps is None else f"--fps {fps:g}"
     print(f"osteoclastogenesis on {side_um:g} x {side_um:g} µm, the page playing for {seconds:g} s at {pace}, "
