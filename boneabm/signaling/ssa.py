@@ -152,7 +152,10 @@ def advance_with(propensities_address, event_address, X, rng_state, rows, volume
             input_reactions[n_input_reactions] = j
             n_input_reactions += 1
     input_reactions = input_reactions[:n_input_reactions]
-    # cells are dealt to chunks; each cell's result is its own whatever the chunk or the thread that runs it.
+    # cells are cut into chunks of consecutive rows; each cell's result is its own whatever the chunk or the thread
+    # that runs it. Consecutive, so a chunk reads the cells' counts and streams in the order they lie in memory,
+    # which the processor's prefetcher follows (cells dealt to chunks by a stride of 64 rows made the assay's
+    # kernel calls ≈ 2.5 % slower, measured in one run on alternating ticks).
     # Each thread takes the next chunk left until none is (a shared counter): a thread the system wakes late or
     # pauses (the worker sleeps between calls and starts ≈ 50 µs late, at times not within the call at all; a
     # browser or another run on the same cores) leaves its share to the others instead of holding the call up
@@ -177,7 +180,7 @@ def advance_with(propensities_address, event_address, X, rng_state, rows, volume
         base_is_unit = False  # whether base holds the shared constants (bar the input reactions, set per cell)
         while c < n_chunks:
             cell_fired = chunk_fired[c]
-            for k in range(c, n_cells, n_chunks):
+            for k in range(c * n_cells // n_chunks, (c + 1) * n_cells // n_chunks):
                 for i in range(n_counted):
                     before[i] = cell_fired[counted_reactions[i]]
                 # a cell of unit volume writes only its input reactions into base: the shared constants are
