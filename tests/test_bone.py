@@ -180,9 +180,28 @@ def test_bare_sites_is_every_site_with_an_uncovered_pixel():
             assert np.array_equal(b.bare_sites(), want)
     b = bone()
     b.cover(np.ones((20, 20), dtype=bool))
-    b.covered_px[7, 3] = False  # one bare pixel of site (1, 0)
+    covered = b.covered_px.copy()
+    covered[7, 3] = False  # one bare pixel of site (1, 0)
+    b.covered_px = covered
+    assert np.flatnonzero(b.bare_sites()).tolist() == [20]
     b.form(0.0, np.array([1]), np.array([0]), np.array([625.0]))  # new matrix covers site (1, 0) too
     assert not b.bare_sites().any()
+
+
+def test_bare_sites_follow_the_lining_cells_as_they_move():
+    """``bare_sites`` is found again for each new map of covered pixels (and kept while there is none): lining
+    cells that cover, retract and cover elsewhere move what an osteoclast can seal on."""
+    b = bone()
+    assert b.bare_sites().all()
+    assert b.bare_sites() is b.bare_sites()  # kept while nothing changes
+    covered = np.zeros((20, 20), dtype=bool)
+    covered[:5] = True
+    b.cover(covered)
+    assert np.array_equal(b.bare_sites(), ~covered)
+    b.cover(~covered)
+    assert np.array_equal(b.bare_sites(), covered)
+    b.cover(np.zeros((20, 20), dtype=bool))
+    assert b.bare_sites().all()
 
 
 @pytest.mark.parametrize("periodic", [False, True])

@@ -142,7 +142,7 @@ def test_integrin_beta3_with_no_bone_to_bind_signals_death():
     assert rows.size > 20
     beta3 = pop.molecules[rows, lineage.function_columns[3]] / pop.nuclei[rows]
     assert np.all(lineage.unligated_beta3(rows) == 0.0)  # a culture's slice is bare everywhere
-    model.bone.covered_px[:] = True
+    model.bone.covered_px = np.ones(model.bone.shape, dtype=bool)  # (a new map, as ``Bone.cover`` makes)
     assert np.allclose(lineage.unligated_beta3(rows), beta3)
     q = model.osteoclasts.osteoclast_parameters
     for b3, n in zip(beta3[:5], pop.nuclei[rows][:5]):

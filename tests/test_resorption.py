@@ -140,9 +140,10 @@ def test_an_osteoclast_on_one_bare_pixel_does_not_pour_its_whole_volume_into_it(
         assert model.time_h < 150, "no osteoclast resorbed by day 6"
         model.step()
     rows, bone = resorbing(), model.bone
-    bone.covered_px = np.ones(bone.shape, dtype=bool)
+    covered = np.ones(bone.shape, dtype=bool)
     centre_px = ((pop.x[rows] + 0.5) * 5).astype(int), ((pop.y[rows] + 0.5) * 5).astype(int)
-    bone.covered_px[centre_px] = False
+    covered[centre_px] = False
+    bone.covered_px = covered  # (a new map, as ``Bone.cover`` makes)
     before = bone.mineral_depth_um.copy()
     lineage._resorb(bone, model.dt_h)
     deepened = bone.mineral_depth_um - before

@@ -54,8 +54,13 @@ class Bone:
         self.new_bone: NewBone | None = None  # the matrix osteoblasts laid down, from their first secretion on
         self.mineralisation = Mineralisation.of(config.mineralisation)
         self.daily = DailyMarks()  # totals at the last two whole days, for the dynamic indices
-        # pixels under a lining cell, which no osteoclast can reach (derived each tick from where they are)
+        # pixels under a lining cell, which no osteoclast can reach (derived each tick from where they are): a new
+        # array each time (``cover``), never written in place, as ``bare_sites`` keeps its sites for the array
         self.covered_px = np.zeros(self.shape, dtype=np.bool_)
+        # ``bare_sites`` of the map of protected pixels ``_bare_of`` (the lining cells' own array, replaced whenever
+        # they move, where no new matrix protects bone too; a new array at each call otherwise)
+        self._bare_of: np.ndarray | None = None
+        self._bare: np.ndarray | None = None
 
     def state(self) -> tuple[dict[str, np.ndarray], dict]:
         ids = np.array(sorted(self.removed_by), dtype=np.int64)
@@ -149,8 +154,12 @@ class Bone:
     def bare_sites(self) -> np.ndarray:
         """Sites with at least one pixel of bare, resorbable bone: where an osteoclast can seal on."""
         # called every tick: numpy's all() over the two pixel axes took a millisecond on the default slice, while
-        # a site's scan can stop at its first bare pixel (the first one, on a culture's uncovered slice)
-        return _any_false_per_site(self.protected_px(), self.config.pixels_per_site)
+        # a site's scan can stop at its first bare pixel (the first one, on a culture's uncovered slice); and
+        # found again only for another map of protected pixels (a culture's never changes: ≈ 70 µs a tick saved)
+        protected = self.protected_px()
+        if protected is not self._bare_of:
+            self._bare_of, self._bare = protected, _any_false_per_site(protected, self.config.pixels_per_site)
+        return self._bare
 
     def prepare(self, x_sites: np.ndarray, y_sites: np.ndarray, clear_um3: float, cement_um3: float,
                 cement_line_um: float) -> float:
