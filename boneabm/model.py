@@ -53,10 +53,10 @@ class BoneModel(mesa.Model):
         ``plate``: place the initial cells (a model restored from a state places its own)."""
         if experiment.seed is None:
             raise ValueError("BoneModel needs an experiment with its seed fixed (config.with_seed)")
+        _freeze_long_lived()
         # Mesa's grid and the plated agents are ≈ 260,000 objects made at once: the cyclic garbage collector,
         # triggered by their count, would scan the growing heap several times over while none of them can be
         # garbage (≈ 0.1 s a model); it is switched back on afterwards
-        _freeze_long_lived()
         with _collector_paused():
             super().__init__(rng=experiment.seed)
             self.experiment = experiment
