@@ -178,7 +178,7 @@ def run_headless(config: Path, hours: float, min_seconds: float) -> dict[str, fl
 
     warm_up(str(config))
     model = LiveModel(config=str(config))
-    model.step()  # warm-up: compiled or loaded kernels
+    model.step()  # (not timed: the page is timed from after its first hour, playing_page)
     pid = os.getpid()
     cpu0, waiting0 = _threads_cpu_s(pid), _threads_waiting_s(pid)
     start_h, start = model.time_h, time.perf_counter()

@@ -84,10 +84,10 @@ class Transport:
         lx = laplacian_eigenvalues(nx, spacing_um, periodic)
         ly = laplacian_eigenvalues(ny, spacing_um, periodic, half=periodic)  # rfft2 keeps half the last axis
         denominator = 1 + dt * (decay + site_exchange + diffusivity * (lx[:, None] + ly[None, :]))
-        # a periodic spectrum is complex and divided as numpy divides it by d + 0j: times 1/d (``_divide_by_real``);
-        # a no-flux one is real
-        self.denominator = denominator
-        self.reciprocal = 1.0 / denominator
+        if periodic:  # a complex spectrum, divided as numpy divides it by d + 0j: times 1/d (``_divide_by_real``)
+            self.reciprocal = 1.0 / denominator
+        else:  # a real one, divided by d
+            self.denominator = denominator
         # the mean mode and the medium: [[1 + dt(λ + e), -dt e], [-dt e_m, 1 + dt(λ + e_m)]] (m', B') = (m, B)
         self.mean_matrix = np.array([[1 + dt * (decay + site_exchange), -dt * site_exchange],
                                      [-dt * medium_exchange, 1 + dt * (decay + medium_exchange)]])
